@@ -1,0 +1,141 @@
+/**
+ * The `unihetero-bench` command line: one commander program with a subcommand per suite
+ * (`matmul`, `mlp`). Unknown suites, backends and peers are rejected with a message that lists
+ * the valid ones. `runCli` is the testable entry point (streams and suite runners injectable).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { processIO, type BenchIO } from './io.js';
+import { parseCount, parseSizes } from './stats.js';
+import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
+import { MLP_ALL_PEERS, runMlp, type MlpOptions } from './suites/mlp.js';
+
+/** Names of the registered suites. */
+export const SUITES = ['matmul', 'mlp'] as const;
+
+/** What the CLI needs from the outside (replaced in tests). */
+export interface CliDeps {
+  io: BenchIO;
+  /** Where commander writes help (stdout) and errors (stderr). */
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  runMatmul: (opts: MatmulOptions, io: BenchIO) => Promise<unknown>;
+  runMlp: (opts: MlpOptions, io: BenchIO) => Promise<unknown>;
+}
+
+/** The real streams and suites. */
+export const defaultDeps: CliDeps = {
+  io: processIO,
+  writeOut: (t) => void process.stdout.write(t),
+  writeErr: (t) => void process.stderr.write(t),
+  runMatmul,
+  runMlp,
+};
+
+function parsePeers(allowed: readonly string[]) {
+  return (text: string): string[] => {
+    const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (names.length === 1 && names[0] === 'none') return [];
+    for (const n of names) {
+      if (!allowed.includes(n)) throw new Error(`--peers: unknown peer '${n}'; expected a comma-separated subset of ${allowed.join(', ')} (or 'none')`);
+    }
+    return names;
+  };
+}
+
+function intOption(name: string, min: number) {
+  return (text: string) => parseCount(name, text, min);
+}
+
+/** Wrap an option parser so its error becomes commander's "invalid argument" error. */
+function checked<T>(fn: (text: string) => T) {
+  return (text: string): T => {
+    try {
+      return fn(text);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+/** Build the program; `runCli` parses with it. */
+export function buildProgram(deps: CliDeps = defaultDeps): Command {
+  const program = new Command('unihetero-bench')
+    .description('Benchmarks of the unihetero runtime against tfjs and jax-js, run side by side in one process.')
+    .usage('<suite> [options]')
+    .argument('[suite]', `suite to run: ${SUITES.join(' | ')}`)
+    .configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for the suites and their options)')
+    .action((suite: string | undefined) => {
+      if (suite === undefined) {
+        program.outputHelp();
+        return;
+      }
+      program.error(`error: unknown suite '${suite}'; available suites: ${SUITES.join(', ')}`, { code: 'bench.unknownSuite' });
+    });
+
+  program
+    .command('matmul')
+    .description(
+      'float32 square matmul GFLOP/s (2n^3 / s, median, result read back) of our backend next to the peers ' +
+        '(cpu: tfjs-cpu, tfjs-wasm, jax-js-wasm; webgpu: tfjs-webgpu, jax-js-webgpu on the same Dawn adapter)',
+    )
+    .addOption(new Option('--backend <backend>', 'which of our backends to measure').choices(['cpu', 'webgpu', 'all']).default('cpu'))
+    .option('--sizes <list>', `comma-separated square sizes (default cpu ${DEFAULT_SIZES.cpu.join(',')}; webgpu ${DEFAULT_SIZES.webgpu.join(',')})`, checked(parseSizes))
+    .option('--repeats <n>', 'timed samples per contender and size (median reported)', checked(intOption('--repeats', 1)), 5)
+    .option('--warmup <n>', 'untimed runs after the validation run', checked(intOption('--warmup', 0)), 2)
+    .option('--min-sample-ms <ms>', 'a timed sample repeats the matmul until it lasts this long', checked(intOption('--min-sample-ms', 0)), 20)
+    .option('--peers <list>', `restrict the peers: subset of ${ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(ALL_PEERS)))
+    .option('--seed <n>', 'seed of the input matrices', checked(intOption('--seed', 0)), 0)
+    .option('--json <file>', 'also write the raw numbers (samples, checks, variants) as JSON')
+    .action(async (o: { backend: MatmulOptions['backend']; sizes?: number[]; repeats: number; warmup: number; minSampleMs: number; peers?: string[]; seed: number; json?: string }) => {
+      await deps.runMatmul(
+        { backend: o.backend, sizes: o.sizes, repeats: o.repeats, warmup: o.warmup, minSampleMs: o.minSampleMs, peers: o.peers, seed: o.seed, json: o.json },
+        deps.io,
+      );
+    });
+
+  program
+    .command('mlp')
+    .description(
+      'training steps/s of the MLP 256 -> 512 -> 512 -> 10 (batch 64, ReLU, softmax cross-entropy, Adam) on our backend ' +
+        'next to tfjs (wasm) and jax-js (wasm, eager and jit), same initial weights and data; prints the first losses',
+    )
+    .addOption(new Option('--backend <backend>', 'which of our backends to train on (webgpu adds tfjs-webgpu and jax-js-webgpu-jit)').choices(['cpu', 'webgpu', 'all']).default('cpu'))
+    .option('--steps <n>', 'timed training steps per framework', checked(intOption('--steps', 1)), 30)
+    .option('--warmup <n>', 'untimed steps first (jit compiles here; their losses are kept)', checked(intOption('--warmup', 0)), 3)
+    .option('--peers <list>', `restrict the peers: subset of ${MLP_ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(MLP_ALL_PEERS)))
+    .option('--lr <x>', 'Adam learning rate', checked((t) => {
+      const x = Number(t);
+      if (!(x > 0) || !Number.isFinite(x)) throw new Error(`--lr: expected a positive number, got '${t}'`);
+      return x;
+    }), 1e-3)
+    .option('--seed <n>', 'seed of weights and data', checked(intOption('--seed', 0)), 0)
+    .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
+    .action(async (o: { backend: MlpOptions['backend']; steps: number; warmup: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
+      await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
+    });
+
+  for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
+  program.addHelpText(
+    'after',
+    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n\nTables go to stdout, progress to stderr.',
+  );
+  return program;
+}
+
+/** Parse `args` (without node and script) and run; resolves to the process exit code. */
+export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promise<number> {
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit with code 0; parse errors were already printed by commander.
+      return e.exitCode;
+    }
+    deps.writeErr(`unihetero-bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * The `mlp` suite: training steps/s of the standard MLP (batch 64, 256 -> 512 -> 512 -> 10, ReLU,
+ * softmax cross-entropy, Adam) on our backend(s) and, in the same run, tfjs and jax-js (eager
+ * and `jit`), all from the same initial weights and data (generated once with our `Generator`).
+ *
+ * One step = forward, backward, Adam update, and reading the loss back to the host (every
+ * framework does the same, so asynchronous devices are measured to completion). The first
+ * `warmup` steps are untimed (jit compiles there) but their losses are recorded: the loss of
+ * step 1 is a pure forward pass on identical weights and must agree across frameworks.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Scalar } from '@tensorflow/tfjs-core';
+import { Generator, type Backend } from '@unihetero/tensor';
+import { linearInit, randomMatrix } from '../data.js';
+import { reason, type BenchIO } from '../io.js';
+import { machineInfo, machineLine, type MachineInfo } from '../machine.js';
+import { disposeGpuContext, getGpuContext, type GpuContext } from '../gpu.js';
+import { disposeJax, useJax, type JaxDevice } from '../peers/jax.js';
+import { disposeTfjs, loadTfjsGradients, useTfjs, type TfjsKind } from '../peers/tfjs.js';
+import { fmt, fmtRatio } from '../stats.js';
+import { Footnotes, renderTable } from '../table.js';
+
+/** Layer widths of the standard MLP. */
+export const MLP_WIDTHS = [256, 512, 512, 10] as const;
+/** Batch size of the standard MLP. */
+export const MLP_BATCH = 64;
+/** Distinct batches cycled through (pre-uploaded by every framework). */
+export const MLP_BATCHES = 4;
+/** Largest accepted relative difference of the step-1 loss from ours. */
+export const LOSS_TOLERANCE = 1e-4;
+
+/** Peers of the mlp suite: wasm always; webgpu ones when a webgpu backend is measured. */
+export const MLP_CPU_PEERS = ['tfjs-wasm', 'jax-js-wasm', 'jax-js-wasm-jit'] as const;
+/** WebGPU peers of the mlp suite (same Dawn adapter as ours). */
+export const MLP_WEBGPU_PEERS = ['tfjs-webgpu', 'jax-js-webgpu-jit'] as const;
+/** Every name accepted by `mlp --peers`. */
+export const MLP_ALL_PEERS: readonly string[] = [...MLP_CPU_PEERS, ...MLP_WEBGPU_PEERS];
+
+/** Options of `runMlp`. */
+export interface MlpOptions {
+  /** Which of our backends: 'cpu', 'webgpu' or 'all'. */
+  backend: 'cpu' | 'webgpu' | 'all';
+  /** Timed steps per framework. */
+  steps: number;
+  /** Untimed steps before timing. */
+  warmup: number;
+  /** Restrict the peers (names from `MLP_ALL_PEERS`). */
+  peers?: string[];
+  /** Adam learning rate (betas 0.9 / 0.999, eps 1e-8, no weight decay). */
+  lr?: number;
+  /** Seed of weights and data. */
+  seed?: number;
+  /** Write raw numbers here as JSON. */
+  json?: string;
+}
+
+/** The shared starting point: weights (row-major [in, out]) and batches. */
+export interface MlpSetup {
+  layers: { fanIn: number; fanOut: number; w: Float32Array; b: Float32Array }[];
+  batches: { x: Float32Array; y: Int32Array }[];
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+/** One framework's result. */
+export interface MlpEntry {
+  id: string;
+  variant: string | null;
+  stepsPerSec: number | null;
+  msPerStep: number | null;
+  /** Loss of every step, warmup included. */
+  losses: number[];
+  error: string | null;
+}
+
+/** Everything `runMlp` measured (also what `--json` writes). */
+export interface MlpReport {
+  suite: 'mlp';
+  date: string;
+  machine: MachineInfo;
+  device: string | null;
+  options: MlpOptions;
+  entries: MlpEntry[];
+  /** max over peers of |loss1 - ours1| / |ours1| (null without ours). */
+  firstLossMaxRelDiff: number | null;
+  table: string;
+  footnotes: string[];
+}
+
+interface Trainer {
+  id: string;
+  variant: string;
+  /** Make this framework's device current (tfjs has one active backend). */
+  activate(): Promise<void>;
+  /** One training step on batch `k`; resolves to the loss (read back). */
+  step(k: number): Promise<number>;
+  dispose(): void;
+}
+
+/** Weights and batches from one seeded generator (PyTorch nn.Linear-style init, normal inputs). */
+export function makeSetup(seed: number, lr = 1e-3): MlpSetup {
+  const gen = new Generator(seed);
+  const layers = [];
+  for (let l = 0; l + 1 < MLP_WIDTHS.length; l++) {
+    const fanIn = MLP_WIDTHS[l]!;
+    const fanOut = MLP_WIDTHS[l + 1]!;
+    layers.push({ fanIn, fanOut, w: linearInit(gen, fanIn, fanIn * fanOut), b: linearInit(gen, fanIn, fanOut) });
+  }
+  const classes = MLP_WIDTHS[MLP_WIDTHS.length - 1]!;
+  const batches = [];
+  for (let k = 0; k < MLP_BATCHES; k++) {
+    const x = randomMatrix(gen, MLP_BATCH, MLP_WIDTHS[0]);
+    const y = new Int32Array(MLP_BATCH);
+    for (let i = 0; i < MLP_BATCH; i++) y[i] = gen.int(classes);
+    batches.push({ x, y });
+  }
+  return { layers, batches, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+}
+
+/** Our side: the tensor API with autograd, Adam written with noGrad / tidy / assign. */
+async function oursTrainer(id: string, backend: Backend, variant: string, s: MlpSetup): Promise<Trainer> {
+  const T = await import('@unihetero/tensor');
+  const params = s.layers.flatMap((l) => [
+    T.tensor(l.w, { shape: [l.fanIn, l.fanOut], backend, requiresGrad: true }),
+    T.tensor(l.b, { shape: [l.fanOut], backend, requiresGrad: true }),
+  ]);
+  const m = params.map((p) => T.zerosLike(p));
+  const v = params.map((p) => T.zerosLike(p));
+  const xs = s.batches.map((b) => T.tensor(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], backend }));
+  const ys = s.batches.map((b) => T.tensor(b.y, { shape: [MLP_BATCH], dtype: 'int32', backend }));
+  let t = 0;
+  return {
+    id,
+    variant,
+    async activate() {},
+    async step(k) {
+      t++;
+      const loss = T.tidy(() => {
+        let h = xs[k]!;
+        for (let l = 0; l < s.layers.length; l++) {
+          h = h.matmul(params[2 * l]!).add(params[2 * l + 1]!);
+          if (l + 1 < s.layers.length) h = h.relu();
+        }
+        return T.crossEntropy(h, ys[k]!);
+      });
+      loss.backward();
+      const bc1 = 1 - s.beta1 ** t;
+      const bc2 = 1 - s.beta2 ** t;
+      T.noGrad(() =>
+        T.tidy(() => {
+          params.forEach((p, i) => {
+            const g = p.grad;
+            if (!g) throw new Error(`mlp: parameter ${i} got no gradient`);
+            m[i]!.assign(m[i]!.mul(s.beta1).add(g.mul(1 - s.beta1)));
+            v[i]!.assign(v[i]!.mul(s.beta2).add(g.square().mul(1 - s.beta2)));
+            const update = m[i]!.div(bc1).div(v[i]!.div(bc2).sqrt().add(s.eps)).mul(s.lr);
+            p.assign(p.sub(update));
+          });
+        }),
+      );
+      for (const p of params) p.zeroGrad();
+      try {
+        return backend.readSync ? loss.itemSync() : await loss.item();
+      } finally {
+        loss.dispose();
+      }
+    },
+    dispose() {
+      for (const t of [...params, ...m, ...v, ...xs, ...ys]) t.dispose();
+    },
+  };
+}
+
+/** tfjs: variables + tf.train.adam + minimize, loss = -mean(sum(onehot * logSoftmax)). */
+async function tfjsTrainer(id: string, kind: TfjsKind, s: MlpSetup, gpu?: GpuContext): Promise<Trainer> {
+  const share = gpu ? { device: gpu.device, adapterInfo: gpu.adapterInfo } : undefined;
+  const { tf, variant } = await useTfjs(kind, share);
+  await loadTfjsGradients();
+  const vars = s.layers.flatMap((l) => [tf.variable(tf.tensor2d(l.w, [l.fanIn, l.fanOut])), tf.variable(tf.tensor1d(l.b))]);
+  const classes = MLP_WIDTHS[MLP_WIDTHS.length - 1]!;
+  const xs = s.batches.map((b) => tf.tensor2d(b.x, [MLP_BATCH, MLP_WIDTHS[0]]));
+  const ys = s.batches.map((b) => tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(b.y, 'int32'), classes), 'float32')));
+  const opt = tf.train.adam(s.lr, s.beta1, s.beta2, s.eps);
+  return {
+    id,
+    variant: `@tensorflow/tfjs ${variant}`,
+    async activate() {
+      await useTfjs(kind, share);
+    },
+    async step(k) {
+      const loss = opt.minimize(
+        () => {
+          let h = xs[k]!;
+          for (let l = 0; l < s.layers.length; l++) {
+            h = tf.add(tf.matMul(h, vars[2 * l]!), vars[2 * l + 1]!);
+            if (l + 1 < s.layers.length) h = tf.relu(h);
+          }
+          return tf.neg(tf.mean(tf.sum(tf.mul(ys[k]!, tf.logSoftmax(h)), 1))) as Scalar;
+        },
+        true,
+        vars,
+      );
+      if (!loss) throw new Error('tfjs: minimize returned no loss');
+      try {
+        return (await loss.data())[0]!;
+      } finally {
+        loss.dispose();
+      }
+    },
+    dispose() {
+      opt.dispose();
+      for (const t of [...vars, ...xs, ...ys]) t.dispose();
+    },
+  };
+}
+
+/** jax-js: valueAndGrad of a pure loss, Adam as a pure function of (params, m, v), optionally jit. */
+async function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: MlpSetup): Promise<Trainer> {
+  const { jax, variant } = await useJax(device);
+  const np = jax.numpy;
+  type A = InstanceType<typeof jax.Array>;
+  const classes = MLP_WIDTHS[MLP_WIDTHS.length - 1]!;
+  let params: A[] = s.layers.flatMap((l) => [np.array(l.w, { shape: [l.fanIn, l.fanOut], device }), np.array(l.b, { device })]);
+  let m: A[] = params.map((p) => np.zerosLike(p.ref));
+  let v: A[] = params.map((p) => np.zerosLike(p.ref));
+  const xs = s.batches.map((b) => np.array(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], device }));
+  const ys = s.batches.map((b) => jax.nn.oneHot(np.array(b.y, { dtype: np.int32, device }), classes));
+
+  const lossFn = (p: A[], x: A, y: A): A => {
+    let h = x;
+    for (let l = 0; l < s.layers.length; l++) {
+      h = np.matmul(h, p[2 * l]!).add(p[2 * l + 1]!);
+      if (l + 1 < s.layers.length) h = jax.nn.relu(h);
+    }
+    return jax.nn.logSoftmax(h, -1).mul(y).sum().mul(-1 / MLP_BATCH);
+  };
+  const trainStep = (p: A[], mm: A[], vv: A[], x: A, y: A, bc1: A, bc2: A): [A[], A[], A[], A] => {
+    const [loss, grads] = jax.valueAndGrad(lossFn)(jax.tree.ref(p), x, y);
+    const np2: A[] = [];
+    const nm: A[] = [];
+    const nv: A[] = [];
+    p.forEach((pi, i) => {
+      const g = grads[i]!;
+      const mi = mm[i]!.mul(s.beta1).add(g.ref.mul(1 - s.beta1));
+      const vi = vv[i]!.mul(s.beta2).add(g.ref.mul(g).mul(1 - s.beta2));
+      const update = mi.ref.mul(bc1.ref).div(np.sqrt(vi.ref.mul(bc2.ref)).add(s.eps)).mul(s.lr);
+      np2.push(pi.sub(update));
+      nm.push(mi);
+      nv.push(vi);
+    });
+    bc1.dispose();
+    bc2.dispose();
+    return [np2, nm, nv, loss];
+  };
+  const run = useJit ? jax.jit(trainStep) : trainStep;
+  let t = 0;
+  return {
+    id,
+    variant: `@jax-js/jax ${variant}${useJit ? ', jit' : ', eager'}`,
+    async activate() {
+      await useJax(device);
+    },
+    async step(k) {
+      t++;
+      // Bias corrections as arrays (not constants) so jit compiles once for all steps.
+      const bc1 = np.array(1 / (1 - s.beta1 ** t), { device });
+      const bc2 = np.array(1 / (1 - s.beta2 ** t), { device });
+      const [p2, m2, v2, loss] = run(params, m, v, xs[k]!.ref, ys[k]!.ref, bc1, bc2) as [A[], A[], A[], A];
+      params = p2;
+      m = m2;
+      v = v2;
+      return (await loss.data())[0]!;
+    },
+    dispose() {
+      jax.tree.dispose([params, m, v, xs, ys]);
+      if (useJit) (run as { dispose?: () => void }).dispose?.();
+    },
+  };
+}
+
+async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined, cpuBackend: () => Promise<Backend>): Promise<Trainer> {
+  switch (id) {
+    case 'ours-cpu': {
+      const b = await cpuBackend();
+      return oursTrainer(id, b, `@unihetero/tensor CpuBackend (${b.info.description})`, s);
+    }
+    case 'ours-webgpu':
+      if (!gpu) throw new Error('WebGPU unavailable');
+      if (!gpu.backend) throw new Error(`@unihetero/webgpu failed: ${gpu.backendError}`);
+      return oursTrainer(id, gpu.backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, s);
+    case 'tfjs-wasm':
+      return tfjsTrainer(id, 'wasm', s);
+    case 'tfjs-webgpu':
+      if (!gpu) throw new Error('WebGPU unavailable');
+      return tfjsTrainer(id, 'webgpu', s, gpu);
+    case 'jax-js-wasm':
+      return jaxTrainer(id, 'wasm', false, s);
+    case 'jax-js-wasm-jit':
+      return jaxTrainer(id, 'wasm', true, s);
+    case 'jax-js-webgpu-jit':
+      if (!gpu) throw new Error('WebGPU unavailable');
+      return jaxTrainer(id, 'webgpu', true, s);
+    default:
+      throw new Error(`unknown mlp contender '${id}'`);
+  }
+}
+
+/**
+ * Run the mlp suite: one table on `io.out` (steps/s, ms/step, losses of steps 1-3 and the last,
+ * speed relative to ours), progress on `io.progress`; disposes everything at the end.
+ */
+export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> {
+  const ours = opts.backend === 'all' ? ['ours-cpu', 'ours-webgpu'] : [`ours-${opts.backend}`];
+  const usesGpu = opts.backend !== 'cpu';
+  const defaultPeers: string[] = [...MLP_CPU_PEERS, ...(usesGpu ? MLP_WEBGPU_PEERS : [])];
+  const peers = opts.peers ? defaultPeers.filter((p) => opts.peers!.includes(p)) : defaultPeers;
+  const ids = [...ours, ...peers];
+  const setup = makeSetup(opts.seed ?? 0, opts.lr ?? 1e-3);
+  const notes = new Footnotes();
+  const entries: MlpEntry[] = [];
+  let gpu: GpuContext | undefined;
+  let gpuError: string | null = null;
+  const cpu: { backend: Backend | null } = { backend: null };
+  const cpuBackend = async () => (cpu.backend ??= new (await import('@unihetero/tensor')).CpuBackend());
+  try {
+    if (usesGpu) {
+      try {
+        gpu = await getGpuContext();
+      } catch (e) {
+        gpuError = reason(e);
+      }
+    }
+    for (const id of ids) {
+      const entry: MlpEntry = { id, variant: null, stepsPerSec: null, msPerStep: null, losses: [], error: null };
+      entries.push(entry);
+      let trainer: Trainer | null = null;
+      try {
+        if (id.includes('webgpu') && !gpu) throw new Error(`WebGPU unavailable: ${gpuError}`);
+        io.progress(`mlp: ${id} (${opts.warmup} warmup + ${opts.steps} timed steps)`);
+        trainer = await loadTrainer(id, setup, gpu, cpuBackend);
+        entry.variant = trainer.variant;
+        await trainer.activate();
+        let t0 = 0;
+        for (let i = 0; i < opts.warmup + opts.steps; i++) {
+          if (i === opts.warmup) t0 = performance.now();
+          const loss = await trainer.step(i % setup.batches.length);
+          if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${i + 1}`);
+          entry.losses.push(loss);
+        }
+        const ms = (performance.now() - t0) / opts.steps;
+        entry.msPerStep = ms;
+        entry.stepsPerSec = 1000 / ms;
+        io.progress(`  ${id}: ${entry.stepsPerSec.toFixed(2)} steps/s, losses ${entry.losses.slice(0, 3).map((l) => l.toFixed(6)).join(', ')} ... ${entry.losses.at(-1)!.toFixed(6)}`);
+      } catch (e) {
+        entry.error = reason(e);
+        io.progress(`  ${id} failed: ${entry.error}`);
+      } finally {
+        trainer?.dispose();
+      }
+    }
+  } finally {
+    await disposeTfjs();
+    await disposeJax();
+    await disposeGpuContext();
+    cpu.backend?.destroy();
+  }
+
+  const ref = entries.find((e) => e.id.startsWith('ours') && e.error === null);
+  const ref1 = ref?.losses[0];
+  let firstLossMaxRelDiff: number | null = null;
+  const total = opts.warmup + opts.steps;
+  // Losses of the first (up to) 3 steps and of the last step.
+  const lossSteps = [...Array(Math.min(3, total)).keys()];
+  if (total > 3) lossSteps.push(total - 1);
+  const headers = ['impl', 'steps/s', 'ms/step', ...lossSteps.map((i) => `loss@${i + 1}`), 'Δloss@1 vs ours', 'ours/impl'];
+  const rows = entries.map((e) => {
+    if (e.error !== null) {
+      const mark = notes.add(`${e.id}: ${e.error}`);
+      return [e.id, `n/a ${mark}`, ...headers.slice(2).map(() => 'n/a')];
+    }
+    let diff = 'n/a';
+    if (ref1 !== undefined && e !== ref) {
+      const rel = Math.abs(e.losses[0]! - ref1) / Math.abs(ref1);
+      firstLossMaxRelDiff = Math.max(firstLossMaxRelDiff ?? 0, rel);
+      diff = rel.toExponential(1);
+      if (rel > LOSS_TOLERANCE) diff += ` ✗${notes.add(`${e.id}: step-1 loss ${e.losses[0]} differs from ours ${ref1} by ${rel.toExponential(2)} (tolerance ${LOSS_TOLERANCE})`)}`;
+    } else if (e === ref) diff = '0 (ref)';
+    const l = (i: number) => (e.losses[i] === undefined ? 'n/a' : e.losses[i]!.toFixed(5));
+    return [e.id, fmt(e.stepsPerSec), fmt(e.msPerStep, 1), ...lossSteps.map(l), diff, e === ref ? '1.00x' : fmtRatio(ref?.stepsPerSec, e.stepsPerSec)];
+  });
+  const table = renderTable(headers, rows);
+  const device = gpu ? `${gpu.description} (${gpu.featureLevel}) via Dawn` : null;
+  io.out('');
+  io.out(
+    `mlp training, batch ${MLP_BATCH}, ${MLP_WIDTHS.join(' -> ')}, ReLU, softmax cross-entropy, Adam(lr ${setup.lr}): ` +
+      `steps/s over ${opts.steps} steps after ${opts.warmup} warmup (each step reads its loss back); machine: ${machineLine()}` +
+      (device ? `; WebGPU: ${device}` : ''),
+  );
+  io.out('');
+  io.out(table);
+  io.out('');
+  for (const e of entries) if (e.variant) io.out(`- ${e.id} = ${e.variant}`);
+  io.out(
+    ref1 === undefined
+      ? '- first losses: no reference (our backend did not run)'
+      : `- first losses: same weights and batch everywhere; max relative difference of loss@1 from ours ${firstLossMaxRelDiff === null ? 'n/a' : (firstLossMaxRelDiff as number).toExponential(2)} (tolerance ${LOSS_TOLERANCE})`,
+  );
+  const footnotes = notes.lines();
+  for (const f of footnotes) io.out(f);
+  const report: MlpReport = { suite: 'mlp', date: new Date().toISOString(), machine: machineInfo(), device, options: opts, entries, firstLossMaxRelDiff, table, footnotes };
+  if (opts.json) {
+    writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    io.progress(`wrote ${opts.json}`);
+  }
+  return report;
+}

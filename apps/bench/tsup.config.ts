@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/cli.ts'],
+  format: ['esm'],
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+  // The peers stay real packages at runtime: tfjs-backend-wasm finds its .wasm files next to
+  // itself, Dawn is a native addon, and bundling them would change what is measured.
+  external: [/^@tensorflow\/[^/]+$/, '@jax-js/jax', 'webgpu', /^@unihetero\//],
+  // ...except tfjs-core's gradient definitions, which only exist as extensionless ESM (see
+  // src/peers/tfjs-gradients.ts).
+  noExternal: ['@tensorflow/tfjs-core/dist/register_all_gradients'],
+});

@@ -1,0 +1,221 @@
+/**
+ * The per-token flow head `v(x_t, t, c)`: MAR's `SimpleMLPAdaLN` (METHOD.md section 8.1) with its
+ * parameter names, so MAR-style state dicts load unchanged. Every layer runs as one `[T, ·]`
+ * matmul over all tokens; no per-token loops.
+ */
+import { Tensor, fmtShape, tensor, tidy, type Backend, type DType, type Generator } from '@unihetero/tensor';
+import { LayerNorm, Linear, Module, ModuleList, Sequential, SiLU } from '@unihetero/nn';
+import { resolveFlowHeadConfig, type FlowHeadConfig, type FlowHeadOptions } from './config.js';
+import { TimestepEmbedder } from './embedding.js';
+
+/** Where the head's parameters are created and which stream initialises them. */
+export interface FlowHeadCreateOptions {
+  /** Random stream of the initialisation (default: the global generator). */
+  generator?: Generator;
+  /** Backend for the parameters (default: the default backend). */
+  backend?: Backend;
+  /** Parameter dtype (default float32). */
+  dtype?: DType;
+}
+
+/** `x·(1 + scale) + shift` (DiT/MAR `modulate`). */
+export function modulate(x: Tensor, shift: Tensor, scale: Tensor): Tensor {
+  return tidy(() => x.mul(scale.add(1)).add(shift));
+}
+
+/**
+ * One AdaLN residual block: `(sh, sc, g) = split3(Linear_ada(SiLU(y)))`,
+ * `h = x + g ⊙ mlp(LN(x)·(1 + sc) + sh)`; names `in_ln`, `mlp.0`, `mlp.2`, `adaLN_modulation.1`.
+ */
+export class AdaLNResBlock extends Module {
+  /** LayerNorm with affine, eps 1e-6. */
+  declare in_ln: LayerNorm;
+  /** `Sequential(Linear(w, rw), SiLU, Linear(rw, w))`. */
+  declare mlp: Sequential;
+  /** `Sequential(SiLU, Linear(w, 3w))`, zero-initialised. */
+  declare adaLN_modulation: Sequential;
+
+  /** A block of width `width` whose MLP is `hidden` wide. */
+  constructor(
+    readonly width: number,
+    readonly hidden: number,
+    eps: number,
+    o: FlowHeadCreateOptions,
+  ) {
+    super();
+    const lo = { generator: o.generator, backend: o.backend, dtype: o.dtype };
+    this.registerModule('in_ln', new LayerNorm(width, { eps, backend: o.backend, dtype: o.dtype }));
+    this.registerModule('mlp', new Sequential(new Linear(width, hidden, { ...lo, init: 'xavier_uniform' }), new SiLU(), new Linear(hidden, width, { ...lo, init: 'xavier_uniform' })));
+    this.registerModule('adaLN_modulation', new Sequential(new SiLU(), new Linear(width, 3 * width, { ...lo, init: 'zeros' })));
+  }
+
+  /** `x [T, w]`, conditioning `y [T or 1, w]` -> `[T, w]`. */
+  override forward(x: Tensor, y: Tensor): Tensor {
+    return tidy(() => this.forwardActivated(x, y.silu()));
+  }
+
+  /** Same as `forward` with `SiLU(y)` already computed (shared by all blocks of a head). */
+  forwardActivated(x: Tensor, siluY: Tensor): Tensor {
+    return tidy(() => {
+      const [shift, scale, gate] = (this.adaLN_modulation.at(1) as Linear).forward(siluY).chunk(3, -1);
+      const h = this.mlp.forward(modulate(this.in_ln.forward(x), shift!, scale!));
+      return x.add(gate!.mul(h));
+    });
+  }
+
+  override extraRepr(): string {
+    return `AdaLNResBlock(width=${this.width}, hidden=${this.hidden})`;
+  }
+}
+
+/** The final AdaLN layer and output projection: `Linear_o(LN_noaffine(h)·(1 + sc) + sh)`. */
+export class FinalLayer extends Module {
+  /** LayerNorm without affine, eps 1e-6. */
+  declare norm_final: LayerNorm;
+  /** `Linear(w, C_out)`, zero-initialised. */
+  declare linear: Linear;
+  /** `Sequential(SiLU, Linear(w, 2w))`, zero-initialised. */
+  declare adaLN_modulation: Sequential;
+
+  /** A final layer from `width` to `outDim`. */
+  constructor(
+    readonly width: number,
+    readonly outDim: number,
+    eps: number,
+    o: FlowHeadCreateOptions,
+  ) {
+    super();
+    const lo = { generator: o.generator, backend: o.backend, dtype: o.dtype, init: 'zeros' as const };
+    this.registerModule('norm_final', new LayerNorm(width, { eps, elementwiseAffine: false, backend: o.backend, dtype: o.dtype }));
+    this.registerModule('linear', new Linear(width, outDim, lo));
+    this.registerModule('adaLN_modulation', new Sequential(new SiLU(), new Linear(width, 2 * width, lo)));
+  }
+
+  /** `x [T, w]`, conditioning `y [T or 1, w]` -> `[T, C_out]`. */
+  override forward(x: Tensor, y: Tensor): Tensor {
+    return tidy(() => this.forwardActivated(x, y.silu()));
+  }
+
+  /** Same as `forward` with `SiLU(y)` already computed. */
+  forwardActivated(x: Tensor, siluY: Tensor): Tensor {
+    return tidy(() => {
+      const [shift, scale] = (this.adaLN_modulation.at(1) as Linear).forward(siluY).chunk(2, -1);
+      return this.linear.forward(modulate(this.norm_final.forward(x), shift!, scale!));
+    });
+  }
+}
+
+/**
+ * The flow-matching head `v_θ(x_t, t, c)` (MAR's `SimpleMLPAdaLN`, METHOD 8.1):
+ * `y = time_embed(t) + cond_embed(c)`, `h = input_proj(x_t)`, `depth` AdaLN residual blocks, a
+ * final AdaLN layer and a zero-initialised output (an untrained head outputs exactly 0).
+ * Init as MAR: Xavier-uniform Linears with zero biases, time MLP `N(0, 0.02²)`, every adaLN
+ * output Linear and the output Linear zero. Parameter names match MAR's `net.*` keys without the
+ * `net.` prefix (`time_embed.mlp.0.weight`, `res_blocks.0.adaLN_modulation.1.weight`, ...).
+ */
+export class FlowHead extends Module {
+  /** The resolved configuration. */
+  readonly config: FlowHeadConfig;
+  /** Time embedding (sinusoid then MLP). */
+  declare time_embed: TimestepEmbedder;
+  /** Condition projection `d -> w`. */
+  declare cond_embed: Linear;
+  /** Input projection `C -> w`. */
+  declare input_proj: Linear;
+  /** The residual blocks. */
+  declare res_blocks: ModuleList<AdaLNResBlock>;
+  /** Final AdaLN layer and output Linear. */
+  declare final_layer: FinalLayer;
+
+  /** A head for the given sizes (see `FlowHeadOptions`; presets via `flowHeadConfig`). */
+  constructor(options: FlowHeadOptions, create: FlowHeadCreateOptions = {}) {
+    super();
+    const c = resolveFlowHeadConfig(options);
+    this.config = c;
+    const lo = { generator: create.generator, backend: create.backend, dtype: create.dtype };
+    // Construction order = MAR's module order; zero-initialised layers draw nothing.
+    this.registerModule('time_embed', new TimestepEmbedder(c.width, { ...lo, frequencyDim: c.timeEmbedDim, maxPeriod: c.maxPeriod, scale: c.timeScale }));
+    this.registerModule('cond_embed', new Linear(c.conditionDim, c.width, { ...lo, init: 'xavier_uniform' }));
+    this.registerModule('input_proj', new Linear(c.tokenDim, c.width, { ...lo, init: 'xavier_uniform' }));
+    const blocks = new ModuleList<AdaLNResBlock>();
+    for (let i = 0; i < c.depth; i++) blocks.append(new AdaLNResBlock(c.width, c.width * c.mlpRatio, c.eps, create));
+    this.registerModule('res_blocks', blocks);
+    this.registerModule('final_layer', new FinalLayer(c.width, c.outDim, c.eps, create));
+  }
+
+  /**
+   * The velocity `v(x, t, c)`: `x [..., C]`, `t` a number, a `[1]` tensor or one time per token
+   * (`[...]`), `c [..., d]` with the same leading dims as `x` -> `[..., C_out]`.
+   */
+  override forward(x: Tensor, t: Tensor | number, c: Tensor): Tensor {
+    const lead = this.checkTokens('FlowHead.forward', x);
+    this.checkCondition('FlowHead.forward', c, lead);
+    return tidy(() => {
+      const n = lead.reduce((a, b) => a * b, 1);
+      const tEmb = this.embedTime(t, lead, x);
+      const cEmb = this.cond_embed.forward(c.reshape(n, this.config.conditionDim));
+      const v = this.velocityFromEmbeddings(x.reshape(n, this.config.tokenDim), tEmb, cEmb);
+      return v.reshape(...lead, this.config.outDim);
+    });
+  }
+
+  /** The condition projection `cond_embed(c)`: `c [T, d]` -> `[T, w]` (constant over ODE steps, so samplers compute it once). */
+  embedCondition(c: Tensor): Tensor {
+    if (c.rank !== 2) throw new Error(`FlowHead.embedCondition: expected a condition [T, ${this.config.conditionDim}], got ${fmtShape(c.shape)}`);
+    this.checkCondition('FlowHead.embedCondition', c, [c.shape[0]!]);
+    return this.cond_embed.forward(c);
+  }
+
+  /**
+   * The time embedding: a number or `[1]` tensor gives `[1, w]` (broadcast over tokens), times
+   * `[...lead]` give `[T, w]`.
+   */
+  embedTime(t: Tensor | number, lead: readonly number[], like: Tensor): Tensor {
+    const n = lead.reduce((a, b) => a * b, 1);
+    if (typeof t === 'number') {
+      if (!Number.isFinite(t)) throw new Error(`FlowHead: time must be finite, got ${t}`);
+      return tidy(() => this.time_embed.forward(tensor([t], { backend: like.backend, dtype: like.dtype })));
+    }
+    if (t.size === 1) return tidy(() => this.time_embed.forward(t.reshape(1)));
+    if (t.size !== n || (t.rank !== lead.length && t.rank !== 1) || (t.rank === lead.length && t.shape.some((s, i) => s !== lead[i]))) {
+      throw new Error(`FlowHead: times ${fmtShape(t.shape)} must be one per token ${fmtShape(lead)} or a single value`);
+    }
+    return tidy(() => this.time_embed.forward(t.reshape(n)));
+  }
+
+  /**
+   * The network body on flattened tokens: `x [T, C]`, time embedding `[T or 1, w]`, condition
+   * embedding `[T or 1, w]` -> `[T, C_out]`.
+   */
+  velocityFromEmbeddings(x: Tensor, tEmb: Tensor, cEmb: Tensor): Tensor {
+    return tidy(() => {
+      const siluY = tEmb.add(cEmb).silu(); // shared by every adaLN modulation
+      let h = this.input_proj.forward(x);
+      for (const block of this.res_blocks) h = block.forwardActivated(h, siluY);
+      return this.final_layer.forwardActivated(h, siluY);
+    });
+  }
+
+  /** Leading dims of a token tensor `[..., C]` (validated). */
+  private checkTokens(op: string, x: Tensor): number[] {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.config.tokenDim) {
+      throw new Error(`${op}: latent ${fmtShape(x.shape)} must end with config.tokenDim ${this.config.tokenDim}`);
+    }
+    if (x.dtype === 'int32') throw new Error(`${op}: latent must be floating, got int32 ${fmtShape(x.shape)}`);
+    return x.shape.slice(0, -1);
+  }
+
+  /** Throw unless `c` is `[...lead, d]`. */
+  private checkCondition(op: string, c: Tensor, lead: readonly number[]): void {
+    const d = c.shape[c.rank - 1];
+    if (c.rank < 1 || d !== this.config.conditionDim) throw new Error(`${op}: condition width ${d ?? 'none'} (shape ${fmtShape(c.shape)}) does not match config.conditionDim ${this.config.conditionDim}`);
+    const cl = c.shape.slice(0, -1);
+    if (cl.length !== lead.length || cl.some((s, i) => s !== lead[i])) throw new Error(`${op}: condition ${fmtShape(c.shape)} must have the latent's leading dims ${fmtShape(lead)}`);
+    if (c.dtype === 'int32') throw new Error(`${op}: condition must be floating, got int32 ${fmtShape(c.shape)}`);
+  }
+
+  override extraRepr(): string {
+    const c = this.config;
+    return `FlowHead(C=${c.tokenDim}, d=${c.conditionDim}, w=${c.width}, D=${c.depth}, out=${c.outDim})`;
+  }
+}

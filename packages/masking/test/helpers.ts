@@ -1,0 +1,2 @@
+// Single import point for the seeded Generator used by the tests.
+export { Generator } from '@unihetero/tensor';

@@ -1,0 +1,20 @@
+import { it } from 'vitest';
+import { Generator, randn, memory, noGrad } from '@unihetero/tensor';
+import { InputProjector, createInvertProjector, cosineLoss } from '../src/index.js';
+it('scratch', async () => {
+  const gen = new Generator(0);
+  const P = new InputProjector(3, 4, { generator: gen });
+  const G = createInvertProjector('mlp-cos', { llmDim: 4, featureDim: 3, inputProjector: P, generator: gen });
+  const z = randn([2, 5, 4], { generator: gen, requiresGrad: true });
+  const f = randn([2, 5, 3], { generator: gen });
+  let b = memory().tensors;
+  const step = (label: string, fn: () => void) => { fn(); const n = memory().tensors; console.log(label, n - b); b = n; };
+  step('predict', () => G.predict(z).dispose());
+  step('target', () => G.target(f).dispose());
+  step('P', () => P.forward(f).dispose());
+  step('loss nograd', () => noGrad(() => cosineLoss(f, f)).dispose());
+  step('loss', () => cosineLoss(z, z).dispose());
+  step('loss+bw', () => { const l = cosineLoss(z, z); l.backward(); l.dispose(); });
+  step('zg', () => z.zeroGrad());
+  step('full', () => { const e = G.predict(z); const l = G.loss(e, G.target(f)); l.backward(); l.dispose(); e.dispose(); });
+});

@@ -1,0 +1,278 @@
+/**
+ * Batched matrix multiply on the host.
+ *
+ * Floating dtypes use a GotoBLAS-style blocked GEMM: panels of A (MC x KC) and B (KC x NC) are
+ * packed, from any strides, into reused float64 scratch buffers laid out for a 4 x 4
+ * register-blocked micro-kernel (16 accumulators in locals, one multiply-add per pair of loads
+ * per 4 x 4 outer product). Packing in float64 avoids a float32 -> float64 conversion per load in
+ * the inner loop; products accumulate in float64 within a KC block. Tiny or skinny problems
+ * (fewer than 4 rows or columns) use direct loops, chosen by the operands' strides. int32 uses
+ * an exact wrap-around dot product.
+ */
+import type { TypedArray } from '../backend.js';
+
+const MR = 4;
+const NR = 4;
+const KC = 256;
+const MC = 64;
+const NC = 512;
+/** Problems with fewer multiply-adds than this skip packing. */
+const SMALL_WORK = 8192;
+
+/** Reused scratch buffers for `matmulHost` (one per backend). */
+export class MatmulWorkspace {
+  /** Packed A block, `MC x KC` in 4-row panels. */
+  ap = new Float64Array(0);
+  /** Packed B block, `KC x NC` in 4-column panels. */
+  bp = new Float64Array(0);
+  /** Element offset of each logical row of A. */
+  rowOff = new Float64Array(0);
+  /** Row accumulator of the direct path. */
+  acc = new Float64Array(0);
+  /** Edge tile of the micro-kernel. */
+  readonly tile = new Float64Array(MR * NR);
+
+  /** Grow (never shrink) the buffers to the given sizes. */
+  ensure(ap: number, bp: number, rows: number, acc: number): void {
+    if (this.ap.length < ap) this.ap = new Float64Array(ap);
+    if (this.bp.length < bp) this.bp = new Float64Array(bp);
+    if (this.rowOff.length < rows) this.rowOff = new Float64Array(rows);
+    if (this.acc.length < acc) this.acc = new Float64Array(acc);
+  }
+
+  /** Drop the buffers. */
+  clear(): void {
+    this.ap = new Float64Array(0);
+    this.bp = new Float64Array(0);
+    this.rowOff = new Float64Array(0);
+    this.acc = new Float64Array(0);
+  }
+}
+
+/** Geometry of one strided rank-3 matmul operand. */
+export interface MatOperand {
+  readonly data: TypedArray;
+  readonly offset: number;
+  /** Strides `[batch, row, col]`. */
+  readonly strides: readonly number[];
+}
+
+/**
+ * `out[b, i, j] = sum_k A[b, i, k] * B[b, k, j]` for `A [B, M, K]`, `B [B, K, N]` (any strides,
+ * batch stride 0 allowed), writing contiguous `out [B, M, N]` from element 0.
+ */
+export function matmulHost(a: MatOperand, b: MatOperand, batch: number, M: number, K: number, N: number, out: TypedArray, ws: MatmulWorkspace): void {
+  const total = batch * M * N;
+  if (total === 0) return;
+  if (K === 0) {
+    out.fill(0, 0, total);
+    return;
+  }
+  const [sa0, sa1, sa2] = a.strides as [number, number, number];
+  const [sb0, sb1, sb2] = b.strides as [number, number, number];
+  if (out instanceof Int32Array) {
+    matmulInt(a.data, a.offset, sa0, sa1, sa2, b.data, b.offset, sb0, sb1, sb2, batch, M, K, N, out);
+    return;
+  }
+  if (M < MR || N < NR || M * N * K < SMALL_WORK) {
+    ws.ensure(0, 0, 0, N);
+    for (let bi = 0; bi < batch; bi++) {
+      matmulDirect(a.data, a.offset + bi * sa0, sa1, sa2, b.data, b.offset + bi * sb0, sb1, sb2, M, K, N, out, bi * M * N, ws.acc);
+    }
+    return;
+  }
+  // When B is shared across the batch, fold the batch into the rows of one big GEMM so B is packed once.
+  const fold = batch > 1 && sb0 === 0;
+  const rows = fold ? batch * M : M;
+  const calls = fold ? 1 : batch;
+  ws.ensure(MC * Math.min(KC, K), Math.min(KC, K) * (Math.ceil(Math.min(NC, N) / NR) * NR), rows, 0);
+  const rowOff = ws.rowOff;
+  for (let c = 0; c < calls; c++) {
+    if (fold) {
+      for (let bi = 0, r = 0; bi < batch; bi++) for (let i = 0; i < M; i++, r++) rowOff[r] = a.offset + bi * sa0 + i * sa1;
+    } else {
+      for (let i = 0; i < M; i++) rowOff[i] = a.offset + c * sa0 + i * sa1;
+    }
+    gemm(a.data, rowOff, sa2, b.data, b.offset + c * sb0, sb1, sb2, out, c * M * N, rows, K, N, ws);
+  }
+}
+
+/** Exact int32 matmul (wrap-around), a dot product per output element. */
+function matmulInt(
+  ad: TypedArray, ao: number, sa0: number, sa1: number, sa2: number,
+  bd: TypedArray, bo: number, sb0: number, sb1: number, sb2: number,
+  batch: number, M: number, K: number, N: number, out: TypedArray,
+): void {
+  let o = 0;
+  for (let bi = 0; bi < batch; bi++) {
+    for (let i = 0; i < M; i++) {
+      const arow = ao + bi * sa0 + i * sa1;
+      for (let j = 0; j < N; j++, o++) {
+        let acc = 0;
+        let pa = arow;
+        let pb = bo + bi * sb0 + j * sb2;
+        for (let k = 0; k < K; k++, pa += sa2, pb += sb1) acc = (acc + Math.imul(ad[pa]!, bd[pb]!)) | 0;
+        out[o] = acc;
+      }
+    }
+  }
+}
+
+/** Direct loops for small or skinny float problems: dot products when B is contiguous along K, else i-k-j. */
+function matmulDirect(
+  ad: TypedArray, ao: number, sam: number, sak: number,
+  bd: TypedArray, bo: number, sbk: number, sbn: number,
+  M: number, K: number, N: number, out: TypedArray, co: number, acc: Float64Array,
+): void {
+  if (sbk === 1 && sbn !== 1) {
+    for (let i = 0; i < M; i++) {
+      const arow = ao + i * sam;
+      for (let j = 0; j < N; j++) {
+        let s0 = 0;
+        let s1 = 0;
+        let pa = arow;
+        let pb = bo + j * sbn;
+        let k = 0;
+        for (; k + 1 < K; k += 2, pa += 2 * sak, pb += 2) {
+          s0 += ad[pa]! * bd[pb]!;
+          s1 += ad[pa + sak]! * bd[pb + 1]!;
+        }
+        if (k < K) s0 += ad[pa]! * bd[pb]!;
+        out[co + i * N + j] = s0 + s1;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < M; i++) {
+    acc.fill(0, 0, N);
+    let pa = ao + i * sam;
+    for (let k = 0; k < K; k++, pa += sak) {
+      const av = ad[pa]!;
+      let pb = bo + k * sbk;
+      for (let j = 0; j < N; j++, pb += sbn) acc[j] = acc[j]! + av * bd[pb]!;
+    }
+    const ro = co + i * N;
+    for (let j = 0; j < N; j++) out[ro + j] = acc[j]!;
+  }
+}
+
+/**
+ * Blocked GEMM: `C[co + i * N + j] = sum_k A[rowOff[i] + k * sak] * B[bo + k * sbk + j * sbn]`
+ * for i < M (C is overwritten).
+ */
+function gemm(
+  ad: TypedArray, rowOff: Float64Array, sak: number,
+  bd: TypedArray, bo: number, sbk: number, sbn: number,
+  C: TypedArray, co: number, M: number, K: number, N: number, ws: MatmulWorkspace,
+): void {
+  C.fill(0, co, co + M * N);
+  const ap = ws.ap;
+  const bp = ws.bp;
+  const tile = ws.tile;
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = Math.min(NC, N - j0);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = Math.min(KC, K - k0);
+      packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, nc, bp);
+      for (let i0 = 0; i0 < M; i0 += MC) {
+        const mc = Math.min(MC, M - i0);
+        packA(ad, rowOff, i0, k0 * sak, sak, mc, kc, ap);
+        for (let jp = 0; jp < nc; jp += NR) {
+          const nr = Math.min(NR, nc - jp);
+          const pb = jp * kc;
+          for (let ip = 0; ip < mc; ip += MR) {
+            const mr = Math.min(MR, mc - ip);
+            const c0 = co + (i0 + ip) * N + j0 + jp;
+            if (mr === MR && nr === NR) kernel4x4(ap, ip * kc, bp, pb, kc, C, c0, N);
+            else kernelEdge(ap, ip * kc, bp, pb, kc, C, c0, N, mr, nr, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Pack rows `i0 .. i0 + mc` of A, columns `k0 .. k0 + kc`, into 4-row panels `[panel][k][4]` (zero-padded). */
+function packA(ad: TypedArray, rowOff: Float64Array, i0: number, kOff: number, sak: number, mc: number, kc: number, ap: Float64Array): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const base = ip * kc;
+    for (let ii = 0; ii < MR; ii++) {
+      let q = base + ii;
+      if (ip + ii < mc) {
+        let p = rowOff[i0 + ip + ii]! + kOff;
+        if (sak === 1) for (let k = 0; k < kc; k++, q += MR) ap[q] = ad[p + k]!;
+        else for (let k = 0; k < kc; k++, q += MR, p += sak) ap[q] = ad[p]!;
+      } else {
+        for (let k = 0; k < kc; k++, q += MR) ap[q] = 0;
+      }
+    }
+  }
+}
+
+/** Pack a `kc x nc` block of B (from element `p0`) into 4-column panels `[panel][k][4]` (zero-padded). */
+function packB(bd: TypedArray, p0: number, sbk: number, sbn: number, kc: number, nc: number, bp: Float64Array): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const base = jp * kc;
+    if (jp + NR <= nc && sbn === 1) {
+      for (let k = 0, q = base, p = p0 + jp; k < kc; k++, q += NR, p += sbk) {
+        bp[q] = bd[p]!;
+        bp[q + 1] = bd[p + 1]!;
+        bp[q + 2] = bd[p + 2]!;
+        bp[q + 3] = bd[p + 3]!;
+      }
+      continue;
+    }
+    for (let jj = 0; jj < NR; jj++) {
+      let q = base + jj;
+      if (jp + jj < nc) {
+        let p = p0 + (jp + jj) * sbn;
+        for (let k = 0; k < kc; k++, q += NR, p += sbk) bp[q] = bd[p]!;
+      } else {
+        for (let k = 0; k < kc; k++, q += NR) bp[q] = 0;
+      }
+    }
+  }
+}
+
+/** 4 x 4 micro-kernel: `C[c0 + r * ldc + s] += sum_k ap[pa + 4k + r] * bp[pb + 4k + s]`. */
+function kernel4x4(ap: Float64Array, pa: number, bp: Float64Array, pb: number, kc: number, C: TypedArray, c0: number, ldc: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < kc; k++, pa += 4, pb += 4) {
+    const a0 = ap[pa]!, a1 = ap[pa + 1]!, a2 = ap[pa + 2]!, a3 = ap[pa + 3]!;
+    const b0 = bp[pb]!, b1 = bp[pb + 1]!, b2 = bp[pb + 2]!, b3 = bp[pb + 3]!;
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  let c = c0;
+  C[c] += c00; C[c + 1] += c01; C[c + 2] += c02; C[c + 3] += c03;
+  c += ldc;
+  C[c] += c10; C[c + 1] += c11; C[c + 2] += c12; C[c + 3] += c13;
+  c += ldc;
+  C[c] += c20; C[c + 1] += c21; C[c + 2] += c22; C[c + 3] += c23;
+  c += ldc;
+  C[c] += c30; C[c + 1] += c31; C[c + 2] += c32; C[c + 3] += c33;
+}
+
+/** Edge micro-kernel: a full 4 x 4 product into `tile`, then only the `mr x nr` corner is added to C. */
+function kernelEdge(
+  ap: Float64Array, pa: number, bp: Float64Array, pb: number, kc: number,
+  C: TypedArray, c0: number, ldc: number, mr: number, nr: number, tile: Float64Array,
+): void {
+  tile.fill(0);
+  for (let k = 0; k < kc; k++, pa += 4, pb += 4) {
+    for (let r = 0; r < 4; r++) {
+      const av = ap[pa + r]!;
+      const t = r * 4;
+      tile[t] += av * bp[pb]!;
+      tile[t + 1] += av * bp[pb + 1]!;
+      tile[t + 2] += av * bp[pb + 2]!;
+      tile[t + 3] += av * bp[pb + 3]!;
+    }
+  }
+  for (let r = 0; r < mr; r++) for (let s = 0; s < nr; s++) C[c0 + r * ldc + s] += tile[r * 4 + s]!;
+}

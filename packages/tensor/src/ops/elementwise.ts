@@ -1,0 +1,318 @@
+/** Elementwise ops with broadcasting, dtype promotion and their gradients. */
+import type { BinaryOp, DType, UnaryOp, UnaryParams } from '../backend.js';
+import { isFloatDType } from '../backend.js';
+import { Slab, Tensor, type TensorOrScalar } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
+import { alloc, finish, floatOf, promote, record, reduceTo, sameBackend } from './core.js';
+import { sum } from './reduce.js';
+import { reshape } from './views.js';
+
+/** Sum a gradient back to an input's shape. */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  return reduceTo(g, shape, (t, dims, keep) => sum(t, dims, keep), (t, s) => reshape(t, s));
+}
+
+const FLOAT_ONLY = new Set<UnaryOp>([
+  'exp', 'log', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'sigmoid', 'gelu', 'gelu_tanh',
+  'silu', 'softplus', 'rdiv_scalar', 'rpow_scalar', 'pow_scalar',
+]);
+const INT_OUT = new Set<UnaryOp>(['isnan', 'isinf', 'not']);
+
+/** A 0-d tensor holding `value` on `like`'s backend with `dtype`. */
+export function scalarTensor(value: number, like: Tensor, dtype: DType): Tensor {
+  const b = like.backend;
+  const data = dtype === 'int32' ? Int32Array.of(value) : dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value);
+  return new Tensor(new Slab(b.upload(data, dtype)), [], [], 0);
+}
+
+/** Elementwise op without recording (for backward code and internal use). */
+export function unaryRaw(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
+  const b = sameBackend(op, x);
+  let input = x;
+  if (x.dtype === 'int32' && (FLOAT_ONLY.has(op) || !paramsAreInts(op, params))) input = castRaw(x, 'float32');
+  const outDtype: DType = INT_OUT.has(op) ? 'int32' : input.dtype;
+  const out = alloc(b, x.shape, outDtype);
+  b.unary(op, input.view_, out._slab.storage, params);
+  if (input !== x) input.dispose();
+  return out;
+}
+
+function paramsAreInts(op: UnaryOp, p?: UnaryParams): boolean {
+  if (op === 'add_scalar' || op === 'mul_scalar' || op === 'rsub_scalar') return Number.isInteger(p?.a ?? 0);
+  if (op === 'clamp') return (p?.a === undefined || !Number.isFinite(p.a) || Number.isInteger(p.a)) && (p?.b === undefined || !Number.isFinite(p.b) || Number.isInteger(p.b));
+  return true;
+}
+
+/** Binary op without recording; broadcasts, promotes, and writes `outDtype` (default the promoted dtype). */
+export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType): Tensor {
+  const be = sameBackend(op, a, b);
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  let dt = promote(a.dtype, b.dtype);
+  if ((op === 'div' || op === 'pow' || op === 'atan2' || op.endsWith('_grad')) && dt === 'int32') dt = 'float32';
+  const ac = a.dtype === dt ? a : castRaw(a, dt);
+  const bc = b.dtype === dt ? b : castRaw(b, dt);
+  const out = alloc(be, shape, outDtype ?? dt);
+  be.binary(
+    op,
+    { storage: ac._slab.storage, shape, strides: broadcastStrides(ac.shape, ac.strides, shape), offset: ac.offset },
+    { storage: bc._slab.storage, shape, strides: broadcastStrides(bc.shape, bc.strides, shape), offset: bc.offset },
+    out._slab.storage,
+  );
+  if (ac !== a) ac.dispose();
+  if (bc !== b) bc.dispose();
+  return out;
+}
+
+/** Cast without recording. */
+export function castRaw(x: Tensor, dtype: DType): Tensor {
+  const b = sameBackend('cast', x);
+  const out = alloc(b, x.shape, dtype);
+  b.copy(x.view_, out.view_);
+  return out;
+}
+
+/** Elementwise unary op with its gradient. */
+export function unary(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
+  const y = unaryRaw(op, x, params);
+  if (INT_OUT.has(op) || !isFloatDType(y.dtype)) return finish(y, op);
+  const a = params?.a ?? 0;
+  switch (op) {
+    case 'neg':
+      return record(y, op, [x], [], (g) => [unaryRaw('neg', g)]);
+    case 'abs':
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(unaryRaw('sign', xs!))]);
+    case 'sign':
+    case 'floor':
+    case 'ceil':
+    case 'round':
+      return record(y, op, [x], [], () => [null]);
+    case 'exp':
+      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!)]);
+    case 'log':
+      return record(y, op, [x], [x], (g, [xs]) => [g.div(xs!)]);
+    case 'sqrt':
+      return record(y, op, [x], [y], (g, [ys]) => [g.div(ys!).mul(0.5)]);
+    case 'rsqrt':
+      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!.pow(3)).mul(-0.5)]);
+    case 'reciprocal':
+      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!.square()).neg()]);
+    case 'square':
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(xs!).mul(2)]);
+    case 'sin':
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(xs!.cos())]);
+    case 'cos':
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(xs!.sin()).neg()]);
+    case 'tanh':
+      return record(y, op, [x], [y], (g, [ys]) => [binaryRaw('tanh_grad', ys!, g)]);
+    case 'sigmoid':
+      return record(y, op, [x], [y], (g, [ys]) => [binaryRaw('sigmoid_grad', ys!, g)]);
+    case 'erf':
+    case 'relu':
+    case 'gelu':
+    case 'gelu_tanh':
+    case 'silu':
+    case 'softplus': {
+      const gradOp = `${op}_grad` as BinaryOp;
+      return record(y, op, [x], [x], (g, [xs]) => [binaryRaw(gradOp, xs!, g)]);
+    }
+    case 'add_scalar':
+      return record(y, op, [x], [], (g) => [g]);
+    case 'mul_scalar':
+      return record(y, op, [x], [], (g) => [unaryRaw('mul_scalar', g, { a })]);
+    case 'rsub_scalar':
+      return record(y, op, [x], [], (g) => [unaryRaw('neg', g)]);
+    case 'rdiv_scalar':
+      return record(y, op, [x], [x, y], (g, [xs, ys]) => [g.mul(ys!).div(xs!).neg()]);
+    case 'pow_scalar':
+      if (a === 0) return record(y, op, [x], [], () => [null]);
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(unaryRaw('pow_scalar', xs!, { a: a - 1 })).mul(a)]);
+    case 'rpow_scalar':
+      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!).mul(Math.log(a))]);
+    case 'clamp': {
+      const lo = params?.a ?? -Infinity;
+      const hi = params?.b ?? Infinity;
+      return record(y, op, [x], [x], (g, [xs]) => {
+        const inside = binaryRaw('and', xs!.ge(lo), xs!.le(hi), 'int32');
+        return [where(inside, g, 0)];
+      });
+    }
+    default:
+      return finish(y, op);
+  }
+}
+
+function asTensor(v: TensorOrScalar, like: Tensor): Tensor {
+  if (v instanceof Tensor) return v;
+  if (typeof v !== 'number') throw new Error(`expected a Tensor or a number, got ${typeof v}`);
+  const dt = like.dtype === 'int32' && !Number.isInteger(v) ? 'float32' : like.dtype;
+  return scalarTensor(v, like, dt);
+}
+
+function binaryGrad(op: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2', a: Tensor, b: Tensor): Tensor {
+  const y = binaryRaw(op, a, b);
+  if (!isFloatDType(y.dtype)) return finish(y, op);
+  const sa = [...a.shape];
+  const sb = [...b.shape];
+  switch (op) {
+    case 'add':
+      return record(y, op, [a, b], [], (g) => [unbroadcast(g, sa), unbroadcast(g, sb)]);
+    case 'sub':
+      return record(y, op, [a, b], [], (g) => [unbroadcast(g, sa), b.requiresGrad ? unbroadcast(unaryRaw('neg', g), sb) : null]);
+    case 'mul':
+      return record(y, op, [a, b], [a, b], (g, [as, bs]) => [
+        a.requiresGrad ? unbroadcast(binaryRaw('mul', g, bs!), sa) : null,
+        b.requiresGrad ? unbroadcast(binaryRaw('mul', g, as!), sb) : null,
+      ]);
+    case 'div':
+      return record(y, op, [a, b], [b, y], (g, [bs, ys]) => {
+        const ga = binaryRaw('div', g, bs!);
+        const gb = b.requiresGrad ? unbroadcast(ga.mul(ys!).neg(), sb) : null;
+        return [a.requiresGrad ? unbroadcast(ga, sa) : null, gb];
+      });
+    case 'pow':
+      return record(y, op, [a, b], [a, b, y], (g, [as, bs, ys]) => [
+        a.requiresGrad ? unbroadcast(g.mul(bs!).mul(binaryRaw('pow', as!, binaryRaw('sub', bs!, scalarTensor(1, bs!, bs!.dtype)))), sa) : null,
+        b.requiresGrad ? unbroadcast(g.mul(ys!).mul(unaryRaw('log', as!)), sb) : null,
+      ]);
+    case 'maximum':
+    case 'minimum':
+      return record(y, op, [a, b], [a, b], (g, [as, bs]) => {
+        // Ties split the gradient evenly (as PyTorch does).
+        const wa = binaryRaw(op === 'maximum' ? 'gt' : 'lt', as!, bs!, 'float32').add(binaryRaw('eq', as!, bs!, 'float32').mul(0.5));
+        const wac = castRaw(wa, g.dtype);
+        return [
+          a.requiresGrad ? unbroadcast(binaryRaw('mul', g, wac), sa) : null,
+          b.requiresGrad ? unbroadcast(binaryRaw('mul', g, unaryRaw('rsub_scalar', wac, { a: 1 })), sb) : null,
+        ];
+      });
+    case 'atan2':
+      return record(y, op, [a, b], [a, b], (g, [as, bs]) => {
+        const den = as!.square().add(bs!.square());
+        return [
+          a.requiresGrad ? unbroadcast(g.mul(bs!).div(den), sa) : null,
+          b.requiresGrad ? unbroadcast(g.mul(as!).div(den).neg(), sb) : null,
+        ];
+      });
+  }
+}
+
+/** a + b. */
+export function add(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return unary('add_scalar', a, { a: b });
+  return binaryGrad('add', a, b);
+}
+
+/** a - b. */
+export function sub(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return unary('add_scalar', a, { a: -b });
+  return binaryGrad('sub', a, b);
+}
+
+/** a * b. */
+export function mul(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return unary('mul_scalar', a, { a: b });
+  return binaryGrad('mul', a, b);
+}
+
+/** a / b (true division). */
+export function div(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') {
+    if (a.dtype === 'int32') return unary('mul_scalar', castForFloat(a), { a: 1 / b });
+    return unary('mul_scalar', a, { a: 1 / b });
+  }
+  return binaryGrad('div', a, b);
+}
+
+function castForFloat(a: Tensor): Tensor {
+  return cast(a, 'float32');
+}
+
+/** a ** b. */
+export function pow(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') {
+    if (b === 2) return unary('square', a);
+    if (b === 1) return unary('mul_scalar', a, { a: 1 });
+    return unary('pow_scalar', a, { a: b });
+  }
+  return binaryGrad('pow', a, b);
+}
+
+/** Elementwise maximum. */
+export function maximum(a: Tensor, b: TensorOrScalar): Tensor {
+  const bt = asTensor(b, a);
+  const out = binaryGrad('maximum', a, bt);
+  if (bt !== b) bt.dispose();
+  return out;
+}
+
+/** Elementwise minimum. */
+export function minimum(a: Tensor, b: TensorOrScalar): Tensor {
+  const bt = asTensor(b, a);
+  const out = binaryGrad('minimum', a, bt);
+  if (bt !== b) bt.dispose();
+  return out;
+}
+
+/** Elementwise atan2(a, b). */
+export function atan2(a: Tensor, b: TensorOrScalar): Tensor {
+  const bt = asTensor(b, a);
+  const out = binaryGrad('atan2', a, bt);
+  if (bt !== b) bt.dispose();
+  return out;
+}
+
+/** Comparison / logical ops: int32 0/1, no gradient. */
+export function compare(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or', a: Tensor, b: TensorOrScalar): Tensor {
+  const bt = asTensor(b, a);
+  const out = binaryRaw(op, a, bt, 'int32');
+  if (bt !== b) bt.dispose();
+  return finish(out, op);
+}
+
+/** `cond != 0 ? a : b`, broadcasting all three. */
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
+  const dt0 = a instanceof Tensor && b instanceof Tensor ? promote(a.dtype, b.dtype) : like === cond ? 'float32' : like.dtype;
+  const at = a instanceof Tensor ? a : scalarTensor(a, like, dt0 === 'int32' && !Number.isInteger(a) ? 'float32' : dt0);
+  const bt = b instanceof Tensor ? b : scalarTensor(b, like, dt0 === 'int32' && !Number.isInteger(b) ? 'float32' : dt0);
+  const be = sameBackend('where', cond, at, bt);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, at.shape), bt.shape);
+  const dt = promote(at.dtype, bt.dtype);
+  const ac = at.dtype === dt ? at : castRaw(at, dt);
+  const bc = bt.dtype === dt ? bt : castRaw(bt, dt);
+  const out = alloc(be, shape, dt);
+  const v = (t: Tensor) => ({ storage: t._slab.storage, shape, strides: broadcastStrides(t.shape, t.strides, shape), offset: t.offset });
+  be.where(v(cond), v(ac), v(bc), out._slab.storage);
+  if (ac !== at) ac.dispose();
+  if (bc !== bt) bc.dispose();
+  const sa = [...at.shape];
+  const sb = [...bt.shape];
+  const result = isFloatDType(dt)
+    ? record(out, 'where', [at, bt], [cond], (g, [cs]) => [
+        at.requiresGrad ? unbroadcast(where(cs!, g, 0), sa) : null,
+        bt.requiresGrad ? unbroadcast(where(cs!, 0, g), sb) : null,
+      ])
+    : finish(out, 'where');
+  if (at !== a) at.dispose();
+  if (bt !== b) bt.dispose();
+  return result;
+}
+
+/** Clamp into [min, max]. */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  if (min === undefined && max === undefined) throw new Error('clamp: at least one of min and max must be given');
+  if (min !== undefined && max !== undefined && min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);
+  return unary('clamp', x, { a: min ?? -Infinity, b: max ?? Infinity });
+}
+
+/** Convert dtype; differentiable between float dtypes. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return unary('mul_scalar', x, { a: 1 });
+  const y = castRaw(x, dtype);
+  if (!isFloatDType(dtype) || !isFloatDType(x.dtype)) return finish(y, 'cast');
+  const from = x.dtype;
+  return record(y, 'cast', [x], [], (g) => [castRaw(g, from)]);
+}
+
+/** Float dtype helper re-exported for op modules. */
+export { floatOf, sameShape };

@@ -1,0 +1,133 @@
+/**
+ * Op cases shared by the gradcheck suite here and the WebGPU parity suite of @unihetero/webgpu.
+ * Inputs are host data so each suite can place them on its own backend.
+ */
+import {
+  Generator,
+  concat,
+  cosineSimilarity,
+  crossEntropy,
+  embedding,
+  layerNorm,
+  mseLoss,
+  rmsNorm,
+  stack,
+  tensor,
+  where,
+  type Tensor,
+} from '../src/index.js';
+
+/** Host data for one input of a case. */
+export interface HostInput {
+  data: Float32Array;
+  shape: number[];
+}
+
+const gen = new Generator(1234);
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const host = (shape: number[], f: () => number): HostInput => ({ data: Float32Array.from({ length: numel(shape) }, f), shape });
+const rn = (...shape: number[]) => host(shape, () => gen.normal());
+/** Positive inputs away from 0, for log/sqrt/div. */
+const pos = (...shape: number[]) => host(shape, () => gen.uniform() + 0.5);
+/** Inputs away from kinks (|x| >= 0.2) for relu/abs. */
+const awayFromZero = (...shape: number[]) => host(shape, () => (gen.uniform() * 2 + 0.2) * (gen.uniform() > 0.5 ? 1 : -1));
+const lit = (values: number[], shape = [values.length]): HostInput => ({ data: Float32Array.from(values), shape });
+/** Standard normal inputs times `scale` (to reach both tails of saturating functions). */
+const rnScaled = (scale: number, ...shape: number[]) => host(shape, () => gen.normal() * scale);
+
+/**
+ * [name, function of the inputs, input generator, gradcheck options]. Constants inside fns use the
+ * default backend. The options widen the finite-difference step for cases that pass through
+ * float32 on purpose (a central difference with eps 1e-6 cannot resolve float32 rounding).
+ */
+export type Case = [string, (...xs: Tensor[]) => Tensor, () => HostInput[], { eps?: number; atol?: number; rtol?: number }?];
+
+export const unaryCases: Case[] = [
+  ['neg', (x) => x.neg(), () => [rn(2, 3)]],
+  ['abs', (x) => x.abs(), () => [awayFromZero(2, 3)]],
+  ['exp', (x) => x.exp(), () => [rn(2, 3)]],
+  ['log', (x) => x.log(), () => [pos(2, 3)]],
+  ['sqrt', (x) => x.sqrt(), () => [pos(2, 3)]],
+  ['rsqrt', (x) => x.rsqrt(), () => [pos(2, 3)]],
+  ['reciprocal', (x) => x.reciprocal(), () => [pos(2, 3)]],
+  ['square', (x) => x.square(), () => [rn(2, 3)]],
+  ['sin', (x) => x.sin(), () => [rn(2, 3)]],
+  ['cos', (x) => x.cos(), () => [rn(2, 3)]],
+  ['tanh', (x) => x.tanh(), () => [rn(2, 3)]],
+  ['erf', (x) => x.erf(), () => [rn(2, 3)]],
+  ['sigmoid', (x) => x.sigmoid(), () => [rn(2, 3)]],
+  ['relu', (x) => x.relu(), () => [awayFromZero(2, 3)]],
+  ['gelu', (x) => x.gelu(), () => [rn(2, 3)]],
+  ['gelu tanh', (x) => x.gelu('tanh'), () => [rn(2, 3)]],
+  ['silu', (x) => x.silu(), () => [rn(2, 3)]],
+  ['softplus', (x) => x.softplus(), () => [rnScaled(3, 2, 3)]],
+  ['clamp', (x) => x.clamp(-0.5, 0.7), () => [lit([-1, -0.3, 0.2, 0.9, 0.65, -0.8])]],
+  ['add scalar', (x) => x.add(3), () => [rn(4)]],
+  ['mul scalar', (x) => x.mul(-2.5), () => [rn(4)]],
+  ['div scalar', (x) => x.div(4), () => [rn(4)]],
+  ['pow scalar', (x) => x.pow(3), () => [rn(4)]],
+  ['pow fractional', (x) => x.pow(1.5), () => [pos(4)]],
+  ['cast f32 roundtrip', (x) => x.cast('float32').mul(2), () => [rn(3)], { eps: 1e-2, atol: 1e-4, rtol: 1e-3 }],
+];
+
+export const binaryCases: Case[] = [
+  ['add broadcast', (a, b) => a.add(b), () => [rn(2, 3), rn(3)]],
+  ['sub broadcast', (a, b) => a.sub(b), () => [rn(2, 1), rn(1, 3)]],
+  ['mul broadcast', (a, b) => a.mul(b), () => [rn(2, 3), rn(2, 1)]],
+  ['div broadcast', (a, b) => a.div(b), () => [rn(2, 3), pos(3)]],
+  ['pow tensor', (a, b) => a.pow(b), () => [pos(2, 3), rn(2, 3)]],
+  ['maximum', (a, b) => a.maximum(b), () => [rn(2, 3), rn(2, 3)]],
+  ['minimum', (a, b) => a.minimum(b), () => [rn(2, 3), rn(3)]],
+  ['atan2', (a, b) => a.atan2(b), () => [rn(2, 3), pos(2, 3)]],
+  ['where', (a, b) => where(tensor(new Int32Array([1, 0, 1])), a, b), () => [rn(2, 3), rn(2, 1)]],
+];
+
+export const reductionCases: Case[] = [
+  ['sum all', (x) => x.sum(), () => [rn(2, 3)]],
+  ['sum dims keepdim', (x) => x.sum([0, 2], true), () => [rn(2, 3, 2)]],
+  ['mean', (x) => x.mean(1), () => [rn(2, 3)]],
+  ['var', (x) => x.var(1), () => [rn(2, 4)]],
+  ['std', (x) => x.std(0), () => [rn(3, 2)]],
+  ['prod', (x) => x.prod(1), () => [pos(2, 3)]],
+  ['max dim', (x) => x.max(1), () => [rn(3, 4)]],
+  ['min all', (x) => x.min(), () => [rn(3, 4)]],
+  ['logsumexp', (x) => x.logsumexp(-1), () => [rn(2, 5)]],
+  ['softmax', (x) => x.softmax(-1), () => [rn(2, 4)]],
+  ['softmax dim 0', (x) => x.softmax(0), () => [rn(3, 2)]],
+  ['logSoftmax', (x) => x.logSoftmax(1), () => [rn(2, 4)]],
+];
+
+export const shapeCases: Case[] = [
+  ['matmul 2d', (a, b) => a.matmul(b), () => [rn(3, 4), rn(4, 2)]],
+  ['matmul batched broadcast', (a, b) => a.matmul(b), () => [rn(2, 1, 3, 4), rn(3, 4, 2)]],
+  ['matmul 1d-2d', (a, b) => a.matmul(b), () => [rn(4), rn(4, 2)]],
+  ['matmul 2d-1d', (a, b) => a.matmul(b), () => [rn(3, 4), rn(4)]],
+  ['matmul transposed view', (a, b) => a.T.matmul(b), () => [rn(4, 3), rn(4, 2)]],
+  ['reshape', (x) => x.reshape(3, 2).mul(x.reshape(3, 2)), () => [rn(2, 3)]],
+  ['permute', (x) => x.permute(2, 0, 1).mul(tensor([1, 2, 3])), () => [rn(2, 3, 3)]],
+  ['expand', (x) => x.expand(3, 2, 4), () => [rn(2, 1)]],
+  ['slice step', (x) => x.slice(1, 1, 6, 2), () => [rn(2, 6)]],
+  ['select', (x) => x.select(0, -1), () => [rn(3, 2)]],
+  ['concat', (a, b) => concat([a, b], 1), () => [rn(2, 2), rn(2, 3)]],
+  ['stack', (a, b) => stack([a, b], 0), () => [rn(2, 2), rn(2, 2)]],
+  ['split', (x) => x.split([1, 2], 1)[1]!.mul(2), () => [rn(2, 3)]],
+  ['gather', (x) => x.gather(1, tensor(new Int32Array([0, 2, 2, 1]), { shape: [2, 2] })), () => [rn(2, 3)]],
+  ['indexSelect repeated', (x) => x.indexSelect(0, tensor(new Int32Array([1, 1, 0]))), () => [rn(2, 3)]],
+  ['scatterAdd', (x, s) => x.scatterAdd(1, tensor(new Int32Array([0, 0, 2, 1]), { shape: [2, 2] }), s), () => [rn(2, 3), rn(2, 2)]],
+  ['embedding', (w) => embedding(tensor(new Int32Array([2, 0, 2]), { shape: [3] }), w), () => [rn(3, 2)]],
+];
+
+export const nnCases: Case[] = [
+  ['crossEntropy', (x) => crossEntropy(x, tensor(new Int32Array([1, -100, 0]))), () => [rn(3, 4)]],
+  ['crossEntropy smoothing 3d', (x) => crossEntropy(x, tensor(new Int32Array([1, 2, 0, 3]), { shape: [2, 2] }), { labelSmoothing: 0.2 }), () => [rn(2, 2, 4)]],
+  ['mseLoss', (a, b) => mseLoss(a, b), () => [rn(2, 3), rn(2, 3)]],
+  ['cosineSimilarity', (a, b) => cosineSimilarity(a, b, -1), () => [rn(3, 4), rn(3, 4)]],
+  ['layerNorm affine', (x, w, b) => layerNorm(x, w, b, 1e-5), () => [rn(3, 5), rn(5), rn(5)]],
+  ['layerNorm plain 2 dims', (x) => layerNorm(x, null, null, 1e-5, 2), () => [rn(2, 2, 3)]],
+  ['rmsNorm', (x, w) => rmsNorm(x, w, 1e-6), () => [rn(3, 4), rn(4)]],
+  ['composite mlp', (x, w1, w2) => x.matmul(w1).gelu().matmul(w2).tanh().sum(-1), () => [rn(2, 3), rn(3, 4), rn(4, 2)]],
+];
+
+
+/** Every case, in one list. */
+export const allCases: Case[] = [...unaryCases, ...binaryCases, ...reductionCases, ...shapeCases, ...nnCases];
