@@ -32,11 +32,6 @@ export function gridLayout(imageSize: number, grid: number): GridLayout {
   return { imageSize, grid, cell, offset: Math.floor((imageSize - grid * cell) / 2) };
 }
 
-/** Largest integer jitter (px) that keeps a large shape one pixel away from its cell border. */
-export function maxJitter(layout: GridLayout): number {
-  return Math.max(0, Math.floor(layout.cell / 2 - 0.5 - SIZE_FRACTION.large * layout.cell));
-}
-
 const STAR_POINTS = 5;
 const STAR_INNER = 0.5;
 const STAR_VERTS: Array<[number, number]> = (() => {

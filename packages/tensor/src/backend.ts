@@ -158,7 +158,68 @@ export interface FusedKernels {
   layerNorm?(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number, out: Storage, mean: Storage, rstd: Storage): void;
   /** RMSNorm over the last axis: `out = x * rstd * weight`, writes `rstd [rows]`. */
   rmsNorm?(x: Storage, weight: Storage | null, rows: number, cols: number, eps: number, out: Storage, rstd: Storage): void;
+  /**
+   * LayerNorm backward over contiguous `x [rows, cols]` with the forward's `mean`/`rstd [rows]`
+   * and upstream `grad [rows, cols]`: writes `dx [rows, cols]`
+   * (`rstd * (gh - mean(gh) - xhat * mean(gh * xhat))`, `gh = grad * weight`), and, when not
+   * null, `dweight [cols] = sum_rows(grad * xhat)` and `dbias [cols] = sum_rows(grad)`.
+   */
+  layerNormBackward?(
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    dx: Storage,
+    dweight: Storage | null,
+    dbias: Storage | null,
+  ): void;
+  /**
+   * RMSNorm backward: `dx = rstd * (gh - xhat * mean(gh * xhat))` with `xhat = x * rstd`,
+   * `gh = grad * weight`, and `dweight [cols] = sum_rows(grad * xhat)` when not null.
+   */
+  rmsNormBackward?(x: Storage, rstd: Storage, weight: Storage | null, grad: Storage, rows: number, cols: number, dx: Storage, dweight: Storage | null): void;
+  /**
+   * Cross-entropy rows of contiguous `logits [rows, cols]` against int32 `targets [rows]`.
+   * Writes `stats [2 * rows]`: `stats[r]` is the loss of row r,
+   * `(1 - s) * (lse_r - x[r, t_r]) + s * (lse_r - mean_c x[r, c])` with `s = labelSmoothing`,
+   * or 0 where `t_r == ignoreIndex`; `stats[rows + r]` is `lse_r = logsumexp_c x[r, c]` for every
+   * row. A target outside `[0, cols)` that is not `ignoreIndex` is an error where detectable.
+   */
+  crossEntropy?(logits: Storage, targets: Storage, rows: number, cols: number, ignoreIndex: number, labelSmoothing: number, stats: Storage): void;
+  /**
+   * Gradient of `crossEntropy` with respect to the logits, from the forward's `stats` and the
+   * upstream `grad [2 * rows]` (of the losses, then of the logsumexps):
+   * `dx[r, c] = grad[r] * (p - (1 - s) * [c == t_r] - s / cols) * valid_r + grad[rows + r] * p`
+   * with `p = exp(x[r, c] - lse_r)`.
+   */
+  crossEntropyBackward?(
+    logits: Storage,
+    targets: Storage,
+    stats: Storage,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    dx: Storage,
+  ): void;
+  /**
+   * Scaled dot-product attention forward for views `q [B, H, Lq, D]`, `k [B, Hkv, Lk, D]`,
+   * `v [B, Hkv, Lk, Dv]` (any strides; query head h reads key/value head `floor(h / (H / Hkv))`)
+   * and an optional additive float `mask` view of shape `[B, H, Lq, Lk]` (stride 0 where
+   * broadcast). Writes contiguous `out [B, H, Lq, Dv] = softmax(q k^T * scale + mask) v` and
+   * `lse [B, H, Lq]` (logsumexp of each score row). A row whose scores are all -Infinity gets
+   * zeros in `out` and -Infinity in `lse`. Returns false, writing nothing, when the backend
+   * declines this case (head size, device limits); the front end then composes it.
+   */
+  attention?(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage): boolean;
 }
+
+/** Names of the optional fused kernels. */
+export type FusedKernelName = keyof FusedKernels;
 
 /** The kernels and memory services a backend implements. */
 export interface Backend extends FusedKernels {

@@ -8,6 +8,7 @@ export type {
   BackendMemory,
   BinaryOp,
   DType,
+  FusedKernelName,
   FusedKernels,
   ReduceOp,
   Storage,
@@ -61,11 +62,14 @@ export { embedding, oneHot, gather, indexSelect, scatterAdd } from './ops/indexi
 export {
   cosineSimilarity,
   crossEntropy,
+  crossEntropyWithLogsumexp,
   dropout,
   layerNorm,
   mseLoss,
   rmsNorm,
   softmax,
   type CrossEntropyOptions,
+  type CrossEntropyWithLogsumexp,
 } from './ops/nn.js';
+export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { memory, type MemoryInfo } from './memory.js';

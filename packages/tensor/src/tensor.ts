@@ -390,7 +390,14 @@ const engineOps = {
       g.dispose();
       throw new Error(`backward: leaf tensor ${leaf.name ?? `#${leaf.id}`} ${fmtShape(leaf.shape)} was disposed before backward`);
     }
-    const gc = g.isContiguous && g.dtype === leaf.dtype ? g : ew.cast(vw.contiguous(g), leaf.dtype);
+    // A view or foreign-dtype gradient becomes one contiguous tensor of the leaf's dtype; every
+    // intermediate copy is freed (only `gc` survives).
+    let gc = g.isContiguous ? g : vw.contiguous(g);
+    if (gc.dtype !== leaf.dtype) {
+      const cast = ew.cast(gc, leaf.dtype);
+      if (gc !== g) gc.dispose();
+      gc = cast;
+    }
     if (gc !== g) g.dispose();
     untrack(gc);
     if (leaf.grad) {

@@ -130,3 +130,16 @@ describe('memory', () => {
     expect(() => a.add(1)).toThrow(/add_scalar: tensor #\d+ \[2\] was disposed/);
   });
 });
+
+describe('leaf gradients that arrive as views', () => {
+  it('leave no tensor behind (sum broadcasts its gradient as a stride-0 view)', () => {
+    const z = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const base = memory().tensors;
+    const s = z.sum();
+    s.backward();
+    s.dispose();
+    expect(memory().tensors).toBe(base + 1); // only z.grad
+    expect(z.grad!.tolistSync()).toEqual([[1, 1], [1, 1]]);
+    z.dispose();
+  });
+});

@@ -7,10 +7,12 @@ import {
   concat,
   cosineSimilarity,
   crossEntropy,
+  crossEntropyWithLogsumexp,
   embedding,
   layerNorm,
   mseLoss,
   rmsNorm,
+  scaledDotProductAttention,
   stack,
   tensor,
   where,
@@ -34,6 +36,9 @@ const awayFromZero = (...shape: number[]) => host(shape, () => (gen.uniform() * 
 const lit = (values: number[], shape = [values.length]): HostInput => ({ data: Float32Array.from(values), shape });
 /** Standard normal inputs times `scale` (to reach both tails of saturating functions). */
 const rnScaled = (scale: number, ...shape: number[]) => host(shape, () => gen.normal() * scale);
+
+/** An additive attention mask [3, 4] with a fully masked second query row. */
+const attentionMask = () => tensor([0, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity, 0, 0, -1.5, 0], { shape: [3, 4] });
 
 /**
  * [name, function of the inputs, input generator, gradcheck options]. Constants inside fns use the
@@ -125,6 +130,17 @@ export const nnCases: Case[] = [
   ['layerNorm affine', (x, w, b) => layerNorm(x, w, b, 1e-5), () => [rn(3, 5), rn(5), rn(5)]],
   ['layerNorm plain 2 dims', (x) => layerNorm(x, null, null, 1e-5, 2), () => [rn(2, 2, 3)]],
   ['rmsNorm', (x, w) => rmsNorm(x, w, 1e-6), () => [rn(3, 4), rn(4)]],
+  ['crossEntropy none, ignored rows', (x) => crossEntropy(x, tensor(new Int32Array([4, -1, 0, -1, 2]), { shape: [5] }), { reduction: 'none', ignoreIndex: -1 }), () => [rn(5, 7)]],
+  ['crossEntropyWithLogsumexp z-loss', (x) => {
+    const t = tensor(new Int32Array([2, -100, 0, 5, 1]));
+    const r = crossEntropyWithLogsumexp(x, t, { labelSmoothing: 0.1 });
+    return r.loss.add(where(t.ne(-100), r.logsumexp.square(), 0).sum().div(r.count.maximum(1)).mul(0.3));
+  }, () => [rn(5, 6)]],
+  ['layerNorm bias only', (x, b) => layerNorm(x, null, b, 1e-5), () => [rn(4, 3), rn(3)]],
+  ['rmsNorm plain 3d', (x) => rmsNorm(x, null, 1e-6), () => [rn(2, 3, 5)]],
+  ['attention gqa, fully masked row', (q, k, v) => scaledDotProductAttention(q, k, v, { mask: attentionMask() }), () => [rn(2, 4, 3, 3), rn(2, 2, 4, 3), rn(2, 2, 4, 2)]],
+  ['attention float mask with grad', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m, scale: 0.7 }), () => [rn(1, 2, 3, 4), rn(1, 1, 5, 4), rn(1, 1, 5, 3), rn(1, 2, 1, 5)]],
+  ['attention keep-mask, permuted q', (q, k, v) => scaledDotProductAttention(q.permute(0, 2, 1, 3), k, v, { mask: tensor(new Int32Array([1, 1, 0, 1, 0, 1]), { shape: [2, 1, 1, 3] }) }), () => [rn(2, 2, 3, 2), rn(2, 3, 3, 2), rn(2, 3, 3, 2)]],
   ['composite mlp', (x, w1, w2) => x.matmul(w1).gelu().matmul(w2).tanh().sum(-1), () => [rn(2, 3), rn(3, 4), rn(4, 2)]],
 ];
 

@@ -64,7 +64,7 @@ function isSpan(s: unknown): s is Span {
 /** Normalise `layout.spans` to one list per sample, validated against the key length. */
 export function spansPerSample(spans: AttentionLayout['spans'], batch: number, keyLength: number): Span[][] | null {
   if (!spans || spans.length === 0) return null;
-  let per: (readonly Span[])[];
+  let per: readonly (readonly Span[])[];
   if ((spans as readonly unknown[]).every(isSpan)) per = Array.from({ length: batch }, () => spans as readonly Span[]);
   else {
     if (spans.length !== batch) throw new Error(`attention mask: spans has ${spans.length} per-sample lists, expected batch ${batch}`);

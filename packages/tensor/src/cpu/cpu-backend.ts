@@ -22,6 +22,7 @@ import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
 import { contiguousStridesOf, eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
 import { layerNormRows, reduceRows, rmsNormRows, softmaxRows } from './reduce.js';
+import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, layerNormBackwardRows, rmsNormBackwardRows, type HostView4 } from './fused.js';
 import { CpuStorage, arrayFor, dtypeOfArray } from './storage.js';
 
 const DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'float64', 'int32']);
@@ -296,6 +297,105 @@ export class CpuBackend implements Backend {
     const xd = this.rows(x, 0, rows, cols, 'rmsNorm');
     const wd = weight ? this.out(weight, cols, 'rmsNorm weight') : null;
     rmsNormRows(xd, wd, rows, cols, eps, this.out(out, rows * cols, 'rmsNorm'), this.out(rstd, rows, 'rmsNorm rstd'));
+  }
+
+  /** Fused LayerNorm backward: `dx`, and `dweight` / `dbias` when given (see `FusedKernels.layerNormBackward`). */
+  layerNormBackward(
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    dx: Storage,
+    dweight: Storage | null,
+    dbias: Storage | null,
+  ): void {
+    const op = 'layerNormBackward';
+    layerNormBackwardRows(
+      this.rows(x, 0, rows, cols, op),
+      this.out(mean, rows, `${op} mean`),
+      this.out(rstd, rows, `${op} rstd`),
+      weight ? this.out(weight, cols, `${op} weight`) : null,
+      this.rows(grad, 0, rows, cols, `${op} grad`),
+      rows,
+      cols,
+      this.out(dx, rows * cols, `${op} dx`),
+      dweight ? this.out(dweight, cols, `${op} dweight`) : null,
+      dbias ? this.out(dbias, cols, `${op} dbias`) : null,
+    );
+  }
+
+  /** Fused RMSNorm backward: `dx`, and `dweight` when given (see `FusedKernels.rmsNormBackward`). */
+  rmsNormBackward(x: Storage, rstd: Storage, weight: Storage | null, grad: Storage, rows: number, cols: number, dx: Storage, dweight: Storage | null): void {
+    const op = 'rmsNormBackward';
+    rmsNormBackwardRows(
+      this.rows(x, 0, rows, cols, op),
+      this.out(rstd, rows, `${op} rstd`),
+      weight ? this.out(weight, cols, `${op} weight`) : null,
+      this.rows(grad, 0, rows, cols, `${op} grad`),
+      rows,
+      cols,
+      this.out(dx, rows * cols, `${op} dx`),
+      dweight ? this.out(dweight, cols, `${op} dweight`) : null,
+    );
+  }
+
+  /** Cross-entropy rows: losses then logsumexps into `stats [2 * rows]`; throws on a target out of range. */
+  crossEntropy(logits: Storage, targets: Storage, rows: number, cols: number, ignoreIndex: number, labelSmoothing: number, stats: Storage): void {
+    const op = 'crossEntropy';
+    if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${targets.dtype}`);
+    crossEntropyRows(this.rows(logits, 0, rows, cols, op), this.out(targets, rows, `${op} targets`), rows, cols, ignoreIndex, labelSmoothing, this.out(stats, 2 * rows, `${op} stats`));
+  }
+
+  /** Gradient of the cross-entropy rows with respect to the logits, from `grad [2 * rows]`. */
+  crossEntropyBackward(
+    logits: Storage,
+    targets: Storage,
+    stats: Storage,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    dx: Storage,
+  ): void {
+    const op = 'crossEntropyBackward';
+    if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${targets.dtype}`);
+    crossEntropyBackwardRows(
+      this.rows(logits, 0, rows, cols, op),
+      this.out(targets, rows, `${op} targets`),
+      this.out(stats, 2 * rows, `${op} stats`),
+      this.out(grad, 2 * rows, `${op} grad`),
+      rows,
+      cols,
+      ignoreIndex,
+      labelSmoothing,
+      this.out(dx, rows * cols, `${op} dx`),
+    );
+  }
+
+  /** Scaled dot-product attention forward (see `FusedKernels.attention`); always runs (returns true). */
+  attention(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage): boolean {
+    const op = 'attention';
+    const h4 = (w: View, what: string): HostView4 => {
+      if (w.shape.length !== 4) throw new Error(`${op}: ${what} must be a rank-4 view, got ${fmt(w.shape)}`);
+      return { data: this.view(w, op, what), offset: w.offset, shape: w.shape, strides: w.strides };
+    };
+    const qv = h4(q, 'q');
+    const kv = h4(k, 'k');
+    const vv = h4(v, 'v');
+    const mv = mask ? h4(mask, 'mask') : null;
+    const [B, H, Lq, D] = q.shape as [number, number, number, number];
+    const [B2, Hkv, Lk, D2] = k.shape as [number, number, number, number];
+    const Dv = v.shape[3]!;
+    if (B2 !== B || D2 !== D || Hkv === 0 || H % Hkv !== 0 || !sameShape(v.shape.slice(0, 3), k.shape.slice(0, 3))) {
+      throw new Error(`${op}: incompatible q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`);
+    }
+    if (mask && !sameShape(mask.shape, [B, H, Lq, Lk])) throw new Error(`${op}: mask view ${fmt(mask.shape)} must be [${B},${H},${Lq},${Lk}]`);
+    attentionHost(qv, kv, vv, mv, scale, this.out(out, B * H * Lq * Dv, `${op} out`), this.out(lse, B * H * Lq, `${op} lse`));
+    return true;
   }
 
   // ---------------------------------------------------------------- helpers

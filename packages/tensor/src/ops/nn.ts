@@ -5,7 +5,7 @@ import { Slab, Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { fmtShape, normDim, sameShape } from '../shape.js';
 import { Generator, getDefaultGenerator } from '../random.js';
-import { alloc, record, sameBackend } from './core.js';
+import { alloc, floatOf, record, sameBackend } from './core.js';
 import { castRaw, where } from './elementwise.js';
 import { contiguousRaw, permuteRaw, reshape, permute } from './views.js';
 import { gather } from './indexing.js';
@@ -55,34 +55,134 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
 }
 
-/**
- * Cross-entropy between `logits [..., C]` (classes on the LAST dim) and int32 `targets [...]`.
- * A mean over zero non-ignored targets is 0 (not NaN).
- */
-export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+/** What `crossEntropyWithLogsumexp` returns. */
+export interface CrossEntropyWithLogsumexp {
+  /** The cross-entropy, reduced as `reduction` asks (per-target losses, 0 at ignored targets, for 'none'). */
+  loss: Tensor;
+  /** `logsumexp(logits, -1)` for EVERY target position (ignored ones too), shape `targets.shape`; differentiable. */
+  logsumexp: Tensor;
+  /** Number of non-ignored targets (a float scalar of the logits' dtype). */
+  count: Tensor;
+}
+
+interface CeArgs {
+  ignoreIndex: number;
+  reduction: 'mean' | 'sum' | 'none';
+  eps: number;
+}
+
+function checkCrossEntropy(op: string, logits: Tensor, targets: Tensor, options: CrossEntropyOptions): CeArgs {
   const ignoreIndex = options.ignoreIndex ?? -100;
   const reduction = options.reduction ?? 'mean';
   const eps = options.labelSmoothing ?? 0;
-  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32 class indices, got ${targets.dtype}`);
-  if (!sameShape(logits.shape.slice(0, -1), targets.shape)) {
-    throw new Error(`crossEntropy: logits ${fmtShape(logits.shape)} must be targets ${fmtShape(targets.shape)} plus a class dim`);
+  if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32 class indices, got ${targets.dtype}`);
+  if (logits.rank === 0 || !sameShape(logits.shape.slice(0, -1), targets.shape)) {
+    throw new Error(`${op}: logits ${fmtShape(logits.shape)} must be targets ${fmtShape(targets.shape)} plus a class dim`);
   }
-  if (!(eps >= 0 && eps < 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1), got ${eps}`);
-  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: unknown reduction '${reduction}'`);
-  return tidy(() => {
-    const valid = targets.ne(ignoreIndex);
-    const safeTargets = where(valid, targets, 0);
-    const lsm = softmax(logits, -1, true);
-    const picked = gather(lsm, -1, reshape(safeTargets, [...targets.shape, 1]));
-    let loss = reshape(picked, [...targets.shape]).neg();
-    if (eps > 0) loss = loss.mul(1 - eps).add(lsm.mean(-1).neg().mul(eps));
-    const validF = valid.float().cast(logits.dtype);
-    loss = loss.mul(validF);
-    if (reduction === 'none') return loss;
-    const total = loss.sum();
-    if (reduction === 'sum') return total;
-    return total.div(validF.sum().maximum(1));
+  if (!Number.isInteger(ignoreIndex)) throw new Error(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!(eps >= 0 && eps < 1)) throw new Error(`${op}: labelSmoothing must be in [0, 1), got ${eps}`);
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: unknown reduction '${reduction}'`);
+  return { ignoreIndex, reduction, eps };
+}
+
+/** A tensor with x's values laid out contiguously from element 0 of its storage (what the fused kernels read). No recording. */
+function denseRaw(x: Tensor): Tensor {
+  return x.isContiguous && x.offset === 0 ? x : contiguousRaw(x, true);
+}
+
+/** True when the backend offers both fused cross-entropy kernels and they apply to these logits. */
+function useFusedCrossEntropy(logits: Tensor, rows: number, cols: number): boolean {
+  const b = logits.backend;
+  return !!(b.crossEntropy && b.crossEntropyBackward) && isFloatDType(logits.dtype) && rows > 0 && cols > 0;
+}
+
+/**
+ * Fused per-row statistics `[2, N]` (row losses, then logsumexps) as one recorded node whose
+ * backward is the fused gradient kernel.
+ */
+function crossEntropyStats(logits: Tensor, targets: Tensor, a: CeArgs): Tensor {
+  const b = sameBackend('crossEntropy', logits, targets);
+  const cols = logits.shape[logits.rank - 1]!;
+  const rows = targets.size;
+  const inShape = [...logits.shape];
+  const { stats, xc, tc } = noGrad(() => {
+    const x2 = reshape(logits, [rows, cols]);
+    const t1 = reshape(targets, [rows]);
+    const xd = denseRaw(x2);
+    const td = denseRaw(t1);
+    if (xd !== x2) x2.dispose();
+    if (td !== t1) t1.dispose();
+    const st = alloc(b, [2, rows], logits.dtype);
+    b.crossEntropy!(xd._slab.storage, td._slab.storage, rows, cols, a.ignoreIndex, a.eps, st._slab.storage);
+    return { stats: st, xc: xd, tc: td };
   });
+  const out = record(stats, 'crossEntropy', [logits], [xc, tc, stats], (g, [xs, ts, st]) => {
+    const gd = denseRaw(g);
+    const dx = alloc(b, [rows, cols], xs!.dtype);
+    b.crossEntropyBackward!(xs!._slab.storage, ts!._slab.storage, st!._slab.storage, gd._slab.storage, rows, cols, a.ignoreIndex, a.eps, dx._slab.storage);
+    return [reshape(dx, inShape)];
+  });
+  xc.dispose();
+  tc.dispose();
+  return out;
+}
+
+/** Row losses (0 at ignored targets) and logsumexps, both of shape `targets.shape`, composed from ops. */
+function crossEntropyComposed(logits: Tensor, targets: Tensor, valid: Tensor, a: CeArgs, wantLse: boolean): { rows: Tensor; lse: Tensor | null } {
+  const safeTargets = where(valid, targets, 0);
+  const lse = wantLse ? logits.logsumexp(-1) : null;
+  const lsm = softmax(logits, -1, true);
+  const picked = gather(lsm, -1, reshape(safeTargets, [...targets.shape, 1]));
+  let loss = reshape(picked, [...targets.shape]).neg();
+  if (a.eps > 0) loss = loss.mul(1 - a.eps).add(lsm.mean(-1).neg().mul(a.eps));
+  const validF = valid.float().cast(floatOf(logits.dtype));
+  return { rows: loss.mul(validF), lse };
+}
+
+/** Shared body of `crossEntropy` / `crossEntropyWithLogsumexp` (inside a tidy). */
+function crossEntropyParts(logits: Tensor, targets: Tensor, a: CeArgs, wantLse: boolean): { loss: Tensor; logsumexp: Tensor | null; count: Tensor } {
+  const cols = logits.shape[logits.rank - 1]!;
+  const valid = targets.ne(a.ignoreIndex);
+  const count = valid.float().cast(floatOf(logits.dtype)).sum();
+  let rows: Tensor;
+  let lse: Tensor | null;
+  if (useFusedCrossEntropy(logits, targets.size, cols)) {
+    const stats = crossEntropyStats(logits, targets, a);
+    rows = reshape(stats.select(0, 0), [...targets.shape]);
+    lse = wantLse ? reshape(stats.select(0, 1), [...targets.shape]) : null;
+  } else {
+    ({ rows, lse } = crossEntropyComposed(logits, targets, valid, a, wantLse));
+  }
+  let loss: Tensor;
+  if (a.reduction === 'none') loss = rows;
+  else if (a.reduction === 'sum') loss = rows.sum();
+  else loss = rows.sum().div(count.maximum(1));
+  return { loss, logsumexp: lse, count };
+}
+
+/**
+ * Cross-entropy between `logits [..., C]` (classes on the LAST dim) and int32 `targets [...]`.
+ * A mean over zero non-ignored targets is 0 (not NaN). Uses the backend's fused kernels
+ * (`crossEntropy` / `crossEntropyBackward`) when it offers them.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const a = checkCrossEntropy('crossEntropy', logits, targets, options);
+  return tidy(() => crossEntropyParts(logits, targets, a, false).loss);
+}
+
+/**
+ * `crossEntropy` that also returns the per-position `logsumexp` of the logits (from the same fused
+ * kernel) and the number of non-ignored targets, so a z-loss reuses them (METHOD.md 1.3):
+ * `zLoss = where(targets.ne(ignoreIndex), logsumexp.square(), 0).sum().div(count.maximum(1)).mul(lambda)`.
+ * Gradients flow from both `loss` and `logsumexp` into the logits.
+ */
+export function crossEntropyWithLogsumexp(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): CrossEntropyWithLogsumexp {
+  const a = checkCrossEntropy('crossEntropyWithLogsumexp', logits, targets, options);
+  const parts = tidy(() => {
+    const p = crossEntropyParts(logits, targets, a, true);
+    return [p.loss, p.logsumexp!, p.count];
+  });
+  return { loss: parts[0]!, logsumexp: parts[1]!, count: parts[2]! };
 }
 
 /** Mean squared error (`reduction` 'mean' | 'sum' | 'none'). */
@@ -131,17 +231,10 @@ function contiguousStridesOf(shape: readonly number[]): number[] {
   return s;
 }
 
-/** Forward statistics of a normalisation: output, normalised input and reciprocal std (keepdim shape). */
-interface NormForward {
-  y: Tensor;
-  xhat: Tensor;
-  rstd: Tensor;
-}
-
 /**
  * Layer normalisation over the last `normalizedDims` dims (default 1) with optional affine
- * `weight`/`bias` of that trailing shape. Uses a fused forward kernel when the backend has one;
- * the backward is analytic.
+ * `weight`/`bias` of that trailing shape. Uses the backend's fused forward and backward kernels
+ * when it offers them and composes the same maths from elementwise ops otherwise.
  */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5, normalizedDims = 1): Tensor {
   if (!Number.isInteger(normalizedDims) || normalizedDims < 1 || normalizedDims > x.rank) {
@@ -156,19 +249,18 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rows = cols === 0 ? 0 : x.size / cols;
   const dims = Array.from({ length: normalizedDims }, (_, i) => x.rank - normalizedDims + i);
   const keepShape = [...x.shape.slice(0, x.rank - normalizedDims), ...normShape.map(() => 1)];
-  const fwd: NormForward = noGrad(() =>
+  const fused = isFloatDType(x.dtype) && rows > 0;
+  const fwd = noGrad(() =>
     tidy(() => {
-      if (b.layerNorm && isFloatDType(x.dtype) && rows > 0) {
-        const xc = contiguousRaw(x, false);
-        const wc = weight ? contiguousRaw(weight, false) : null;
-        const bc = bias ? contiguousRaw(bias, false) : null;
+      if (b.layerNorm && fused) {
+        const xc = denseRaw(x);
+        const wc = weight ? denseRaw(weight) : null;
+        const bc = bias ? denseRaw(bias) : null;
         const y = alloc(b, x.shape, x.dtype);
         const mean = alloc(b, [rows], x.dtype);
         const rs = alloc(b, [rows], x.dtype);
         b.layerNorm(xc._slab.storage, wc?._slab.storage ?? null, bc?._slab.storage ?? null, rows, cols, eps, y._slab.storage, mean._slab.storage, rs._slab.storage);
-        const rstd = reshape(rs, keepShape);
-        const xhat = x.sub(reshape(mean, keepShape)).mul(rstd);
-        return { y, xhat, rstd };
+        return { y, mean: reshape(mean, keepShape), rstd: reshape(rs, keepShape) };
       }
       const mu = x.mean(dims, true);
       const xm = x.sub(mu);
@@ -178,25 +270,42 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
       if (weight) y = y.mul(weight);
       if (bias) y = y.add(bias);
       if (y === xhat) y = xhat.mul(1);
-      return { y, xhat, rstd };
+      return { y, mean: mu, rstd };
     }),
   );
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const out = record(fwd.y, 'layerNorm', inputs, [fwd.xhat, fwd.rstd, ...(weight ? [weight] : [])], (g, [xh, rs, w]) => {
+  const lead = Array.from({ length: x.rank - normalizedDims }, (_, i) => i);
+  const out = record(fwd.y, 'layerNorm', inputs, [x, fwd.mean, fwd.rstd, ...(weight ? [weight] : [])], (g, [xs, mu, rs, w]) => {
+    const wantW = !!weight && weight.requiresGrad;
+    const wantB = !!bias && bias.requiresGrad;
+    if (b.layerNormBackward && fused && g.dtype === x.dtype) {
+      const dx = alloc(b, x.shape, x.dtype);
+      const dw = wantW ? alloc(b, normShape, x.dtype) : null;
+      const db = wantB ? alloc(b, normShape, x.dtype) : null;
+      const st = (t: Tensor) => denseRaw(t)._slab.storage;
+      b.layerNormBackward(st(xs!), st(mu!), st(rs!), w ? st(w) : null, st(g), rows, cols, dx._slab.storage, dw?._slab.storage ?? null, db?._slab.storage ?? null);
+      const grads: (Tensor | null)[] = [dx];
+      if (weight) grads.push(dw);
+      if (bias) grads.push(db);
+      return grads;
+    }
+    const xh = xs!.sub(mu!).mul(rs!);
     const gxh = w ? g.mul(w) : g;
-    const gx = gxh.sub(gxh.mean(dims, true)).sub(xh!.mul(gxh.mul(xh!).mean(dims, true))).mul(rs!);
-    const lead = Array.from({ length: x.rank - normalizedDims }, (_, i) => i);
+    const gx = gxh.sub(gxh.mean(dims, true)).sub(xh.mul(gxh.mul(xh).mean(dims, true))).mul(rs!);
     const grads: (Tensor | null)[] = [gx];
-    if (weight) grads.push(weight.requiresGrad ? g.mul(xh!).sum(lead) : null);
-    if (bias) grads.push(bias.requiresGrad ? g.sum(lead) : null);
+    if (weight) grads.push(wantW ? g.mul(xh).sum(lead) : null);
+    if (bias) grads.push(wantB ? g.sum(lead) : null);
     return grads;
   });
-  fwd.xhat.dispose();
+  fwd.mean.dispose();
   fwd.rstd.dispose();
   return out;
 }
 
-/** RMS normalisation over the last dim: `x / sqrt(mean(x^2) + eps) * weight` (fused forward when offered). */
+/**
+ * RMS normalisation over the last dim: `x / sqrt(mean(x^2) + eps) * weight`. Uses the backend's
+ * fused forward and backward kernels when it offers them.
+ */
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   if (x.rank === 0) throw new Error('rmsNorm: needs at least one dimension, got a scalar');
   const cols = x.shape[x.rank - 1]!;
@@ -204,11 +313,12 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   const b = sameBackend('rmsNorm', x, ...(weight ? [weight] : []));
   const rows = cols === 0 ? 0 : x.size / cols;
   const keepShape = [...x.shape.slice(0, -1), 1];
+  const fused = isFloatDType(x.dtype) && rows > 0;
   const fwd = noGrad(() =>
     tidy(() => {
-      if (b.rmsNorm && isFloatDType(x.dtype) && rows > 0) {
-        const xc = contiguousRaw(x, false);
-        const wc = weight ? contiguousRaw(weight, false) : null;
+      if (b.rmsNorm && fused) {
+        const xc = denseRaw(x);
+        const wc = weight ? denseRaw(weight) : null;
         const y = alloc(b, x.shape, x.dtype);
         const rs = alloc(b, [rows], x.dtype);
         b.rmsNorm(xc._slab.storage, wc?._slab.storage ?? null, rows, cols, eps, y._slab.storage, rs._slab.storage);
@@ -219,13 +329,21 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
     }),
   );
   const inputs = [x, ...(weight ? [weight] : [])];
+  const lead = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const out = record(fwd.y, 'rmsNorm', inputs, [x, fwd.rstd, ...(weight ? [weight] : [])], (g, [xs, rs, w]) => {
+    const wantW = !!weight && weight.requiresGrad;
+    if (b.rmsNormBackward && fused && g.dtype === x.dtype) {
+      const dx = alloc(b, x.shape, x.dtype);
+      const dw = wantW ? alloc(b, [cols], x.dtype) : null;
+      const st = (t: Tensor) => denseRaw(t)._slab.storage;
+      b.rmsNormBackward(st(xs!), st(rs!), w ? st(w) : null, st(g), rows, cols, dx._slab.storage, dw?._slab.storage ?? null);
+      return weight ? [dx, dw] : [dx];
+    }
     const xh = xs!.mul(rs!);
     const gxh = w ? g.mul(w) : g;
     const gx = gxh.sub(xh.mul(gxh.mul(xh).mean(-1, true))).mul(rs!);
-    const lead = Array.from({ length: x.rank - 1 }, (_, i) => i);
     const grads: (Tensor | null)[] = [gx];
-    if (weight) grads.push(weight.requiresGrad ? g.mul(xh).sum(lead) : null);
+    if (weight) grads.push(wantW ? g.mul(xh).sum(lead) : null);
     return grads;
   });
   fwd.rstd.dispose();

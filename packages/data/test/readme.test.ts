@@ -1,0 +1,36 @@
+// The README example, run as a test (keep the two in sync).
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, tidy, memory } from '@unihetero/tensor';
+import { ShapesWorld, Judge, collate, sampleBatches, wordTokenizer, gaussianBlur, encodePng, decodePng } from '../src/index';
+
+describe('README example', () => {
+  it('runs and prints what the README says', () => {
+    const world = new ShapesWorld({ seed: 0 });
+    const s = world.sample('train', 0);
+    expect(s.caption).toBe('a picture of a large orange triangle in the bottom left corner and a small white triangle on the left.');
+    expect(s.canonicalCaption).toBe('a small white triangle at the left and a large orange triangle at the bottom left.');
+    expect(`${s.question.prompt} -> ${s.question.answerLetter}`).toBe('how many magenta objects are there? (A) three (B) two (C) zero (D) one -> C');
+
+    const judge = new Judge(world);
+    expect(judge.score(s.image, s.caption).exact).toBe(true);
+    expect(judge.score(gaussianBlur(s.image, 0.8), s.scene).exact).toBe(true);
+
+    const backend = new CpuBackend();
+    const tokenizer = wordTokenizer(world);
+    const seenAll: number[] = [];
+    for (const { samples, seen } of sampleBatches(world, 'train', { batchSize: 8, budget: 16 })) {
+      tidy(() => {
+        const batch = collate(world, samples, { tokenizer, backend, text: 'caption' });
+        seenAll.push(seen);
+        expect(batch.images.shape).toEqual([8, 3, 32, 32]);
+        expect(batch.ids.shape[0]).toBe(8);
+        expect(batch.cells.shape).toEqual([8, 9, 3]);
+      });
+    }
+    expect(seenAll).toEqual([8, 16]);
+    expect(memory(backend).storages).toBe(0);
+
+    const again = decodePng(encodePng(s.image));
+    expect([again.width, again.height]).toEqual([32, 32]);
+  });
+});

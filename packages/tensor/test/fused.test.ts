@@ -1,0 +1,217 @@
+/**
+ * The fused training kernels of the CPU reference backend (cross-entropy rows, norm backward,
+ * attention) against the composed paths the front end uses when a backend offers none: equal in
+ * float64 to rounding, forward and backward; plus their edge cases and errors.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  CpuBackend,
+  Generator,
+  crossEntropy,
+  crossEntropyWithLogsumexp,
+  layerNorm,
+  liveTensorCount,
+  rmsNorm,
+  scaledDotProductAttention,
+  tensor,
+  tidy,
+  where,
+  type Backend,
+  type FusedKernelName,
+  type Tensor,
+} from '../src/index.js';
+
+const FUSED: FusedKernelName[] = ['layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention'];
+
+/** A CPU backend that offers no fused kernel (the front end composes everything). */
+function composedCpu(): Backend {
+  const b = new CpuBackend();
+  for (const k of FUSED) Object.defineProperty(b, k, { value: undefined });
+  return b;
+}
+
+const fused = new CpuBackend();
+const composed = composedCpu();
+const gen = new Generator(77);
+const normals = (n: number, scale = 1) => Float64Array.from({ length: n }, () => gen.normal() * scale);
+
+interface Run {
+  out: Float64Array;
+  grads: (Float64Array | null)[];
+}
+
+/** Run `fn` on float64 copies of `inputs` on `backend`; weighted-sum backward; values and grads. */
+function run(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: { data: Float64Array; shape: number[]; grad?: boolean }[]): Run {
+  const xs = inputs.map((h) => tensor(h.data, { shape: h.shape, dtype: 'float64', backend, requiresGrad: h.grad ?? true }));
+  const out = fn(...xs);
+  const w = tensor(Float64Array.from({ length: out.size }, (_, i) => Math.cos(i + 1)), { shape: [...out.shape], dtype: 'float64', backend });
+  const loss = tidy(() => out.mul(w).sum());
+  loss.backward();
+  const result = { out: out.dataSync() as Float64Array, grads: xs.map((x) => (x.grad ? (x.grad.dataSync() as Float64Array) : null)) };
+  for (const t of [...xs, out, w, loss]) t.dispose();
+  return result;
+}
+
+function expectEqualRuns(what: string, a: Run, b: Run, tol = 1e-12): void {
+  const cmp = (name: string, x: ArrayLike<number>, y: ArrayLike<number>) => {
+    expect(x.length, `${name} length`).toBe(y.length);
+    for (let i = 0; i < x.length; i++) {
+      const ok = Object.is(x[i], y[i]) || Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!));
+      if (!ok) throw new Error(`${name}[${i}]: fused ${x[i]} vs composed ${y[i]}`);
+    }
+  };
+  cmp(`${what} forward`, a.out, b.out);
+  a.grads.forEach((g, i) => {
+    if (g === null) expect(b.grads[i], `${what} grad ${i}`).toBeNull();
+    else cmp(`${what} grad ${i}`, g, b.grads[i]!);
+  });
+}
+
+function both(what: string, fn: (be: Backend) => (...xs: Tensor[]) => Tensor, inputs: { data: Float64Array; shape: number[]; grad?: boolean }[]): void {
+  expectEqualRuns(what, run(fused, fn(fused), inputs), run(composed, fn(composed), inputs));
+}
+
+const h = (shape: number[], scale = 1, grad = true) => ({ data: normals(shape.reduce((a, b) => a * b, 1), scale), shape, grad });
+
+describe('fused vs composed (CPU, float64)', () => {
+  it('crossEntropy: every reduction, ignoreIndex rows and label smoothing', () => {
+    const targets = (be: Backend) => tensor(new Int32Array([3, -100, 0, 6, 6, -100, 1]), { backend: be });
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      for (const labelSmoothing of [0, 0.15]) {
+        both(`crossEntropy ${reduction} s=${labelSmoothing}`, (be) => (x) => crossEntropy(x, targets(be), { reduction, labelSmoothing }), [h([7, 7], 3)]);
+      }
+    }
+  });
+
+  it('crossEntropyWithLogsumexp: loss + z-loss gradients through both outputs, leading dims', () => {
+    both(
+      'ce + z',
+      (be) => (x) => {
+        const t = tensor(new Int32Array([0, 2, -5, 4, 1, 3]), { shape: [2, 3], backend: be });
+        const r = crossEntropyWithLogsumexp(x, t, { ignoreIndex: -5, labelSmoothing: 0.05 });
+        return r.loss.add(where(t.ne(-5), r.logsumexp.square(), 0).sum().div(r.count.maximum(1)).mul(0.1)).add(r.logsumexp.sum().mul(0.01));
+      },
+      [h([2, 3, 5], 2)],
+    );
+  });
+
+  it('layerNorm backward with every affine combination and gradient subsets', () => {
+    for (const [wg, bg] of [[true, true], [true, false], [false, true]] as const) {
+      both(`layerNorm w=${wg} b=${bg}`, () => (x, w, b) => layerNorm(x, w!, b!, 1e-5), [h([4, 6], 2), h([6], 1, wg), h([6], 1, bg)]);
+    }
+    both('layerNorm plain, 2 normalized dims', () => (x) => layerNorm(x, null, null, 1e-5, 2), [h([3, 2, 5], 2)]);
+    both('layerNorm weight only', () => (x, w) => layerNorm(x, w!, null, 1e-3), [h([5, 3]), h([3])]);
+  });
+
+  it('rmsNorm backward with and without weight', () => {
+    both('rmsNorm weight', () => (x, w) => rmsNorm(x, w!, 1e-6), [h([2, 3, 7], 2), h([7])]);
+    both('rmsNorm weight frozen', () => (x, w) => rmsNorm(x, w!, 1e-6), [h([3, 4]), h([4], 1, false)]);
+    both('rmsNorm plain', () => (x) => rmsNorm(x, null, 1e-6), [h([5, 4])]);
+  });
+
+  it('attention: GQA, strided q, broadcast masks with fully masked rows, mask gradient', () => {
+    const mask = (be: Backend) => tensor([0, -Infinity, 0, -2, 0, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, 0.5, 0, 0, 0, -Infinity], { shape: [1, 1, 3, 5], backend: be });
+    both('attention gqa mask', (be) => (q, k, v) => scaledDotProductAttention(q, k, v, { mask: mask(be) }), [h([2, 6, 3, 4]), h([2, 2, 5, 4]), h([2, 2, 5, 3])]);
+    both('attention float mask grad', () => (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m!, scale: 0.3 }), [h([1, 2, 4, 3]), h([1, 2, 3, 3]), h([1, 2, 3, 3]), h([4, 3])]);
+    both('attention permuted q, no mask', () => (q, k, v) => scaledDotProductAttention(q.transpose(1, 2), k, v), [h([2, 3, 2, 4]), h([2, 1, 6, 4]), h([2, 1, 6, 2])]);
+    both('attention keep-mask', (be) => (q, k, v) => scaledDotProductAttention(q, k, v, { mask: tensor(new Int32Array([1, 0, 1, 0, 0, 0]), { shape: [2, 3], backend: be }) }), [h([1, 1, 2, 2]), h([1, 1, 3, 2]), h([1, 1, 3, 2])]);
+  });
+});
+
+describe('attention semantics', () => {
+  for (const [name, be] of [['fused', fused], ['composed', composed]] as const) {
+    it(`${name}: fully masked rows give zeros and zero gradients, not NaN`, () => {
+      const q = tensor(normals(2 * 3 * 2), { shape: [1, 2, 3, 2], backend: be, requiresGrad: true });
+      const k = tensor(normals(4 * 2), { shape: [1, 1, 4, 2], backend: be, requiresGrad: true });
+      const v = tensor(normals(4 * 2), { shape: [1, 1, 4, 2], backend: be, requiresGrad: true });
+      const m = tensor([0, 0, -Infinity, 0, -Infinity, -Infinity, -Infinity, -Infinity, 0, -Infinity, -Infinity, -Infinity], { shape: [3, 4], backend: be });
+      const y = scaledDotProductAttention(q, k, v, { mask: m });
+      const out = Array.from(y.dataSync());
+      expect(out.slice(2, 4)).toEqual([0, 0]);
+      expect(out.slice(8, 10)).toEqual([0, 0]);
+      expect(out.every(Number.isFinite)).toBe(true);
+      // The third row attends to key 0 only: its output is v[0].
+      const v0 = Array.from(v.dataSync().slice(0, 2));
+      expect(out[4]).toBeCloseTo(v0[0]!, 6);
+      expect(out[5]).toBeCloseTo(v0[1]!, 6);
+      y.sum().backward();
+      const gq = Array.from(q.grad!.dataSync());
+      expect(gq.slice(2, 6)).toEqual([0, 0, 0, 0]);
+      for (const t of [q.grad!, k.grad!, v.grad!]) expect(Array.from(t.dataSync()).every(Number.isFinite)).toBe(true);
+      for (const t of [q, k, v, m, y]) t.dispose();
+    });
+  }
+
+  it('equals softmax(q k^T / sqrt(D)) v written out by hand', () => {
+    const q = tensor([[[[1, 0], [0, 1]]]]);
+    const k = tensor([[[[1, 0], [0, 1], [1, 1]]]]);
+    const v = tensor([[[[1, 2], [3, 4], [5, 6]]]]);
+    const y = scaledDotProductAttention(q, k, v).dataSync();
+    const s = 1 / Math.sqrt(2);
+    const rows = [[s, 0, s], [0, s, s]];
+    const want = rows.flatMap((r) => {
+      const e = r.map(Math.exp);
+      const z = e[0]! + e[1]! + e[2]!;
+      return [(e[0]! * 1 + e[1]! * 3 + e[2]! * 5) / z, (e[0]! * 2 + e[1]! * 4 + e[2]! * 6) / z];
+    });
+    want.forEach((w, i) => expect(y[i]).toBeCloseTo(w, 6));
+  });
+
+  it('frees every intermediate (live tensors return to baseline)', () => {
+    const q = tensor(normals(2 * 4 * 3), { shape: [1, 2, 4, 3], requiresGrad: true });
+    const k = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], requiresGrad: true });
+    const v = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], requiresGrad: true });
+    const logits = tensor(normals(12), { shape: [3, 4], requiresGrad: true });
+    const base = liveTensorCount();
+    for (const be of [fused]) {
+      expect(be).toBe(fused);
+      const y = scaledDotProductAttention(q, k, v, { mask: tensor([0, 0, -Infinity, 0, 0], { shape: [5] }) });
+      const r = crossEntropyWithLogsumexp(logits, tensor(new Int32Array([1, -100, 3])));
+      const loss = tidy(() => y.sum().add(r.loss).add(r.logsumexp.square().sum()));
+      loss.backward();
+      for (const t of [y, r.loss, r.logsumexp, r.count, loss]) t.dispose();
+      for (const t of [q, k, v, logits]) t.zeroGrad();
+    }
+    expect(liveTensorCount()).toBe(base);
+  });
+});
+
+describe('fused kernels: inputs and errors', () => {
+  it('layerNorm and rmsNorm read contiguous views that start at an offset', () => {
+    const big = tensor([[1, 2, 3], [10, 20, 40], [5, 5, 6]]);
+    const x = big.narrow(0, 1, 2);
+    expect(x.isContiguous && x.offset > 0).toBe(true);
+    const close = (a: Tensor, b: Tensor) => Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(b.dataSync()[i]!, 6));
+    close(layerNorm(x, null, null), layerNorm(x.clone(), null, null));
+    close(rmsNorm(x, null), rmsNorm(x.clone(), null));
+  });
+
+  it('crossEntropy: a target out of range names the row and the class count', () => {
+    const logits = tensor(normals(6), { shape: [2, 3], dtype: 'float32' });
+    expect(() => crossEntropy(logits, tensor(new Int32Array([0, 3])))).toThrow('crossEntropy: target 3 of row 1 is out of range for 3 classes (ignoreIndex is -100)');
+    expect(() => crossEntropyWithLogsumexp(logits, tensor(new Int32Array([0, 1, 2])))).toThrow('crossEntropyWithLogsumexp: logits [2,3] must be targets [3] plus a class dim');
+    expect(() => crossEntropy(logits, tensor(new Int32Array([0, 1])), { labelSmoothing: 1 })).toThrow('crossEntropy: labelSmoothing must be in [0, 1), got 1');
+  });
+
+  it('crossEntropyWithLogsumexp returns logsumexp for every row and the non-ignored count', () => {
+    const logits = tensor([[0, Math.log(3)], [1, 1]]);
+    const r = crossEntropyWithLogsumexp(logits, tensor(new Int32Array([1, -100])), { reduction: 'none' });
+    expect(r.loss.dataSync()[0]).toBeCloseTo(Math.log(4 / 3), 6);
+    expect(r.loss.dataSync()[1]).toBe(0);
+    expect(r.logsumexp.dataSync()[0]).toBeCloseTo(Math.log(4), 6);
+    expect(r.logsumexp.dataSync()[1]).toBeCloseTo(1 + Math.log(2), 6);
+    expect(r.count.itemSync()).toBe(1);
+  });
+
+  it('scaledDotProductAttention validates shapes, heads, masks and scale', () => {
+    const t = (...shape: number[]) => tensor(normals(shape.reduce((a, b) => a * b, 1)), { shape, dtype: 'float32' });
+    expect(() => scaledDotProductAttention(t(2, 3, 4), t(2, 1, 3, 4), t(2, 1, 3, 4))).toThrow('scaledDotProductAttention: q must be rank 4 [batch, heads, length, headDim], got [2,3,4]');
+    expect(() => scaledDotProductAttention(t(1, 3, 2, 4), t(1, 2, 5, 4), t(1, 2, 5, 4))).toThrow('scaledDotProductAttention: key/value heads 2 must divide query heads 3 (grouped-query attention)');
+    expect(() => scaledDotProductAttention(t(1, 2, 2, 4), t(1, 2, 5, 3), t(1, 2, 5, 4))).toThrow('scaledDotProductAttention: q head size 4 differs from k head size 3');
+    expect(() => scaledDotProductAttention(t(1, 2, 2, 4), t(1, 2, 5, 4), t(1, 2, 4, 4))).toThrow('scaledDotProductAttention: k [1,2,5,4] and v [1,2,4,4] must agree in heads and length');
+    expect(() => scaledDotProductAttention(t(1, 2, 2, 4), t(1, 2, 5, 4), t(1, 2, 5, 4), { mask: t(2, 4) })).toThrow(
+      'scaledDotProductAttention: mask [2,4] is not broadcastable to [B, H, Lq, Lk] = [1,2,2,5]',
+    );
+    expect(() => scaledDotProductAttention(t(1, 2, 2, 4), t(1, 2, 5, 4), t(1, 2, 5, 4), { scale: NaN })).toThrow('scaledDotProductAttention: scale must be a finite number, got NaN');
+  });
+});
