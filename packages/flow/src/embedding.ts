@@ -2,7 +2,7 @@
  * Sinusoidal time features and the time-embedding MLP (MAR's `TimestepEmbedder`, METHOD.md
  * section 8.1).
  */
-import { Tensor, concat, fmtShape, tensor, tidy, zeros, type Backend, type DType } from '@unihetero/tensor';
+import { Tensor, concat, fmtShape, tensor, tidy, zeros } from '@unihetero/tensor';
 import { Linear, Module, Sequential, SiLU, type LayerOptions } from '@unihetero/nn';
 
 /** Options of `timestepEmbedding`. */
@@ -91,9 +91,4 @@ export class TimestepEmbedder extends Module {
   override extraRepr(): string {
     return `TimestepEmbedder(freq=${this.frequencyDim}, hidden=${this.hidden}, scale=${this.scale})`;
   }
-}
-
-/** @internal a `[1]` tensor holding `v` on `backend`. */
-export function scalarTensor(v: number, backend: Backend, dtype: DType): Tensor {
-  return tensor([v], { backend, dtype });
 }

@@ -150,9 +150,12 @@ export class FlowHead extends Module {
   override forward(x: Tensor, t: Tensor | number, c: Tensor): Tensor {
     const lead = this.checkTokens('FlowHead.forward', x);
     this.checkCondition('FlowHead.forward', c, lead);
+    const n = lead.reduce((a, b) => a * b, 1);
+    if (t instanceof Tensor && t.size !== 1 && (t.size !== n || (t.rank !== lead.length && t.rank !== 1) || (t.rank === lead.length && t.shape.some((s, i) => s !== lead[i])))) {
+      throw new Error(`FlowHead.forward: times ${fmtShape(t.shape)} must be one per token ${fmtShape(lead)} or a single value`);
+    }
     return tidy(() => {
-      const n = lead.reduce((a, b) => a * b, 1);
-      const tEmb = this.embedTime(t, lead, x);
+      const tEmb = this.embedTime(t, x);
       const cEmb = this.cond_embed.forward(c.reshape(n, this.config.conditionDim));
       const v = this.velocityFromEmbeddings(x.reshape(n, this.config.tokenDim), tEmb, cEmb);
       return v.reshape(...lead, this.config.outDim);
@@ -167,20 +170,15 @@ export class FlowHead extends Module {
   }
 
   /**
-   * The time embedding: a number or `[1]` tensor gives `[1, w]` (broadcast over tokens), times
-   * `[...lead]` give `[T, w]`.
+   * The time embedding: a number or a one-element tensor gives `[1, w]` (broadcast over tokens),
+   * a tensor of `T` times gives `[T, w]`. `like` supplies the backend and dtype for a number.
    */
-  embedTime(t: Tensor | number, lead: readonly number[], like: Tensor): Tensor {
-    const n = lead.reduce((a, b) => a * b, 1);
+  embedTime(t: Tensor | number, like: Tensor): Tensor {
     if (typeof t === 'number') {
       if (!Number.isFinite(t)) throw new Error(`FlowHead: time must be finite, got ${t}`);
       return tidy(() => this.time_embed.forward(tensor([t], { backend: like.backend, dtype: like.dtype })));
     }
-    if (t.size === 1) return tidy(() => this.time_embed.forward(t.reshape(1)));
-    if (t.size !== n || (t.rank !== lead.length && t.rank !== 1) || (t.rank === lead.length && t.shape.some((s, i) => s !== lead[i]))) {
-      throw new Error(`FlowHead: times ${fmtShape(t.shape)} must be one per token ${fmtShape(lead)} or a single value`);
-    }
-    return tidy(() => this.time_embed.forward(t.reshape(n)));
+    return tidy(() => this.time_embed.forward(t.reshape(t.size)));
   }
 
   /**

@@ -134,7 +134,7 @@ export function sampleFlow(head: FlowHead, condition: Tensor, options: FlowSampl
       const like = x0;
       const velocity: VelocityFn = (x, t) =>
         tidy(() => {
-          const tEmb = head.embedTime(t, [1], like);
+          const tEmb = head.embedTime(t, like);
           if (!guided) return head.velocityFromEmbeddings(x, tEmb, cEmb);
           const out = head.velocityFromEmbeddings(concat([x, x], 0), tEmb, cEmb);
           const [vc, vu] = out.split(n, 0);

@@ -90,6 +90,20 @@ describe('FlowHead structure', () => {
     head.dispose();
   });
 
+  it("loads a MAR-style state dict (keys under `net.` with the prefix stripped) and reproduces its outputs", async () => {
+    const gen = new Generator(9);
+    const src = new FlowHead({ tokenDim: 3, conditionDim: 4, width: 8, depth: 2 }, { generator: gen });
+    randomize(src, gen, 0.3);
+    const mar = new Map([...src.stateDict()].map(([k, v]) => [`net.${k}`, v] as const));
+    const dst = new FlowHead({ tokenDim: 3, conditionDim: 4, width: 8, depth: 2 }, { generator: new Generator(10) });
+    dst.loadStateDict(new Map([...mar].map(([k, v]) => [k.replace(/^net\./, ''), v] as const)));
+    const x = randn([5, 3], { generator: gen });
+    const c = randn([5, 4], { generator: gen });
+    expect(await values(dst.forward(x, 0.3, c))).toEqual(await values(src.forward(x, 0.3, c)));
+    src.dispose();
+    dst.dispose();
+  });
+
   it('is deterministic for a seed', async () => {
     const a = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, depth: 1 }, { generator: new Generator(7) });
     const b = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, depth: 1 }, { generator: new Generator(7) });
@@ -153,7 +167,7 @@ describe('FlowHead forward', () => {
     expect(() => head.forward(x, 0.5, randn([3, 64]))).toThrow('FlowHead.forward: condition width 64 (shape [3,64]) does not match config.conditionDim 128');
     expect(() => head.forward(randn([3, 5]), 0.5, randn([3, 128]))).toThrow('FlowHead.forward: latent [3,5] must end with config.tokenDim 4');
     expect(() => head.forward(x, 0.5, randn([2, 128]))).toThrow("FlowHead.forward: condition [2,128] must have the latent's leading dims [3]");
-    expect(() => head.forward(x, randn([2]), randn([3, 128]))).toThrow('FlowHead: times [2] must be one per token [3] or a single value');
+    expect(() => head.forward(x, randn([2]), randn([3, 128]))).toThrow('FlowHead.forward: times [2] must be one per token [3] or a single value');
     expect(() => head.forward(x, NaN, randn([3, 128]))).toThrow('FlowHead: time must be finite, got NaN');
     expect(() => resolveFlowHeadConfig({ tokenDim: 4, conditionDim: 0 })).toThrow('FlowHead: conditionDim must be a positive integer, got 0');
     expect(() => resolveFlowHeadConfig({ tokenDim: 4, conditionDim: 2, width: 3, mlpRatio: 0.5 })).toThrow('FlowHead: width * mlpRatio must be an integer, got 3 * 0.5');

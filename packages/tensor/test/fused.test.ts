@@ -157,23 +157,30 @@ describe('attention semantics', () => {
     want.forEach((w, i) => expect(y[i]).toBeCloseTo(w, 6));
   });
 
-  it('frees every intermediate (live tensors return to baseline)', () => {
-    const q = tensor(normals(2 * 4 * 3), { shape: [1, 2, 4, 3], requiresGrad: true });
-    const k = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], requiresGrad: true });
-    const v = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], requiresGrad: true });
-    const logits = tensor(normals(12), { shape: [3, 4], requiresGrad: true });
-    const base = liveTensorCount();
-    for (const be of [fused]) {
-      expect(be).toBe(fused);
-      const y = scaledDotProductAttention(q, k, v, { mask: tensor([0, 0, -Infinity, 0, 0], { shape: [5] }) });
-      const r = crossEntropyWithLogsumexp(logits, tensor(new Int32Array([1, -100, 3])));
-      const loss = tidy(() => y.sum().add(r.loss).add(r.logsumexp.square().sum()));
-      loss.backward();
-      for (const t of [y, r.loss, r.logsumexp, r.count, loss]) t.dispose();
-      for (const t of [q, k, v, logits]) t.zeroGrad();
-    }
-    expect(liveTensorCount()).toBe(base);
-  });
+  for (const [name, be] of [['fused', fused], ['composed', composed]] as const) {
+    it(`${name}: frees every intermediate (live tensors return to baseline)`, () => {
+      const opts = { backend: be, requiresGrad: true };
+      const q = tensor(normals(2 * 4 * 3), { shape: [1, 2, 4, 3], ...opts });
+      const k = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], ...opts });
+      const v = tensor(normals(5 * 3), { shape: [1, 1, 5, 3], ...opts });
+      const logits = tensor(normals(12), { shape: [3, 4], ...opts });
+      const mask = tensor([0, 0, -Infinity, 0, 0], { shape: [5], backend: be });
+      const targets = tensor(new Int32Array([1, -100, 3]), { backend: be });
+      const base = liveTensorCount();
+      const storages = be.memory().storages;
+      for (let step = 0; step < 2; step++) {
+        const y = scaledDotProductAttention(q, k, v, { mask });
+        const r = crossEntropyWithLogsumexp(logits, targets);
+        const z = layerNorm(y, null, null);
+        const loss = tidy(() => z.sum().add(r.loss).add(r.logsumexp.square().sum()).add(rmsNorm(logits, null).sum()));
+        loss.backward();
+        for (const t of [y, r.loss, r.logsumexp, r.count, z, loss]) t.dispose();
+        for (const t of [q, k, v, logits]) t.zeroGrad();
+        expect(liveTensorCount()).toBe(base);
+        expect(be.memory().storages).toBe(storages);
+      }
+    });
+  }
 });
 
 describe('fused kernels: inputs and errors', () => {

@@ -33,7 +33,9 @@ describe('RoPE (HF layout)', () => {
     const score = (m: number, n: number) => {
       const a = applyRope(q, ropeTables([m], 1, 1, 8, 10000, cpu)).dataSync();
       const b = applyRope(k, ropeTables([n], 1, 1, 8, 10000, cpu)).dataSync();
-      return a.reduce((s, v, i) => s + v * b[i]!, 0);
+      let s = 0;
+      for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+      return s;
     };
     expect(score(5, 3)).toBeCloseTo(score(9, 7), 5);
     expect(score(5, 3)).toBeCloseTo(score(2, 0), 5);

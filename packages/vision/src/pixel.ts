@@ -133,7 +133,7 @@ export class PatchifyEncoder extends Module implements PixelEncoder {
       throw new Error(`PatchifyEncoder.load${where}: invalid config JSON: ${(err as Error).message}`);
     }
     const enc = new PatchifyEncoder({ ...config, backend });
-    await loadSafetensors(enc, file as never);
+    await loadSafetensors(enc, file);
     return enc;
   }
 

@@ -9,6 +9,7 @@ import type {
   BackendMemory,
   BinaryOp,
   DType,
+  FusedKernelName,
   ReduceOp,
   Storage,
   TypedArray,
@@ -44,6 +45,18 @@ import {
   softmaxSource,
 } from './kernels/rows.js';
 import { ERR_CODES, IX, gatherSource, scatterAtomicSource, scatterColumnSource } from './kernels/indexing.js';
+import {
+  ATT,
+  ATTENTION_MAX_HEAD,
+  CE,
+  COLS,
+  attentionSource,
+  crossEntropyBackwardSource,
+  crossEntropySource,
+  normBackwardDxSource,
+  normBackwardParamsSource,
+  type AttentionSpec,
+} from './kernels/fused.js';
 import { DEFAULT_MATMUL, MM, matmulKey, matmulSource, type MatmulConfig, type MatmulSpec } from './kernels/matmul.js';
 
 /** How `scatterAdd` accumulates float sums. */
@@ -64,7 +77,28 @@ export interface WebGPUBackendOptions {
   matmul?: Partial<MatmulConfig>;
   /** Destroy the device in `destroy()` (default true; false for a device the caller owns). */
   ownsDevice?: boolean;
+  /**
+   * Switch individual fused kernels off (`{ attention: false }`): the tensor front end then
+   * composes those ops from the other kernels. All are on by default where the device can bind
+   * them (see `FUSED_STORAGE_BUFFERS`).
+   */
+  fused?: Partial<Record<FusedKernelName, boolean>>;
 }
+
+/**
+ * Storage buffers each fused kernel binds at most. A fused kernel needing more than the device's
+ * `maxStorageBuffersPerShaderStage` (4 on some compatibility-mode adapters) is not offered, and
+ * the front end composes the op instead.
+ */
+export const FUSED_STORAGE_BUFFERS: Readonly<Record<FusedKernelName, number>> = {
+  layerNorm: 4,
+  rmsNorm: 4,
+  layerNormBackward: 6,
+  rmsNormBackward: 5,
+  crossEntropy: 4,
+  crossEntropyBackward: 5,
+  attention: 6,
+};
 
 /** A storage of the WebGPU backend: a (pooled) GPUBuffer. */
 export class WebGPUStorage implements Storage {
@@ -181,6 +215,10 @@ export class WebGPUBackend implements Backend {
     this.wg = Math.min(256, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
     this.maxGroups = lim.maxComputeWorkgroupsPerDimension;
     this.uniformAlign = Math.max(16, lim.minUniformBufferOffsetAlignment);
+    const maxStorage = lim.maxStorageBuffersPerShaderStage;
+    for (const [name, need] of Object.entries(FUSED_STORAGE_BUFFERS) as [FusedKernelName, number][]) {
+      if (options.fused?.[name] === false || need > maxStorage) Object.defineProperty(this, name, { value: undefined, configurable: true });
+    }
     this.uniformBuffer = device.createBuffer({ label: 'unihetero uniforms', size: this.uniformCapacity, usage: UNIFORM_USAGE });
     this.uniformData = new ArrayBuffer(this.uniformCapacity);
     this.uniformWords = new Uint32Array(this.uniformData);
@@ -756,13 +794,26 @@ export class WebGPUBackend implements Backend {
   }
 
   /** Launch a row kernel: one workgroup per row (group) or one invocation per row. */
-  private runRows(name: string, key: string, source: (group: boolean, wg: number) => string, rows: number, cols: number, buffers: GPUBuffer[], offset: number, forceGroup = false, eps = 0): void {
+  private runRows(
+    name: string,
+    key: string,
+    source: (group: boolean, wg: number) => string,
+    rows: number,
+    cols: number,
+    buffers: GPUBuffer[],
+    offset: number,
+    forceGroup = false,
+    eps = 0,
+    extra: [number, number][] = [],
+  ): void {
     if (rows === 0) return;
     const group = forceGroup || cols > SHORT_ROW;
     if (group) {
       const wg = rowWorkgroup(cols, this.wg);
       const { grid, gridX } = this.gridGroups(rows);
-      this.dispatch({ key: `${key}|g${wg}`, name, source: () => source(true, wg) }, buffers, this.rowParams(rows, cols, offset, gridX, eps), grid);
+      const p = this.rowParams(rows, cols, offset, gridX, eps);
+      for (const [w, bits] of extra) p[w] = bits;
+      this.dispatch({ key: `${key}|g${wg}`, name, source: () => source(true, wg) }, buffers, p, grid);
     } else {
       const wg = Math.min(64, this.wg);
       const { grid } = this.grid1d(rows, wg);
@@ -839,6 +890,193 @@ export class WebGPUBackend implements Backend {
     const name = `rms_norm${weight ? '_w' : ''}`;
     this.runRows(name, name, (_g, wg) => rmsNormSource(wg, weight !== null), rows, cols, [...buffers, ...outs], 0, true, eps);
     for (const tmp of temps) this.release(tmp);
+  }
+
+  // ------------------------------------------------------------------ fused training kernels
+
+  /** Own every storage, require float32 (int32 where listed), and return them. */
+  private fusedStorages(op: string, list: (Storage | null)[], ints: Storage[] = []): (WebGPUStorage | null)[] {
+    return list.map((s) => {
+      if (s === null) return null;
+      const w = this.own(s, op);
+      const want = ints.includes(s) ? 'int32' : 'float32';
+      if (w.dtype !== want) throw new Error(`webgpu: ${op}: expected a ${want} storage, got ${w.dtype} (${w.size} elements)`);
+      return w;
+    });
+  }
+
+  private needSize(op: string, what: string, s: WebGPUStorage | null, n: number): void {
+    if (s && s.size < n) throw new Error(`webgpu: ${op}: ${what} has ${s.size} elements, needs ${n}`);
+  }
+
+  /** Fused LayerNorm backward: dx (row kernel) and dweight / dbias (column kernel). */
+  layerNormBackward(
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    dx: Storage,
+    dweight: Storage | null,
+    dbias: Storage | null,
+  ): void {
+    this.normBackward('layerNormBackward', x, mean, rstd, weight, grad, rows, cols, dx, dweight, dbias);
+  }
+
+  /** Fused RMSNorm backward: dx (row kernel) and dweight (column kernel). */
+  rmsNormBackward(x: Storage, rstd: Storage, weight: Storage | null, grad: Storage, rows: number, cols: number, dx: Storage, dweight: Storage | null): void {
+    this.normBackward('rmsNormBackward', x, null, rstd, weight, grad, rows, cols, dx, dweight, null);
+  }
+
+  private normBackward(
+    op: string,
+    x: Storage,
+    mean: Storage | null,
+    rstd: Storage,
+    weight: Storage | null,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    dx: Storage,
+    dweight: Storage | null,
+    dbias: Storage | null,
+  ): void {
+    this.check();
+    const [xs, ms, rs, ws, gs, dxs, dws, dbs] = this.fusedStorages(op, [x, mean, rstd, weight, grad, dx, dweight, dbias]);
+    this.checkRows(op, xs!, 0, rows, cols);
+    this.checkRows(`${op} grad`, gs!, 0, rows, cols);
+    this.needSize(op, 'mean', ms, rows);
+    this.needSize(op, 'rstd', rs, rows);
+    this.needSize(op, 'weight', ws, cols);
+    this.needSize(op, 'dx', dxs, rows * cols);
+    this.needSize(op, 'dweight', dws, cols);
+    this.needSize(op, 'dbias', dbs, cols);
+    if (rows === 0 || cols === 0) return;
+    const centered = ms !== null;
+    const outs = [dxs!, dws, dbs].filter((s): s is WebGPUStorage => s !== null).map((s) => s.buffer!);
+    const ins = [xs!, ms, rs!, ws, gs!].filter((s): s is WebGPUStorage => s !== null);
+    const { buffers, temps } = this.safeInputs(ins, outs);
+    const at = (s: WebGPUStorage | null) => (s === null ? null : buffers[ins.indexOf(s)]!);
+    const stats = [at(ms), at(rs)].filter((b): b is GPUBuffer => b !== null);
+    const base = centered ? 'layer_norm' : 'rms_norm';
+    const dxName = `${base}_backward_dx${ws ? '_w' : ''}`;
+    const dxBuffers = [at(xs)!, ...stats, ...(ws ? [at(ws)!] : []), at(gs)!, dxs!.buffer!];
+    this.runRows(dxName, dxName, (_g, wg) => normBackwardDxSource(wg, centered, ws !== null), rows, cols, dxBuffers, 0, true);
+    if (dws || dbs) {
+      const wg = Math.min(64, this.wg);
+      const { grid, rowStride } = this.grid1d(cols, wg);
+      const p = new Uint32Array(COLS.words);
+      p[COLS.rows] = rows;
+      p[COLS.cols] = cols;
+      p[COLS.rowStride] = rowStride;
+      const name = `${base}_backward_params${dws ? '_dw' : ''}${dbs ? '_db' : ''}`;
+      const bufs = [...(dws ? [at(xs)!, ...stats] : []), at(gs)!, ...(dws ? [dws.buffer!] : []), ...(dbs ? [dbs.buffer!] : [])];
+      this.dispatch({ key: `${name}|${wg}`, name, source: () => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null) }, bufs, p, grid);
+    }
+    for (const t of temps) this.release(t);
+  }
+
+  /** Fused cross-entropy rows: losses then logsumexps into `stats [2 rows]`; a bad target is reported at the next read. */
+  crossEntropy(logits: Storage, targets: Storage, rows: number, cols: number, ignoreIndex: number, labelSmoothing: number, stats: Storage): void {
+    const op = 'crossEntropy';
+    this.check();
+    const [xs, ts, ss] = this.fusedStorages(op, [logits, targets, stats], [targets]);
+    this.checkRows(op, xs!, 0, rows, cols);
+    this.needSize(op, 'targets', ts!, rows);
+    this.needSize(op, 'stats', ss!, 2 * rows);
+    if (rows === 0) return;
+    const { buffers, temps } = this.safeInputs([xs!, ts!], [ss!.buffer!]);
+    const extra: [number, number][] = [[CE.ignore, i32Bits(ignoreIndex)], [CE.smoothing, f32Bits(labelSmoothing)]];
+    this.runRows('cross_entropy', 'cross_entropy', (_g, wg) => crossEntropySource(wg), rows, cols, [...buffers, ss!.buffer!, this.errorBuffer], 0, true, 0, extra);
+    for (const t of temps) this.release(t);
+  }
+
+  /** Gradient of the cross-entropy rows with respect to the logits, from `grad [2 rows]`. */
+  crossEntropyBackward(
+    logits: Storage,
+    targets: Storage,
+    stats: Storage,
+    grad: Storage,
+    rows: number,
+    cols: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+    dx: Storage,
+  ): void {
+    const op = 'crossEntropyBackward';
+    this.check();
+    const [xs, ts, ss, gs, ds] = this.fusedStorages(op, [logits, targets, stats, grad, dx], [targets]);
+    this.checkRows(op, xs!, 0, rows, cols);
+    this.needSize(op, 'targets', ts!, rows);
+    this.needSize(op, 'stats', ss!, 2 * rows);
+    this.needSize(op, 'grad', gs!, 2 * rows);
+    this.needSize(op, 'dx', ds!, rows * cols);
+    if (rows === 0 || cols === 0) return;
+    const { buffers, temps } = this.safeInputs([xs!, ts!, ss!, gs!], [ds!.buffer!]);
+    const extra: [number, number][] = [[CE.ignore, i32Bits(ignoreIndex)], [CE.smoothing, f32Bits(labelSmoothing)]];
+    const name = 'cross_entropy_backward';
+    this.runRows(name, name, (_g, wg) => crossEntropyBackwardSource(wg), rows, cols, [...buffers, ds!.buffer!], 0, true, 0, extra);
+    for (const t of temps) this.release(t);
+  }
+
+  /**
+   * Fused attention forward (online softmax over key tiles in workgroup memory). Declines (returns
+   * false) for head sizes above 256, tiles that do not fit the device's workgroup storage, or more
+   * storage buffers than the device binds.
+   */
+  attention(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage): boolean {
+    const op = 'attention';
+    this.check();
+    for (const [what, w] of [['q', q], ['k', k], ['v', v], ['mask', mask]] as const) {
+      if (w && w.shape.length !== 4) throw new Error(`webgpu: ${op}: ${what} must be a rank-4 view, got ${shapeStr(w.shape)}`);
+    }
+    const [B, H, Lq, D] = q.shape as [number, number, number, number];
+    const [B2, Hkv, Lk, D2] = k.shape as [number, number, number, number];
+    const Dv = v.shape[3]!;
+    if (B2 !== B || D2 !== D || Hkv === 0 || H % Hkv !== 0 || !sameShape(v.shape.slice(0, 3), k.shape.slice(0, 3))) {
+      throw new Error(`webgpu: ${op}: incompatible q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)}`);
+    }
+    if (mask && !sameShape(mask.shape, [B, H, Lq, Lk])) throw new Error(`webgpu: ${op}: mask view ${shapeStr(mask.shape)} must be [${B},${H},${Lq},${Lk}]`);
+    const [qs, ks, vs, ms, os, ls] = this.fusedStorages(op, [q.storage, k.storage, v.storage, mask?.storage ?? null, out, lse]);
+    this.needSize(op, 'out', os, B * H * Lq * Dv);
+    this.needSize(op, 'lse', ls, B * H * Lq);
+    const lim = this.device.limits;
+    if (D < 1 || Dv < 1 || Lk < 1 || D > ATTENTION_MAX_HEAD || Dv > ATTENTION_MAX_HEAD) return false;
+    if ((mask ? 6 : 5) > lim.maxStorageBuffersPerShaderStage) return false;
+    const TK = Math.min(32, Math.floor(lim.maxComputeWorkgroupStorageSize / ((D + Dv) * 4)));
+    if (TK < 1) return false;
+    if (B * H * Lq === 0) return true;
+    const wg = Math.min(this.wg, Lq <= 16 ? 16 : Lq <= 32 ? 32 : 64);
+    const blocks = Math.ceil(Lq / wg);
+    const groups = B * H * blocks;
+    if (groups > this.maxGroups * this.maxGroups) return false;
+    const { grid, gridX } = this.gridGroups(groups);
+    const p = new Uint32Array(Math.ceil(ATT.words / 4) * 4);
+    p[ATT.B] = B;
+    p[ATT.H] = H;
+    p[ATT.Hkv] = Hkv;
+    p[ATT.Lq] = Lq;
+    p[ATT.Lk] = Lk;
+    p[ATT.gridX] = gridX;
+    p[ATT.blocks] = blocks;
+    p[ATT.scale] = f32Bits(scale);
+    const put = (w: View, off: number, st: number) => {
+      p[off] = w.offset;
+      w.strides.forEach((s, i) => (p[st + i] = s));
+    };
+    put(q, ATT.qOff, ATT.qs);
+    put(k, ATT.kOff, ATT.ks);
+    put(v, ATT.vOff, ATT.vs);
+    if (mask) put(mask, ATT.mOff, ATT.ms);
+    const spec: AttentionSpec = { D, Dv, TK, wg, mask: mask !== null };
+    const ins = [qs!, ks!, vs!, ...(ms ? [ms] : [])];
+    const { buffers, temps } = this.safeInputs(ins, [os!.buffer!, ls!.buffer!]);
+    const key = `attention|${D}|${Dv}|${TK}|${wg}|${spec.mask ? 'm' : ''}`;
+    this.dispatch({ key, name: `attention_d${D}_dv${Dv}${spec.mask ? '_mask' : ''}`, source: () => attentionSource(spec) }, [...buffers, os!.buffer!, ls!.buffer!], p, grid);
+    for (const t of temps) this.release(t);
+    return true;
   }
 
   // ------------------------------------------------------------------ matmul

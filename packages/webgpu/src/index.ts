@@ -2,6 +2,6 @@
  * @unihetero/webgpu: the WebGPU backend of @unihetero/tensor (WGSL kernels, pooled buffers,
  * batched submission). Dawn in Node (loaded lazily), `navigator.gpu` in browsers.
  */
-export { WebGPUBackend, WebGPUStorage, bucketBytes, type ScatterAddMode, type WebGPUBackendOptions } from './backend.js';
+export { FUSED_STORAGE_BUFFERS, WebGPUBackend, WebGPUStorage, bucketBytes, type ScatterAddMode, type WebGPUBackendOptions } from './backend.js';
 export { initWebGPU, createBackend, NO_ADAPTER_MESSAGE, type BackendKind, type InitWebGPUOptions } from './device.js';
 export { DEFAULT_MATMUL, type MatmulConfig } from './kernels/matmul.js';

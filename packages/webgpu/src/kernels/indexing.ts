@@ -17,12 +17,13 @@ export const IX = {
 } as const;
 
 /** Codes written into the error buffer. */
-export const ERR_CODES: Record<number, string> = { 1: 'gather', 2: 'scatterAdd' };
+export const ERR_CODES: Record<number, string> = { 1: 'gather', 2: 'scatterAdd', 3: 'crossEntropy (target)' };
 
 const HEADER = `struct Params { v: array<vec4<u32>, ${IX.words / 4}> };
 fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }`;
 
-function report(code: number): string {
+/** WGSL `report(k, dim)`: record the first out-of-range index in the error buffer `err` under `code`. */
+export function report(code: number): string {
   return `fn report(k: i32, dim: u32) {
   let prev = atomicMax(&err[0], ${code}u);
   if (prev == 0u) { atomicStore(&err[1], bitcast<u32>(k)); atomicStore(&err[2], dim); }

@@ -21,7 +21,8 @@ export function rowWorkgroup(cols: number, maxWg: number): number {
 const HEADER = `struct Params { v: array<vec4<u32>, ${ROWS.words / 4}> };
 fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }`;
 
-function entry(wg: number, group: boolean, body: string, bindingsAndShared: string): string {
+/** A row kernel: `row`, `cols`, `base` (and `lid` in the group variant) are in scope of `body`. */
+export function entry(wg: number, group: boolean, body: string, bindingsAndShared: string): string {
   const src = group
     ? `${bindingsAndShared}
 ${HEADER}
@@ -48,7 +49,7 @@ ${body}
 }
 
 /** Workgroup tree reduction of `sv` (and `si` for arg ops) with combine statement `comb` over (a, b) slots. */
-function tree(wg: number, comb: string): string {
+export function tree(wg: number, comb: string): string {
   return `  workgroupBarrier();
   for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
     if (lid < s) {

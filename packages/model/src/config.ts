@@ -1,0 +1,138 @@
+/**
+ * The typed, validated configuration of a UniHetero model (METHOD.md 9, 13, 14). Every part is
+ * swappable by name or size; `resolveModelConfig` fills defaults and reports every problem with
+ * its path (`backbone.hiddenSize: expected a positive integer, got 0`).
+ */
+import { z } from 'zod';
+
+const posInt = z.number().int().positive();
+const nonNeg = z.number().nonnegative();
+
+/** The backbone: a Llama-style decoder (METHOD 1, 14). */
+export const BackboneSchema = z
+  .object({
+    hiddenSize: posInt.default(128),
+    numHiddenLayers: posInt.default(4),
+    numAttentionHeads: posInt.default(4),
+    numKeyValueHeads: posInt.optional(),
+    intermediateSize: posInt.optional(),
+    rmsNormEps: z.number().positive().default(1e-5),
+    ropeTheta: z.number().positive().default(10000),
+    qkNorm: z.enum(['none', 'layernorm-shared', 'layernorm-per-head']).default('layernorm-shared'),
+    zLossWeight: nonNeg.default(1e-5),
+    tieWordEmbeddings: z.boolean().default(false),
+    maxPositionEmbeddings: posInt.default(512),
+  })
+  .strict();
+
+/** The flow-matching pixel head (METHOD 8). */
+export const FlowSchema = z
+  .object({
+    /** Named size (`small` w=128 D=3, `base`, `mar-base`, ...) or explicit width/depth below. */
+    size: z.enum(['small', 'base', 'mar-base', 'mar-large', 'mar-huge']).default('small'),
+    width: posInt.optional(),
+    depth: posInt.optional(),
+    mlpRatio: z.number().positive().optional(),
+    /** Each masked token repeated with fresh noise (METHOD 8.2). */
+    batchMul: posInt.default(4),
+    time: z.enum(['logit-normal', 'uniform']).default('logit-normal'),
+    /** Sampler steps at inference (METHOD 14: 20). */
+    sampleSteps: posInt.default(20),
+    sampler: z.enum(['euler', 'heun']).default('euler'),
+  })
+  .strict();
+
+/** Loss weights and gradient routing (METHOD 9.1-9.2). */
+export const LossSchema = z
+  .object({
+    alpha: nonNeg.default(10),
+    beta: nonNeg.default(10),
+    /** Stop the diffuloss gradient at the LLM hidden state (the paper's exp2). */
+    detachFlowCondition: z.boolean().default(false),
+    /** Text loss on the caption of generation samples (METHOD 2.1, default off). */
+    textLossOnPrompt: z.boolean().default(false),
+  })
+  .strict();
+
+/** Training-time data composition. */
+export const DataMixSchema = z
+  .object({
+    /** Fraction of samples placed image-first (understanding); the rest are generation samples. */
+    understandingFraction: z.number().min(0).max(1).default(0.5),
+    /** Of the understanding samples, the fraction that are question-answer (the rest captions). */
+    questionFraction: z.number().min(0).max(1).default(0.5),
+    /** Caption dropout of generation samples, for classifier-free guidance (METHOD 10.4). */
+    captionDropout: z.number().min(0).max(1).default(0.1),
+  })
+  .strict();
+
+/** The whole model. */
+export const ModelConfigSchema = z
+  .object({
+    /** Text vocabulary size (the tokenizer's). */
+    vocabSize: posInt,
+    /** Visual tokens per image `N` (the encoders' grid, METHOD 14: 8x8 = 64). */
+    numVisualTokens: posInt.default(64),
+    /** Semantic feature width `d_v` (METHOD 14: 64). */
+    semanticDim: posInt.default(64),
+    /** Pixel latent channels per token `C` (patchify 4x4x3 = 48). */
+    pixelDim: posInt.default(48),
+    backbone: BackboneSchema.default(BackboneSchema.parse({})),
+    inputProjector: z.object({ type: z.string().regex(/^(linear|mlp\dx_gelu)$/, 'expected "linear" or "mlp<N>x_gelu"').default('mlp2x_gelu') }).strict().default({ type: 'mlp2x_gelu' }),
+    invertProjector: z
+      .object({
+        name: z.string().min(1).default('ema-mlp-llm-cos'),
+        /** EMA momentum of `ema-mlp-llm-cos` (METHOD 6.4). */
+        momentum: z.number().min(0).max(1).default(0.999),
+        hiddenDim: posInt.optional(),
+      })
+      .strict()
+      .default({ name: 'ema-mlp-llm-cos', momentum: 0.999 }),
+    flow: FlowSchema.default(FlowSchema.parse({})),
+    loss: LossSchema.default(LossSchema.parse({})),
+    mix: DataMixSchema.default(DataMixSchema.parse({})),
+    /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (METHOD 5.3). */
+    maskRate: z.union([z.string(), z.object({ kind: z.string() }).passthrough()]).default('gaussian'),
+  })
+  .strict();
+
+/** A fully resolved model configuration. */
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+/** What users write: any subset of the config (the vocabulary size is required). */
+export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
+
+/** Thrown for an invalid configuration; `issues` lists every problem with its path. */
+export class ConfigError extends Error {
+  /** `path: message` per problem. */
+  readonly issues: string[];
+  constructor(where: string, issues: string[]) {
+    super(`${where}: invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Format zod issues as `path: message (got value)`. */
+export function formatIssues(error: z.ZodError, input: unknown): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(root)';
+    let got: unknown = input;
+    for (const k of i.path) got = got && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    const shown = i.code === 'unrecognized_keys' ? '' : ` (got ${JSON.stringify(got) ?? 'undefined'})`;
+    return `${path}: ${i.message}${shown}`;
+  });
+}
+
+/** Validate and complete a model configuration; throws `ConfigError` listing every issue. */
+export function resolveModelConfig(input: ModelConfigInput): ModelConfig {
+  const r = ModelConfigSchema.safeParse(input);
+  if (!r.success) throw new ConfigError('UniHetero config', formatIssues(r.error, input));
+  const c = r.data;
+  const b = c.backbone;
+  const problems: string[] = [];
+  if (b.hiddenSize % b.numAttentionHeads !== 0) problems.push(`backbone.hiddenSize: ${b.hiddenSize} is not divisible by numAttentionHeads ${b.numAttentionHeads}`);
+  if (b.numKeyValueHeads !== undefined && b.numAttentionHeads % b.numKeyValueHeads !== 0) problems.push(`backbone.numKeyValueHeads: ${b.numKeyValueHeads} does not divide numAttentionHeads ${b.numAttentionHeads}`);
+  if ((b.hiddenSize / b.numAttentionHeads) % 2 !== 0) problems.push(`backbone: head width ${b.hiddenSize / b.numAttentionHeads} must be even for RoPE`);
+  if (problems.length) throw new ConfigError('UniHetero config', problems);
+  return c;
+}
