@@ -8,6 +8,7 @@ import {
   CpuBackend,
   Generator,
   crossEntropy,
+  randn,
   crossEntropyWithLogsumexp,
   layerNorm,
   liveTensorCount,
@@ -220,5 +221,27 @@ describe('fused kernels: inputs and errors', () => {
       'scaledDotProductAttention: mask [2,4] is not broadcastable to [B, H, Lq, Lk] = [1,2,2,5]',
     );
     expect(() => scaledDotProductAttention(t(1, 2, 2, 4), t(1, 2, 5, 4), t(1, 2, 5, 4), { scale: NaN })).toThrow('scaledDotProductAttention: scale must be a finite number, got NaN');
+  });
+});
+
+describe('README', () => {
+  it('runs the attention and z-loss example', () => {
+    const q = randn([2, 8, 16, 32], { requiresGrad: true });
+    const k = randn([2, 2, 16, 32], { requiresGrad: true }); // 2 key/value heads for 8 query heads
+    const v = randn([2, 2, 16, 32], { requiresGrad: true });
+    const causal = tensor(Float32Array.from({ length: 16 * 16 }, (_, e) => (e % 16 > Math.floor(e / 16) ? -Infinity : 0)), { shape: [16, 16] });
+    const y = scaledDotProductAttention(q, k, v, { mask: causal }); // [2, 8, 16, 32]
+
+    const logits = randn([6, 10], { requiresGrad: true });
+    const targets = tensor(new Int32Array([3, -100, 0, 9, 9, 1]));
+    const { loss, logsumexp, count } = crossEntropyWithLogsumexp(logits, targets);
+    const zLoss = where(targets.ne(-100), logsumexp.square(), 0).sum().div(count.maximum(1)).mul(1e-4);
+    loss.add(zLoss).add(y.mean()).backward();
+
+    expect(y.shape).toEqual([2, 8, 16, 32]);
+    expect(count.itemSync()).toBe(5);
+    for (const t of [q, k, v, logits]) expect(Array.from(t.grad!.dataSync()).every(Number.isFinite)).toBe(true);
+    // Causal: the first query row attends only to key 0, so it equals v[.., 0, :].
+    expect(Array.from(y.dataSync().slice(0, 32))).toEqual(Array.from(v.dataSync().slice(0, 32)).map((x) => expect.closeTo(x, 5)));
   });
 });

@@ -965,15 +965,31 @@ export class WebGPUBackend implements Backend {
     const dxBuffers = [at(xs)!, ...stats, ...(ws ? [at(ws)!] : []), at(gs)!, dxs!.buffer!];
     this.runRows(dxName, dxName, (_g, wg) => normBackwardDxSource(wg, centered, ws !== null), rows, cols, dxBuffers, 0, true);
     if (dws || dbs) {
+      // Columns in parallel; long column sums split into chunks of rows whose partial sums a row
+      // reduction finishes (deterministic order either way).
       const wg = Math.min(64, this.wg);
+      const chunkRows = rows <= 256 ? rows : 128;
+      const chunks = Math.min(Math.ceil(rows / chunkRows), this.maxGroups);
+      const rowsPer = Math.ceil(rows / chunks);
       const { grid, rowStride } = this.grid1d(cols, wg);
       const p = new Uint32Array(COLS.words);
       p[COLS.rows] = rows;
       p[COLS.cols] = cols;
       p[COLS.rowStride] = rowStride;
+      p[COLS.chunkRows] = rowsPer;
+      p[COLS.chunks] = chunks;
+      const partial = (s: WebGPUStorage | null) => (s === null ? null : chunks === 1 ? s : (this.allocate(cols * chunks, 'float32') as WebGPUStorage));
+      const pw = partial(dws);
+      const pb = partial(dbs);
       const name = `${base}_backward_params${dws ? '_dw' : ''}${dbs ? '_db' : ''}`;
-      const bufs = [...(dws ? [at(xs)!, ...stats] : []), at(gs)!, ...(dws ? [dws.buffer!] : []), ...(dbs ? [dbs.buffer!] : [])];
-      this.dispatch({ key: `${name}|${wg}`, name, source: () => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null) }, bufs, p, grid);
+      const bufs = [...(dws ? [at(xs)!, ...stats] : []), at(gs)!, ...(pw ? [pw.buffer!] : []), ...(pb ? [pb.buffer!] : [])];
+      this.dispatch({ key: `${name}|${wg}`, name, source: () => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null) }, bufs, p, [grid[0], grid[1], chunks]);
+      for (const [part, final] of [[pw, dws], [pb, dbs]] as const) {
+        if (part && final && part !== final) {
+          this.reduce('sum', part, 0, cols, chunks, final);
+          this.release(part);
+        }
+      }
     }
     for (const t of temps) this.release(t);
   }

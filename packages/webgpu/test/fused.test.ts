@@ -59,7 +59,8 @@ describe('cross-entropy kernels', () => {
 });
 
 describe('norm backward kernels', () => {
-  for (const [rows, cols] of [[3, 5], [7, 70], [2, 600]] as [number, number][]) {
+  // [300, 3]: column sums split into row chunks plus a finishing reduction.
+  for (const [rows, cols] of [[3, 5], [7, 70], [2, 600], [300, 3]] as [number, number][]) {
     for (const [hasW, wantW, wantB] of [[true, true, true], [true, false, true], [false, false, true], [true, true, false], [false, false, false]]) {
       it(`layerNormBackward [${rows}, ${cols}] weight=${hasW} dweight=${wantW} dbias=${wantB}`, async () => {
         const x = Float32Array.from(normals(rows * cols, 2), (v) => v + 1);
@@ -174,7 +175,7 @@ describe('front end on WebGPU: fused vs CPU and vs the composed WebGPU path', ()
   }
   async function run(be: Backend, fn: (be: Backend, ...xs: Tensor[]) => Tensor, inputs: Host[]): Promise<Float32Array[]> {
     const xs = inputs.map((h) => tensor(h.data, { shape: h.shape, backend: be, requiresGrad: true }));
-    const out = fn(be, ...xs);
+    const out = tidy(() => fn(be, ...xs));
     const wts = tensor(Float32Array.from({ length: out.size }, (_, i) => Math.sin(i + 0.5)), { shape: [...out.shape], backend: be });
     const loss = tidy(() => out.mul(wts).sum());
     loss.backward();
@@ -214,7 +215,9 @@ describe('front end on WebGPU: fused vs CPU and vs the composed WebGPU path', ()
     it(name, async () => {
       const data = inputs();
       const want = await run(cpu, fn, data);
+      const storages = b.gpu.memory().storages;
       const fusedRun = await run(b.gpu, fn, data);
+      expect(b.gpu.memory().storages, 'live GPU storages after the step').toBe(storages);
       const composedRun = await run(plain, fn, data);
       const tol = { rtol: 1e-3, atol: 1e-4 };
       want.forEach((wv, i) => {

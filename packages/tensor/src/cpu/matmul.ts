@@ -8,8 +8,14 @@
  * the inner loop; products accumulate in float64 within a KC block. Tiny or skinny problems
  * (fewer than 4 rows or columns) use direct loops, chosen by the operands' strides. int32 uses
  * an exact wrap-around dot product.
+ *
+ * Large float32 problems go to a WebAssembly SIMD GEMM (`./wasm/`, generated at load time, f32x4
+ * products and sums) when the engine supports it; `setCpuMatmulKernel` or the environment variable
+ * `UNIHETERO_CPU_MATMUL=js|wasm|auto` selects the path. float64 (gradcheck) and int32 always use
+ * the JS paths.
  */
 import type { TypedArray } from '../backend.js';
+import { WasmGemm, wasmSimdSupported } from './wasm/gemm.js';
 
 const MR = 4;
 const NR = 4;
@@ -18,6 +24,43 @@ const MC = 64;
 const NC = 512;
 /** Problems with fewer multiply-adds than this skip packing. */
 const SMALL_WORK = 8192;
+/** In `'auto'` mode, float32 problems with at least this many multiply-adds (per call) use the WASM GEMM. */
+const WASM_MIN_WORK = 32768;
+
+/** Which float32 matmul path the CPU backend uses: always JS, always WASM SIMD, or WASM for large enough problems. */
+export type CpuMatmulKernel = 'js' | 'wasm' | 'auto';
+
+const KERNELS: readonly CpuMatmulKernel[] = ['js', 'wasm', 'auto'];
+
+function parseKernel(value: unknown, source: string): CpuMatmulKernel {
+  if (typeof value === 'string' && (KERNELS as readonly string[]).includes(value)) return value as CpuMatmulKernel;
+  throw new Error(`setCpuMatmulKernel: ${source} must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+const envKernel = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['UNIHETERO_CPU_MATMUL'];
+let kernelMode: CpuMatmulKernel = envKernel === undefined || envKernel === '' ? 'auto' : parseKernel(envKernel, 'UNIHETERO_CPU_MATMUL');
+
+/**
+ * Select the CPU backend's float32 matmul path (default `'auto'`, or `UNIHETERO_CPU_MATMUL`):
+ * `'wasm'` throws if WebAssembly SIMD is unavailable; `'auto'` then silently uses JS.
+ */
+export function setCpuMatmulKernel(kind: CpuMatmulKernel): void {
+  const k = parseKernel(kind, 'kind');
+  if (k === 'wasm' && !wasmSimdSupported()) throw new Error("setCpuMatmulKernel: 'wasm' requested but this engine has no WebAssembly SIMD support");
+  kernelMode = k;
+}
+
+/** The selected float32 matmul path and whether the WASM SIMD kernel is available in this engine. */
+export function cpuMatmulKernel(): { kind: CpuMatmulKernel; wasmAvailable: boolean } {
+  return { kind: kernelMode, wasmAvailable: wasmSimdSupported() };
+}
+
+/** Whether a float32 problem of this size goes to the WASM GEMM under the current mode. */
+function useWasm(M: number, K: number, N: number): boolean {
+  if (kernelMode === 'js') return false;
+  if (kernelMode === 'wasm') return true;
+  return M >= MR && N >= NR && M * N * K >= WASM_MIN_WORK && wasmSimdSupported();
+}
 
 /** Reused scratch buffers for `matmulHost` (one per backend). */
 export class MatmulWorkspace {
@@ -31,6 +74,8 @@ export class MatmulWorkspace {
   acc = new Float64Array(0);
   /** Edge tile of the micro-kernel. */
   readonly tile = new Float64Array(MR * NR);
+  /** The WASM SIMD GEMM instance (created on first use, with its own growable memory). */
+  wasm: WasmGemm | null = null;
 
   /** Grow (never shrink) the buffers to the given sizes. */
   ensure(ap: number, bp: number, rows: number, acc: number): void {
@@ -46,6 +91,7 @@ export class MatmulWorkspace {
     this.bp = new Float64Array(0);
     this.rowOff = new Float64Array(0);
     this.acc = new Float64Array(0);
+    this.wasm = null;
   }
 }
 
@@ -74,6 +120,10 @@ export function matmulHost(a: MatOperand, b: MatOperand, batch: number, M: numbe
     matmulInt(a.data, a.offset, sa0, sa1, sa2, b.data, b.offset, sb0, sb1, sb2, batch, M, K, N, out);
     return;
   }
+  if (out instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array && useWasm(M, K, N)) {
+    matmulWasm(a.data, a.offset, sa0, sa1, sa2, b.data, b.offset, sb0, sb1, sb2, batch, M, K, N, out, ws);
+    return;
+  }
   if (M < MR || N < NR || M * N * K < SMALL_WORK) {
     ws.ensure(0, 0, 0, N);
     for (let bi = 0; bi < batch; bi++) {
@@ -94,6 +144,28 @@ export function matmulHost(a: MatOperand, b: MatOperand, batch: number, M: numbe
       for (let i = 0; i < M; i++) rowOff[i] = a.offset + c * sa0 + i * sa1;
     }
     gemm(a.data, rowOff, sa2, b.data, b.offset + c * sb0, sb1, sb2, out, c * M * N, rows, K, N, ws);
+  }
+}
+
+/** float32 matmul on the WASM SIMD GEMM; a batch-shared B (stride 0) folds the batch into the rows. */
+function matmulWasm(
+  ad: Float32Array, ao: number, sa0: number, sa1: number, sa2: number,
+  bd: Float32Array, bo: number, sb0: number, sb1: number, sb2: number,
+  batch: number, M: number, K: number, N: number, out: Float32Array, ws: MatmulWorkspace,
+): void {
+  const gemm = (ws.wasm ??= new WasmGemm());
+  const fold = batch > 1 && sb0 === 0;
+  const rows = fold ? batch * M : M;
+  ws.ensure(0, 0, rows, 0);
+  const rowOff = ws.rowOff;
+  if (fold) {
+    for (let bi = 0, r = 0; bi < batch; bi++) for (let i = 0; i < M; i++, r++) rowOff[r] = ao + bi * sa0 + i * sa1;
+    gemm.run(ad, rowOff, rows, sa2, bd, bo, sb1, sb2, K, N, out, 0);
+    return;
+  }
+  for (let bi = 0; bi < batch; bi++) {
+    for (let i = 0; i < M; i++) rowOff[i] = ao + bi * sa0 + i * sa1;
+    gemm.run(ad, rowOff, M, sa2, bd, bo + bi * sb0, sb1, sb2, K, N, out, bi * M * N);
   }
 }
 

@@ -188,8 +188,11 @@ export class Dinov2Embeddings extends Module {
 
 /** HF `Dinov2SelfAttention`: `query`, `key`, `value` projections and softmax attention. */
 export class Dinov2SelfAttention extends Module {
+  /** HF `query`. */
   declare query: Linear;
+  /** HF `key`. */
   declare key: Linear;
+  /** HF `value`. */
   declare value: Linear;
   /** Heads. */
   readonly numHeads: number;
@@ -222,6 +225,7 @@ export class Dinov2SelfAttention extends Module {
 
 /** HF `Dinov2SelfOutput`: the `dense` output projection. */
 export class Dinov2SelfOutput extends Module {
+  /** HF `dense`. */
   declare dense: Linear;
   /** The output projection for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
@@ -236,7 +240,9 @@ export class Dinov2SelfOutput extends Module {
 
 /** HF `Dinov2Attention`: `attention` (self-attention) then `output` (projection). */
 export class Dinov2Attention extends Module {
+  /** HF `attention`. */
   declare attention: Dinov2SelfAttention;
+  /** HF `output`. */
   declare output: Dinov2SelfOutput;
   /** Attention for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
@@ -252,6 +258,7 @@ export class Dinov2Attention extends Module {
 
 /** HF `Dinov2LayerScale`: per-channel `lambda1 [D]` multiplier. */
 export class Dinov2LayerScale extends Module {
+  /** HF `lambda1`. */
   declare lambda1: Tensor;
   /** LayerScale initialised to `layerscaleValue`. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
@@ -266,7 +273,9 @@ export class Dinov2LayerScale extends Module {
 
 /** HF `Dinov2MLP`: `fc1 -> activation -> fc2`. */
 export class Dinov2MLP extends Module {
+  /** HF `fc1`. */
   declare fc1: Linear;
+  /** HF `fc2`. */
   declare fc2: Linear;
   /** The activation. */
   readonly act: ViTActivation;
@@ -286,7 +295,9 @@ export class Dinov2MLP extends Module {
 
 /** HF `Dinov2SwiGLUFFN`: `weights_in` (to 2·hidden), `silu(x1) · x2`, `weights_out`. */
 export class Dinov2SwiGLUFFN extends Module {
+  /** HF `weights_in`. */
   declare weights_in: Linear;
+  /** HF `weights_out`. */
   declare weights_out: Linear;
   /** Hidden width. */
   readonly hidden: number;
@@ -308,11 +319,17 @@ export class Dinov2SwiGLUFFN extends Module {
 
 /** HF `Dinov2Layer`: `x += ls1 · Attn(norm1 x); x += ls2 · MLP(norm2 x)`. */
 export class Dinov2Layer extends Module {
+  /** HF `norm1`. */
   declare norm1: LayerNorm;
+  /** HF `attention`. */
   declare attention: Dinov2Attention;
+  /** HF `layer_scale1`. */
   declare layer_scale1: Dinov2LayerScale;
+  /** HF `norm2`. */
   declare norm2: LayerNorm;
+  /** HF `mlp`. */
   declare mlp: Dinov2MLP | Dinov2SwiGLUFFN;
+  /** HF `layer_scale2`. */
   declare layer_scale2: Dinov2LayerScale;
 
   /** A pre-norm block for a config. */
@@ -337,6 +354,7 @@ export class Dinov2Layer extends Module {
 
 /** HF `Dinov2Encoder`: the `layer` list. */
 export class Dinov2Encoder extends Module {
+  /** HF `layer`. */
   declare layer: ModuleList<Dinov2Layer>;
   /** `numHiddenLayers` blocks. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
@@ -361,8 +379,11 @@ export class Dinov2Encoder extends Module {
 export class Dinov2Model extends Module {
   /** The validated config. */
   readonly config: ViTConfig;
+  /** HF `embeddings`. */
   declare embeddings: Dinov2Embeddings;
+  /** HF `encoder`. */
   declare encoder: Dinov2Encoder;
+  /** HF `layernorm`. */
   declare layernorm: LayerNorm;
 
   /** A freshly initialised model (HF's init: truncated normal 0.02, zero biases, LayerScale value). */

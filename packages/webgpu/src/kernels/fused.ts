@@ -111,12 +111,14 @@ ${tree(wg, `      sv[lid] = sv[lid] + sv[lid + s];${centered ? '\n      sw[lid] 
   return entry(wg, true, body, decls.join('\n'));
 }
 
-/** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line). */
-export const COLS = { rows: 0, cols: 1, rowStride: 2, words: 4 } as const;
+/** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line), rows per chunk, chunks. */
+export const COLS = { rows: 0, cols: 1, rowStride: 2, chunkRows: 3, chunks: 4, words: 8 } as const;
 
 /**
  * dweight (`sum_rows g * xhat`) and / or dbias (`sum_rows g`) of layerNorm (`centered`) or rmsNorm:
- * one invocation per column, rows summed in order. Bindings: [x, [mean], rstd] (with dw), g, [dw], [db], params.
+ * invocation (column c, chunk z) sums rows `[z * chunkRows, (z + 1) * chunkRows)` in order and
+ * writes `out[c * chunks + z]` (the final value when there is one chunk; else partial sums that a
+ * row reduction finishes). Bindings: [x, [mean], rstd] (with dw), g, [dw], [db], params.
  */
 export function normBackwardParamsSource(wg: number, centered: boolean, wantW: boolean, wantB: boolean): string {
   let b = 0;
@@ -132,23 +134,26 @@ export function normBackwardParamsSource(wg: number, centered: boolean, wantW: b
   decls.push(uniform(b++));
   const xh = centered ? '(x[i] - mean[r]) * rstd[r]' : 'x[i] * rstd[r]';
   return `${decls.join('\n')}
-struct Params { v: vec4<u32> };
+struct Params { v: array<vec4<u32>, 2> };
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x + gid.y * P.v[${COLS.rowStride}];
-  let cols = P.v[${COLS.cols}];
+  let c = gid.x + gid.y * P.v[0][${COLS.rowStride}];
+  let cols = P.v[0][${COLS.cols}];
   if (c >= cols) { return; }
-  let rows = P.v[${COLS.rows}];
+  let chunkRows = P.v[0][${COLS.chunkRows}];
+  let chunks = P.v[1][${COLS.chunks - 4}];
+  let r0 = gid.z * chunkRows;
+  let r1 = min(P.v[0][${COLS.rows}], r0 + chunkRows);
   var sw = 0.0;
   var sb = 0.0;
-  for (var r = 0u; r < rows; r = r + 1u) {
+  for (var r = r0; r < r1; r = r + 1u) {
     let i = r * cols + c;
     let gg = g[i];
     ${wantW ? `sw = sw + gg * ${xh};` : ''}
     ${wantB ? 'sb = sb + gg;' : ''}
   }
-  ${wantW ? 'dw[c] = sw;' : ''}
-  ${wantB ? 'db[c] = sb;' : ''}
+  ${wantW ? 'dw[c * chunks + gid.z] = sw;' : ''}
+  ${wantB ? 'db[c * chunks + gid.z] = sb;' : ''}
 }`;
 }
 

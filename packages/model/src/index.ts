@@ -1,0 +1,14 @@
+/**
+ * @unihetero/model: the UniHetero unified vision-language model (METHOD.md 0, 9-12): sequence
+ * building, the composed loss with the paper's presets, MAR-style generation, understanding, a
+ * trainer with exact resume, and the evaluation used by the apps.
+ */
+export { ModelConfigSchema, BackboneSchema, FlowSchema, LossSchema, DataMixSchema, ConfigError, resolveModelConfig, formatIssues, type ModelConfig, type ModelConfigInput } from './config.js';
+export { PRESET_NAMES, applyPreset, getPreset, presetNames, registerPreset, type Preset } from './presets.js';
+export { buildSequences, type BuildOptions, type SequenceBatch, type SequenceExample, type SpecialIds } from './sequence.js';
+export { UniHetero, type LossParts, type PreparedBatch, type UniHeteroOptions } from './model.js';
+export { generateImages, type GenerateOptions, type GenerationResult } from './generate.js';
+export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings, type CaptionOptions, type ChoiceQuestion, type ChoiceResult } from './understand.js';
+export { NonFiniteLossError, Trainer, batchExamples, type StepMetrics, type TrainerOptions } from './trainer.js';
+export { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type EvalSet, type GenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
+export { createShapesModel, loadShapesModel, readCheckpointSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';

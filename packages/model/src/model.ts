@@ -1,0 +1,265 @@
+/**
+ * `UniHetero`: one Llama-style backbone that understands images (image -> text) and generates
+ * them (text -> image) by autoregressing semantic visual embeddings (METHOD.md 0, 9).
+ *
+ * Registered parts (their state-dict prefixes): `lm` (the backbone, HF Llama names below it),
+ * `input_projector` (`P`), `mask_embedding` (`m`), `invert_projector` (`G`, with the EMA target
+ * buffers of `ema-mlp-llm-cos`), `flow_head` (the pixel head), `pixel_encoder` (patchify and its
+ * latent statistics). The frozen semantic encoder is held, not registered: its weights are its own.
+ */
+import { Generator, Tensor, concat, noGrad, tensor, tidy, zeros, type Backend } from '@unihetero/tensor';
+import { Module, init } from '@unihetero/nn';
+import { TransformerLM, textLoss } from '@unihetero/transformer';
+import { InputProjector, createInvertProjector, type InvertProjector } from '@unihetero/projectors';
+import { FlowHead, flowHeadConfig, flowMatchingLoss } from '@unihetero/flow';
+import { getMaskRateSampler, sampleTrainingMasks, type MaskRateSampler } from '@unihetero/masking';
+import { PatchifyEncoder, checkTokenGridsAlign, type PixelEncoder, type SemanticEncoder } from '@unihetero/vision';
+import type { Tokenizer } from '@unihetero/data';
+import { resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import { buildSequences, type SequenceBatch, type SequenceExample, type SpecialIds } from './sequence.js';
+
+/** Construction options of `UniHetero`. */
+export interface UniHeteroOptions {
+  /** Tokenizer (its vocabulary size and special ids must match the config). */
+  tokenizer: Tokenizer;
+  /** The frozen semantic encoder (e.g. `await loadDefaultSemanticEncoder()`). */
+  semanticEncoder: SemanticEncoder;
+  /** The pixel encoder (default: `new PatchifyEncoder()`, patch 4). Registered as `pixel_encoder`. */
+  pixelEncoder?: PixelEncoder & Module;
+  /** Image height and width the encoders see (default 32 x 32). */
+  imageSize?: readonly [number, number];
+  /** Seeded stream of every initialisation. */
+  generator?: Generator;
+  /** Backend of the parameters (default: the default backend). */
+  backend?: Backend;
+}
+
+/** The loss parts of one batch (scalar tensors). */
+export interface LossParts {
+  /** `text + alpha*ploss + beta*diffuloss` (what to back-propagate). */
+  total: Tensor;
+  /** Cross-entropy + z-loss over the labelled positions. */
+  text: Tensor;
+  /** Cross-entropy alone. */
+  crossEntropy: Tensor;
+  /** z-loss alone. */
+  zLoss: Tensor;
+  /** Cosine loss of the invert-projector over masked visual tokens. */
+  ploss: Tensor;
+  /** Flow-matching loss over masked visual tokens. */
+  diffuloss: Tensor;
+}
+
+/** A batch ready for `loss`: the built sequences plus the encoder outputs. */
+export interface PreparedBatch {
+  /** The sequences (host arrays). */
+  sequences: SequenceBatch;
+  /** `[B_img, N, d_v]` frozen semantic features. */
+  features: Tensor;
+  /** `[B_img, N, C]` pixel latents. */
+  latents: Tensor;
+}
+
+/** The UniHetero model (see the module comment). */
+export class UniHetero extends Module {
+  declare lm: TransformerLM;
+  declare input_projector: InputProjector;
+  declare mask_embedding: Tensor;
+  declare invert_projector: InvertProjector;
+  declare flow_head: FlowHead;
+  declare pixel_encoder: PixelEncoder & Module;
+  /** The resolved configuration. */
+  readonly config: ModelConfig;
+  /** The tokenizer. */
+  readonly tokenizer: Tokenizer;
+  /** Special token ids. */
+  readonly special: SpecialIds;
+  /** The frozen semantic encoder. */
+  readonly semanticEncoder: SemanticEncoder;
+  /** Image size the encoders see. */
+  readonly imageSize: readonly [number, number];
+  /** The training mask-rate sampler. */
+  readonly maskRateSampler: MaskRateSampler;
+
+  /** Build a model from a (partial) config; validates it and the encoders against each other. */
+  constructor(config: ModelConfigInput, options: UniHeteroOptions) {
+    super();
+    const c = resolveModelConfig(config);
+    this.config = c;
+    const tok = options.tokenizer;
+    if (!tok) throw new Error('UniHetero: options.tokenizer is required');
+    if (tok.vocabSize !== c.vocabSize) throw new Error(`UniHetero: config.vocabSize ${c.vocabSize} does not match the tokenizer's vocabulary size ${tok.vocabSize}`);
+    this.tokenizer = tok;
+    const s = tok.special;
+    this.special = { bos: s.bos, eos: s.eos, pad: s.pad, boi: s.boi, eoi: s.eoi };
+    for (const [k, v] of Object.entries(this.special)) if (!Number.isInteger(v) || v < 0 || v >= c.vocabSize) throw new Error(`UniHetero: tokenizer special id ${k} = ${v} is outside the vocabulary [0, ${c.vocabSize})`);
+    this.imageSize = options.imageSize ?? [32, 32];
+    const sem = options.semanticEncoder;
+    if (!sem) throw new Error('UniHetero: options.semanticEncoder is required (e.g. await loadDefaultSemanticEncoder())');
+    if (sem.featureDim !== c.semanticDim) throw new Error(`UniHetero: semantic encoder width ${sem.featureDim} does not match config.semanticDim ${c.semanticDim}`);
+    this.semanticEncoder = sem;
+    const pixel = options.pixelEncoder ?? new PatchifyEncoder({ backend: options.backend });
+    if (pixel.latentDim !== c.pixelDim) throw new Error(`UniHetero: pixel encoder latent width ${pixel.latentDim} does not match config.pixelDim ${c.pixelDim}`);
+    const grid = checkTokenGridsAlign(sem, pixel, { semanticImage: this.imageSize });
+    if (grid.height * grid.width !== c.numVisualTokens) {
+      throw new Error(`UniHetero: the encoders give a ${grid.height}x${grid.width} grid (${grid.height * grid.width} tokens) for ${this.imageSize.join('x')} images, but config.numVisualTokens is ${c.numVisualTokens}`);
+    }
+    const gen = options.generator ?? new Generator(0);
+    const lo = { generator: gen, backend: options.backend };
+    const b = c.backbone;
+    this.registerModule(
+      'lm',
+      new TransformerLM(
+        {
+          vocabSize: c.vocabSize,
+          hiddenSize: b.hiddenSize,
+          numHiddenLayers: b.numHiddenLayers,
+          numAttentionHeads: b.numAttentionHeads,
+          numKeyValueHeads: b.numKeyValueHeads,
+          intermediateSize: b.intermediateSize,
+          rmsNormEps: b.rmsNormEps,
+          ropeTheta: b.ropeTheta,
+          qkNorm: b.qkNorm,
+          zLossWeight: b.zLossWeight,
+          tieWordEmbeddings: b.tieWordEmbeddings,
+          maxPositionEmbeddings: b.maxPositionEmbeddings,
+        },
+        lo,
+      ),
+    );
+    const d = b.hiddenSize;
+    const normalizeInput = c.invertProjector.name === 'norm-3-mlp-cos';
+    this.registerModule('input_projector', new InputProjector(c.semanticDim, d, { type: c.inputProjector.type as 'mlp2x_gelu', normalizeInput, ...lo }));
+    const m = zeros([d], { backend: options.backend });
+    init.normal_(m, 0, 0.02, gen); // METHOD 5.1
+    this.registerParameter('mask_embedding', m.requiresGrad_(true));
+    this.registerModule(
+      'invert_projector',
+      createInvertProjector(c.invertProjector.name, { llmDim: d, featureDim: c.semanticDim, inputProjector: this.input_projector, momentum: c.invertProjector.momentum, hiddenDim: c.invertProjector.hiddenDim, ...lo }),
+    );
+    const f = c.flow;
+    this.registerModule(
+      'flow_head',
+      new FlowHead(flowHeadConfig(f.size, { tokenDim: c.pixelDim, conditionDim: d, ...(f.width ? { width: f.width } : {}), ...(f.depth ? { depth: f.depth } : {}), ...(f.mlpRatio ? { mlpRatio: f.mlpRatio } : {}) }), lo),
+    );
+    this.registerModule('pixel_encoder', pixel);
+    this.pixel_encoder.requiresGrad_(false);
+    this.maskRateSampler = getMaskRateSampler(c.maskRate as Parameters<typeof getMaskRateSampler>[0]);
+  }
+
+  /** Backend of the parameters. */
+  override get backend(): Backend {
+    return this.lm.backend;
+  }
+
+  /** Visual tokens per image `N`. */
+  get numVisualTokens(): number {
+    return this.config.numVisualTokens;
+  }
+
+  /** Frozen semantic features `[B, N, d_v]` and pixel latents `[B, N, C]` of images `[B, 3, H, W]` in [-1, 1]. */
+  encodeImages(images: Tensor): { features: Tensor; latents: Tensor } {
+    const [, , H, W] = images.shape;
+    if (images.rank !== 4 || H !== this.imageSize[0] || W !== this.imageSize[1]) {
+      throw new Error(`UniHetero.encodeImages: expected images [B, 3, ${this.imageSize.join(', ')}], got ${JSON.stringify(images.shape)}`);
+    }
+    return noGrad(() => ({ features: this.semanticEncoder.encode(images), latents: this.pixel_encoder.encode(images) }));
+  }
+
+  /**
+   * Sample training masks for the generation examples and build the sequences. `images` are
+   * encoded here unless `encoded` features/latents are given (e.g. from a feature cache).
+   */
+  prepare(examples: readonly SequenceExample[], images: Tensor | { features: Tensor; latents: Tensor }, generator: Generator): PreparedBatch {
+    const enc = images instanceof Tensor ? this.encodeImages(images) : images;
+    const nImg = enc.features.shape[0]!;
+    const N = this.numVisualTokens;
+    const nGen = examples.filter((e) => e.kind === 'generate').length;
+    const mask = nGen > 0 ? sampleTrainingMasks(generator, { batch: nGen, n: N, sampler: this.maskRateSampler }).mask : new Uint8Array(0);
+    const sequences = buildSequences(examples, this.special, { numVisualTokens: N, numImages: nImg, generationMask: mask, textLossOnPrompt: this.config.loss.textLossOnPrompt });
+    return { sequences, features: enc.features, latents: enc.latents };
+  }
+
+  /** The visual input table `[B_img*N + 1, d]`: `P(f)` for every token, then the mask embedding. */
+  visualTable(features: Tensor): Tensor {
+    const d = this.config.backbone.hiddenSize;
+    return tidy(() => {
+      const proj = this.input_projector.forward(features).reshape(-1, d);
+      return concat([proj, this.mask_embedding.reshape(1, d)], 0);
+    });
+  }
+
+  /** Hidden states `[B, L, d]` of a prepared batch (understanding and generation rows alike). */
+  hiddenStates(batch: PreparedBatch): Tensor {
+    const s = batch.sequences;
+    const be = this.backend;
+    return tidy(() => {
+      const table = this.visualTable(batch.features);
+      const visual = table.indexSelect(0, tensor(s.visualSource, { dtype: 'int32', backend: be }));
+      return this.lm.model.forward({
+        inputIds: tensor(s.ids, { shape: [s.batch, s.length], dtype: 'int32', backend: be }),
+        inputsEmbeds: visual,
+        embedsMask: s.embedsMask,
+        attention: { spans: s.spans, lengths: s.lengths },
+      });
+    });
+  }
+
+  /**
+   * The loss of a prepared batch (METHOD 9): `L = L_text + alpha*ploss + beta*diffuloss`. A part
+   * whose weight is 0 is not computed (it is reported as 0); a batch without labels or masked
+   * tokens contributes 0 for that part, never NaN. `generator` draws the flow noise and times.
+   */
+  loss(batch: PreparedBatch, generator: Generator): LossParts {
+    const c = this.config;
+    const s = batch.sequences;
+    const be = this.backend;
+    const d = c.backbone.hiddenSize;
+    return tidy(() => {
+      const hidden = this.hiddenStates(batch).reshape(-1, d);
+      const zero = () => zeros([], { backend: be });
+      let text: Tensor;
+      let crossEntropy: Tensor;
+      let zLoss: Tensor;
+      if (s.textRows.length > 0) {
+        const rows = hidden.indexSelect(0, tensor(s.textRows, { dtype: 'int32', backend: be }));
+        const t = textLoss(this.lm.logits(rows), tensor(s.textTargets, { dtype: 'int32', backend: be }), { shift: false, zLossWeight: c.backbone.zLossWeight });
+        ({ loss: text, crossEntropy, zLoss } = t);
+      } else {
+        text = zero();
+        crossEntropy = zero();
+        zLoss = zero();
+      }
+      let ploss = zero();
+      let diffuloss = zero();
+      const needP = c.loss.alpha > 0;
+      const needF = c.loss.beta > 0;
+      if (s.maskedRows.length > 0 && (needP || needF)) {
+        const z = hidden.indexSelect(0, tensor(s.maskedRows, { dtype: 'int32', backend: be }));
+        const tokens = tensor(s.maskedTokens, { dtype: 'int32', backend: be });
+        if (needP) {
+          const f = batch.features.reshape(-1, c.semanticDim).indexSelect(0, tokens);
+          ploss = this.invert_projector.loss(this.invert_projector.predict(z), this.invert_projector.target(f));
+        }
+        if (needF) {
+          const x = batch.latents.reshape(-1, c.pixelDim).indexSelect(0, tokens);
+          diffuloss = flowMatchingLoss(this.flow_head, x, z, { batchMul: c.flow.batchMul, time: c.flow.time, detachCondition: c.loss.detachFlowCondition, generator });
+        }
+      }
+      let total = text;
+      if (needP) total = total.add(ploss.mul(c.loss.alpha));
+      if (needF) total = total.add(diffuloss.mul(c.loss.beta));
+      return { total, text, crossEntropy, zLoss, ploss, diffuloss };
+    });
+  }
+
+  /** Call after every optimizer step: updates the EMA target projector (METHOD 6.4). */
+  afterOptimizerStep(): void {
+    this.invert_projector.afterOptimizerStep();
+  }
+
+  /** Parameters the optimizer trains (everything registered except the pixel encoder's statistics). */
+  trainableParameters(): [string, Tensor][] {
+    return this.namedParameters().filter(([name, p]) => !name.startsWith('pixel_encoder.') && p.requiresGrad);
+  }
+}

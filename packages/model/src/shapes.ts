@@ -1,0 +1,72 @@
+/**
+ * The embedded default, assembled: a UniHetero model for the shapes world with the word-level
+ * tokenizer and the shipped frozen ViT encoder, from a preset and config overrides; and loading a
+ * trained run back from its checkpoint (the checkpoint records how the model was built).
+ */
+import { Generator, type Backend } from '@unihetero/tensor';
+import { readSafetensorsHeader } from '@unihetero/safetensors';
+import { CHECKPOINT_METADATA_KEY, loadCheckpoint } from '@unihetero/nn';
+import { ShapesWorld, wordTokenizer, type WorldConfig } from '@unihetero/data';
+import { loadDefaultSemanticEncoder } from '@unihetero/vision';
+import { UniHetero } from './model.js';
+import { applyPreset, getPreset, type Preset } from './presets.js';
+import type { ModelConfigInput } from './config.js';
+
+/** How a shapes-world model is built (stored in every checkpoint as `extra.build`). */
+export interface ShapesModelSpec {
+  /** Preset name (default 'exp2'). */
+  preset?: string;
+  /** Config overrides applied after the preset (the vocabulary size is filled in). */
+  config?: Partial<ModelConfigInput>;
+  /** World options (default: seed 0, 32x32). */
+  world?: WorldConfig;
+  /** Seed of the parameter initialisation (default 0). */
+  seed?: number;
+}
+
+/** A built shapes-world model and what it was built from. */
+export interface ShapesModel {
+  model: UniHetero;
+  world: ShapesWorld;
+  preset: Preset;
+  spec: Required<ShapesModelSpec>;
+}
+
+/** Build a fresh model for the shapes world on `backend`. */
+export async function createShapesModel(spec: ShapesModelSpec = {}, backend?: Backend): Promise<ShapesModel> {
+  const full: Required<ShapesModelSpec> = { preset: spec.preset ?? 'exp2', config: spec.config ?? {}, world: spec.world ?? {}, seed: spec.seed ?? 0 };
+  const preset = getPreset(full.preset);
+  const world = new ShapesWorld(full.world);
+  if (world.config.imageSize !== 32) throw new Error(`createShapesModel: the shipped encoder sees 32x32 images, the world renders ${world.config.imageSize}x${world.config.imageSize}`);
+  const tokenizer = wordTokenizer(world);
+  const semanticEncoder = await loadDefaultSemanticEncoder({ backend });
+  const config = { ...applyPreset({ vocabSize: tokenizer.vocabSize, ...full.config } as ModelConfigInput, preset), ...pickOverrides(full.config) };
+  const model = new UniHetero(config, { tokenizer, semanticEncoder, generator: new Generator(full.seed), backend });
+  return { model, world, preset, spec: full };
+}
+
+/** Overrides that must win over the preset (an explicit `loss`, `flow`, `mix` or projector in the config). */
+function pickOverrides(c: Partial<ModelConfigInput>): Partial<ModelConfigInput> {
+  const out: Partial<ModelConfigInput> = {};
+  for (const k of ['loss', 'flow', 'mix', 'invertProjector'] as const) if (c[k] !== undefined) (out as Record<string, unknown>)[k] = c[k];
+  return out;
+}
+
+/** The build spec stored in a checkpoint written by the apps (`extra.build`). */
+export async function readCheckpointSpec(path: string): Promise<ShapesModelSpec> {
+  const header = await readSafetensorsHeader(path);
+  const raw = header.metadata?.[CHECKPOINT_METADATA_KEY];
+  if (!raw) throw new Error(`readCheckpointSpec: '${path}' is not a unihetero checkpoint (no '${CHECKPOINT_METADATA_KEY}' metadata)`);
+  const json = JSON.parse(raw) as { extra?: { build?: ShapesModelSpec } };
+  const build = json.extra?.build;
+  if (!build) throw new Error(`readCheckpointSpec: '${path}' does not record how its model was built (extra.build); it was not written by unihetero-train`);
+  return build;
+}
+
+/** Rebuild the model a checkpoint was trained as and load its weights (strict). */
+export async function loadShapesModel(path: string, backend?: Backend): Promise<ShapesModel & { step: number }> {
+  const spec = await readCheckpointSpec(path);
+  const built = await createShapesModel(spec, backend);
+  const r = await loadCheckpoint(path, { model: built.model });
+  return { ...built, step: r.step };
+}

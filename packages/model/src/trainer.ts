@@ -1,0 +1,258 @@
+/**
+ * Training a UniHetero model on the shapes world (or any sample source): batches built
+ * deterministically from (seed, sample index), AdamW with linear warmup and cosine decay, global
+ * gradient clipping, the EMA update after every step, NaN/Inf detection that names the loss part,
+ * optional flow-head warm-up (exp4), and checkpoints that resume with identical numbers.
+ */
+import { Generator, Tensor, noGrad, tensor, tidy } from '@unihetero/tensor';
+import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint } from '@unihetero/nn';
+import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
+import { imagesToTensor, type Sample, type ShapesWorld } from '@unihetero/data';
+import type { UniHetero, LossParts } from './model.js';
+import type { SequenceExample } from './sequence.js';
+
+/** Optimisation settings (METHOD.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
+export interface TrainerOptions {
+  /** Samples per step (default 16). */
+  batchSize?: number;
+  /** Total training samples (the data budget); steps = ceil(samples / batchSize). */
+  samples: number;
+  /** Peak learning rate (default 2e-3). */
+  lr?: number;
+  /** Final learning rate of the cosine decay (default lr / 10). */
+  minLr?: number;
+  /** Warmup steps (default 5% of the steps, at least 1). */
+  warmupSteps?: number;
+  /** AdamW weight decay on matrices (default 0.1). */
+  weightDecay?: number;
+  /** AdamW betas (default [0.9, 0.95]). */
+  betas?: [number, number];
+  /** Global gradient-norm clip (default 1; 0 disables). */
+  gradClip?: number;
+  /** Seed of the run's random stream (data mix, masks, flow noise; default 0). */
+  seed?: number;
+  /** Data split to train on (default 'train'). */
+  split?: 'train' | 'encoder' | 'validation';
+  /** Steps of flow-head warm-up before joint training (default 0; the exp4 preset sets it). */
+  flowWarmupSteps?: number;
+  /** Cycle over the first `pool` samples of the split instead of drawing fresh ones (default: fresh samples). */
+  pool?: number;
+}
+
+/** What one step reports (numbers read back from the device). */
+export interface StepMetrics {
+  step: number;
+  samples: number;
+  loss: number;
+  text: number;
+  crossEntropy: number;
+  zLoss: number;
+  ploss: number;
+  diffuloss: number;
+  gradNorm: number;
+  lr: number;
+  /** Wall time of the step in milliseconds. */
+  ms: number;
+}
+
+/** A loss part became NaN or infinite. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly part: string,
+    readonly value: number,
+  ) {
+    super(`training stopped at step ${step}: loss part '${part}' is ${value}`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+const PARTS = ['total', 'text', 'crossEntropy', 'zLoss', 'ploss', 'diffuloss'] as const;
+
+/** The examples of one batch: kind, text and image row per sample (draws from `gen` in sample order). */
+export function batchExamples(model: UniHetero, samples: readonly Sample[], gen: Generator): SequenceExample[] {
+  const mix = model.config.mix;
+  const tok = model.tokenizer;
+  const enc = (s: string) => tok.encode(s, { bos: false, eos: false });
+  return samples.map((s, i) => {
+    if (gen.uniform() < mix.understandingFraction) {
+      if (gen.uniform() < mix.questionFraction) return { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) };
+      return { kind: 'understand', image: i, prompt: [], target: enc(s.caption) };
+    }
+    const drop = gen.uniform() < mix.captionDropout;
+    return { kind: 'generate', image: i, prompt: drop ? [] : enc(s.caption) };
+  });
+}
+
+/** Trains a model; see the module comment. */
+export class Trainer {
+  /** Optimizer steps taken. */
+  step = 0;
+  /** Training samples consumed. */
+  samplesSeen = 0;
+  /** The run's random stream (saved in checkpoints). */
+  readonly generator: Generator;
+  /** The optimizer. */
+  readonly optimizer: AdamW;
+  /** The learning-rate schedule. */
+  readonly scheduler: LRScheduler;
+  /** Total steps of the run. */
+  readonly totalSteps: number;
+  /** Resolved options. */
+  readonly options: Required<Omit<TrainerOptions, 'minLr' | 'warmupSteps'>> & { minLr: number; warmupSteps: number };
+  /** Whether the flow warm-up has run (saved in checkpoints). */
+  flowWarmedUp = false;
+
+  /** Set up optimizer and schedule for `model` trained on `world`. */
+  constructor(
+    readonly model: UniHetero,
+    readonly world: ShapesWorld,
+    options: TrainerOptions,
+  ) {
+    const batchSize = options.batchSize ?? 16;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Trainer: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`Trainer: samples must be a positive integer, got ${options.samples}`);
+    const totalSteps = Math.ceil(options.samples / batchSize);
+    const lr = options.lr ?? 2e-3;
+    const o = {
+      batchSize,
+      samples: options.samples,
+      lr,
+      minLr: options.minLr ?? lr / 10,
+      warmupSteps: options.warmupSteps ?? Math.max(1, Math.round(totalSteps * 0.05)),
+      weightDecay: options.weightDecay ?? 0.1,
+      betas: options.betas ?? ([0.9, 0.95] as [number, number]),
+      gradClip: options.gradClip ?? 1,
+      seed: options.seed ?? 0,
+      split: options.split ?? 'train',
+      flowWarmupSteps: options.flowWarmupSteps ?? 0,
+      pool: options.pool ?? 0,
+    };
+    if (!Number.isInteger(o.pool) || o.pool < 0) throw new Error(`Trainer: pool must be a non-negative integer, got ${o.pool}`);
+    this.options = o;
+    this.totalSteps = totalSteps;
+    this.generator = new Generator(o.seed);
+    this.optimizer = new AdamW(paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+    this.scheduler = new LRScheduler(this.optimizer, linearWarmupCosine({ lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps }));
+  }
+
+  /** Whether the data budget is spent. */
+  get done(): boolean {
+    return this.step >= this.totalSteps;
+  }
+
+  /** The next batch's samples (sample indices `samplesSeen ..`). */
+  nextSamples(): Sample[] {
+    const n = Math.min(this.options.batchSize, this.options.samples - this.samplesSeen);
+    const pool = this.options.pool;
+    return Array.from({ length: Math.max(1, n) }, (_, i) => this.world.sample(this.options.split, pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i));
+  }
+
+  /** Train the flow head alone for `flowWarmupSteps` steps on (z, latent) pairs from the current model (exp4). */
+  async warmupFlow(onProgress?: (p: WarmupProgress) => void): Promise<void> {
+    if (this.flowWarmedUp || this.options.flowWarmupSteps <= 0) return;
+    const model = this.model;
+    const gen = new Generator(this.options.seed + 7919);
+    const d = model.config.backbone.hiddenSize;
+    const source = (step: number) => {
+      const samples = Array.from({ length: this.options.batchSize }, (_, i) => this.world.sample(this.options.split, 1_000_000_000 + step * this.options.batchSize + i));
+      const examples: SequenceExample[] = samples.map((s, i) => ({ kind: 'generate', image: i, prompt: model.tokenizer.encode(s.caption, { bos: false, eos: false }) }));
+      return noGrad(() =>
+        tidy(() => {
+          const images = imagesToTensor(samples.map((s) => s.image), model.backend);
+          const batch = model.prepare(examples, images, gen);
+          const z = model.hiddenStates(batch).reshape(-1, d).indexSelect(0, tensor(batch.sequences.maskedRows, { dtype: 'int32', backend: model.backend }));
+          const x = batch.latents.reshape(-1, model.config.pixelDim).indexSelect(0, tensor(batch.sequences.maskedTokens, { dtype: 'int32', backend: model.backend }));
+          return { condition: z, latent: x, dispose: true };
+        }),
+      );
+    };
+    await warmupFlowHead(model.flow_head, source, { steps: this.options.flowWarmupSteps, lr: this.options.lr, batchMul: model.config.flow.batchMul, generator: gen, progressEvery: 10, onProgress });
+    this.flowWarmedUp = true;
+  }
+
+  /** One optimizer step; returns the metrics (throws `NonFiniteLossError` before updating on NaN/Inf). */
+  async trainStep(): Promise<StepMetrics> {
+    if (this.done) throw new Error(`Trainer.trainStep: the run is complete (${this.totalSteps} steps)`);
+    const t0 = performance.now();
+    const model = this.model;
+    const samples = this.nextSamples();
+    const examples = batchExamples(model, samples, this.generator);
+    this.optimizer.zeroGrad();
+    const { parts, total } = tidy(() => {
+      const images = imagesToTensor(samples.map((s) => s.image), model.backend);
+      const batch = model.prepare(examples, images, this.generator);
+      const p = model.loss(batch, this.generator);
+      return { parts: p, total: p.total };
+    });
+    const values = await readParts(parts);
+    for (const k of PARTS) {
+      if (!Number.isFinite(values[k])) {
+        disposeParts(parts);
+        this.optimizer.zeroGrad();
+        throw new NonFiniteLossError(this.step, k, values[k]);
+      }
+    }
+    total.backward();
+    const normT = this.options.gradClip > 0 ? clipGradNorm(model.parameters().filter((p) => p.requiresGrad), this.options.gradClip) : null;
+    const gradNorm = normT ? await normT.item() : NaN;
+    normT?.dispose();
+    if (normT && !Number.isFinite(gradNorm)) {
+      disposeParts(parts);
+      this.optimizer.zeroGrad();
+      throw new NonFiniteLossError(this.step, 'gradNorm', gradNorm);
+    }
+    const lr = this.scheduler.getLr();
+    this.optimizer.step();
+    this.scheduler.step();
+    model.afterOptimizerStep();
+    disposeParts(parts);
+    this.step++;
+    this.samplesSeen += samples.length;
+    return { step: this.step, samples: this.samplesSeen, loss: values.total, text: values.text, crossEntropy: values.crossEntropy, zLoss: values.zLoss, ploss: values.ploss, diffuloss: values.diffuloss, gradNorm, lr, ms: performance.now() - t0 };
+  }
+
+  /** Write a checkpoint atomically (model, optimizer moments, schedule, random stream, data position). */
+  async save(path: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await saveCheckpoint(path, {
+      model: this.model,
+      optimizer: this.optimizer,
+      scheduler: this.scheduler,
+      rng: { train: this.generator },
+      step: this.step,
+      extra: { ...extra, trainer: { samplesSeen: this.samplesSeen, flowWarmedUp: this.flowWarmedUp, options: this.options } },
+    });
+  }
+
+  /** Restore a checkpoint written by `save` into this trainer; returns the saved `extra`. */
+  async resume(path: string): Promise<Record<string, unknown>> {
+    const r = await loadCheckpoint(path, { model: this.model, optimizer: this.optimizer, scheduler: this.scheduler, rng: { train: this.generator } });
+    const extra = (r.extra ?? {}) as Record<string, unknown> & { trainer?: { samplesSeen: number; flowWarmedUp: boolean; options: Trainer['options'] } };
+    const t = extra.trainer;
+    if (!t) throw new Error(`Trainer.resume: '${path}' has no trainer state (it was not written by Trainer.save)`);
+    for (const k of ['batchSize', 'samples', 'seed', 'split', 'pool'] as const) {
+      if (t.options[k] !== this.options[k]) throw new Error(`Trainer.resume: '${path}' was trained with ${k} = ${JSON.stringify(t.options[k])}, this run has ${JSON.stringify(this.options[k])}`);
+    }
+    this.step = r.step;
+    this.samplesSeen = t.samplesSeen;
+    this.flowWarmedUp = t.flowWarmedUp;
+    return extra;
+  }
+}
+
+async function readParts(p: LossParts): Promise<Record<(typeof PARTS)[number], number>> {
+  const out = {} as Record<(typeof PARTS)[number], number>;
+  for (const k of PARTS) out[k] = await p[k].item();
+  return out;
+}
+
+function disposeParts(p: LossParts): void {
+  const seen = new Set<Tensor>();
+  for (const k of PARTS) {
+    const t = p[k];
+    if (!seen.has(t)) {
+      seen.add(t);
+      t.dispose();
+    }
+  }
+}

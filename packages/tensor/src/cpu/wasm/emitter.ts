@@ -1,0 +1,287 @@
+/**
+ * A tiny typed emitter of WebAssembly binary modules (the MVP binary format plus the 128-bit SIMD
+ * opcodes the CPU kernels need), so kernels are generated from TypeScript at load time instead of
+ * being committed as opaque blobs. Only what the kernels use is covered: function types, one
+ * memory (own, exported), functions with typed locals, exports, structured control flow and the
+ * integer / f32x4 instructions below.
+ */
+
+/** WebAssembly value types (their binary encodings). */
+export const ValType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+/** One WebAssembly value type. */
+export type ValType = (typeof ValType)[keyof typeof ValType];
+
+/** Unsigned LEB128 of a non-negative 32-bit integer. */
+export function uleb(value: number): number[] {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Error(`wasm emitter: uleb expects a u32, got ${value}`);
+  const out: number[] = [];
+  let v = value;
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(value: number): number[] {
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) throw new Error(`wasm emitter: sleb expects an i32, got ${value}`);
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** A length-prefixed UTF-8 name. */
+function name(s: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(s));
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** A length-prefixed vector of already encoded items. */
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/** The SIMD opcode prefix. */
+const SIMD = 0xfd;
+
+/**
+ * A function body: typed locals (parameters come first in the index space) and an instruction
+ * stream written through one method per opcode. Structured blocks are checked for balance.
+ */
+export class FunctionBody {
+  private readonly code: number[] = [];
+  private readonly localTypes: ValType[] = [];
+  private depth = 0;
+
+  /** `params` are the function's parameter types, which occupy the first local indices. */
+  constructor(private readonly params: readonly ValType[]) {}
+
+  /** Declare a new local of type `type`; returns its index. */
+  local(type: ValType): number {
+    this.localTypes.push(type);
+    return this.params.length + this.localTypes.length - 1;
+  }
+
+  /** Index of parameter `i` (checked). */
+  param(i: number): number {
+    if (i < 0 || i >= this.params.length) throw new Error(`wasm emitter: parameter ${i} out of range (function has ${this.params.length})`);
+    return i;
+  }
+
+  private op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  private simd(opcode: number, ...imm: number[]): this {
+    return this.op(SIMD, ...uleb(opcode), ...imm);
+  }
+
+  /** A memory immediate: log2 alignment and byte offset. */
+  private memarg(alignLog2: number, offset: number): number[] {
+    return [...uleb(alignLog2), ...uleb(offset)];
+  }
+
+  // control
+  /** `block` with an empty result type. */
+  block(): this {
+    this.depth++;
+    return this.op(0x02, 0x40);
+  }
+  /** `loop` with an empty result type (a branch to it jumps back to its start). */
+  loop(): this {
+    this.depth++;
+    return this.op(0x03, 0x40);
+  }
+  /** Close the innermost `block` / `loop`. */
+  end(): this {
+    if (this.depth === 0) throw new Error('wasm emitter: end() without an open block');
+    this.depth--;
+    return this.op(0x0b);
+  }
+  /** Unconditional branch to the `depth`-th enclosing label. */
+  br(depth: number): this {
+    return this.op(0x0c, ...uleb(depth));
+  }
+  /** Branch to the `depth`-th enclosing label when the popped i32 is non-zero. */
+  brIf(depth: number): this {
+    return this.op(0x0d, ...uleb(depth));
+  }
+  /** Call function `index`. */
+  call(index: number): this {
+    return this.op(0x10, ...uleb(index));
+  }
+  /** Drop the top of the stack. */
+  drop(): this {
+    return this.op(0x1a);
+  }
+
+  // locals
+  /** `local.get`. */
+  get(index: number): this {
+    return this.op(0x20, ...uleb(index));
+  }
+  /** `local.set`. */
+  set(index: number): this {
+    return this.op(0x21, ...uleb(index));
+  }
+  /** `local.tee`. */
+  tee(index: number): this {
+    return this.op(0x22, ...uleb(index));
+  }
+
+  // i32
+  /** `i32.const`. */
+  i32Const(value: number): this {
+    return this.op(0x41, ...sleb(value));
+  }
+  /** `i32.eqz`. */
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+  /** `i32.lt_u`. */
+  i32LtU(): this {
+    return this.op(0x49);
+  }
+  /** `i32.add`. */
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  /** `i32.sub`. */
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  /** `i32.mul`. */
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
+
+  // f32 memory
+  /** `f32.load` (natural 4-byte alignment hint). */
+  f32Load(offset = 0): this {
+    return this.op(0x2a, ...this.memarg(2, offset));
+  }
+
+  // v128
+  /** `v128.load` of 16 bytes at `addr + offset` (alignment hint 16). */
+  v128Load(offset = 0): this {
+    return this.simd(0x00, ...this.memarg(4, offset));
+  }
+  /** `v128.load32_splat`: one f32 / i32 at `addr + offset` broadcast to all four lanes. */
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, ...this.memarg(2, offset));
+  }
+  /** `v128.load64_splat`: one f64 / i64 at `addr + offset` broadcast to both lanes. */
+  v128Load64Splat(offset = 0): this {
+    return this.simd(0x0a, ...this.memarg(3, offset));
+  }
+  /** `v128.store` of 16 bytes at `addr + offset`. */
+  v128Store(offset = 0): this {
+    return this.simd(0x0b, ...this.memarg(4, offset));
+  }
+  /** `f32x4.splat` of the popped f32. */
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
+  /** `f64x2.splat` of the popped f64. */
+  f64x2Splat(): this {
+    return this.simd(0x14);
+  }
+  /** `f32x4.add`. */
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  /** `f32x4.mul`. */
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+
+  /** `f64x2.add`. */
+  f64x2Add(): this {
+    return this.simd(0xf0);
+  }
+  /** `f64x2.mul`. */
+  f64x2Mul(): this {
+    return this.simd(0xf2);
+  }
+
+  /** The encoded body (locals run-length grouped, then code, then the final `end`). */
+  encode(): number[] {
+    if (this.depth !== 0) throw new Error(`wasm emitter: function body has ${this.depth} unclosed block(s)`);
+    const groups: number[][] = [];
+    for (let i = 0; i < this.localTypes.length; ) {
+      let j = i;
+      while (j < this.localTypes.length && this.localTypes[j] === this.localTypes[i]) j++;
+      groups.push([...uleb(j - i), this.localTypes[i]!]);
+      i = j;
+    }
+    const body = [...vec(groups), ...this.code, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+interface FuncDef {
+  readonly type: number;
+  readonly body: FunctionBody;
+}
+
+/** Builds a module: function types, functions, one own memory, exports. */
+export class ModuleBuilder {
+  private readonly types: number[][] = [];
+  private readonly funcs: FuncDef[] = [];
+  private readonly exports: number[][] = [];
+  private memoryPages: number | null = null;
+
+  /** Register (or reuse) the function type `params -> results`; returns its index. */
+  type(params: readonly ValType[], results: readonly ValType[]): number {
+    const enc = [0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results];
+    const found = this.types.findIndex((t) => t.length === enc.length && t.every((b, i) => b === enc[i]));
+    if (found >= 0) return found;
+    this.types.push(enc);
+    return this.types.length - 1;
+  }
+
+  /** Add a function of type `(params) -> results`; returns its index and its body to fill. */
+  func(params: readonly ValType[], results: readonly ValType[] = []): { index: number; body: FunctionBody } {
+    const body = new FunctionBody(params);
+    this.funcs.push({ type: this.type(params, results), body });
+    return { index: this.funcs.length - 1, body };
+  }
+
+  /** Declare the module's own memory with `initialPages` 64 KiB pages (no maximum). */
+  memory(initialPages: number): void {
+    this.memoryPages = initialPages;
+  }
+
+  /** Export function `index` under `exportName`. */
+  exportFunc(exportName: string, index: number): void {
+    this.exports.push([...name(exportName), 0x00, ...uleb(index)]);
+  }
+
+  /** Export the memory under `exportName`. */
+  exportMemory(exportName: string): void {
+    if (this.memoryPages === null) throw new Error('wasm emitter: exportMemory() before memory()');
+    this.exports.push([...name(exportName), 0x02, 0x00]);
+  }
+
+  /** The binary module. */
+  encode(): Uint8Array {
+    const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
+    const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    bytes.push(...section(1, vec(this.types)));
+    bytes.push(...section(3, vec(this.funcs.map((f) => uleb(f.type)))));
+    if (this.memoryPages !== null) bytes.push(...section(5, vec([[0x00, ...uleb(this.memoryPages)]])));
+    if (this.exports.length > 0) bytes.push(...section(7, vec(this.exports)));
+    bytes.push(...section(10, vec(this.funcs.map((f) => f.body.encode()))));
+    return new Uint8Array(bytes);
+  }
+}

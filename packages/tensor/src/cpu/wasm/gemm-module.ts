@@ -1,0 +1,160 @@
+/**
+ * Generates the WebAssembly SIMD float32 GEMM module: an `mr x nr` register-blocked micro-kernel
+ * (`mr * nr / 4` f32x4 accumulators held in locals, one `v128.load32_splat` of A per row and
+ * `nr / 4` `v128.load`s of B per k step, K unrolled by `ku`) and a macro-kernel that sweeps it over
+ * a packed block. Operands are packed by the host (see `gemm.ts`):
+ *
+ * - A block: `mTiles` panels of `mr` rows, each `[k][mr]` (row-interleaved), `kc` steps long;
+ * - B block: `nTiles` panels of `nr` columns, each `[k][nr]`;
+ * - C block: row-major float32 with a row pitch of `ldc` bytes; the kernel adds into it.
+ *
+ * All sizes the kernel sees are padded (rows to `mr`, columns to `nr`, `kc` to a positive multiple
+ * of `ku`) with zeros by the packer, so the generated code has no edge cases.
+ */
+import { ModuleBuilder, ValType } from './emitter.js';
+
+/** Element type of a generated kernel: f32x4 or f64x2 lanes. */
+export type GemmElem = 'f32' | 'f64';
+
+/** Micro-tile geometry of a generated GEMM kernel. */
+export interface GemmShape {
+  /** Element type of the packed operands, the accumulators and C. */
+  readonly elem: GemmElem;
+  /** Rows of the micro-tile. */
+  readonly mr: number;
+  /** Columns of the micro-tile (a multiple of the lanes per vector: 4 for f32, 2 for f64). */
+  readonly nr: number;
+  /** K unroll of the micro-kernel; packed `kc` is a positive multiple of it. */
+  readonly ku: number;
+}
+
+/** Bytes per element of `elem`. */
+export function elemBytes(elem: GemmElem): number {
+  return elem === 'f32' ? 4 : 8;
+}
+
+const { i32, v128 } = ValType;
+
+/**
+ * The module bytes: one kernel per entry of `shapes`, all on one own memory. Exports `memory` and,
+ * for each shape `s`, `gemm_<s.elem>(pa, pb, pc, mTiles, nTiles, kc, ldc)`: `C += A_packed *
+ * B_packed` over the whole block (byte addresses; `mTiles, nTiles >= 1`; `kc` a positive multiple
+ * of `ku`; `ldc` in bytes). Shapes must have distinct element types.
+ */
+export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array {
+  const mb = new ModuleBuilder();
+  mb.memory(1);
+  mb.exportMemory('memory');
+  const seen = new Set<GemmElem>();
+  for (const shape of shapes) {
+    const { elem, mr, nr, ku } = shape;
+    const lanes = 16 / elemBytes(elem);
+    if (!(mr >= 1 && nr >= lanes && nr % lanes === 0 && ku >= 1) || ![mr, nr, ku].every(Number.isInteger)) {
+      throw new Error(`gemmModuleBytes: bad ${elem} micro-tile mr=${mr} nr=${nr} ku=${ku} (need integers, mr >= 1, nr a positive multiple of ${lanes}, ku >= 1)`);
+    }
+    if (seen.has(elem)) throw new Error(`gemmModuleBytes: two ${elem} kernels requested`);
+    seen.add(elem);
+    emitMacro(mb, emitKernel(mb, shape), shape);
+  }
+  return mb.encode();
+}
+
+/** `kernel(pa, pb, pc, kc, ldc)`: one `mr x nr` tile, `C[pc + r * ldc + c] += sum_k A[k][r] * B[k][c]`. */
+function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmShape): number {
+  const { index, body: f } = mb.func([i32, i32, i32, i32, i32]);
+  const pa = f.param(0);
+  const pb = f.param(1);
+  const pc = f.param(2);
+  const kc = f.param(3);
+  const ldc = f.param(4);
+  const E = elemBytes(elem);
+  const lanes = 16 / E;
+  const NV = NR / lanes;
+  const acc: number[] = [];
+  for (let r = 0; r < MR * NV; r++) acc.push(f.local(v128));
+  const bv: number[] = [];
+  for (let v = 0; v < NV; v++) bv.push(f.local(v128));
+  const av = f.local(v128);
+  const splat = (offset: number) => (elem === 'f32' ? f.v128Load32Splat(offset) : f.v128Load64Splat(offset));
+  const fma = () => (elem === 'f32' ? f.f32x4Mul().f32x4Add() : f.f64x2Mul().f64x2Add());
+  const add = () => (elem === 'f32' ? f.f32x4Add() : f.f64x2Add());
+
+  // Accumulators are zero-initialised locals; do { KU rank-1 updates } while (kc -= KU).
+  f.loop();
+  for (let u = 0; u < KU; u++) {
+    for (let v = 0; v < NV; v++) f.get(pb).v128Load((u * NR + lanes * v) * E).set(bv[v]!);
+    for (let r = 0; r < MR; r++) {
+      f.get(pa);
+      splat((u * MR + r) * E).set(av);
+      for (let v = 0; v < NV; v++) {
+        const c = acc[r * NV + v]!;
+        f.get(c).get(av).get(bv[v]!);
+        fma().set(c);
+      }
+    }
+  }
+  f.get(pa).i32Const(KU * MR * E).i32Add().set(pa);
+  f.get(pb).i32Const(KU * NR * E).i32Add().set(pb);
+  f.get(kc).i32Const(KU).i32Sub().tee(kc).brIf(0);
+  f.end();
+
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < NV; v++) {
+      f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
+      add().v128Store(16 * v);
+    }
+    if (r + 1 < MR) f.get(pc).get(ldc).i32Add().set(pc);
+  }
+  return index;
+}
+
+/** `gemm(pa, pb, pc, mTiles, nTiles, kc, ldc)`: column panels of B outside, row panels of A inside. */
+function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: GemmShape): void {
+  const E = elemBytes(elem);
+  const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32]);
+  const pa = f.param(0);
+  const pb = f.param(1);
+  const pc = f.param(2);
+  const mTiles = f.param(3);
+  const nTiles = f.param(4);
+  const kc = f.param(5);
+  const ldc = f.param(6);
+  const aStep = f.local(i32);
+  const bStep = f.local(i32);
+  const cStep = f.local(i32);
+  const ai = f.local(i32);
+  const ci = f.local(i32);
+  const i = f.local(i32);
+
+  f.get(kc).i32Const(MR * E).i32Mul().set(aStep);
+  f.get(kc).i32Const(NR * E).i32Mul().set(bStep);
+  f.get(ldc).i32Const(MR).i32Mul().set(cStep);
+  f.loop();
+  {
+    f.get(pa).set(ai);
+    f.get(pc).set(ci);
+    f.get(mTiles).set(i);
+    f.loop();
+    {
+      f.get(ai).get(pb).get(ci).get(kc).get(ldc).call(kernel);
+      f.get(ai).get(aStep).i32Add().set(ai);
+      f.get(ci).get(cStep).i32Add().set(ci);
+      f.get(i).i32Const(1).i32Sub().tee(i).brIf(0);
+    }
+    f.end();
+    f.get(pb).get(bStep).i32Add().set(pb);
+    f.get(pc).i32Const(NR * E).i32Add().set(pc);
+    f.get(nTiles).i32Const(1).i32Sub().tee(nTiles).brIf(0);
+  }
+  f.end();
+  mb.exportFunc(`gemm_${elem}`, index);
+}
+
+/** A minimal module using `f32x4.splat`, `f32x4.mul` and `v128.load`: `WebAssembly.validate` of it tells whether SIMD is supported. */
+export function simdProbeBytes(): Uint8Array {
+  const mb = new ModuleBuilder();
+  mb.memory(1);
+  const { body: f } = mb.func([i32, ValType.f32]);
+  f.get(0).v128Load(0).get(1).f32x4Splat().f32x4Mul().drop();
+  return mb.encode();
+}

@@ -1,0 +1,212 @@
+/**
+ * Host side of the WebAssembly SIMD float32 GEMM: compiles the generated module (synchronously;
+ * it is far below the 4 KiB limit browsers put on synchronous compiles on the main thread),
+ * owns one instance and its memory, packs A / B blocks from any strides into that memory, runs the
+ * macro-kernel and copies the finished rows out.
+ *
+ * Blocking is GotoBLAS-style: a `KC x NC` block of B (the macro-kernel's working set, streamed from
+ * L2/L3) and an `MC x KC` block of A (kept in L2) per call, the C block for `RC` rows x `NC` columns
+ * resident in WASM memory while K is swept, so its memory stays bounded (a few MiB) for any problem
+ * size. Products and sums are float32 (`f32x4.mul`, `f32x4.add`, no fused multiply-add), so results
+ * differ from the float64-accumulating JS path by float32 rounding of the partial sums only.
+ */
+import { type GemmShape, elemBytes, gemmModuleBytes, simdProbeBytes } from './gemm-module.js';
+import { type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
+
+/** Cache blocking of `WasmGemm` (in elements). */
+export interface GemmBlocking {
+  /** K extent of a packed block. */
+  readonly kc: number;
+  /** Rows of a packed A block (rounded to the micro-tile). */
+  readonly mc: number;
+  /** Columns of a packed B block (rounded to the micro-tile). */
+  readonly nc: number;
+  /** Upper bound on the float32 elements of the resident C block. */
+  readonly cElements: number;
+}
+
+/** Default blocking: 64 KiB A block, B block up to 1 MiB, C block up to 4 MiB. */
+export const GEMM_BLOCKING: GemmBlocking = { kc: 256, mc: 64, nc: 1024, cElements: 1 << 20 };
+
+const PAGE = 65536;
+
+let simdSupport: boolean | undefined;
+
+/** Whether this engine runs WebAssembly with 128-bit SIMD (validates a tiny SIMD module once). */
+export function wasmSimdSupported(): boolean {
+  if (simdSupport === undefined) {
+    const wa = wasmApi();
+    simdSupport = wa !== null && wa.validate(simdProbeBytes());
+  }
+  return simdSupport;
+}
+
+const modules = new Map<string, WasmModule>();
+
+/** Compile (once per micro-tile shape) the generated GEMM module. */
+function compiled(wa: WasmNamespace, shape: GemmShape): WasmModule {
+  const key = `${shape.elem} ${shape.mr}x${shape.nr}/${shape.ku}`;
+  let mod = modules.get(key);
+  if (mod === undefined) {
+    const bytes = gemmModuleBytes([shape]);
+    if (!wa.validate(bytes)) throw new Error(`WasmGemm: the generated ${key} GEMM module does not validate although SIMD is supported (emitter bug)`);
+    mod = new wa.Module(bytes);
+    modules.set(key, mod);
+  }
+  return mod;
+}
+
+type GemmFn = (pa: number, pb: number, pc: number, mTiles: number, nTiles: number, kc: number, ldc: number) => void;
+
+const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
+
+/** One instance of the SIMD GEMM with its growable memory. */
+export class WasmGemm {
+  private readonly memory: WasmMemory;
+  private readonly gemm: GemmFn;
+  private mem: Float32Array | Float64Array;
+  private readonly mc: number;
+  /** Bytes per element. */
+  private readonly E: number;
+  private readonly nc: number;
+
+  /** Instantiates the module for `shape` (throws if WebAssembly SIMD is unavailable: check `wasmSimdSupported()` first). */
+  constructor(
+    readonly shape: GemmShape,
+    readonly blocking: GemmBlocking = GEMM_BLOCKING,
+  ) {
+    const wa = wasmApi();
+    if (wa === null || !wasmSimdSupported()) throw new Error('WasmGemm: WebAssembly SIMD is not available in this engine');
+    const { kc, mc, nc, cElements } = blocking;
+    if (!(kc >= 1 && mc >= 1 && nc >= 1 && cElements >= 1)) throw new Error(`WasmGemm: bad blocking kc=${kc} mc=${mc} nc=${nc} cElements=${cElements}`);
+    const inst = new wa.Instance(compiled(wa, shape), {});
+    this.memory = inst.exports['memory'] as WasmMemory;
+    this.gemm = inst.exports[`gemm_${shape.elem}`] as GemmFn;
+    this.E = elemBytes(shape.elem);
+    this.mem = this.view();
+    this.mc = roundUp(mc, shape.mr);
+    this.nc = roundUp(nc, shape.nr);
+  }
+
+  /** Current size of the instance's memory in bytes. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Grow the memory to at least `bytes`. */
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (this.mem.buffer !== this.memory.buffer) this.mem = this.view();
+  }
+
+  private view(): Float32Array | Float64Array {
+    return this.shape.elem === 'f32' ? new Float32Array(this.memory.buffer) : new Float64Array(this.memory.buffer);
+  }
+
+  /**
+   * `out[co + r * N + j] = sum_k A[rowOff[r] + k * sak] * B[bo + k * sbk + j * sbn]` for `r < rows`,
+   * `j < N` (out is overwritten; `rows, K, N >= 1`).
+   */
+  run(
+    ad: Float32Array, rowOff: Float64Array, rows: number, sak: number,
+    bd: Float32Array, bo: number, sbk: number, sbn: number,
+    K: number, N: number, out: Float32Array, co: number,
+  ): void {
+    const { mr, nr, ku } = this.shape;
+    const KC = this.blocking.kc;
+    const kcMax = roundUp(Math.min(KC, K), ku);
+    const ncMax = roundUp(Math.min(this.nc, N), nr);
+    const RC = Math.max(this.mc, Math.floor(this.blocking.cElements / ncMax / this.mc) * this.mc);
+    const mcMax = roundUp(Math.min(this.mc, rows), mr);
+    const rcMax = roundUp(Math.min(RC, rows), mr);
+    // Element offsets of the regions, 64-byte aligned.
+    const E = this.E;
+    const align = 64 / E;
+    const aOff = 0;
+    const bOff = roundUp(aOff + mcMax * kcMax, align);
+    const cOff = roundUp(bOff + ncMax * kcMax, align);
+    this.reserve((cOff + rcMax * ncMax) * E);
+    const mem = this.mem;
+    for (let r0 = 0; r0 < rows; r0 += RC) {
+      const rc = Math.min(RC, rows - r0);
+      const rcp = roundUp(rc, mr);
+      for (let j0 = 0; j0 < N; j0 += this.nc) {
+        const nc = Math.min(this.nc, N - j0);
+        const ncp = roundUp(nc, nr);
+        mem.fill(0, cOff, cOff + rcp * ncp);
+        for (let k0 = 0; k0 < K; k0 += KC) {
+          const kc = Math.min(KC, K - k0);
+          const kcp = roundUp(kc, ku);
+          packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
+          for (let i0 = 0; i0 < rc; i0 += this.mc) {
+            const mc = Math.min(this.mc, rc - i0);
+            const mcp = roundUp(mc, mr);
+            packA(ad, rowOff, r0 + i0, mc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
+            this.gemm(aOff * E, bOff * E, (cOff + i0 * ncp) * E, mcp / mr, ncp / nr, kcp, ncp * E);
+          }
+        }
+        for (let i = 0; i < rc; i++) {
+          const src = cOff + i * ncp;
+          const dst = co + (r0 + i) * N + j0;
+          if (nc >= 32) out.set(mem.subarray(src, src + nc), dst);
+          else for (let j = 0; j < nc; j++) out[dst + j] = mem[src + j]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Pack rows `r0 .. r0 + mc` of A (row `r` starts at `rowOff[r] + kOff`, stride `sak` along K) into
+ * `mr`-row panels `[panel][k][mr]` of `kcp` steps at `dst[off]`, zero-padding rows and steps.
+ */
+function packA(
+  ad: Float32Array, rowOff: Float64Array, r0: number, mc: number, kOff: number, sak: number,
+  kc: number, kcp: number, mr: number, dst: Float32Array | Float64Array, off: number,
+): void {
+  for (let ip = 0; ip < mc; ip += mr) {
+    const base = off + ip * kcp;
+    for (let ii = 0; ii < mr; ii++) {
+      let q = base + ii;
+      if (ip + ii < mc) {
+        let p = rowOff[r0 + ip + ii]! + kOff;
+        if (sak === 1) for (let k = 0; k < kc; k++, q += mr) dst[q] = ad[p + k]!;
+        else for (let k = 0; k < kc; k++, q += mr, p += sak) dst[q] = ad[p]!;
+        for (let k = kc; k < kcp; k++, q += mr) dst[q] = 0;
+      } else {
+        for (let k = 0; k < kcp; k++, q += mr) dst[q] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Pack a `kc x nc` block of B (element `p0` is `B[0, 0]`, strides `sbk`, `sbn`) into `nr`-column
+ * panels `[panel][k][nr]` of `kcp` steps at `dst[off]`, zero-padding columns and steps.
+ */
+function packB(
+  bd: Float32Array, p0: number, sbk: number, sbn: number, kc: number, kcp: number, nc: number, nr: number,
+  dst: Float32Array | Float64Array, off: number,
+): void {
+  for (let jp = 0; jp < nc; jp += nr) {
+    const base = off + jp * kcp;
+    if (sbn === 1 && jp + nr <= nc) {
+      for (let k = 0, q = base, p = p0 + jp; k < kc; k++, q += nr, p += sbk) {
+        for (let jj = 0; jj < nr; jj++) dst[q + jj] = bd[p + jj]!;
+      }
+      dst.fill(0, base + kc * nr, base + kcp * nr);
+      continue;
+    }
+    for (let jj = 0; jj < nr; jj++) {
+      let q = base + jj;
+      if (jp + jj < nc) {
+        let p = p0 + (jp + jj) * sbn;
+        for (let k = 0; k < kc; k++, q += nr, p += sbk) dst[q] = bd[p]!;
+        for (let k = kc; k < kcp; k++, q += nr) dst[q] = 0;
+      } else {
+        for (let k = 0; k < kcp; k++, q += nr) dst[q] = 0;
+      }
+    }
+  }
+}
