@@ -63,6 +63,8 @@ export const DataMixSchema = z
     questionFraction: z.number().min(0).max(1).default(0.5),
     /** Caption dropout of generation samples, for classifier-free guidance (METHOD 10.4). */
     captionDropout: z.number().min(0).max(1).default(0.1),
+    /** Training captions: 'random' paraphrases (default) or the 'canonical' form. */
+    captionStyle: z.enum(['random', 'canonical']).default('random'),
   })
   .strict();
 

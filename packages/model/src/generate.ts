@@ -110,6 +110,20 @@ function spanHidden(model: UniHetero, prefix: Prefix, inputs: Tensor): Tensor {
   });
 }
 
+/** Hidden states `[B*N, d]` of a fully masked span after each prompt, through the cached path (for tests). */
+export function cachedSpanHidden(model: UniHetero, prompts: number[][]): Tensor {
+  const N = model.numVisualTokens;
+  const d = model.config.backbone.hiddenSize;
+  return noGrad(() => {
+    const prefix = runPrefix(model, prompts, model.backend);
+    try {
+      return tidy(() => spanHidden(model, prefix, model.mask_embedding.reshape(1, d).expand(prompts.length * N, d).contiguous()));
+    } finally {
+      prefix.cache.dispose();
+    }
+  });
+}
+
 /** Rows `b*N + pos` of `[B*N, ...]` tensors for positions listed per image (`count` each, flat `[B*count]`). */
 function rowIndex(positions: Int32Array, count: number, N: number, offset = 0): Int32Array {
   const out = new Int32Array(positions.length);
@@ -159,7 +173,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
   const prefix = noGrad(() => runPrefix(model, guided ? [...prompts, ...prompts.map(() => [])] : prompts, be));
   const owned: Tensor[] = [];
   try {
-    let inputs = keep(noGrad(() => model.mask_embedding.reshape(1, d).expand(B * N, d).contiguous()));
+    let inputs = keep(noGrad(() => tidy(() => model.mask_embedding.reshape(1, d).expand(B * N, d).contiguous())));
     let predictions = keep(noGrad(() => tidy(() => invert.predict(inputs))));
     let latents: Tensor | null = decode ? keep(zeros([B * N, C], { backend: be })) : null;
     owned.push(inputs, predictions);
@@ -229,7 +243,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
         if (p.generationOrder) current[b] = p.generationOrder;
       });
     }
-    const shapeOut = (t: Tensor, w: number) => noGrad(() => t.reshape(B, N, w).contiguous());
+    const shapeOut = (t: Tensor, w: number) => noGrad(() => tidy(() => t.reshape(B, N, w).contiguous()));
     const embeddings = shapeOut(inputs, d);
     const preds = shapeOut(predictions, invert.outDim);
     let images: RgbImage[] | null = null;

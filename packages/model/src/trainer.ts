@@ -35,8 +35,10 @@ export interface TrainerOptions {
   split?: 'train' | 'encoder' | 'validation';
   /** Steps of flow-head warm-up before joint training (default 0; the exp4 preset sets it). */
   flowWarmupSteps?: number;
-  /** Cycle over the first `pool` samples of the split instead of drawing fresh ones (default: fresh samples). */
+  /** Cycle over `pool` samples of the split (from `start`) instead of drawing fresh ones (default: fresh samples). */
   pool?: number;
+  /** Index of the first training sample (default 0). */
+  start?: number;
 }
 
 /** What one step reports (numbers read back from the device). */
@@ -68,6 +70,7 @@ export class NonFiniteLossError extends Error {
 }
 
 const PARTS = ['total', 'text', 'crossEntropy', 'zLoss', 'ploss', 'diffuloss'] as const;
+const CHECK_ORDER = ['crossEntropy', 'zLoss', 'text', 'ploss', 'diffuloss', 'total'] as const;
 
 /** The examples of one batch: kind, text and image row per sample (draws from `gen` in sample order). */
 export function batchExamples(model: UniHetero, samples: readonly Sample[], gen: Generator): SequenceExample[] {
@@ -75,12 +78,13 @@ export function batchExamples(model: UniHetero, samples: readonly Sample[], gen:
   const tok = model.tokenizer;
   const enc = (s: string) => tok.encode(s, { bos: false, eos: false });
   return samples.map((s, i) => {
+    const caption = mix.captionStyle === 'canonical' ? s.canonicalCaption : s.caption;
     if (gen.uniform() < mix.understandingFraction) {
       if (gen.uniform() < mix.questionFraction) return { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) };
-      return { kind: 'understand', image: i, prompt: [], target: enc(s.caption) };
+      return { kind: 'understand', image: i, prompt: [], target: enc(caption) };
     }
     const drop = gen.uniform() < mix.captionDropout;
-    return { kind: 'generate', image: i, prompt: drop ? [] : enc(s.caption) };
+    return { kind: 'generate', image: i, prompt: drop ? [] : enc(caption) };
   });
 }
 
@@ -127,7 +131,9 @@ export class Trainer {
       split: options.split ?? 'train',
       flowWarmupSteps: options.flowWarmupSteps ?? 0,
       pool: options.pool ?? 0,
+      start: options.start ?? 0,
     };
+    if (!Number.isInteger(o.start) || o.start < 0) throw new Error(`Trainer: start must be a non-negative integer, got ${o.start}`);
     if (!Number.isInteger(o.pool) || o.pool < 0) throw new Error(`Trainer: pool must be a non-negative integer, got ${o.pool}`);
     this.options = o;
     this.totalSteps = totalSteps;
@@ -145,7 +151,8 @@ export class Trainer {
   nextSamples(): Sample[] {
     const n = Math.min(this.options.batchSize, this.options.samples - this.samplesSeen);
     const pool = this.options.pool;
-    return Array.from({ length: Math.max(1, n) }, (_, i) => this.world.sample(this.options.split, pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i));
+    const first = this.options.start;
+    return Array.from({ length: Math.max(1, n) }, (_, i) => this.world.sample(this.options.split, first + (pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i)));
   }
 
   /** Train the flow head alone for `flowWarmupSteps` steps on (z, latent) pairs from the current model (exp4). */
@@ -186,7 +193,8 @@ export class Trainer {
       return { parts: p, total: p.total };
     });
     const values = await readParts(parts);
-    for (const k of PARTS) {
+    // Components first, so the error names the part that broke rather than the total.
+    for (const k of CHECK_ORDER) {
       if (!Number.isFinite(values[k])) {
         disposeParts(parts);
         this.optimizer.zeroGrad();
@@ -230,7 +238,7 @@ export class Trainer {
     const extra = (r.extra ?? {}) as Record<string, unknown> & { trainer?: { samplesSeen: number; flowWarmedUp: boolean; options: Trainer['options'] } };
     const t = extra.trainer;
     if (!t) throw new Error(`Trainer.resume: '${path}' has no trainer state (it was not written by Trainer.save)`);
-    for (const k of ['batchSize', 'samples', 'seed', 'split', 'pool'] as const) {
+    for (const k of ['batchSize', 'samples', 'seed', 'split', 'pool', 'start'] as const) {
       if (t.options[k] !== this.options[k]) throw new Error(`Trainer.resume: '${path}' was trained with ${k} = ${JSON.stringify(t.options[k])}, this run has ${JSON.stringify(this.options[k])}`);
     }
     this.step = r.step;

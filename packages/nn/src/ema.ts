@@ -47,7 +47,7 @@ export class ExponentialMovingAverage extends Module {
     this._names = tracked.map(([n]) => n);
     noGrad(() => {
       for (const [name, p] of tracked) {
-        const shadow = keep(p.detach().clone());
+        const shadow = keep(p.clone());
         this.registerAt(name, shadow);
       }
     });

@@ -73,3 +73,4 @@ export {
 } from './ops/nn.js';
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { memory, type MemoryInfo } from './memory.js';
+export { setCpuMatmulKernel, cpuMatmulKernel, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';

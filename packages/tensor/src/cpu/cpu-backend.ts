@@ -60,7 +60,7 @@ export class CpuBackend implements Backend {
     const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { version?: string } };
     this.info = {
       kind: 'cpu',
-      description: 'CPU reference backend (JavaScript typed arrays)',
+      description: 'CPU reference backend (JavaScript typed arrays, WebAssembly SIMD matmul)',
       details: {
         runtime: g.process?.version ? `node ${g.process.version}` : 'javascript',
         hardwareConcurrency: g.navigator?.hardwareConcurrency,

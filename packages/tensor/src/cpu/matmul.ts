@@ -9,10 +9,13 @@
  * (fewer than 4 rows or columns) use direct loops, chosen by the operands' strides. int32 uses
  * an exact wrap-around dot product.
  *
- * Large float32 problems go to a WebAssembly SIMD GEMM (`./wasm/`, generated at load time, f32x4
- * products and sums) when the engine supports it; `setCpuMatmulKernel` or the environment variable
- * `UNIHETERO_CPU_MATMUL=js|wasm|auto` selects the path. float64 (gradcheck) and int32 always use
- * the JS paths.
+ * Large float32 problems go to a WebAssembly SIMD GEMM (`./wasm/`, generated at load time) when
+ * the engine supports it: by default it accumulates in float32 lanes (f32x4), as BLAS libraries
+ * (and so PyTorch) do on the CPU; `accumulate: 'float64'` uses float64 lanes (f64x2, about half
+ * the speed, as accurate as the JS path). `setCpuMatmulKernel` or the
+ * environment variables `UNIHETERO_CPU_MATMUL=js|wasm|auto` and
+ * `UNIHETERO_CPU_MATMUL_ACCUMULATE=float64|float32` select the path. float64 (gradcheck) and int32
+ * always use the JS paths.
  */
 import type { TypedArray } from '../backend.js';
 import { WasmGemm, wasmSimdSupported } from './wasm/gemm.js';
@@ -24,35 +27,44 @@ const MC = 64;
 const NC = 512;
 /** Problems with fewer multiply-adds than this skip packing. */
 const SMALL_WORK = 8192;
-/** In `'auto'` mode, float32 problems with at least this many multiply-adds (per call) use the WASM GEMM. */
-const WASM_MIN_WORK = 32768;
+/** In `'auto'` mode, float32 problems with at least this many multiply-adds use the WASM GEMM (it beat the JS GEMM from about 16^3 up). */
+const WASM_MIN_WORK = SMALL_WORK;
 
 /** Which float32 matmul path the CPU backend uses: always JS, always WASM SIMD, or WASM for large enough problems. */
 export type CpuMatmulKernel = 'js' | 'wasm' | 'auto';
+/** Precision of the WASM kernel's products and sums: float64 (default, the JS path's accuracy) or float32 (faster). */
+export type CpuMatmulAccumulate = 'float64' | 'float32';
 
 const KERNELS: readonly CpuMatmulKernel[] = ['js', 'wasm', 'auto'];
+const ACCUMULATE: readonly CpuMatmulAccumulate[] = ['float64', 'float32'];
 
-function parseKernel(value: unknown, source: string): CpuMatmulKernel {
-  if (typeof value === 'string' && (KERNELS as readonly string[]).includes(value)) return value as CpuMatmulKernel;
-  throw new Error(`setCpuMatmulKernel: ${source} must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(value)}`);
+function parseChoice<T extends string>(choices: readonly T[], value: unknown, source: string): T {
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  throw new Error(`setCpuMatmulKernel: ${source} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
-const envKernel = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['UNIHETERO_CPU_MATMUL'];
-let kernelMode: CpuMatmulKernel = envKernel === undefined || envKernel === '' ? 'auto' : parseKernel(envKernel, 'UNIHETERO_CPU_MATMUL');
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+const envKernel = env?.['UNIHETERO_CPU_MATMUL'];
+const envAccumulate = env?.['UNIHETERO_CPU_MATMUL_ACCUMULATE'];
+let kernelMode: CpuMatmulKernel = envKernel ? parseChoice(KERNELS, envKernel, 'UNIHETERO_CPU_MATMUL') : 'auto';
+let accumulate: CpuMatmulAccumulate = envAccumulate ? parseChoice(ACCUMULATE, envAccumulate, 'UNIHETERO_CPU_MATMUL_ACCUMULATE') : 'float32';
 
 /**
- * Select the CPU backend's float32 matmul path (default `'auto'`, or `UNIHETERO_CPU_MATMUL`):
- * `'wasm'` throws if WebAssembly SIMD is unavailable; `'auto'` then silently uses JS.
+ * Select the CPU backend's float32 matmul path (initially `'auto'` / `'float64'`, or the
+ * `UNIHETERO_CPU_MATMUL` / `UNIHETERO_CPU_MATMUL_ACCUMULATE` environment variables): `'wasm'`
+ * throws if WebAssembly SIMD is unavailable, `'auto'` then silently uses JS.
  */
-export function setCpuMatmulKernel(kind: CpuMatmulKernel): void {
-  const k = parseKernel(kind, 'kind');
+export function setCpuMatmulKernel(kind: CpuMatmulKernel, options: { accumulate?: CpuMatmulAccumulate } = {}): void {
+  const k = parseChoice(KERNELS, kind, 'kind');
+  const acc = options.accumulate === undefined ? accumulate : parseChoice(ACCUMULATE, options.accumulate, 'options.accumulate');
   if (k === 'wasm' && !wasmSimdSupported()) throw new Error("setCpuMatmulKernel: 'wasm' requested but this engine has no WebAssembly SIMD support");
   kernelMode = k;
+  accumulate = acc;
 }
 
-/** The selected float32 matmul path and whether the WASM SIMD kernel is available in this engine. */
-export function cpuMatmulKernel(): { kind: CpuMatmulKernel; wasmAvailable: boolean } {
-  return { kind: kernelMode, wasmAvailable: wasmSimdSupported() };
+/** The selected float32 matmul path, the WASM kernel's accumulation, and whether WebAssembly SIMD is available. */
+export function cpuMatmulKernel(): { kind: CpuMatmulKernel; accumulate: CpuMatmulAccumulate; wasmAvailable: boolean } {
+  return { kind: kernelMode, accumulate, wasmAvailable: wasmSimdSupported() };
 }
 
 /** Whether a float32 problem of this size goes to the WASM GEMM under the current mode. */
@@ -147,25 +159,26 @@ export function matmulHost(a: MatOperand, b: MatOperand, batch: number, M: numbe
   }
 }
 
-/** float32 matmul on the WASM SIMD GEMM; a batch-shared B (stride 0) folds the batch into the rows. */
+/** float32 matmul on the WASM SIMD GEMM (accumulating per `accumulate`); a batch-shared B (stride 0) folds the batch into the rows. */
 function matmulWasm(
   ad: Float32Array, ao: number, sa0: number, sa1: number, sa2: number,
   bd: Float32Array, bo: number, sb0: number, sb1: number, sb2: number,
   batch: number, M: number, K: number, N: number, out: Float32Array, ws: MatmulWorkspace,
 ): void {
   const gemm = (ws.wasm ??= new WasmGemm());
+  const acc = accumulate === 'float32' ? 'f32' : 'f64';
   const fold = batch > 1 && sb0 === 0;
   const rows = fold ? batch * M : M;
   ws.ensure(0, 0, rows, 0);
   const rowOff = ws.rowOff;
   if (fold) {
     for (let bi = 0, r = 0; bi < batch; bi++) for (let i = 0; i < M; i++, r++) rowOff[r] = ao + bi * sa0 + i * sa1;
-    gemm.run(ad, rowOff, rows, sa2, bd, bo, sb1, sb2, K, N, out, 0);
+    gemm.run(acc, ad, rowOff, rows, sa2, bd, bo, sb1, sb2, K, N, out, 0);
     return;
   }
   for (let bi = 0; bi < batch; bi++) {
     for (let i = 0; i < M; i++) rowOff[i] = ao + bi * sa0 + i * sa1;
-    gemm.run(ad, rowOff, M, sa2, bd, bo + bi * sb0, sb1, sb2, K, N, out, bi * M * N);
+    gemm.run(acc, ad, rowOff, M, sa2, bd, bo + bi * sb0, sb1, sb2, K, N, out, bi * M * N);
   }
 }
 

@@ -165,12 +165,6 @@ export class FunctionBody {
     return this.op(0x6c);
   }
 
-  // f32 memory
-  /** `f32.load` (natural 4-byte alignment hint). */
-  f32Load(offset = 0): this {
-    return this.op(0x2a, ...this.memarg(2, offset));
-  }
-
   // v128
   /** `v128.load` of 16 bytes at `addr + offset` (alignment hint 16). */
   v128Load(offset = 0): this {
@@ -191,10 +185,6 @@ export class FunctionBody {
   /** `f32x4.splat` of the popped f32. */
   f32x4Splat(): this {
     return this.simd(0x13);
-  }
-  /** `f64x2.splat` of the popped f64. */
-  f64x2Splat(): this {
-    return this.simd(0x14);
   }
   /** `f32x4.add`. */
   f32x4Add(): this {

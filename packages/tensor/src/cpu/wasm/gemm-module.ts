@@ -1,12 +1,13 @@
 /**
- * Generates the WebAssembly SIMD float32 GEMM module: an `mr x nr` register-blocked micro-kernel
- * (`mr * nr / 4` f32x4 accumulators held in locals, one `v128.load32_splat` of A per row and
- * `nr / 4` `v128.load`s of B per k step, K unrolled by `ku`) and a macro-kernel that sweeps it over
- * a packed block. Operands are packed by the host (see `gemm.ts`):
+ * Generates the WebAssembly SIMD GEMM module: per element type (f32x4 or f64x2 lanes) an
+ * `mr x nr` register-blocked micro-kernel (`mr * nr / lanes` vector accumulators held in locals,
+ * one `v128.load32_splat` / `load64_splat` of A per row and `nr / lanes` `v128.load`s of B per k
+ * step, K unrolled by `ku`) and a macro-kernel that sweeps it over a packed block. Operands are
+ * packed by the host (see `gemm.ts`):
  *
  * - A block: `mTiles` panels of `mr` rows, each `[k][mr]` (row-interleaved), `kc` steps long;
  * - B block: `nTiles` panels of `nr` columns, each `[k][nr]`;
- * - C block: row-major float32 with a row pitch of `ldc` bytes; the kernel adds into it.
+ * - C block: row-major, of the kernel's element type, row pitch `ldc` bytes; the kernel adds into it.
  *
  * All sizes the kernel sees are padded (rows to `mr`, columns to `nr`, `kc` to a positive multiple
  * of `ku`) with zeros by the packer, so the generated code has no edge cases.

@@ -1,16 +1,17 @@
 /**
  * Host side of the WebAssembly SIMD float32 GEMM: compiles the generated module (synchronously;
- * it is far below the 4 KiB limit browsers put on synchronous compiles on the main thread),
- * owns one instance and its memory, packs A / B blocks from any strides into that memory, runs the
- * macro-kernel and copies the finished rows out.
+ * it is well below the 4 KiB limit browsers put on synchronous compiles on the main thread),
+ * owns one instance and its memory, packs A / B blocks from any strides into that memory (as f64
+ * or f32, per the kernel), runs the macro-kernel and copies the finished rows out.
  *
  * Blocking is GotoBLAS-style: a `KC x NC` block of B (the macro-kernel's working set, streamed from
  * L2/L3) and an `MC x KC` block of A (kept in L2) per call, the C block for `RC` rows x `NC` columns
  * resident in WASM memory while K is swept, so its memory stays bounded (a few MiB) for any problem
- * size. Products and sums are float32 (`f32x4.mul`, `f32x4.add`, no fused multiply-add), so results
- * differ from the float64-accumulating JS path by float32 rounding of the partial sums only.
+ * size. The f64 kernel multiplies and sums in float64 (`f64x2.mul`, `f64x2.add`) over the whole of
+ * K and rounds once; the f32 kernel multiplies and sums in float32 (`f32x4.mul`, `f32x4.add`, no
+ * fused multiply-add), an error of a few float32 ulps of `sum_k |a_ik b_kj|`.
  */
-import { type GemmShape, elemBytes, gemmModuleBytes, simdProbeBytes } from './gemm-module.js';
+import { type GemmElem, type GemmShape, elemBytes, gemmModuleBytes, simdProbeBytes } from './gemm-module.js';
 import { type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
 
 /** Cache blocking of `WasmGemm` (in elements). */
@@ -41,15 +42,27 @@ export function wasmSimdSupported(): boolean {
   return simdSupport;
 }
 
+/**
+ * The default kernels: float32 operands packed as f64 and accumulated in f64x2 lanes on a 4 x 8
+ * tile (16 accumulators; `accumulate: 'float64'`, the accuracy of the JS path), and f32x4 lanes on a
+ * 4 x 16 tile (16 accumulators; `accumulate: 'float32'`, about twice as fast). Both K-unrolled by 2;
+ * each measured fastest of the tiles tried (4 x 4 ... 8 x 8, K unrolled by 2 / 4 / 8) in Node 20's
+ * V8 on an AMD EPYC, although their live vectors exceed x64's 16 SIMD registers.
+ */
+export const GEMM_SHAPES: readonly GemmShape[] = [
+  { elem: 'f64', mr: 4, nr: 8, ku: 2 },
+  { elem: 'f32', mr: 4, nr: 16, ku: 2 },
+];
+
 const modules = new Map<string, WasmModule>();
 
-/** Compile (once per micro-tile shape) the generated GEMM module. */
-function compiled(wa: WasmNamespace, shape: GemmShape): WasmModule {
-  const key = `${shape.elem} ${shape.mr}x${shape.nr}/${shape.ku}`;
+/** Compile (once per set of shapes) the generated GEMM module. */
+function compiled(wa: WasmNamespace, shapes: readonly GemmShape[]): WasmModule {
+  const key = shapes.map((s) => `${s.elem}:${s.mr}x${s.nr}x${s.ku}`).join(',');
   let mod = modules.get(key);
   if (mod === undefined) {
-    const bytes = gemmModuleBytes([shape]);
-    if (!wa.validate(bytes)) throw new Error(`WasmGemm: the generated ${key} GEMM module does not validate although SIMD is supported (emitter bug)`);
+    const bytes = gemmModuleBytes(shapes);
+    if (!wa.validate(bytes)) throw new Error(`WasmGemm: the generated GEMM module (${key}) does not validate although SIMD is supported (emitter bug)`);
     mod = new wa.Module(bytes);
     modules.set(key, mod);
   }
@@ -60,32 +73,39 @@ type GemmFn = (pa: number, pb: number, pc: number, mTiles: number, nTiles: numbe
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-/** One instance of the SIMD GEMM with its growable memory. */
+/** One kernel of the instance with its blocking rounded to its micro-tile. */
+interface Kernel {
+  readonly shape: GemmShape;
+  readonly fn: GemmFn;
+  readonly E: number;
+  readonly mc: number;
+  readonly nc: number;
+}
+
+/** One instance of the SIMD GEMM module (an f64- and an f32-accumulating kernel) with its growable memory. */
 export class WasmGemm {
   private readonly memory: WasmMemory;
-  private readonly gemm: GemmFn;
-  private mem: Float32Array | Float64Array;
-  private readonly mc: number;
-  /** Bytes per element. */
-  private readonly E: number;
-  private readonly nc: number;
+  private readonly kernels = new Map<GemmElem, Kernel>();
+  private f32: Float32Array;
+  private f64: Float64Array;
 
-  /** Instantiates the module for `shape` (throws if WebAssembly SIMD is unavailable: check `wasmSimdSupported()` first). */
+  /** Instantiates the module for `shapes` (throws if WebAssembly SIMD is unavailable: check `wasmSimdSupported()` first). */
   constructor(
-    readonly shape: GemmShape,
+    shapes: readonly GemmShape[] = GEMM_SHAPES,
     readonly blocking: GemmBlocking = GEMM_BLOCKING,
   ) {
     const wa = wasmApi();
     if (wa === null || !wasmSimdSupported()) throw new Error('WasmGemm: WebAssembly SIMD is not available in this engine');
     const { kc, mc, nc, cElements } = blocking;
     if (!(kc >= 1 && mc >= 1 && nc >= 1 && cElements >= 1)) throw new Error(`WasmGemm: bad blocking kc=${kc} mc=${mc} nc=${nc} cElements=${cElements}`);
-    const inst = new wa.Instance(compiled(wa, shape), {});
+    const inst = new wa.Instance(compiled(wa, shapes), {});
     this.memory = inst.exports['memory'] as WasmMemory;
-    this.gemm = inst.exports[`gemm_${shape.elem}`] as GemmFn;
-    this.E = elemBytes(shape.elem);
-    this.mem = this.view();
-    this.mc = roundUp(mc, shape.mr);
-    this.nc = roundUp(nc, shape.nr);
+    for (const shape of shapes) {
+      const fn = inst.exports[`gemm_${shape.elem}`] as GemmFn;
+      this.kernels.set(shape.elem, { shape, fn, E: elemBytes(shape.elem), mc: roundUp(mc, shape.mr), nc: roundUp(nc, shape.nr) });
+    }
+    this.f32 = new Float32Array(this.memory.buffer);
+    this.f64 = new Float64Array(this.memory.buffer);
   }
 
   /** Current size of the instance's memory in bytes. */
@@ -97,53 +117,55 @@ export class WasmGemm {
   private reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (have < bytes) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    if (this.mem.buffer !== this.memory.buffer) this.mem = this.view();
-  }
-
-  private view(): Float32Array | Float64Array {
-    return this.shape.elem === 'f32' ? new Float32Array(this.memory.buffer) : new Float64Array(this.memory.buffer);
+    if (this.f32.buffer !== this.memory.buffer) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.f64 = new Float64Array(this.memory.buffer);
+    }
   }
 
   /**
    * `out[co + r * N + j] = sum_k A[rowOff[r] + k * sak] * B[bo + k * sbk + j * sbn]` for `r < rows`,
-   * `j < N` (out is overwritten; `rows, K, N >= 1`).
+   * `j < N` (out is overwritten; `rows, K, N >= 1`), accumulating in `acc` (`'f64'`: float64
+   * products and sums, one rounding to float32 at the end; `'f32'`: float32 products and sums).
    */
   run(
+    acc: GemmElem,
     ad: Float32Array, rowOff: Float64Array, rows: number, sak: number,
     bd: Float32Array, bo: number, sbk: number, sbn: number,
     K: number, N: number, out: Float32Array, co: number,
   ): void {
-    const { mr, nr, ku } = this.shape;
+    const kernel = this.kernels.get(acc);
+    if (kernel === undefined) throw new Error(`WasmGemm.run: no ${acc} kernel in this instance`);
+    const { shape: { mr, nr, ku }, fn: gemm, E, mc: MC, nc: NC } = kernel;
     const KC = this.blocking.kc;
     const kcMax = roundUp(Math.min(KC, K), ku);
-    const ncMax = roundUp(Math.min(this.nc, N), nr);
-    const RC = Math.max(this.mc, Math.floor(this.blocking.cElements / ncMax / this.mc) * this.mc);
-    const mcMax = roundUp(Math.min(this.mc, rows), mr);
+    const ncMax = roundUp(Math.min(NC, N), nr);
+    const RC = Math.max(MC, Math.floor(this.blocking.cElements / ncMax / MC) * MC);
+    const mcMax = roundUp(Math.min(MC, rows), mr);
     const rcMax = roundUp(Math.min(RC, rows), mr);
     // Element offsets of the regions, 64-byte aligned.
-    const E = this.E;
     const align = 64 / E;
     const aOff = 0;
     const bOff = roundUp(aOff + mcMax * kcMax, align);
     const cOff = roundUp(bOff + ncMax * kcMax, align);
     this.reserve((cOff + rcMax * ncMax) * E);
-    const mem = this.mem;
+    const mem = acc === 'f32' ? this.f32 : this.f64;
     for (let r0 = 0; r0 < rows; r0 += RC) {
       const rc = Math.min(RC, rows - r0);
       const rcp = roundUp(rc, mr);
-      for (let j0 = 0; j0 < N; j0 += this.nc) {
-        const nc = Math.min(this.nc, N - j0);
+      for (let j0 = 0; j0 < N; j0 += NC) {
+        const nc = Math.min(NC, N - j0);
         const ncp = roundUp(nc, nr);
         mem.fill(0, cOff, cOff + rcp * ncp);
         for (let k0 = 0; k0 < K; k0 += KC) {
           const kc = Math.min(KC, K - k0);
           const kcp = roundUp(kc, ku);
           packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
-          for (let i0 = 0; i0 < rc; i0 += this.mc) {
-            const mc = Math.min(this.mc, rc - i0);
+          for (let i0 = 0; i0 < rc; i0 += MC) {
+            const mc = Math.min(MC, rc - i0);
             const mcp = roundUp(mc, mr);
             packA(ad, rowOff, r0 + i0, mc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
-            this.gemm(aOff * E, bOff * E, (cOff + i0 * ncp) * E, mcp / mr, ncp / nr, kcp, ncp * E);
+            gemm(aOff * E, bOff * E, (cOff + i0 * ncp) * E, mcp / mr, ncp / nr, kcp, ncp * E);
           }
         }
         for (let i = 0; i < rc; i++) {

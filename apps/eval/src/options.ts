@@ -1,0 +1,33 @@
+/** Option parsers of the CLI: each error names the option and the offending text. */
+
+/** A non-negative (or >= min) integer option. */
+export function parseInteger(name: string, text: string, min = 0): number {
+  const t = text.trim();
+  if (!/^-?\d+$/.test(t)) throw new Error(`${name}: expected an integer >= ${min}, got '${text}'`);
+  const v = Number(t);
+  if (!Number.isSafeInteger(v) || v < min) throw new Error(`${name}: expected an integer >= ${min}, got '${text}'`);
+  return v;
+}
+
+/** A positive finite number option. */
+export function parsePositive(name: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new Error(`${name}: expected a positive number, got '${text}'`);
+  return v;
+}
+
+/** A comma-separated list of integers (>= min), e.g. `--scales 2000,4000,8000`. */
+export function parseIntegerList(name: string, text: string, min = 0): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new Error(`${name}: expected a comma-separated list of integers, got '${text}'`);
+  return parts.map((p) => parseInteger(name, p, min));
+}
+
+/** A comma-separated list of names, each one of `known`. */
+export function parseNameList(name: string, text: string, known: readonly string[]): string[] {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.length === 0) throw new Error(`${name}: expected a comma-separated list, got '${text}'`);
+  for (const p of parts) if (!known.includes(p)) throw new Error(`${name}: unknown preset '${p}'; expected a comma-separated subset of ${known.join(', ')}`);
+  if (new Set(parts).size !== parts.length) throw new Error(`${name}: '${text}' names a preset twice`);
+  return parts;
+}

@@ -1,0 +1,236 @@
+/**
+ * The `unihetero-eval` command line: `evaluate` (one checkpoint) and `ablation` (the paper's
+ * Table 1 on the shapes world). `runCli` is the testable entry point: streams injectable, the
+ * backend destroyed at the end of every command, the exit code returned.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Backend } from '@unihetero/tensor';
+import { PRESET_NAMES, presetNames } from '@unihetero/model';
+import { rewriteReport, runAblation } from './ablation.js';
+import { selectBackend } from './backend.js';
+import { runEvaluate } from './evaluate.js';
+import { processIO, type EvalIO } from './io.js';
+import type { EvalSettings } from './metrics.js';
+import { parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
+import type { AblationModelSize } from './results.js';
+
+/** What the CLI needs from the outside (replaced in tests). */
+export interface CliDeps {
+  io: EvalIO;
+  /** Where commander writes help (stdout) and errors (stderr). */
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  /** Backend selection (`--backend`). */
+  selectBackend: (kind: string | undefined, warn: (line: string) => void) => Promise<Backend>;
+}
+
+/** The real streams and backends. */
+export const defaultDeps: CliDeps = {
+  io: processIO,
+  writeOut: (t) => void process.stdout.write(t),
+  writeErr: (t) => void process.stderr.write(t),
+  selectBackend,
+};
+
+/** The sizes of a full ablation (the defaults without `--quick`). */
+export const FULL = {
+  scales: [2000, 4000, 8000],
+  seeds: [0],
+  batchSize: 16,
+  lr: 2e-3,
+  model: null as AblationModelSize | null,
+  flowWarmupSteps: null as number | null,
+  eval: { count: 256, captionCount: 64, generationCount: 64, roundTripCount: 64, batchSize: 32, generationSteps: 16, flowSteps: 20, seed: 0 } satisfies EvalSettings,
+};
+
+/**
+ * The `--quick` sizes: about 10 minutes on 2 shared CPU cores for exp1..exp4 (about 2.5 minutes
+ * per preset with evaluation), measured on the development machine: a d=64, 2-layer backbone
+ * with a 64-wide, 2-deep flow head, 768 samples in batches of 16 with checkpoints at 256, 512 and
+ * 768, 10 flow warm-up steps for exp4 instead of 50, 48 questions per split, 8 generated images
+ * and round trips with 4 MAR steps.
+ */
+export const QUICK = {
+  scales: [256, 512, 768],
+  seeds: [0],
+  batchSize: 16,
+  lr: 2e-3,
+  model: { hiddenSize: 64, layers: 2, heads: 2, flowWidth: 64, flowDepth: 2 } as AblationModelSize | null,
+  flowWarmupSteps: 10 as number | null,
+  eval: { count: 48, captionCount: 8, generationCount: 8, roundTripCount: 8, batchSize: 24, generationSteps: 4, flowSteps: 8, seed: 0 } satisfies EvalSettings,
+};
+
+/** The model package's default size, completed by `--hidden-size` and friends without `--quick`. */
+const DEFAULT_SIZE: AblationModelSize = { hiddenSize: 128, layers: 4, heads: 4, flowWidth: 128, flowDepth: 3 };
+
+/** Wrap an option parser so its error becomes commander's "invalid argument" error. */
+function checked<T>(fn: (text: string) => T) {
+  return (text: string): T => {
+    try {
+      return fn(text);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+const int = (name: string, min: number) => checked((t) => parseInteger(name, t, min));
+
+interface EvalFlags {
+  evalCount?: number;
+  captionCount?: number;
+  genCount?: number;
+  roundtripCount?: number;
+  evalBatch?: number;
+  genSteps?: number;
+  flowSteps?: number;
+  evalSeed?: number;
+}
+
+function addEvalOptions(c: Command, base: string): Command {
+  return c
+    .option('--eval-count <n>', `multiple-choice questions per split, test and heldout (${base})`, int('--eval-count', 1))
+    .option('--caption-count <n>', 'test images captioned for caption accuracy (0 skips)', int('--caption-count', 0))
+    .option('--gen-count <n>', 'test captions generated into images and judged (0 skips)', int('--gen-count', 0))
+    .option('--roundtrip-count <n>', 'test captions sent text -> semantics -> text (0 skips)', int('--roundtrip-count', 0))
+    .option('--eval-batch <n>', 'rows per evaluation forward pass', int('--eval-batch', 1))
+    .option('--gen-steps <n>', 'MAR steps of generation', int('--gen-steps', 1))
+    .option('--flow-steps <n>', 'flow sampler steps', int('--flow-steps', 1))
+    .option('--eval-seed <n>', 'seed of the generation noise and orders', int('--eval-seed', 0));
+}
+
+function evalSettings(base: EvalSettings, f: EvalFlags): EvalSettings {
+  return {
+    count: f.evalCount ?? base.count,
+    captionCount: f.captionCount ?? base.captionCount,
+    generationCount: f.genCount ?? base.generationCount,
+    roundTripCount: f.roundtripCount ?? base.roundTripCount,
+    batchSize: f.evalBatch ?? base.batchSize,
+    generationSteps: f.genSteps ?? base.generationSteps,
+    flowSteps: f.flowSteps ?? base.flowSteps,
+    seed: f.evalSeed ?? base.seed,
+  };
+}
+
+interface AblationFlags extends EvalFlags {
+  quick?: boolean;
+  presets?: string[];
+  scales?: number[];
+  seeds?: number[];
+  out: string;
+  batchSize?: number;
+  lr?: number;
+  hiddenSize?: number;
+  layers?: number;
+  heads?: number;
+  flowWidth?: number;
+  flowDepth?: number;
+  flowWarmupSteps?: number;
+  backend?: string;
+}
+
+/** Build the program; `runCli` parses with it. */
+export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
+  const program = new Command('unihetero-eval')
+    .description("Evaluation of UniHetero models on the shapes world, and the paper's Table 1 ablation (exp1..exp4).")
+    .configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for the commands and their options)');
+
+  const withBackend = async <T>(kind: string | undefined, fn: (b: Backend) => Promise<T>): Promise<T> => {
+    const backend = await deps.selectBackend(kind, (line) => deps.io.progress(line));
+    try {
+      return await fn(backend);
+    } finally {
+      backend.destroy();
+    }
+  };
+  const backendOption = () => new Option('--backend <kind>', 'tensor backend (default: UNIHETERO_BACKEND or auto; auto skips software WebGPU adapters)').choices(['auto', 'cpu', 'webgpu']);
+
+  const evaluate = program
+    .command('evaluate')
+    .description('evaluate one checkpoint (written by unihetero-train or the ablation): understanding, generation, round trip')
+    .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint that records how its model was built')
+    .option('--json <file>', 'also write the numbers as JSON')
+    .option('--sheet <file.png>', 'sample sheet of the generated images (default <checkpoint>-samples.png)')
+    .option('--no-sheet', 'do not write a sample sheet')
+    .addOption(backendOption());
+  addEvalOptions(evaluate, `default ${FULL.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; backend?: string }) => {
+    const settings = evalSettings(FULL.eval, o);
+    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet }, b, deps.io));
+  });
+
+  const ablation = program
+    .command('ablation')
+    .description("train the presets at several data scales with the same seeds and budgets, evaluate checkpoints along the way, fit y = a*n + b (Equation 6), write REPORT.md, results.json and SVG plots")
+    .option('--quick', 'the small size that finishes in about 10 minutes on 2 CPU cores (see the README)')
+    .option('--presets <list>', `presets to train, comma-separated (default ${PRESET_NAMES.join(',')})`, checked((t) => parseNameList('--presets', t, presetNames())))
+    .option('--scales <list>', `sample budgets with a checkpoint each (default ${FULL.scales.join(',')}; --quick ${QUICK.scales.join(',')})`, checked((t) => parseIntegerList('--scales', t, 1)))
+    .option('--seeds <list>', 'seeds (model initialisation and training stream), the same for every preset (default 0)', checked((t) => parseIntegerList('--seeds', t, 0)))
+    .option('--out <dir>', 'output folder', 'runs/ablation')
+    .option('--batch-size <n>', `samples per step (default ${FULL.batchSize}); every scale must be a multiple`, int('--batch-size', 1))
+    .option('--lr <x>', `peak learning rate (default ${FULL.lr})`, checked((t) => parsePositive('--lr', t)))
+    .option('--hidden-size <n>', 'backbone width d', int('--hidden-size', 2))
+    .option('--layers <n>', 'backbone layers', int('--layers', 1))
+    .option('--heads <n>', 'attention heads', int('--heads', 1))
+    .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1))
+    .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1))
+    .option('--flow-warmup-steps <n>', "flow warm-up steps of presets that warm up (default: each preset's own; --quick 10)", int('--flow-warmup-steps', 0))
+    .addOption(backendOption());
+  addEvalOptions(ablation, `default ${FULL.eval.count}; --quick ${QUICK.eval.count}`).action(async (o: AblationFlags) => {
+    const base = o.quick ? QUICK : FULL;
+    const sizeGiven = [o.hiddenSize, o.layers, o.heads, o.flowWidth, o.flowDepth].some((x) => x !== undefined);
+    const size = base.model ?? (sizeGiven ? DEFAULT_SIZE : null);
+    const model: AblationModelSize | null = size
+      ? { hiddenSize: o.hiddenSize ?? size.hiddenSize, layers: o.layers ?? size.layers, heads: o.heads ?? size.heads, flowWidth: o.flowWidth ?? size.flowWidth, flowDepth: o.flowDepth ?? size.flowDepth }
+      : null;
+    if (model && model.hiddenSize % model.heads !== 0) throw new Error(`--hidden-size ${model.hiddenSize} is not divisible by --heads ${model.heads}`);
+    await withBackend(o.backend, (b) =>
+      runAblation(
+        {
+          out: o.out,
+          presets: o.presets ?? [...PRESET_NAMES],
+          scales: o.scales ?? base.scales,
+          seeds: o.seeds ?? base.seeds,
+          batchSize: o.batchSize ?? base.batchSize,
+          lr: o.lr ?? base.lr,
+          model,
+          flowWarmupSteps: o.flowWarmupSteps ?? base.flowWarmupSteps,
+          eval: evalSettings(base.eval, o),
+          quick: o.quick === true,
+          command: ['unihetero-eval', ...argv].join(' '),
+        },
+        b,
+        deps.io,
+      ),
+    );
+  });
+
+  program
+    .command('report')
+    .description('rewrite REPORT.md and the SVG plots of an ablation folder from its results.json (no training)')
+    .option('--out <dir>', 'the ablation output folder', 'runs/ablation')
+    .action(async (o: { out: string }) => {
+      await rewriteReport(o.out, deps.io);
+    });
+
+  for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
+  program.addHelpText(
+    'after',
+    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --scales 2000,4000,8000 --seeds 0,1\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n\nResults go to stdout, progress to stderr.',
+  );
+  return program;
+}
+
+/** Parse `args` (without node and script) and run; resolves to the process exit code. */
+export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promise<number> {
+  const program = buildProgram(deps, args);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    deps.writeErr(`unihetero-eval: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

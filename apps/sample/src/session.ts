@@ -1,0 +1,73 @@
+/**
+ * Opening a trained model: check the checkpoint path, start the requested backend, rebuild the
+ * model from the checkpoint's build spec (`loadShapesModel`), and release the backend at the end.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backend } from '@unihetero/tensor';
+import { createBackend, type BackendKind } from '@unihetero/webgpu';
+import { loadShapesModel, type ShapesModel } from '@unihetero/model';
+import { UsageError, messageOf, type SampleIO } from './io.js';
+
+/** A loaded model on its backend. */
+export interface Session extends ShapesModel {
+  backend: Backend;
+  /** The training step the checkpoint was written at. */
+  step: number;
+}
+
+/** Backend names accepted by `--backend`. */
+export const BACKENDS = ['auto', 'cpu', 'webgpu'] as const;
+
+/** The checkpoint file unihetero-train writes inside its run folder. */
+export const RUN_CHECKPOINT = 'checkpoint.safetensors';
+
+/**
+ * The checkpoint file `path` names: the file itself, or `<path>/checkpoint.safetensors` for a
+ * run folder of unihetero-train. Throws a `UsageError` naming the path otherwise (a folder without
+ * that file gets its .safetensors files listed).
+ */
+export async function resolveCheckpointPath(path: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new UsageError(`checkpoint '${path}' does not exist (write one with unihetero-train)`);
+  }
+  if (info.isDirectory()) {
+    const files = await readdir(path);
+    if (files.includes(RUN_CHECKPOINT)) return resolveCheckpointPath(join(path, RUN_CHECKPOINT));
+    const found = files.filter((f) => f.endsWith('.safetensors')).sort();
+    throw new UsageError(`checkpoint '${path}' is a folder without ${RUN_CHECKPOINT}; pass a checkpoint file${found.length ? ` (it holds: ${found.join(', ')})` : ' (it holds no .safetensors files)'}`);
+  }
+  if (!info.isFile()) throw new UsageError(`checkpoint '${path}' is not a regular file`);
+  return path;
+}
+
+/** Load the checkpoint at `path` (a file or a run folder) on a backend of `kind` (undefined: `$UNIHETERO_BACKEND` or auto); the caller must `closeSession`. */
+export async function openSession(path: string, kind: BackendKind | undefined, io: SampleIO): Promise<Session> {
+  path = await resolveCheckpointPath(path);
+  const backend = await createBackend(kind);
+  try {
+    let loaded;
+    try {
+      loaded = await loadShapesModel(path, backend);
+    } catch (e) {
+      const m = messageOf(e);
+      throw m.includes(path) ? e : new Error(`checkpoint '${path}': ${m}`);
+    }
+    io.err(`loaded '${path}' (preset ${loaded.preset.name}, step ${loaded.step}) on the ${backend.name} backend`);
+    return { ...loaded, backend };
+  } catch (e) {
+    backend.destroy();
+    throw e;
+  }
+}
+
+/** Free the model's tensors (parameters, buffers, the frozen encoder) and release the backend (lets the process exit). */
+export function closeSession(s: Session): void {
+  s.model.dispose();
+  const enc = s.model.semanticEncoder as { dispose?: () => void };
+  enc.dispose?.();
+  s.backend.destroy();
+}

@@ -1,0 +1,156 @@
+/**
+ * The `unihetero-train` command line: train (the default command) and `demo`. `runCli(argv, io)`
+ * is the testable entry point; it resolves to the exit code (0 done, 1 error or non-finite loss,
+ * 130 interrupted).
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, presetNames } from '@unihetero/model';
+import type { Backend } from '@unihetero/tensor';
+import { selectBackend } from './backend.js';
+import { DEMO_RECIPE, TINY_RECIPE, runDemo } from './demo.js';
+import { UsageError, plural, type AppIO } from './io.js';
+import { intArg, positiveArg } from './options.js';
+import { SpecError, parseFileSpec, resolveRunSpec, type CliOverrides, type FileSpec } from './spec.js';
+import { runTraining } from './train.js';
+
+const NAME = 'unihetero-train';
+
+/** Options of the train command as commander parses them. */
+interface TrainFlags {
+  preset?: string;
+  samples?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  backend?: string;
+  out?: string;
+  config?: string;
+  resume?: boolean;
+  evalEvery?: number;
+  evalCount?: number;
+  ckptEvery?: number;
+  quiet?: boolean;
+}
+
+/** Spec keys set by each flag (to tell a resumed run which settings the user asked for). */
+const FLAG_KEYS: Record<string, string[]> = {
+  preset: ['preset'],
+  samples: ['trainer.samples'],
+  batchSize: ['trainer.batchSize'],
+  lr: ['trainer.lr'],
+  seed: ['seed', 'trainer.seed'],
+  evalEvery: ['eval.every'],
+  evalCount: ['eval.count'],
+  ckptEvery: ['checkpointEvery'],
+};
+
+const backendOption = () => new Option('--backend <kind>', 'auto | cpu | webgpu (default: UNIHETERO_BACKEND, else auto)').choices(['auto', 'cpu', 'webgpu']);
+
+/** Run with a backend and always destroy it (so the process can exit). */
+async function withBackend<T>(kind: string | undefined, io: AppIO, fn: (b: Backend) => Promise<T>): Promise<T> {
+  const backend = await selectBackend(kind, io.stderr);
+  try {
+    return await fn(backend);
+  } finally {
+    backend.destroy();
+  }
+}
+
+async function train(flags: TrainFlags, io: AppIO): Promise<number> {
+  if (!flags.out) throw new UsageError('--out <dir> is required (the run folder: metrics, evaluations, checkpoint)');
+  let file: FileSpec = {};
+  const explicit = new Set<string>();
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--config: cannot read '${flags.config}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    file = parseFileSpec(text, flags.config);
+    if (flags.resume) throw new UsageError('--resume continues the run spec stored in the checkpoint; drop --config');
+  }
+  const cli: CliOverrides = { preset: flags.preset, samples: flags.samples, batchSize: flags.batchSize, lr: flags.lr, seed: flags.seed, evalEvery: flags.evalEvery, evalCount: flags.evalCount, ckptEvery: flags.ckptEvery };
+  for (const [k, keys] of Object.entries(FLAG_KEYS)) if ((cli as Record<string, unknown>)[k] !== undefined) keys.forEach((key) => explicit.add(key));
+  const spec = resolveRunSpec(file, cli);
+  return withBackend(flags.backend, io, async (backend) => {
+    const r = await runTraining({ spec, out: flags.out!, resume: flags.resume, explicit, backend, quiet: flags.quiet }, io);
+    if (r.code === 0) {
+      const last = r.checkpoint ? `${r.checkpoint.path} (step ${r.checkpoint.step})` : 'none';
+      io.stdout.write(`${NAME}: ${r.spec.preset} trained for ${plural(r.trainer.step, 'step')} (${plural(r.trainer.samplesSeen, 'sample')}); outputs in ${flags.out}/: metrics.jsonl, eval.jsonl, loss.svg, config.json; checkpoint ${last}\n`);
+    }
+    return r.code;
+  });
+}
+
+/** Build the program; `run` receives each command's promise of an exit code. */
+export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): Command {
+  const program = new Command(NAME)
+    .description('Train a UniHetero model on the shapes world: progress on stderr, metrics/evaluations as JSONL, atomic checkpoints, exact --resume.')
+    .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
+    .exitOverride()
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for the options)')
+    .addOption(new Option('--preset <name>', `training recipe (${presetNames().join(', ')}; default exp2)`))
+    .option('--samples <n>', 'training samples, the data budget (default 20000)', intArg('--samples', 1))
+    .option('--batch-size <n>', 'samples per step (default 16)', intArg('--batch-size', 1))
+    .option('--lr <x>', 'peak learning rate (default 0.002)', positiveArg('--lr'))
+    .option('--seed <n>', 'seed of the initialisation and of the run (default 0)', intArg('--seed', 0))
+    .addOption(backendOption())
+    .option('--out <dir>', 'run folder (required)')
+    .option('--config <file.json>', 'a JSON run spec: { preset, config, world, seed, trainer, eval, checkpointEvery }')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors with identical numbers')
+    .option('--eval-every <steps>', 'evaluate every N steps and at the end (0 = never; default: a tenth of the run)', intArg('--eval-every', 0))
+    .option('--eval-count <n>', 'multiple-choice questions per evaluation (default 64)', intArg('--eval-count', 1))
+    .option('--ckpt-every <steps>', 'checkpoint every N steps (0 = at the end and on Ctrl-C only; default: a twentieth of the run)', intArg('--ckpt-every', 0))
+    .option('--quiet', 'no progress output')
+    .action((flags: TrainFlags) => {
+      done(train(flags, io));
+    });
+
+  program
+    .command('demo')
+    .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report accuracy, write a sheet of generated images and a round trip`)
+    .option('--out <dir>', 'output folder', 'runs/demo')
+    .option('--samples <n>', `training samples (default ${DEMO_RECIPE.samples})`, intArg('--samples', 1))
+    .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))
+    .addOption(backendOption())
+    .option('--resume', 'continue an interrupted demo from its checkpoint')
+    .option('--quiet', 'no progress output')
+    .addOption(new Option('--tiny', 'a seconds-long recipe (tests)').hideHelp())
+    .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
+    .exitOverride()
+    .action((o: { out: string; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean }) => {
+      done(withBackend(o.backend, io, (backend) => runDemo({ out: o.out, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe: o.tiny ? TINY_RECIPE : DEMO_RECIPE }, io)));
+    });
+
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  ${NAME} --preset exp2 --samples 20000 --backend auto --out runs/exp2
+  ${NAME} --config run.json --out runs/mine
+  ${NAME} --resume --out runs/exp2          (after Ctrl-C or a crash)
+  ${NAME} demo --out runs/demo
+
+Ctrl-C finishes the current step, saves the checkpoint and exits with code 130.`,
+  );
+  return program;
+}
+
+/** Parse `args` (without node and script) and run; resolves to the exit code. */
+export async function runCli(args: string[], io: AppIO): Promise<number> {
+  let pending: Promise<number> | null = null;
+  const program = buildProgram(io, (p) => (pending = p));
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return pending ? await pending : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const known = e instanceof UsageError || e instanceof SpecError || e instanceof ConfigError;
+    const msg = known ? (e as Error).message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+    io.stderr.write(`${NAME}: ${msg}\n`);
+    return 1;
+  }
+}

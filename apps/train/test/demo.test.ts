@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { readPng } from '@unihetero/data';
+import { runCli } from '../src/program.js';
+import { memoryIO, readJsonl, removeDir, tempDir, tinySpecFile } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir();
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+describe('demo (tiny recipe)', () => {
+  it('trains with progress, reports accuracy, writes the sheet, the round trip and the report', async () => {
+    const out = join(dir, 'demo');
+    const io = memoryIO();
+    const code = await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu'], io);
+    expect(code, io.err()).toBe(0);
+    // Progress while training, on stderr.
+    expect(io.err()).toContain('train [========================] 2/2 steps');
+    expect(io.err()).toContain('questions (test)');
+    const stdout = io.out();
+    expect(stdout).toMatch(/^demo: trained exp2 on the shapes world for 2 steps \(8 samples\) in \d+s; evaluation took \d+s\n/);
+    expect(stdout).toMatch(/understanding, multiple choice \(chance 25%\): test \d+\.\d% of 4 questions, held-out compositions \d+\.\d% of 4\n/);
+    expect(stdout).toMatch(/generation, judged on 2 images from test captions: objects \d+\.\d% \(position/);
+    expect(stdout).toContain('round trip (caption -> semantic tokens -> caption): object recall');
+    expect(stdout).toContain(`outputs in ${out}/:`);
+    expect(stdout).toContain('samples.png and samples.svg');
+
+    const sheet = await readPng(join(out, 'samples.png'));
+    expect(sheet.width).toBeGreaterThan(64);
+    const svg = await readFile(join(out, 'samples.svg'), 'utf8');
+    expect(svg.match(/<image /g)).toHaveLength(2);
+    const rt = await readFile(join(out, 'roundtrip.txt'), 'utf8');
+    expect(rt.match(/^caption: {4}/gm)).toHaveLength(2);
+    expect(rt.match(/^round trip: /gm)).toHaveLength(2);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ preset: 'exp2', steps: 2, samples: 8, understanding: { test: { questions: 4 }, heldout: { questions: 4 } }, generation: { images: 2 }, roundTrip: { count: 2 } });
+    expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1, 2]);
+
+    // Running the demo again replaces the previous one; --samples overrides the budget.
+    const again = memoryIO();
+    expect(await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu', '--samples', '4', '--quiet'], again)).toBe(0);
+    expect(again.err()).toBe('');
+    expect(again.out()).toContain('for 1 step (4 samples)');
+    expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1]);
+  });
+
+  it('does not replace a training run that is not a demo', async () => {
+    const out = join(dir, 'run');
+    const spec = await tinySpecFile(dir, { trainer: { samples: 4, batchSize: 4 }, eval: { every: 0 } });
+    expect(await runCli(['--config', spec, '--out', out, '--backend', 'cpu', '--quiet'], memoryIO())).toBe(0);
+    const io = memoryIO();
+    expect(await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(1);
+    expect(io.err()).toBe(`unihetero-train: '${out}' already holds a training run (checkpoint.safetensors); pass --resume to continue it, or choose another --out\n`);
+  });
+});

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { runCli } from '../src/program.js';
+import { DEFAULTS, SpecError, parseFileSpec, resolveRunSpec, validateFileSpec } from '../src/spec.js';
+import { memoryIO, removeDir, tempDir, tinySpecFile } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir();
+});
+afterAll(async () => {
+  await removeDir(dir);
+});
+
+async function run(args: string[]) {
+  const io = memoryIO();
+  const code = await runCli(args, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('command-line options', () => {
+  it('rejects bad numbers naming the option and the text', async () => {
+    expect(await run(['--samples', '0', '--out', dir])).toMatchObject({ code: 1, err: expect.stringContaining("--samples: expected an integer >= 1, got '0'") });
+    expect((await run(['--samples', '2.5', '--out', dir])).err).toContain("--samples: expected an integer >= 1, got '2.5'");
+    expect((await run(['--lr', 'fast', '--out', dir])).err).toContain("--lr: expected a positive number, got 'fast'");
+    expect((await run(['--lr', '-1', '--out', dir])).err).toContain("--lr: expected a positive number, got '-1'");
+    expect((await run(['--batch-size', 'x', '--out', dir])).err).toContain("--batch-size: expected an integer >= 1, got 'x'");
+    expect((await run(['--eval-every', '-2', '--out', dir])).err).toContain("--eval-every: expected an integer >= 0, got '-2'");
+    expect((await run(['--ckpt-every', 'often', '--out', dir])).err).toContain("--ckpt-every: expected an integer >= 0, got 'often'");
+    expect((await run(['--seed', '-1', '--out', dir])).err).toContain("--seed: expected an integer >= 0, got '-1'");
+  });
+
+  it('rejects an unknown backend, an unknown option and a missing --out', async () => {
+    const b = await run(['--backend', 'tpu', '--out', dir]);
+    expect(b.code).toBe(1);
+    expect(b.err).toContain("option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu.");
+    expect((await run(['--sample', '10', '--out', dir])).err).toContain("unknown option '--sample'");
+    expect(await run(['--samples', '10'])).toMatchObject({ code: 1, err: 'unihetero-train: --out <dir> is required (the run folder: metrics, evaluations, checkpoint)\n' });
+  });
+
+  it('rejects an unknown preset with the known ones', async () => {
+    const r = await run(['--preset', 'exp9', '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^unihetero-train: run spec:\n  preset: getPreset: unknown preset 'exp9' \(known: exp1, exp2, exp3, exp4.*\)\n$/);
+  });
+
+  it('prints help with every option and exits 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    for (const o of ['--preset', '--samples', '--batch-size', '--lr', '--seed', '--backend', '--out', '--config', '--resume', '--eval-every', '--eval-count', '--ckpt-every', '--quiet', 'demo']) expect(r.out).toContain(o);
+    const d = await run(['demo', '--help']);
+    expect(d.code).toBe(0);
+    expect(d.out).toContain('--samples');
+    expect(d.out).not.toContain('--tiny');
+  });
+
+  it('refuses --config together with --resume, and --resume without a checkpoint', async () => {
+    const spec = await tinySpecFile(dir);
+    expect((await run(['--config', spec, '--resume', '--out', dir])).err).toContain('--resume continues the run spec stored in the checkpoint; drop --config');
+    const r = await run(['--resume', '--out', join(dir, 'nothing'), '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`--resume: no checkpoint at '${join(dir, 'nothing', 'checkpoint.safetensors')}'`);
+  });
+});
+
+describe('the --config file', () => {
+  it('names unknown keys and bad values, at every level', () => {
+    let err: SpecError | undefined;
+    try {
+      validateFileSpec({ preset: 'exp2', sample: 10, trainer: { lrr: 1, batchSize: 0, betas: [0.9, 1.5], split: 'test' }, eval: { every: -1 }, seed: 1.5 });
+    } catch (e) {
+      err = e as SpecError;
+    }
+    expect(err).toBeInstanceOf(SpecError);
+    expect(err!.issues).toEqual([
+      'sample: unknown key (known: preset, config, world, seed, trainer, eval, checkpointEvery)',
+      'seed: expected a non-negative integer, got 1.5',
+      'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start)',
+      'trainer.batchSize: expected a positive integer, got 0',
+      "trainer.betas: expected two numbers in [0, 1), got [0.9,1.5]",
+      "trainer.split: expected one of 'train', 'encoder', 'validation', got \"test\"",
+      'eval.every: expected a non-negative integer, got -1',
+    ]);
+  });
+
+  it('rejects non-objects, bad JSON and unknown presets', () => {
+    expect(() => validateFileSpec([1])).toThrow('(root): expected an object, got [1]');
+    expect(() => validateFileSpec({ config: 3 })).toThrow('config: expected an object, got 3');
+    expect(() => parseFileSpec('{"preset": ', 'x.json')).toThrow("config file 'x.json':\n  (root): not valid JSON");
+    expect(() => validateFileSpec({ preset: 'nope' })).toThrow("preset: getPreset: unknown preset 'nope'");
+  });
+
+  it('reports a bad file through the CLI with its path and key', async () => {
+    const path = join(dir, 'bad.json');
+    await writeFile(path, JSON.stringify({ trainer: { samples: -5 } }));
+    const r = await run(['--config', path, '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`unihetero-train: config file '${path}':\n  trainer.samples: expected a positive integer, got -5\n`);
+    const missing = await run(['--config', join(dir, 'missing.json'), '--out', dir]);
+    expect(missing.err).toContain(`--config: cannot read '${join(dir, 'missing.json')}' (ENOENT)`);
+  });
+
+  it('reports an invalid model config through the model package (ConfigError)', async () => {
+    const path = join(dir, 'model.json');
+    await writeFile(path, JSON.stringify({ config: { backbone: { hiddenSize: 30, numAttentionHeads: 4 } }, trainer: { samples: 4 } }));
+    const r = await run(['--config', path, '--out', join(dir, 'model-run'), '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('UniHetero config: invalid configuration:\n  backbone.hiddenSize: 30 is not divisible by numAttentionHeads 4');
+  });
+
+  it('resolves defaults, file values and command-line values in that order', () => {
+    const d = resolveRunSpec();
+    expect(d).toEqual({
+      preset: 'exp2',
+      config: {},
+      world: {},
+      seed: 0,
+      trainer: { samples: DEFAULTS.samples, batchSize: 16, lr: 2e-3, seed: 0, flowWarmupSteps: 0 },
+      eval: { every: 125, count: 64, batchSize: 16, generationEvery: 4, generationCount: 8, generationSteps: 16 },
+      checkpointEvery: 63,
+    });
+    const f = resolveRunSpec({ preset: 'exp4', seed: 3, trainer: { samples: 100, lr: 1e-3, gradClip: 0.5 }, checkpointEvery: 5 }, { lr: 5e-4, evalEvery: 0 });
+    expect(f.preset).toBe('exp4');
+    expect(f.trainer).toEqual({ samples: 100, batchSize: 16, lr: 5e-4, seed: 3, flowWarmupSteps: 50, gradClip: 0.5 });
+    expect(f.eval.every).toBe(0);
+    expect(f.checkpointEvery).toBe(5);
+    // --seed seeds the run stream too, even over the file's trainer.seed.
+    expect(resolveRunSpec({ trainer: { seed: 9 } }, { seed: 4 }).trainer.seed).toBe(4);
+    expect(resolveRunSpec({ trainer: { seed: 9 } }).trainer.seed).toBe(9);
+  });
+});

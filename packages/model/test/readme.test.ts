@@ -1,0 +1,37 @@
+// The README example, run as a test (keep the two in sync).
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imagesToTensor } from '@unihetero/data';
+import { Trainer, answerQuestions, createShapesModel, describeImages, generateImages, roundTrip } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'unihetero-readme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README example', () => {
+  it('runs', async () => {
+    const { model, world, spec } = await createShapesModel({
+      preset: 'exp2',
+      config: { backbone: { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2 }, flow: { width: 32, depth: 1 } },
+    });
+    const trainer = new Trainer(model, world, { samples: 64, batchSize: 16, seed: 0 });
+    const losses: number[] = [];
+    while (!trainer.done) losses.push((await trainer.trainStep()).loss);
+    expect(losses.length).toBe(4);
+    await trainer.save(join(dir, 'run.safetensors'), { build: spec });
+
+    const s = world.sample('test', 0);
+    const images = imagesToTensor([s.image], model.backend);
+    expect((await describeImages(model, images)).length).toBe(1);
+    expect((await answerQuestions(model, images, [{ question: s.question.text, options: s.question.options }]))[0]!.logLikelihoods.length).toBe(4);
+    images.dispose();
+    const prompt = model.tokenizer.encode(s.canonicalCaption, { bos: false, eos: false });
+    const g = await generateImages(model, [prompt], { steps: 16, guidance: 1, regenerationRounds: 0 });
+    expect(g.images![0]!.width).toBe(32);
+    g.embeddings.dispose();
+    g.predictions.dispose();
+    g.latents?.dispose();
+    expect((await roundTrip(model, [s.canonicalCaption], { steps: 16 })).length).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memory } from '@unihetero/tensor';
+import { Trainer, type StepMetrics } from '../src/index.js';
+import { tinyModel } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'unihetero-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const strip = (m: StepMetrics) => ({ ...m, ms: 0 });
+const opts = { samples: 32, batchSize: 8, seed: 3, lr: 3e-3 };
+
+describe('Trainer', () => {
+  it('resumes after a simulated kill with exactly the uninterrupted losses', async () => {
+    const a = await tinyModel('exp3', { seed: 1 });
+    const straight = new Trainer(a.model, a.world, opts);
+    const full: StepMetrics[] = [];
+    while (!straight.done) full.push(strip(await straight.trainStep()));
+    expect(full.length).toBe(4);
+
+    const b = await tinyModel('exp3', { seed: 1 });
+    const first = new Trainer(b.model, b.world, opts);
+    const part: StepMetrics[] = [strip(await first.trainStep()), strip(await first.trainStep())];
+    const path = join(dir, 'ckpt.safetensors');
+    await first.save(path, { build: b.spec });
+    b.model.dispose(); // the "killed" process
+
+    const c = await tinyModel('exp3', { seed: 99 }); // different init: everything must come from the checkpoint
+    const resumed = new Trainer(c.model, c.world, opts);
+    await resumed.resume(path);
+    expect(resumed.step).toBe(2);
+    while (!resumed.done) part.push(strip(await resumed.trainStep()));
+    expect(part).toEqual(full);
+  });
+
+  it('refuses a checkpoint of a different run and a finished run', async () => {
+    const a = await tinyModel('exp3', { seed: 1 });
+    const t = new Trainer(a.model, a.world, opts);
+    await t.trainStep();
+    const path = join(dir, 'other.safetensors');
+    await t.save(path);
+    const other = new Trainer(a.model, a.world, { ...opts, batchSize: 4 });
+    await expect(other.resume(path)).rejects.toThrow(/was trained with batchSize = 8, this run has 4/);
+    while (!t.done) await t.trainStep();
+    await expect(t.trainStep()).rejects.toThrow(/the run is complete \(4 steps\)/);
+  });
+
+  it('holds memory flat over steps and stops on a non-finite loss naming the part', async () => {
+    const a = await tinyModel('exp3', { seed: 2 });
+    const t = new Trainer(a.model, a.world, { samples: 48, batchSize: 8, seed: 1 });
+    await t.trainStep();
+    const base = memory().tensors;
+    for (let i = 0; i < 3; i++) await t.trainStep();
+    expect(memory().tensors).toBe(base);
+    // Poison the flow head: its loss (and the total) become NaN.
+    const w = a.model.flow_head.parameters()[0]!;
+    w.assign(w.mul(Number.NaN));
+    await expect(t.trainStep()).rejects.toThrow(/training stopped at step 4: loss part 'diffuloss' is NaN/);
+    expect(t.step).toBe(4);
+  });
+});
