@@ -8,9 +8,10 @@ import { processIO, type BenchIO } from './io.js';
 import { parseCount, parseSizes } from './stats.js';
 import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
 import { MLP_ALL_PEERS, runMlp, type MlpOptions } from './suites/mlp.js';
+import { runTrainStep, runTransformer, type StepOptions } from './suites/steps.js';
 
 /** Names of the registered suites. */
-export const SUITES = ['matmul', 'mlp'] as const;
+export const SUITES = ['matmul', 'mlp', 'transformer', 'train'] as const;
 
 /** What the CLI needs from the outside (replaced in tests). */
 export interface CliDeps {
@@ -20,6 +21,8 @@ export interface CliDeps {
   writeErr: (text: string) => void;
   runMatmul: (opts: MatmulOptions, io: BenchIO) => Promise<unknown>;
   runMlp: (opts: MlpOptions, io: BenchIO) => Promise<unknown>;
+  runTransformer: (opts: StepOptions, io: BenchIO) => Promise<unknown>;
+  runTrainStep: (opts: StepOptions & { batchSize?: number; preset?: string }, io: BenchIO) => Promise<unknown>;
 }
 
 /** The real streams and suites. */
@@ -29,6 +32,8 @@ export const defaultDeps: CliDeps = {
   writeErr: (t) => void process.stderr.write(t),
   runMatmul,
   runMlp,
+  runTransformer,
+  runTrainStep,
 };
 
 function parsePeers(allowed: readonly string[]) {
@@ -116,10 +121,32 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
       await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
     });
 
+  program
+    .command('transformer')
+    .description('tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
+    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
+    .option('--steps <n>', 'timed steps (median reported)', checked(intOption('--steps', 1)), 5)
+    .option('--warmup <n>', 'untimed steps first', checked(intOption('--warmup', 0)), 1)
+    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number }) => {
+      await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup }, deps.io);
+    });
+
+  program
+    .command('train')
+    .description('samples/s of one UniHetero training step of the embedded default (d=128, 4 layers, exp2, batch 16)')
+    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
+    .option('--steps <n>', 'timed steps (median reported)', checked(intOption('--steps', 1)), 5)
+    .option('--warmup <n>', 'untimed steps first', checked(intOption('--warmup', 0)), 1)
+    .option('--batch-size <n>', 'samples per step', checked(intOption('--batch-size', 1)), 16)
+    .option('--preset <name>', 'training preset (exp1..exp4)', 'exp2')
+    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; batchSize: number; preset: string }) => {
+      await deps.runTrainStep({ backend: o.backend, steps: o.steps, warmup: o.warmup, batchSize: o.batchSize, preset: o.preset }, deps.io);
+    });
+
   for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n\nTables go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n  unihetero-bench transformer --backend all\n  unihetero-bench train\n\nTables go to stdout, progress to stderr.',
   );
   return program;
 }

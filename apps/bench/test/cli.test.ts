@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { runCli, type CliDeps } from '../src/program.js';
 import type { MatmulOptions } from '../src/suites/matmul.js';
 import type { MlpOptions } from '../src/suites/mlp.js';
+import type { StepOptions } from '../src/suites/steps.js';
 
 function harness() {
-  const calls: { suite: string; opts: MatmulOptions | MlpOptions }[] = [];
+  const calls: { suite: string; opts: MatmulOptions | MlpOptions | StepOptions }[] = [];
   let out = '';
   let err = '';
   const deps: CliDeps = {
@@ -13,11 +14,24 @@ function harness() {
     writeErr: (t) => void (err += t),
     runMatmul: async (opts) => void calls.push({ suite: 'matmul', opts }),
     runMlp: async (opts) => void calls.push({ suite: 'mlp', opts }),
+    runTransformer: async (opts) => void calls.push({ suite: 'transformer', opts }),
+    runTrainStep: async (opts) => void calls.push({ suite: 'train', opts }),
   };
   return { deps, calls, out: () => out, err: () => err };
 }
 
 describe('CLI parsing', () => {
+  it('parses the transformer and train step suites', async () => {
+    const h = harness();
+    expect(await runCli(['transformer', '--backend', 'all', '--steps', '3'], h.deps)).toBe(0);
+    expect(await runCli(['train', '--batch-size', '8', '--preset', 'exp3'], h.deps)).toBe(0);
+    expect(h.calls).toEqual([
+      { suite: 'transformer', opts: { backend: 'all', steps: 3, warmup: 1 } },
+      { suite: 'train', opts: { backend: 'cpu', steps: 5, warmup: 1, batchSize: 8, preset: 'exp3' } },
+    ]);
+    expect(await runCli(['transformer', '--backend', 'tpu'], h.deps)).not.toBe(0);
+  });
+
   it('parses matmul options', async () => {
     const h = harness();
     const code = await runCli(['matmul', '--backend', 'webgpu', '--sizes', '256,512', '--repeats', '3', '--warmup', '1', '--json', 'out.json', '--peers', 'tfjs-webgpu'], h.deps);

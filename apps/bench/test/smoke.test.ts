@@ -45,3 +45,16 @@ describe('mlp suite (in process, one step)', () => {
     expect(parseTable(c.out()).headers).toEqual(['impl', 'steps/s', 'ms/step', 'loss@1', 'loss@2', 'Δloss@1 vs ours', 'ours/impl']);
   });
 });
+
+import { runTransformer } from '../src/suites/steps.js';
+
+describe('transformer step suite', () => {
+  it('times one CPU step and prints a table', async () => {
+    let out = '';
+    const rows = await runTransformer({ backend: 'cpu', steps: 1, warmup: 0 }, { out: (t) => void (out += `${t}\n`), progress: () => {} });
+    expect(rows.length).toBe(1);
+    expect(rows[0]!.error).toBeNull();
+    expect(rows[0]!.firstLoss!).toBeGreaterThan(6.5); // ~ ln 1024 at init
+    expect(out).toMatch(/\| backend \| ms\/step \| tokens\/s \| first loss \| last loss \|/);
+  }, 120_000);
+});

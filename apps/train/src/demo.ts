@@ -105,7 +105,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
     {},
   );
   const t0 = performance.now();
-  const run = await runTraining({ spec, out, resume: options.resume, tag: 'demo', backend: options.backend, quiet: options.quiet, name: 'unihetero-train demo' }, io);
+  const run = await runTraining({ spec, out, resume: options.resume, tag: 'demo', resumeCommand: `unihetero-train demo --resume --out ${out}`, backend: options.backend, quiet: options.quiet, name: 'unihetero-train demo' }, io);
   if (run.code !== 0) return run.code;
   const trainMs = performance.now() - t0;
   const progress = createProgress(io.stderr, { quiet: options.quiet, notTTYSchedule: 2000 });

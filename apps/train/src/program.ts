@@ -45,7 +45,7 @@ const FLAG_KEYS: Record<string, string[]> = {
   ckptEvery: ['checkpointEvery'],
 };
 
-const backendOption = () => new Option('--backend <kind>', 'auto | cpu | webgpu (default: UNIHETERO_BACKEND, else auto)').choices(['auto', 'cpu', 'webgpu']);
+const backendOption = () => new Option('--backend <kind>', 'backend (default: UNIHETERO_BACKEND, else auto; auto passes over software WebGPU adapters)').choices(['auto', 'cpu', 'webgpu']);
 
 /** Run with a backend and always destroy it (so the process can exit). */
 async function withBackend<T>(kind: string | undefined, io: AppIO, fn: (b: Backend) => Promise<T>): Promise<T> {

@@ -47,6 +47,8 @@ export interface TrainRequest {
   quiet?: boolean;
   /** Program name in messages. */
   name?: string;
+  /** The command that continues this run, named when it is interrupted. */
+  resumeCommand?: string;
 }
 
 /** How a run ended. */
@@ -168,7 +170,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
   const interrupted = async (): Promise<TrainOutcome> => {
     progress.stop();
     if (!checkpoint || checkpoint.step !== trainer.step) await save();
-    io.stderr.write(`${name}: interrupted at step ${trainer.step} of ${steps}; checkpoint saved to ${ckptPath} (continue with --resume --out ${out})\n`);
+    io.stderr.write(`${name}: interrupted at step ${trainer.step} of ${steps}; checkpoint saved to ${ckptPath} (continue with: ${req.resumeCommand ?? `unihetero-train --resume --out ${out}`})\n`);
     return finish(130);
   };
 

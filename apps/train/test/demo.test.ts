@@ -49,6 +49,18 @@ describe('demo (tiny recipe)', () => {
     expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1]);
   });
 
+  it('stops on Ctrl-C with the demo resume command, and --resume finishes it', async () => {
+    const out = join(dir, 'demo-int');
+    const controller = new AbortController();
+    const io = memoryIO({ signal: controller.signal, hooks: { afterStep: () => controller.abort() } });
+    expect(await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(130);
+    expect(io.err()).toBe(`unihetero-train demo: interrupted at step 1 of 2; checkpoint saved to ${join(out, 'checkpoint.safetensors')} (continue with: unihetero-train demo --resume --out ${out})\n`);
+    const again = memoryIO();
+    expect(await runCli(['demo', '--tiny', '--resume', '--out', out, '--backend', 'cpu', '--quiet'], again)).toBe(0);
+    expect(again.out()).toContain('for 2 steps (8 samples)');
+    expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1, 2]);
+  });
+
   it('does not replace a training run that is not a demo', async () => {
     const out = join(dir, 'run');
     const spec = await tinySpecFile(dir, { trainer: { samples: 4, batchSize: 4 }, eval: { every: 0 } });

@@ -125,7 +125,7 @@ describe('Ctrl-C', () => {
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 1 && controller.abort()) } });
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(130);
     const ckpt = join(out, 'checkpoint.safetensors');
-    expect(io.err()).toBe(`unihetero-train: interrupted at step 1 of 4; checkpoint saved to ${ckpt} (continue with --resume --out ${out})\n`);
+    expect(io.err()).toBe(`unihetero-train: interrupted at step 1 of 4; checkpoint saved to ${ckpt} (continue with: unihetero-train --resume --out ${out})\n`);
     expect((await readCheckpointMeta(ckpt)).step).toBe(1);
     expect((await stat(join(out, 'loss.svg'))).size).toBeGreaterThan(0);
 

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '@unihetero/tensor';
-import { WebGPUBackend, bucketBytes, createBackend, initWebGPU } from '../src/index.js';
+import { WebGPUBackend, bucketBytes, createBackend, initWebGPU, isSoftwareAdapter } from '../src/index.js';
 import { view } from './helpers.js';
 
 let gpu: WebGPUBackend;
@@ -179,13 +179,24 @@ describe('errors', () => {
     }
   });
 
-  it("createBackend('webgpu') and 'auto' give a WebGPU backend here", async () => {
+  it("createBackend('webgpu') gives this machine's adapter; 'auto' passes over a software one", async () => {
     const w = await createBackend('webgpu');
     expect(w.name).toBe('webgpu');
+    const software = isSoftwareAdapter(w.info);
+    expect(software).toBe(/llvmpipe|swiftshader|lavapipe/i.test(w.info.description));
     w.destroy();
-    const a = await createBackend('auto');
-    expect(a.name).toBe('webgpu');
-    a.destroy();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const a = await createBackend('auto');
+      expect(a.name).toBe(software ? 'cpu' : 'webgpu');
+      if (software) expect(warn.mock.calls[0]![0]).toMatch(/the only WebGPU adapter is a software rasterizer \(.*\); using the CPU backend/);
+      a.destroy();
+      const b = await createBackend('auto', { allowSoftwareAdapter: true });
+      expect(b.name).toBe('webgpu');
+      b.destroy();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a destroyed backend throws on every call', async () => {
