@@ -36,11 +36,11 @@ export interface DemoRecipe {
 
 /**
  * The default recipe, sized for ~10 minutes on 2 CPU cores (measured: see README.md "The demo"):
- * a 64-wide, 2-layer backbone and a 64-wide, 2-block flow head, 16-sample batches, 250 steps.
+ * a 64-wide, 2-layer backbone and a 64-wide, 2-block flow head, 16-sample batches, 400 steps.
  */
 export const DEMO_RECIPE: DemoRecipe = {
   config: { backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4 }, flow: { width: 64, depth: 2 } },
-  samples: 4000,
+  samples: 6400,
   batchSize: 16,
   lr: 3e-3,
   questions: 200,

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, presetNames } from '@unihetero/model';
 import type { Backend } from '@unihetero/tensor';
-import { selectBackend } from './backend.js';
+import { createBackend } from '@unihetero/webgpu';
 import { DEMO_RECIPE, TINY_RECIPE, runDemo } from './demo.js';
 import { UsageError, plural, type AppIO } from './io.js';
 import { intArg, positiveArg } from './options.js';
@@ -47,9 +47,13 @@ const FLAG_KEYS: Record<string, string[]> = {
 
 const backendOption = () => new Option('--backend <kind>', 'backend (default: UNIHETERO_BACKEND, else auto; auto passes over software WebGPU adapters)').choices(['auto', 'cpu', 'webgpu']);
 
-/** Run with a backend and always destroy it (so the process can exit). */
-async function withBackend<T>(kind: string | undefined, io: AppIO, fn: (b: Backend) => Promise<T>): Promise<T> {
-  const backend = await selectBackend(kind, io.stderr);
+/**
+ * Run with a backend and always destroy it (so the process can exit). No `--backend` means
+ * UNIHETERO_BACKEND, else 'auto' (`createBackend`: a hardware WebGPU adapter, else the CPU backend,
+ * which is faster than a software adapter such as llvmpipe).
+ */
+async function withBackend<T>(kind: string | undefined, fn: (b: Backend) => Promise<T>): Promise<T> {
+  const backend = await createBackend(kind);
   try {
     return await fn(backend);
   } finally {
@@ -74,7 +78,7 @@ async function train(flags: TrainFlags, io: AppIO): Promise<number> {
   const cli: CliOverrides = { preset: flags.preset, samples: flags.samples, batchSize: flags.batchSize, lr: flags.lr, seed: flags.seed, evalEvery: flags.evalEvery, evalCount: flags.evalCount, ckptEvery: flags.ckptEvery };
   for (const [k, keys] of Object.entries(FLAG_KEYS)) if ((cli as Record<string, unknown>)[k] !== undefined) keys.forEach((key) => explicit.add(key));
   const spec = resolveRunSpec(file, cli);
-  return withBackend(flags.backend, io, async (backend) => {
+  return withBackend(flags.backend, async (backend) => {
     const r = await runTraining({ spec, out: flags.out!, resume: flags.resume, explicit, backend, quiet: flags.quiet }, io);
     if (r.code === 0) {
       const last = r.checkpoint ? `${r.checkpoint.path} (step ${r.checkpoint.step})` : 'none';
@@ -122,7 +126,7 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
     .exitOverride()
     .action((o: { out: string; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean }) => {
-      done(withBackend(o.backend, io, (backend) => runDemo({ out: o.out, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe: o.tiny ? TINY_RECIPE : DEMO_RECIPE }, io)));
+      done(withBackend(o.backend, (backend) => runDemo({ out: o.out, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe: o.tiny ? TINY_RECIPE : DEMO_RECIPE }, io)));
     });
 
   program.addHelpText(
