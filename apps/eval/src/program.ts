@@ -44,20 +44,20 @@ export const FULL = {
 };
 
 /**
- * The `--quick` sizes: about 10 minutes on 2 shared CPU cores for exp1..exp4 (about 2.5 minutes
- * per preset with evaluation), measured on the development machine: a d=64, 2-layer backbone
- * with a 64-wide, 2-deep flow head, 768 samples in batches of 16 with checkpoints at 256, 512 and
- * 768, 10 flow warm-up steps for exp4 instead of 50, 48 questions per split, 8 generated images
- * and round trips with 4 MAR steps.
+ * The `--quick` sizes: under 10 minutes on 2 CPU cores for exp1..exp4 (measured with the WASM
+ * matmul on the development machine; see the README): a d=64, 2-layer backbone with a 64-wide,
+ * 2-deep flow head, 2304 samples in batches of 16 with checkpoints at 768, 1536 and 2304, 10 flow
+ * warm-up steps for exp4 instead of 50, 96 questions per split, 8 generated images and round trips
+ * with 4 MAR steps.
  */
 export const QUICK = {
-  scales: [256, 512, 768],
+  scales: [768, 1536, 2304],
   seeds: [0],
   batchSize: 16,
   lr: 2e-3,
   model: { hiddenSize: 64, layers: 2, heads: 2, flowWidth: 64, flowDepth: 2 } as AblationModelSize | null,
   flowWarmupSteps: 10 as number | null,
-  eval: { count: 48, captionCount: 8, generationCount: 8, roundTripCount: 8, batchSize: 24, generationSteps: 4, flowSteps: 8, seed: 0 } satisfies EvalSettings,
+  eval: { count: 96, captionCount: 8, generationCount: 8, roundTripCount: 8, batchSize: 24, generationSteps: 4, flowSteps: 8, seed: 0 } satisfies EvalSettings,
 };
 
 /** The model package's default size, completed by `--hidden-size` and friends without `--quick`. */
