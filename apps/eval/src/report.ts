@@ -116,7 +116,7 @@ function setupSection(r: AblationResults): string {
   if (st.quick) {
     lines.push(
       '',
-      "`--quick` is sized to finish in about 10 minutes on 2 CPU cores for all four presets (about 2.5 minutes each with evaluation): a small model, a few hundred samples per preset, few evaluation items and a short generation loop. At this size the models barely leave chance, and the standard errors are several points: it checks the pipeline end to end, it does not reproduce the paper's numbers.",
+      "`--quick` is sized to finish in about 10 minutes on 2 CPU cores for all four presets (about 1.5-2.5 minutes each with evaluation): a small model, a few thousand samples per preset, few evaluation items and a short generation loop. At this size the models are briefly trained and the standard errors are several points: it checks the pipeline end to end and shows early-training effects, it does not reproduce the paper's numbers at 240M samples.",
     );
   }
   return lines.join('\n');
