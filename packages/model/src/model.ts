@@ -257,9 +257,4 @@ export class UniHetero extends Module {
   afterOptimizerStep(): void {
     this.invert_projector.afterOptimizerStep();
   }
-
-  /** Parameters the optimizer trains (everything registered except the pixel encoder's statistics). */
-  trainableParameters(): [string, Tensor][] {
-    return this.namedParameters().filter(([name, p]) => !name.startsWith('pixel_encoder.') && p.requiresGrad);
-  }
 }

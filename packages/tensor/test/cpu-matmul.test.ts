@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DType, Storage, TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
+import { matmulReference } from './matmul-reference.js';
 
 const be = new CpuBackend();
 
@@ -35,26 +36,6 @@ function makeMat(B: number, R: number, C: number, opts: { transposed?: boolean; 
   };
 }
 
-/** Naive triple loop in float64, plus the sum of |a||b| per output for the tolerance. */
-function naive(a: Mat, b: Mat, B: number, M: number, K: number, N: number): { ref: Float64Array; mag: Float64Array } {
-  const ref = new Float64Array(B * M * N);
-  const mag = new Float64Array(B * M * N);
-  for (let bi = 0; bi < B; bi++)
-    for (let i = 0; i < M; i++)
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        let m = 0;
-        for (let k = 0; k < K; k++) {
-          const p = a.get(bi, i, k) * b.get(bi, k, j);
-          s += p;
-          m += Math.abs(p);
-        }
-        ref[(bi * M + i) * N + j] = s;
-        mag[(bi * M + i) * N + j] = m;
-      }
-  return { ref, mag };
-}
-
 function check(got: TypedArray, ref: Float64Array, mag: Float64Array, rel: number): void {
   expect(got.length).toBe(ref.length);
   let worst = 0;
@@ -72,7 +53,7 @@ function run(B: number, M: number, K: number, N: number, o: { ta?: boolean; tb?:
   const b = makeMat(B, K, N, { transposed: o.tb, broadcast: o.bcastB, offset: 5, dtype, seed: seed + 1 });
   const out = be.allocate(B * M * N, dtype);
   be.matmul(a.view, b.view, out);
-  const { ref, mag } = naive(a, b, B, M, K, N);
+  const { ref, mag } = matmulReference(a, b, B, M, K, N);
   const got = be.readSync(out);
   if (dtype === 'int32') {
     expect(Array.from(got)).toEqual(Array.from(ref, (v) => v | 0));

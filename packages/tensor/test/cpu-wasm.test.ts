@@ -6,6 +6,7 @@ import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/was
 import { GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
+import { matmulReference } from './matmul-reference.js';
 
 const WA = wasmApi()!;
 
@@ -38,26 +39,6 @@ function operand(B: number, R: number, C: number, layout: Layout, broadcast: boo
   for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
   const strides: [number, number, number] = [broadcast ? 0 : per, layout === 'cols' ? 1 : pitch, layout === 'cols' ? R : 1];
   return { data, offset, strides, get: (b, r, c) => data[offset + b * strides[0] + r * strides[1] + c * strides[2]]! };
-}
-
-/** float64 triple loop and the per-entry `sum_k |a_ik b_kj|`. */
-function reference(a: Operand, b: Operand, B: number, M: number, K: number, N: number): { ref: Float64Array; mag: Float64Array } {
-  const ref = new Float64Array(B * M * N);
-  const mag = new Float64Array(B * M * N);
-  for (let bi = 0; bi < B; bi++)
-    for (let i = 0; i < M; i++)
-      for (let j = 0; j < N; j++) {
-        let s = 0;
-        let m = 0;
-        for (let k = 0; k < K; k++) {
-          const p = a.get(bi, i, k) * b.get(bi, k, j);
-          s += p;
-          m += Math.abs(p);
-        }
-        ref[(bi * M + i) * N + j] = s;
-        mag[(bi * M + i) * N + j] = m;
-      }
-  return { ref, mag };
 }
 
 /** Largest `|got - ref| / sum|a b|` (Infinity for a NaN). */
@@ -96,7 +77,7 @@ function runCase(c: Case, ws: MatmulWorkspace, seed: number): number {
   const b = operand(B, K, N, c.lb ?? 'rows', c.bcastB ?? false, seed + 1);
   const out = new Float32Array(B * M * N).fill(NaN);
   matmulHost(a, b, B, M, K, N, out, ws);
-  const { ref, mag } = reference(a, b, B, M, K, N);
+  const { ref, mag } = matmulReference(a, b, B, M, K, N);
   return worstRelError(out, ref, mag);
 }
 
@@ -400,7 +381,7 @@ describe('kernel selection', () => {
       const b = operand(1, M, M, 'cols', false, 42);
       const out = new Float32Array(M * M);
       m.matmulHost(a, b, 1, M, M, M, out, ws);
-      const { ref, mag } = reference(a, b, 1, M, M, M);
+      const { ref, mag } = matmulReference(a, b, 1, M, M, M);
       expect(worstRelError(out, ref, mag)).toBeLessThanOrEqual(2e-7);
       expect(ws.wasm).toBeNull();
       vi.stubGlobal('WebAssembly', undefined);
