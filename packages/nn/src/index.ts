@@ -84,12 +84,18 @@ export { constantLR, linearWarmupCosine, linearWarmupLinear, LRScheduler, type L
 export { ExponentialMovingAverage, type EMAOptions } from './ema.js';
 export {
   CHECKPOINT_METADATA_KEY,
+  CHECKSUM_METADATA_KEY,
+  CheckpointIntegrityError,
+  previousCheckpointPath,
+  readCheckpointInfo,
+  verifyCheckpoint,
   checkpointToSafetensors,
   saveCheckpoint,
   loadCheckpoint,
   stateDictToSafetensors,
   saveSafetensors,
   loadSafetensors,
+  type CheckpointInfo,
   type LoadCheckpointOptions,
   type LoadCheckpointResult,
   type LoadSafetensorsOptions,

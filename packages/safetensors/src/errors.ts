@@ -23,8 +23,8 @@ export type SafetensorsErrorCode =
 export class SafetensorsError extends Error {
   /** Stable category of the problem. */
   readonly code: SafetensorsErrorCode;
-  constructor(code: SafetensorsErrorCode, message: string) {
-    super(message);
+  constructor(code: SafetensorsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'SafetensorsError';
     this.code = code;
   }

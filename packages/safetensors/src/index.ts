@@ -18,4 +18,4 @@ export {
 export { parseHeader, readHeaderLength, MAX_HEADER_LENGTH, type SafetensorsHeader, type TensorInfo } from './header.js';
 export { SafetensorsFile, parseSafetensors, type RawTensor } from './file.js';
 export { serializeSafetensors, type TensorEntry } from './serialize.js';
-export { readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile, writeFileAtomic } from './node-io.js';
+export { readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile, writeFileAtomic, ATOMIC_TEMP_PATTERN, type AtomicWriteOptions } from './node-io.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as fsp from 'node:fs/promises';
-import { SafetensorsError, readSafetensorsFile, readSafetensorsHeader, serializeSafetensors, writeSafetensorsFile } from '../src/index.js';
+import { ATOMIC_TEMP_PATTERN, SafetensorsError, readSafetensorsFile, readSafetensorsHeader, serializeSafetensors, writeFileAtomic, writeSafetensorsFile } from '../src/index.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
@@ -60,5 +60,46 @@ describe('files', () => {
     await expect(readSafetensorsFile(path)).rejects.toThrow(/t\.safetensors/);
     await expect(readSafetensorsHeader(path)).rejects.toThrow(/go past the end/);
     await expect(readSafetensorsFile(join(dir, 'missing.safetensors'))).rejects.toThrow(/cannot read/);
+  });
+
+  it('a damaged header is a SafetensorsError naming the file, never a bare SyntaxError', async () => {
+    const dir = tmp();
+    const path = join(dir, 'damaged.safetensors');
+    const bytes = serializeSafetensors({ a: { dtype: 'F32', shape: [1], data: [1] } });
+    bytes[9] = 0x21; // '{"a"' -> '{!a"'
+    writeFileSync(path, bytes);
+    for (const read of [readSafetensorsFile, readSafetensorsHeader]) {
+      const err = await read(path).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(SafetensorsError);
+      expect((err as SafetensorsError).code).toBe('header-json');
+      expect((err as Error).message).toMatch(/^safetensors: header is not valid JSON \(.*\) \(in '.*damaged\.safetensors'\)$/);
+    }
+  });
+
+  it('keeps the replaced file under `previous`, and names temporary files by ATOMIC_TEMP_PATTERN', async () => {
+    const dir = tmp();
+    const path = join(dir, 'c.safetensors');
+    const prev = join(dir, 'c.prev.safetensors');
+    await writeFileAtomic(path, 'one', { previous: prev });
+    expect(readdirSync(dir)).toEqual(['c.safetensors']);
+    await writeFileAtomic(path, 'two', { previous: prev });
+    await writeFileAtomic(path, 'three', { previous: prev });
+    expect(readFileSync(path, 'utf8')).toBe('three');
+    expect(readFileSync(prev, 'utf8')).toBe('two');
+    expect(readdirSync(dir).sort()).toEqual(['c.prev.safetensors', 'c.safetensors']);
+    // A failure at the final rename leaves both files as they were and no temporary file.
+    const names: string[] = [];
+    vi.mocked(fsp.rename).mockImplementationOnce(async (from) => {
+      names.push(String(from));
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    const err = await writeFileAtomic(path, 'four', { previous: prev }).then(() => null, (e: unknown) => e);
+    expect((err as Error).message).toMatch(/^writeFileAtomic: cannot write '.*c\.safetensors': ENOSPC/);
+    expect(((err as Error).cause as { code: string }).code).toBe('ENOSPC');
+    expect(readFileSync(path, 'utf8')).toBe('three');
+    expect(readFileSync(prev, 'utf8')).toBe('two');
+    expect(readdirSync(dir).sort()).toEqual(['c.prev.safetensors', 'c.safetensors']);
+    expect(names[0]!.split('/').pop()).toMatch(ATOMIC_TEMP_PATTERN);
+    expect(ATOMIC_TEMP_PATTERN.exec(names[0]!.split('/').pop()!)![1]).toBe('c.prev.safetensors');
   });
 });
