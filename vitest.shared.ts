@@ -25,6 +25,9 @@ function workspaceAliases(): Record<string, string> {
       if (existsSync(src)) aliases[`@unihetero/${name}`] = src;
     }
   }
+  // The apps' shared code (a private workspace package).
+  const common = join(root, 'apps', 'common', 'src', 'index.ts');
+  if (existsSync(common)) aliases['@unihetero/app-common'] = common;
   return aliases;
 }
 

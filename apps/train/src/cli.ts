@@ -1,12 +1,14 @@
 /**
- * `unihetero-train` entry: process streams, and Ctrl-C wired to an abort signal (the run finishes
- * its step, saves, exits 130; a second Ctrl-C exits at once without saving).
+ * `unihetero-train` entry: process streams, and Ctrl-C / SIGTERM wired to an abort signal (the run
+ * finishes its step, saves, exits 130 for Ctrl-C or 143 for SIGTERM; a second signal exits at once
+ * without saving).
  */
+import { onStopSignals } from '@unihetero/app-common';
 import { interruptHandler } from './io.js';
 import { runCli } from './program.js';
 
 const controller = new AbortController();
-process.on('SIGINT', interruptHandler(controller, process.stderr, (code) => process.exit(code)));
+onStopSignals(interruptHandler(controller, process.stderr, (code) => process.exit(code)));
 
 const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
 process.exitCode = code;

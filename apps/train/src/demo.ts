@@ -13,6 +13,7 @@ import { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, type Mode
 import { writeSheet, type RgbImage } from '@unihetero/data';
 import { writeFileAtomic } from './files.js';
 import { plural, type AppIO } from './io.js';
+import { stopExitCode } from '@unihetero/app-common';
 import { createProgress, type Progress } from './progress.js';
 import { resolveRunSpec } from './spec.js';
 import { RUN_FILES, runTraining } from './train.js';
@@ -121,9 +122,9 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   };
   const tEval = performance.now();
   const test = await choiceAccuracy(built, 'test', recipe.questions, progress);
-  if (stopped()) return 130;
+  if (stopped()) return stopExitCode(io.signal);
   const heldout = await choiceAccuracy(built, 'heldout', recipe.questions, progress);
-  if (stopped()) return 130;
+  if (stopped()) return stopExitCode(io.signal);
 
   progress.log(`generating ${recipe.images} images from test captions (${recipe.generationSteps} MAR steps each)`);
   const images: RgbImage[] = [];
@@ -132,7 +133,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   images.push(...gen.images);
   captions.push(...gen.captions);
   const sheet = await writeSheet(join(out, 'samples.png'), images, captions);
-  if (stopped()) return 130;
+  if (stopped()) return stopExitCode(io.signal);
 
   progress.log(`round trip of ${recipe.roundTrips} test captions (caption -> semantic tokens -> caption)`);
   const rt = await evaluateRoundTrip(built.model, built.world, { split: 'test', count: recipe.roundTrips, batchSize: 8, generate: { steps: Math.min(recipe.generationSteps, built.model.numVisualTokens) } });

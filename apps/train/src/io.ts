@@ -3,6 +3,7 @@
  * The CLI entry passes the process streams and a SIGINT-driven signal; tests pass buffers.
  */
 import type { StepMetrics, Trainer } from '@unihetero/model';
+import { interruptHandler as sharedInterruptHandler, type StopSignal } from '@unihetero/app-common';
 
 /** A text sink (a process stream or a test buffer). */
 export interface TextSink {
@@ -23,19 +24,13 @@ export interface AppIO {
   stdout: TextSink;
   /** Progress, warnings and errors. */
   stderr: TextSink;
-  /** Aborted on Ctrl-C: the run finishes its step, saves a checkpoint and exits 130. */
+  /** Aborted on Ctrl-C or SIGTERM (the reason is the signal's name): the run finishes its step, saves a checkpoint and exits 130 or 143. */
   signal?: AbortSignal;
   /** Test hooks. */
   hooks?: TrainHooks;
 }
 
-/** An error whose message is the whole story (printed without a stack trace). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '@unihetero/app-common';
 
 /** A macrotask turn, so signal handlers and progress timers run between synchronous steps. */
 export function yieldToEventLoop(): Promise<void> {
@@ -43,21 +38,12 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * The Ctrl-C handler: the first call aborts `controller` (the run finishes its step, saves and
- * exits 130); a second call quits at once through `exit(130)` without saving.
+ * The SIGINT/SIGTERM handler: the first call aborts `controller` with the signal's name (the run
+ * finishes its step, saves and exits 130, or 143 for SIGTERM); a second call quits at once through
+ * `exit(130 | 143)` without saving.
  */
-export function interruptHandler(controller: AbortController, stderr: TextSink, exit: (code: number) => void, name = 'unihetero-train'): () => void {
-  let count = 0;
-  return () => {
-    count++;
-    if (count === 1) {
-      stderr.write(`\n${name}: Ctrl-C: finishing the current step, then saving the checkpoint (Ctrl-C again to quit without saving)\n`);
-      controller.abort();
-    } else {
-      stderr.write(`${name}: quit without saving\n`);
-      exit(130);
-    }
-  };
+export function interruptHandler(controller: AbortController, stderr: TextSink, exit: (code: number) => void, name = 'unihetero-train'): (signal?: StopSignal) => void {
+  return sharedInterruptHandler(controller, stderr, exit, name);
 }
 
 /** `n word` or `n words`. */

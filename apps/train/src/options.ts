@@ -1,20 +1,25 @@
-/** Command-line value parsers: each error names the option and the offending text. */
+/** Command-line value parsers (strict: decimal digits only): each error names the option and the offending text. */
 import { InvalidArgumentError } from 'commander';
+import { parseInteger, parseNumber } from '@unihetero/app-common';
 
-/** A parser for an integer option `>= min`. */
-export function intArg(option: string, min: number) {
+/** A parser for an integer option `>= min` (and `<= max`). */
+export function intArg(option: string, min: number, max?: number) {
   return (text: string): number => {
-    const v = Number(text);
-    if (text.trim() === '' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${option}: expected an integer >= ${min}, got '${text}'`);
-    return v;
+    try {
+      return parseInteger(option, text, min, max);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
   };
 }
 
 /** A parser for a finite positive number option. */
 export function positiveArg(option: string) {
   return (text: string): number => {
-    const v = Number(text);
-    if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new InvalidArgumentError(`${option}: expected a positive number, got '${text}'`);
-    return v;
+    try {
+      return parseNumber(option, text, { min: 0, exclusiveMin: true });
+    } catch {
+      throw new InvalidArgumentError(`${option}: expected a positive number, got '${text}'`);
+    }
   };
 }

@@ -3,18 +3,21 @@
  * is the testable entry point; it resolves to the exit code (0 done, 1 error or non-finite loss,
  * 130 interrupted).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, presetNames } from '@unihetero/model';
+import { presetNames } from '@unihetero/model';
+import { formatError, isVerbose } from '@unihetero/app-common';
 import type { Backend } from '@unihetero/tensor';
 import { createBackend } from '@unihetero/webgpu';
 import { DEMO_RECIPE, TINY_RECIPE, runDemo } from './demo.js';
 import { UsageError, plural, type AppIO } from './io.js';
 import { intArg, positiveArg } from './options.js';
-import { SpecError, parseFileSpec, resolveRunSpec, type CliOverrides, type FileSpec } from './spec.js';
+import { LIMITS, parseFileSpec, resolveRunSpec, type CliOverrides, type FileSpec } from './spec.js';
 import { runTraining } from './train.js';
 
 const NAME = 'unihetero-train';
+/** The largest `--config` file read (a run spec is a few hundred bytes). */
+const MAX_CONFIG_BYTES = 1 << 20;
 
 /** Options of the train command as commander parses them. */
 interface TrainFlags {
@@ -31,6 +34,7 @@ interface TrainFlags {
   evalCount?: number;
   ckptEvery?: number;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** Spec keys set by each flag (to tell a resumed run which settings the user asked for). */
@@ -68,9 +72,13 @@ async function train(flags: TrainFlags, io: AppIO): Promise<number> {
   if (flags.config) {
     let text: string;
     try {
+      const size = (await stat(flags.config)).size;
+      if (size > MAX_CONFIG_BYTES) throw new UsageError(`--config '${flags.config}' is ${size} bytes; a run spec is a small JSON file (at most ${MAX_CONFIG_BYTES} bytes)`);
       text = await readFile(flags.config, 'utf8');
     } catch (e) {
-      throw new UsageError(`--config: cannot read '${flags.config}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      if (e instanceof UsageError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ENOENT' ? `--config: '${flags.config}' does not exist` : code === 'EISDIR' ? `--config: '${flags.config}' is a folder, not a JSON file` : `--config: cannot read '${flags.config}' (${code ?? (e as Error).message})`);
     }
     file = parseFileSpec(text, flags.config);
     if (flags.resume) throw new UsageError('--resume continues the run spec stored in the checkpoint; drop --config');
@@ -97,8 +105,8 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for the options)')
     .addOption(new Option('--preset <name>', `training recipe (${presetNames().join(', ')}; default exp2)`))
-    .option('--samples <n>', 'training samples, the data budget (default 20000)', intArg('--samples', 1))
-    .option('--batch-size <n>', 'samples per step (default 16)', intArg('--batch-size', 1))
+    .option('--samples <n>', 'training samples, the data budget (default 20000)', intArg('--samples', 1, LIMITS.samples))
+    .option('--batch-size <n>', 'samples per step (default 16)', intArg('--batch-size', 1, LIMITS.batchSize))
     .option('--lr <x>', 'peak learning rate (default 0.002)', positiveArg('--lr'))
     .option('--seed <n>', 'seed of the initialisation and of the run (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
@@ -106,9 +114,10 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .option('--config <file.json>', 'a JSON run spec: { preset, config, world, seed, trainer, eval, checkpointEvery }')
     .option('--resume', 'continue from <out>/checkpoint.safetensors with identical numbers')
     .option('--eval-every <steps>', 'evaluate every N steps and at the end (0 = never; default: a tenth of the run)', intArg('--eval-every', 0))
-    .option('--eval-count <n>', 'multiple-choice questions per evaluation (default 64)', intArg('--eval-count', 1))
+    .option('--eval-count <n>', 'multiple-choice questions per evaluation (default 64)', intArg('--eval-count', 1, LIMITS.evalCount))
     .option('--ckpt-every <steps>', 'checkpoint every N steps (0 = at the end and on Ctrl-C only; default: a twentieth of the run)', intArg('--ckpt-every', 0))
     .option('--quiet', 'no progress output')
+    .option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)')
     .action((flags: TrainFlags) => {
       done(train(flags, io));
     });
@@ -117,11 +126,12 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .command('demo')
     .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report accuracy, write a sheet of generated images and a round trip`)
     .option('--out <dir>', 'output folder', 'runs/demo')
-    .option('--samples <n>', `training samples (default ${DEMO_RECIPE.samples})`, intArg('--samples', 1))
+    .option('--samples <n>', `training samples (default ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
     .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
     .option('--resume', 'continue an interrupted demo from its checkpoint')
     .option('--quiet', 'no progress output')
+    .option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)')
     .addOption(new Option('--tiny', 'a seconds-long recipe (tests)').hideHelp())
     .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
     .exitOverride()
@@ -138,7 +148,8 @@ Examples:
   ${NAME} --resume --out runs/exp2          (after Ctrl-C or a crash)
   ${NAME} demo --out runs/demo
 
-Ctrl-C finishes the current step, saves the checkpoint and exits with code 130.`,
+Ctrl-C finishes the current step, saves the checkpoint and exits with code 130; SIGTERM does the
+same and exits with code 143. Errors are one line; --verbose (or UNIHETERO_VERBOSE=1) adds the stack.`,
   );
   return program;
 }
@@ -152,9 +163,7 @@ export async function runCli(args: string[], io: AppIO): Promise<number> {
     return pending ? await pending : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    const known = e instanceof UsageError || e instanceof SpecError || e instanceof ConfigError;
-    const msg = known ? (e as Error).message : e instanceof Error ? (e.stack ?? e.message) : String(e);
-    io.stderr.write(`${NAME}: ${msg}\n`);
+    io.stderr.write(formatError(NAME, e, isVerbose(args)));
     return 1;
   }
 }

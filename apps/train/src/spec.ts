@@ -7,7 +7,7 @@
  * by `@unihetero/data`.
  */
 import { getPreset, type ModelConfigInput, type TrainerOptions } from '@unihetero/model';
-import type { WorldConfig } from '@unihetero/data';
+import { resolveWorldConfig, type WorldConfig } from '@unihetero/data';
 
 /** Training options of the spec (the `Trainer`'s, all resolved except the optional schedule knobs). */
 export interface TrainerSpec {
@@ -77,15 +77,22 @@ export interface CliOverrides {
   ckptEvery?: number;
 }
 
-/** A spec that failed validation; `issues` lists every problem as `key: message`. */
+/** A spec that failed validation; `issues` lists every problem as `key: message` (the message is one line). */
 export class SpecError extends Error {
   readonly issues: string[];
   constructor(where: string, issues: string[]) {
-    super(`${where}:\n  ${issues.join('\n  ')}`);
+    super(`${where}: ${issues.join('; ')}`);
     this.name = 'SpecError';
     this.issues = issues;
   }
 }
+
+/**
+ * Upper bounds of the counts a spec or the command line may ask for (inputs that could grow
+ * without bound): a billion samples, 4096 samples per step, 100,000 questions or images per
+ * evaluation, 4096 MAR steps.
+ */
+export const LIMITS = { samples: 1_000_000_000, batchSize: 4096, evalCount: 100_000, generationSteps: 4096 } as const;
 
 /** Defaults of the train command. */
 export const DEFAULTS = { preset: 'exp2', samples: 20000, batchSize: 16, lr: 2e-3, seed: 0, evalCount: 64, evalBatchSize: 16, generationEvery: 4, generationCount: 8, generationSteps: 16 } as const;
@@ -94,6 +101,14 @@ type Check = (v: unknown) => string | null;
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 const posInt: Check = (v) => (isInt(v) && v > 0 ? null : `expected a positive integer, got ${show(v)}`);
+const posIntUpTo =
+  (max: number): Check =>
+  (v) =>
+    isInt(v) && v > 0 && v <= max ? null : `expected an integer in [1, ${max}], got ${show(v)}`;
+const nonNegIntUpTo =
+  (max: number): Check =>
+  (v) =>
+    isInt(v) && v >= 0 && v <= max ? null : `expected an integer in [0, ${max}], got ${show(v)}`;
 const nonNegInt: Check = (v) => (isInt(v) && v >= 0 ? null : `expected a non-negative integer, got ${show(v)}`);
 const posNum: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : `expected a positive number, got ${show(v)}`);
 const nonNegNum: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? null : `expected a non-negative number, got ${show(v)}`);
@@ -107,8 +122,8 @@ const betas: Check = (v) =>
   Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number' && b >= 0 && b < 1) ? null : `expected two numbers in [0, 1), got ${show(v)}`;
 
 const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
-  samples: posInt,
-  batchSize: posInt,
+  samples: posIntUpTo(LIMITS.samples),
+  batchSize: posIntUpTo(LIMITS.batchSize),
   lr: posNum,
   seed: nonNegInt,
   flowWarmupSteps: nonNegInt,
@@ -124,12 +139,57 @@ const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
 
 const EVAL_KEYS: Record<keyof EvalSpec, Check> = {
   every: nonNegInt,
-  count: posInt,
-  batchSize: posInt,
+  count: posIntUpTo(LIMITS.evalCount),
+  batchSize: posIntUpTo(LIMITS.batchSize),
   generationEvery: nonNegInt,
-  generationCount: nonNegInt,
-  generationSteps: posInt,
+  generationCount: nonNegIntUpTo(LIMITS.evalCount),
+  generationSteps: posIntUpTo(LIMITS.generationSteps),
 };
+
+/** Every key of `WorldConfig` (the compiler checks the list is complete and exact). */
+const WORLD_KEYS = {
+  seed: true,
+  imageSize: true,
+  shapes: true,
+  palette: true,
+  background: true,
+  texture: true,
+  textureAmplitude: true,
+  minObjects: true,
+  maxObjects: true,
+  antialias: true,
+  colourJitter: true,
+  heldOut: true,
+  splits: true,
+} as const satisfies Record<keyof WorldConfig, true>;
+const SPLIT_KEYS = ['train', 'validation', 'test', 'encoder'];
+
+/** `world` problems: unknown keys, values `@unihetero/data` rejects, and image sizes the shipped encoder cannot see. */
+function checkWorld(world: Record<string, unknown>, issues: string[]): void {
+  let unknown = false;
+  for (const k of Object.keys(world)) {
+    if (!(k in WORLD_KEYS)) {
+      issues.push(`world.${k}: unknown key (known: ${Object.keys(WORLD_KEYS).join(', ')})`);
+      unknown = true;
+    }
+  }
+  const splits = world.splits;
+  if (splits !== undefined && !obj(splits)) {
+    for (const k of Object.keys(splits as object)) {
+      if (!SPLIT_KEYS.includes(k)) {
+        issues.push(`world.splits.${k}: unknown key (known: ${SPLIT_KEYS.join(', ')})`);
+        unknown = true;
+      }
+    }
+  }
+  if (unknown) return;
+  try {
+    const r = resolveWorldConfig(world as WorldConfig);
+    if (r.imageSize !== 32) issues.push(`world.imageSize: the shipped semantic encoder sees 32x32 images, got ${r.imageSize}`);
+  } catch (e) {
+    issues.push(`world: ${(e as Error).message}`);
+  }
+}
 
 const TOP_KEYS: Record<keyof FileSpec, Check> = {
   preset: str,
@@ -163,6 +223,7 @@ export function validateFileSpec(value: unknown, where = 'config file'): FileSpe
   checkKeys(v, TOP_KEYS, '', issues);
   if (v.trainer && !obj(v.trainer)) checkKeys(v.trainer as Record<string, unknown>, TRAINER_KEYS, 'trainer.', issues);
   if (v.eval && !obj(v.eval)) checkKeys(v.eval as Record<string, unknown>, EVAL_KEYS, 'eval.', issues);
+  if (v.world && !obj(v.world)) checkWorld(v.world as Record<string, unknown>, issues);
   if (typeof v.preset === 'string' && v.preset) {
     try {
       getPreset(v.preset);

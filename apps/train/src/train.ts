@@ -1,18 +1,23 @@
 /**
  * One training run in a folder: build the model from the spec, train with `Trainer` (flow warm-up
  * first when the preset asks for it), write metrics, evaluations, checkpoints and the loss curve,
- * resume exactly, stop cleanly on Ctrl-C (exit 130) and on a non-finite loss (exit 1).
+ * resume exactly, stop cleanly on Ctrl-C (exit 130), SIGTERM (exit 143) and on a non-finite loss
+ * (exit 1).
  *
  * Files of `<out>`: `config.json` (the resolved spec, itself a valid `--config`), `metrics.jsonl`
  * (one line per step), `eval.jsonl` (periodic evaluations), `warmup.jsonl` (flow warm-up
- * progress, exp4), `checkpoint.safetensors` (written atomically; `extra.build` records how the
- * model was built, `extra.run` the spec), `loss.svg`.
+ * progress, exp4), `checkpoint.safetensors` (written atomically with checksums; `extra.build`
+ * records how the model was built, `extra.run` the spec), `checkpoint.prev.safetensors` (the one
+ * before, kept so a damaged file costs one interval), `loss.svg`, and `.lock` while a process
+ * works in the folder. Logs and renderings are derived: a resume repairs them, never refuses.
  */
-import { join } from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Backend } from '@unihetero/tensor';
+import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { NonFiniteLossError, Trainer, createShapesModel, evaluateGeneration, evaluateUnderstanding, type ShapesModel, type StepMetrics } from '@unihetero/model';
-import { appendJsonl, exists, readCheckpointMeta, truncateJsonlToStep, writeFileAtomic } from './files.js';
+import { acquireRunLock, describeError, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
+import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
 import { RateMeter, createProgress, type Progress } from './progress.js';
 import { lossCurveSvg } from './svg.js';
@@ -53,8 +58,8 @@ export interface TrainRequest {
 
 /** How a run ended. */
 export interface TrainOutcome {
-  /** 0 complete, 1 non-finite loss, 130 interrupted. */
-  code: 0 | 1 | 130;
+  /** 0 complete, 1 non-finite loss, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM. */
+  code: 0 | 1 | 130 | 143;
   /** The trained model (the run's state at the end). */
   built: ShapesModel;
   trainer: Trainer;
@@ -106,117 +111,227 @@ function metricsRecord(m: StepMetrics): Record<string, number | null> {
   };
 }
 
+/** `<out>` as a folder: null when it does not exist; an error naming it when it is something else. */
+async function folderState(out: string): Promise<'missing' | 'folder'> {
+  try {
+    const st = await stat(out);
+    if (!st.isDirectory()) throw new UsageError(`--out '${out}' is a file, not a folder; choose a folder for the run`);
+    return 'folder';
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    if (code === 'ENOTDIR') throw new UsageError(`--out '${out}': a part of the path is a file, not a folder; choose another --out`);
+    throw e;
+  }
+}
+
+/** Lines of a JSONL file (0 when missing). */
+async function lineCount(path: string): Promise<number> {
+  try {
+    return (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim() !== '').length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The checkpoint a resume continues from: `checkpoint.safetensors` when it is intact, else the
+ * previous one (`checkpoint.prev.safetensors`), after moving the damaged file aside so that a later
+ * save never rotates it into the previous slot. Every candidate is fully verified (checksums).
+ */
+async function chooseCheckpoint(out: string, current: string, previous: string, name: string, warn: (line: string) => void): Promise<{ path: string; step: number; extra: Record<string, unknown> }> {
+  const problems: string[] = [];
+  let currentDamaged = false;
+  for (const path of [current, previous]) {
+    if (!(await exists(path))) continue;
+    try {
+      const info = await verifyCheckpoint(path);
+      const extra = info.extra !== null && typeof info.extra === 'object' ? (info.extra as Record<string, unknown>) : {};
+      if (path === previous && currentDamaged) {
+        const aside = `${current}.damaged`;
+        await rename(current, aside);
+        warn(`${name}: ${problems[0]}; resuming from the previous checkpoint ${previous} (step ${info.step}) instead, losing one checkpoint interval; the damaged file was moved to ${aside}`);
+      } else if (path === previous) {
+        warn(`${name}: ${current} is missing; resuming from the previous checkpoint ${previous} (step ${info.step})`);
+      }
+      return { path, step: info.step, extra };
+    } catch (e) {
+      problems.push(describeError(e));
+      if (path === current) currentDamaged = true;
+    }
+  }
+  if (problems.length === 0) throw new UsageError(`--resume: no checkpoint in '${out}' (${RUN_FILES.checkpoint} or ${basename(previous)}); run without --resume to start training there`);
+  throw new UsageError(`--resume: no intact checkpoint in '${out}': ${problems.join('; ')}; this run cannot continue (start a new run, in another --out)`);
+}
+
+/** One line for a NaN/Inf stop: the loss part, or the gradient norm. */
+export function nonFiniteMessage(e: NonFiniteLossError): string {
+  return e.part === 'gradNorm' ? `the gradient norm is ${e.value}` : `loss part '${e.part}' is ${e.value}`;
+}
+
 /** Run (or resume) a training run; see the module comment. */
 export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOutcome> {
   const name = req.name ?? 'unihetero-train';
   const out = req.out;
   const file = (k: keyof typeof RUN_FILES) => join(out, RUN_FILES[k]);
   const ckptPath = file('checkpoint');
-  const progress = createProgress(io.stderr, { quiet: req.quiet });
-  await mkdir(out, { recursive: true });
+  const prevPath = previousCheckpointPath(ckptPath);
+  const resumeCommand = req.resumeCommand ?? `unihetero-train --resume --out ${out}`;
+  const warn = (line: string) => void io.stderr.write(`${line}\n`);
 
+  // 1. The folder: what is there decides between refusing, starting, and continuing.
+  const state = await folderState(out);
+  if (req.resume && state === 'missing') throw new UsageError(`--resume: '${out}' does not exist, so there is no run to continue (run without --resume to start one there)`);
   let spec = req.spec;
-  let resumeStep = 0;
   let tag = req.tag;
-  if (req.resume) {
-    if (!(await exists(ckptPath))) throw new UsageError(`--resume: no checkpoint at '${ckptPath}' (run without --resume to start training in '${out}')`);
-    const meta = await readCheckpointMeta(ckptPath);
-    const saved = meta.extra.run;
-    if (!saved) throw new UsageError(`--resume: '${ckptPath}' does not record its run spec (extra.run); it was not written by ${name}`);
-    spec = resumedSpec(validateFileSpec(saved, `run spec in '${ckptPath}'`) as RunSpec, req.spec, req.explicit ?? new Set(), ckptPath);
-    resumeStep = meta.step;
-    if (typeof meta.extra.tag === 'string') tag ??= meta.extra.tag;
-  } else if (await exists(ckptPath)) {
-    const previous = req.tag ? (await readCheckpointMeta(ckptPath).catch(() => null))?.extra.tag : undefined;
-    if (!req.tag || previous !== req.tag) throw new UsageError(`'${out}' already holds a ${req.tag && !previous ? 'training ' : ''}run (${RUN_FILES.checkpoint}); pass --resume to continue it, or choose another --out`);
+  let replacing = false;
+  if (!req.resume && state === 'folder') {
+    const held = (await exists(ckptPath)) ? ckptPath : (await exists(prevPath)) ? prevPath : null;
+    if (held) {
+      const previous = req.tag ? (await readCheckpointMeta(held).catch(() => null))?.extra.tag : undefined;
+      if (!req.tag || previous !== req.tag) throw new UsageError(`'${out}' already holds a ${req.tag && !previous ? 'training ' : ''}run (${basename(held)}); pass --resume to continue it, or choose another --out`);
+      replacing = true;
+    } else if (!req.tag) {
+      for (const k of ['metrics', 'eval'] as const) {
+        const n = await lineCount(file(k));
+        if (n > 0) throw new UsageError(`'${out}' holds ${RUN_FILES[k]} (${plural(n, 'line')}) of a run that wrote no checkpoint; delete that run's files (or the folder) to start over there, or choose another --out`);
+      }
+    }
   }
 
-  const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed };
-  const built = await createShapesModel(build, req.backend);
-  const { model, world } = built;
-  const trainer = new Trainer(model, world, trainerOptions(spec));
-  const steps = totalSteps(spec);
-  let history: Record<string, unknown>[] = [];
-  let checkpoint: TrainOutcome['checkpoint'] = null;
-  if (req.resume) {
-    await trainer.resume(ckptPath);
-    if (trainer.step !== resumeStep) throw new Error(`resume: checkpoint header says step ${resumeStep}, the trainer restored step ${trainer.step}`);
-    checkpoint = { path: ckptPath, step: trainer.step };
-    history = await truncateJsonlToStep(file('metrics'), trainer.step);
-    await truncateJsonlToStep(file('eval'), trainer.step);
-    if (history.length !== trainer.step) throw new Error(`resume: ${file('metrics')} has ${history.length} lines up to step ${trainer.step}; expected one per step`);
-  } else {
-    for (const k of ['metrics', 'eval'] as const) await writeFile(file(k), '');
-  }
-  await writeFileAtomic(file('config'), `${JSON.stringify({ ...spec, trainer: { ...spec.trainer, ...trainer.options } }, null, 2)}\n`);
-
-  const params = model.numParameters(true);
-  progress.log(
-    `${name}: ${spec.preset} on the shapes world, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +
-      (req.resume ? `resuming at step ${trainer.step}; ` : '') +
-      `writing ${out}`,
-  );
-
-  const save = async () => {
-    await trainer.save(ckptPath, { build, run: spec, ...(tag ? { tag } : {}) });
-    checkpoint = { path: ckptPath, step: trainer.step };
-  };
-  const lastGood = () => (checkpoint ? `last good checkpoint: ${checkpoint.path} (step ${checkpoint.step})` : 'no checkpoint was written yet');
-  const finish = async (code: TrainOutcome['code'], error?: NonFiniteLossError): Promise<TrainOutcome> => {
-    progress.stop();
-    await writeFile(file('loss'), lossCurveSvg(history, `${spec.preset}: training loss`));
-    return { code, built, trainer, spec, checkpoint, error };
-  };
-  const interrupted = async (): Promise<TrainOutcome> => {
-    progress.stop();
-    if (!checkpoint || checkpoint.step !== trainer.step) await save();
-    io.stderr.write(`${name}: interrupted at step ${trainer.step} of ${steps}; checkpoint saved to ${ckptPath} (continue with: ${req.resumeCommand ?? `unihetero-train --resume --out ${out}`})\n`);
-    return finish(130);
-  };
-
+  // 2. A fresh run builds its model before creating anything, so a bad config leaves no folder behind.
+  let built: ShapesModel | null = null;
+  if (!req.resume) built = await createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, req.backend);
+  await mkdir(out, { recursive: true });
+  const lock = await acquireRunLock(out, name);
   try {
-    if (!trainer.flowWarmedUp && trainer.options.flowWarmupSteps > 0) {
-      await warmup(trainer, progress, file('warmup'));
-      if (io.signal?.aborted) return await interrupted();
-    }
-    if (trainer.done) {
-      progress.log(`${name}: the run in '${out}' is already complete (${plural(steps, 'step')})`);
-      return await finish(0);
-    }
-    const meter = new RateMeter();
-    meter.add(0, performance.now());
-    let seen = trainer.samplesSeen;
-    progress.start('train', steps, trainer.step, 'steps');
-    while (!trainer.done) {
-      let m: StepMetrics;
-      try {
-        m = await trainer.trainStep();
-      } catch (e) {
-        if (!(e instanceof NonFiniteLossError)) throw e;
-        progress.stop();
-        io.stderr.write(`${name}: training stopped at step ${e.step + 1}: loss part '${e.part}' is ${e.value}; ${lastGood()}\n`);
-        return await finish(1, e);
-      }
-      const rec = metricsRecord(m);
-      history.push(rec);
-      await appendJsonl(file('metrics'), rec);
-      meter.add(m.samples - seen, performance.now());
-      seen = m.samples;
-      progress.update(m.step, { rate: `${fix(meter.perSecond(), 3)} samples/s`, loss: fix(m.loss) });
-      await io.hooks?.afterStep?.(m, trainer);
-      const last = trainer.done;
-      if (spec.eval.every > 0 && (m.step % spec.eval.every === 0 || last)) {
-        const gen = spec.eval.generationCount > 0 && spec.eval.generationEvery > 0 && (last || (m.step / spec.eval.every) % spec.eval.generationEvery === 0);
-        await evaluate(built, spec, m, gen, file('eval'), progress);
-      }
-      if (last || (spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0)) await save();
-      await yieldToEventLoop();
-      if (io.signal?.aborted && !trainer.done) return await interrupted();
-    }
-    progress.stop();
-    return await finish(0);
+    const stale = await removeStaleTempFiles(out);
+    if (stale.length) warn(`${name}: removed ${plural(stale.length, 'temporary file')} left in '${out}' by an interrupted write (${stale.join(', ')})`);
+    return await trainLocked();
   } finally {
-    progress.stop();
+    await lock.release();
+  }
+
+  async function trainLocked(): Promise<TrainOutcome> {
+    let resumeFrom: string | null = null;
+    let resumeStep = 0;
+    if (req.resume) {
+      const chosen = await chooseCheckpoint(out, ckptPath, prevPath, name, warn);
+      const saved = chosen.extra.run;
+      if (!saved) throw new UsageError(`--resume: '${chosen.path}' does not record its run spec (extra.run); it was not written by ${name}`);
+      spec = resumedSpec(validateFileSpec(saved, `run spec in '${chosen.path}'`) as RunSpec, req.spec, req.explicit ?? new Set(), chosen.path);
+      resumeFrom = chosen.path;
+      resumeStep = chosen.step;
+      if (typeof chosen.extra.tag === 'string') tag ??= chosen.extra.tag;
+      built = await createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, req.backend);
+    } else if (replacing) {
+      // The replaced run's checkpoints must not mix with this run's (the previous slot included).
+      for (const p of [ckptPath, prevPath, `${ckptPath}.damaged`]) await rm(p, { force: true });
+    }
+    return runLoop(built!, resumeFrom, resumeStep);
+  }
+
+  async function runLoop(built: ShapesModel, resumeFrom: string | null, resumeStep: number): Promise<TrainOutcome> {
+    const progress = createProgress(io.stderr, { quiet: req.quiet });
+    const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed };
+    const { model } = built;
+    const trainer = new Trainer(model, built.world, trainerOptions(spec));
+    const steps = totalSteps(spec);
+    let history: Record<string, unknown>[] = [];
+    let checkpoint: TrainOutcome['checkpoint'] = null;
+    if (resumeFrom) {
+      await trainer.resume(resumeFrom);
+      if (trainer.step !== resumeStep) throw new Error(`resume: checkpoint header says step ${resumeStep}, the trainer restored step ${trainer.step}`);
+      checkpoint = { path: resumeFrom, step: trainer.step };
+      // Derived files are repaired to the checkpoint's step (a deleted or damaged log never blocks a resume).
+      const metrics = await repairJsonl(file('metrics'), trainer.step);
+      const evals = await repairJsonl(file('eval'), trainer.step);
+      history = metrics.records;
+      const steps = new Set(history.map((r) => r.step));
+      if (steps.size !== trainer.step || metrics.damaged > 0) {
+        warn(`${name}: ${RUN_FILES.metrics} holds ${steps.size} of the ${trainer.step} steps up to the checkpoint${metrics.missing ? ' (the file was missing)' : metrics.damaged ? ` (${plural(metrics.damaged, 'damaged line')} dropped)` : ''}; continuing, the missing lines stay missing`);
+      }
+      if (evals.damaged > 0) warn(`${name}: ${RUN_FILES.eval}: dropped ${plural(evals.damaged, 'damaged line')}`);
+    } else {
+      for (const k of ['metrics', 'eval'] as const) await writeFile(file(k), '');
+    }
+    await writeFileAtomic(file('config'), `${JSON.stringify({ ...spec, trainer: { ...spec.trainer, ...trainer.options } }, null, 2)}\n`);
+
+    const params = model.numParameters(true);
+    progress.log(
+      `${name}: ${spec.preset} on the shapes world, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +
+        (resumeFrom ? `resuming at step ${trainer.step}; ` : '') +
+        `writing ${out}`,
+    );
+
+    const save = async () => {
+      await trainer.save(ckptPath, { build, run: spec, ...(tag ? { tag } : {}) }, { keepPrevious: true });
+      checkpoint = { path: ckptPath, step: trainer.step };
+    };
+    const lastGood = () => (checkpoint ? `last good checkpoint: ${checkpoint.path} (step ${checkpoint.step})` : 'no checkpoint was written yet');
+    const finish = async (code: TrainOutcome['code'], error?: NonFiniteLossError): Promise<TrainOutcome> => {
+      progress.stop();
+      await writeFile(file('loss'), lossCurveSvg(history, `${spec.preset}: training loss`));
+      return { code, built, trainer, spec, checkpoint, error };
+    };
+    const interrupted = async (): Promise<TrainOutcome> => {
+      progress.stop();
+      if (!checkpoint || checkpoint.step !== trainer.step) await save();
+      const code = stopExitCode(io.signal);
+      io.stderr.write(`${name}: ${code === 143 ? 'stopped by SIGTERM' : 'interrupted'} at step ${trainer.step} of ${steps}; checkpoint saved to ${ckptPath} (continue with: ${resumeCommand})\n`);
+      return finish(code);
+    };
+
+    try {
+      if (!trainer.flowWarmedUp && trainer.options.flowWarmupSteps > 0) {
+        await warmup(trainer, progress, file('warmup'));
+        if (io.signal?.aborted) return await interrupted();
+      }
+      if (trainer.done) {
+        progress.log(`${name}: the run in '${out}' is already complete (${plural(steps, 'step')})`);
+        return await finish(0);
+      }
+      const meter = new RateMeter();
+      meter.add(0, performance.now());
+      let seen = trainer.samplesSeen;
+      progress.start('train', steps, trainer.step, 'steps');
+      while (!trainer.done) {
+        let m: StepMetrics;
+        try {
+          m = await trainer.trainStep();
+        } catch (e) {
+          if (!(e instanceof NonFiniteLossError)) throw e;
+          progress.stop();
+          io.stderr.write(`${name}: training stopped at step ${e.step + 1}: ${nonFiniteMessage(e)}; ${lastGood()}\n`);
+          return await finish(1, e);
+        }
+        const rec = metricsRecord(m);
+        history.push(rec);
+        await appendJsonl(file('metrics'), rec);
+        meter.add(m.samples - seen, performance.now());
+        seen = m.samples;
+        progress.update(m.step, { rate: `${fix(meter.perSecond(), 3)} samples/s`, loss: fix(m.loss) });
+        await io.hooks?.afterStep?.(m, trainer);
+        const last = trainer.done;
+        if (spec.eval.every > 0 && (m.step % spec.eval.every === 0 || last)) {
+          const gen = spec.eval.generationCount > 0 && spec.eval.generationEvery > 0 && (last || (m.step / spec.eval.every) % spec.eval.generationEvery === 0);
+          await evaluate(built, spec, m, gen, file('eval'), progress);
+        }
+        if (last || (spec.checkpointEvery > 0 && m.step % spec.checkpointEvery === 0)) await save();
+        await yieldToEventLoop();
+        if (io.signal?.aborted && !trainer.done) return await interrupted();
+      }
+      progress.stop();
+      return await finish(0);
+    } catch (e) {
+      progress.stop();
+      if (e instanceof UsageError) throw e;
+      // Whatever failed (a full disk, a lost folder), the last good checkpoint is intact: say so, with the way on.
+      throw new UsageError(`training stopped at step ${trainer.step}: ${describeError(e)}; ${lastGood()}${checkpoint ? ` (intact; continue with: ${resumeCommand})` : ''}`, { cause: e });
+    } finally {
+      progress.stop();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { runCli } from '../src/program.js';
 import { DEFAULTS, SpecError, parseFileSpec, resolveRunSpec, validateFileSpec } from '../src/spec.js';
 import { memoryIO, removeDir, tempDir, tinySpecFile } from './helpers.js';
@@ -21,11 +22,13 @@ async function run(args: string[]) {
 
 describe('command-line options', () => {
   it('rejects bad numbers naming the option and the text', async () => {
-    expect(await run(['--samples', '0', '--out', dir])).toMatchObject({ code: 1, err: expect.stringContaining("--samples: expected an integer >= 1, got '0'") });
-    expect((await run(['--samples', '2.5', '--out', dir])).err).toContain("--samples: expected an integer >= 1, got '2.5'");
+    expect(await run(['--samples', '0', '--out', dir])).toMatchObject({ code: 1, err: expect.stringContaining("--samples: expected an integer in [1, 1000000000], got '0'") });
+    for (const t of ['2.5', '0x10', '1e3', '16abc', '']) expect((await run(['--samples', t, '--out', dir])).err).toContain(`--samples: expected an integer in [1, 1000000000], got '${t}'`);
+    expect((await run(['--samples', '1000000001', '--out', dir])).err).toContain("--samples: expected an integer in [1, 1000000000], got '1000000001'");
+    expect((await run(['--lr', '0x10', '--out', dir])).err).toContain("--lr: expected a positive number, got '0x10'");
     expect((await run(['--lr', 'fast', '--out', dir])).err).toContain("--lr: expected a positive number, got 'fast'");
     expect((await run(['--lr', '-1', '--out', dir])).err).toContain("--lr: expected a positive number, got '-1'");
-    expect((await run(['--batch-size', 'x', '--out', dir])).err).toContain("--batch-size: expected an integer >= 1, got 'x'");
+    expect((await run(['--batch-size', 'x', '--out', dir])).err).toContain("--batch-size: expected an integer in [1, 4096], got 'x'");
     expect((await run(['--eval-every', '-2', '--out', dir])).err).toContain("--eval-every: expected an integer >= 0, got '-2'");
     expect((await run(['--ckpt-every', 'often', '--out', dir])).err).toContain("--ckpt-every: expected an integer >= 0, got 'often'");
     expect((await run(['--seed', '-1', '--out', dir])).err).toContain("--seed: expected an integer >= 0, got '-1'");
@@ -42,7 +45,7 @@ describe('command-line options', () => {
   it('rejects an unknown preset with the known ones', async () => {
     const r = await run(['--preset', 'exp9', '--out', dir]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^unihetero-train: run spec:\n  preset: getPreset: unknown preset 'exp9' \(known: exp1, exp2, exp3, exp4.*\)\n$/);
+    expect(r.err).toMatch(/^unihetero-train: run spec: preset: getPreset: unknown preset 'exp9' \(known: exp1, exp2, exp3, exp4.*\)\n$/);
   });
 
   it('prints help with every option and exits 0', async () => {
@@ -55,12 +58,17 @@ describe('command-line options', () => {
     expect(d.out).not.toContain('--tiny');
   });
 
-  it('refuses --config together with --resume, and --resume without a checkpoint', async () => {
+  it('refuses --config together with --resume, and --resume on a missing folder or one without a checkpoint (creating nothing)', async () => {
     const spec = await tinySpecFile(dir);
     expect((await run(['--config', spec, '--resume', '--out', dir])).err).toContain('--resume continues the run spec stored in the checkpoint; drop --config');
     const r = await run(['--resume', '--out', join(dir, 'nothing'), '--backend', 'cpu']);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain(`--resume: no checkpoint at '${join(dir, 'nothing', 'checkpoint.safetensors')}'`);
+    expect(r).toMatchObject({ code: 1, err: `unihetero-train: --resume: '${join(dir, 'nothing')}' does not exist, so there is no run to continue (run without --resume to start one there)\n` });
+    expect(existsSync(join(dir, 'nothing'))).toBe(false);
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    const e = await run(['--resume', '--out', empty, '--backend', 'cpu']);
+    expect(e.err).toBe(`unihetero-train: --resume: no checkpoint in '${empty}' (checkpoint.safetensors or checkpoint.prev.safetensors); run without --resume to start training there\n`);
+    expect(await readdir(empty)).toEqual([]);
   });
 });
 
@@ -77,7 +85,7 @@ describe('the --config file', () => {
       'sample: unknown key (known: preset, config, world, seed, trainer, eval, checkpointEvery)',
       'seed: expected a non-negative integer, got 1.5',
       'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start)',
-      'trainer.batchSize: expected a positive integer, got 0',
+      'trainer.batchSize: expected an integer in [1, 4096], got 0',
       "trainer.betas: expected two numbers in [0, 1), got [0.9,1.5]",
       "trainer.split: expected one of 'train', 'encoder', 'validation', got \"test\"",
       'eval.every: expected a non-negative integer, got -1',
@@ -87,7 +95,7 @@ describe('the --config file', () => {
   it('rejects non-objects, bad JSON and unknown presets', () => {
     expect(() => validateFileSpec([1])).toThrow('(root): expected an object, got [1]');
     expect(() => validateFileSpec({ config: 3 })).toThrow('config: expected an object, got 3');
-    expect(() => parseFileSpec('{"preset": ', 'x.json')).toThrow("config file 'x.json':\n  (root): not valid JSON");
+    expect(() => parseFileSpec('{"preset": ', 'x.json')).toThrow("config file 'x.json': (root): not valid JSON");
     expect(() => validateFileSpec({ preset: 'nope' })).toThrow("preset: getPreset: unknown preset 'nope'");
   });
 
@@ -96,9 +104,9 @@ describe('the --config file', () => {
     await writeFile(path, JSON.stringify({ trainer: { samples: -5 } }));
     const r = await run(['--config', path, '--out', dir]);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`unihetero-train: config file '${path}':\n  trainer.samples: expected a positive integer, got -5\n`);
+    expect(r.err).toBe(`unihetero-train: config file '${path}': trainer.samples: expected an integer in [1, 1000000000], got -5\n`);
     const missing = await run(['--config', join(dir, 'missing.json'), '--out', dir]);
-    expect(missing.err).toContain(`--config: cannot read '${join(dir, 'missing.json')}' (ENOENT)`);
+    expect(missing.err).toBe(`unihetero-train: --config: '${join(dir, 'missing.json')}' does not exist\n`);
   });
 
   it('reports an invalid model config through the model package (ConfigError)', async () => {
@@ -106,7 +114,18 @@ describe('the --config file', () => {
     await writeFile(path, JSON.stringify({ config: { backbone: { hiddenSize: 30, numAttentionHeads: 4 } }, trainer: { samples: 4 } }));
     const r = await run(['--config', path, '--out', join(dir, 'model-run'), '--backend', 'cpu']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('UniHetero config: invalid configuration:\n  backbone.hiddenSize: 30 is not divisible by numAttentionHeads 4');
+    expect(r.err).toContain('UniHetero config: invalid configuration: backbone.hiddenSize: 30 is not divisible by numAttentionHeads 4');
+    expect(r.err.split('\n')).toHaveLength(2);
+    // Nothing is created for a run that cannot start.
+    expect(existsSync(join(dir, 'model-run'))).toBe(false);
+  });
+
+  it('rejects unknown and bad world settings, naming the key', () => {
+    expect(() => validateFileSpec({ world: { imageSise: 32 } })).toThrow(/^config file: world\.imageSise: unknown key \(known: seed, imageSize, shapes, palette, /);
+    expect(() => validateFileSpec({ world: { splits: { trian: 0.7 } } })).toThrow('config file: world.splits.trian: unknown key (known: train, validation, test, encoder)');
+    expect(() => validateFileSpec({ world: { minObjects: 0 } })).toThrow('config file: world: ShapesWorld: need integers 1 <= minObjects <= maxObjects <= 9, got minObjects 0, maxObjects 3');
+    expect(() => validateFileSpec({ world: { imageSize: 48 } })).toThrow('config file: world.imageSize: the shipped semantic encoder sees 32x32 images, got 48');
+    expect(validateFileSpec({ world: { seed: 3, maxObjects: 2 } }).world).toEqual({ seed: 3, maxObjects: 2 });
   });
 
   it('resolves defaults, file values and command-line values in that order', () => {

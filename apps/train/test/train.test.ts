@@ -135,6 +135,18 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('SIGTERM', () => {
+  it('behaves as the first Ctrl-C: finishes the step, saves, exits 143 naming the checkpoint', async () => {
+    const out = join(dir, 'sigterm');
+    const controller = new AbortController();
+    const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort('SIGTERM')) } });
+    expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(143);
+    const ckpt = join(out, 'checkpoint.safetensors');
+    expect(io.err()).toBe(`unihetero-train: stopped by SIGTERM at step 2 of 4; checkpoint saved to ${ckpt} (continue with: unihetero-train --resume --out ${out})\n`);
+    expect((await readCheckpointMeta(ckpt)).step).toBe(2);
+  });
+});
+
 describe('non-finite losses', () => {
   it('stop the run with the step, the loss part and the last good checkpoint (exit 1)', async () => {
     // A learning rate of 1e10 makes step 1's update blow the weights up; step 2's loss is NaN.
@@ -142,7 +154,7 @@ describe('non-finite losses', () => {
     const io = memoryIO();
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--lr', '1e10', '--ckpt-every', '1', '--eval-every', '0', '--quiet'], io)).toBe(1);
     const ckpt = join(out, 'checkpoint.safetensors');
-    expect(io.err()).toMatch(new RegExp(`^unihetero-train: training stopped at step 2: loss part '(total|text|crossEntropy|zLoss|ploss|diffuloss|gradNorm)' is (NaN|Infinity|-Infinity); last good checkpoint: ${ckpt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(step 1\\)\\n$`));
+    expect(io.err()).toMatch(new RegExp(`^unihetero-train: training stopped at step 2: (loss part '(total|text|crossEntropy|zLoss|ploss|diffuloss)'|the gradient norm) is (NaN|Infinity|-Infinity); last good checkpoint: ${ckpt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(step 1\\)\\n$`));
     expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1]);
     expect((await readCheckpointMeta(ckpt)).step).toBe(1);
   });

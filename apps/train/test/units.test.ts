@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { linearTicks, lineChartSvg, logTicks, lossCurveSvg } from '../src/svg.js';
-import { readCheckpointMeta, truncateJsonlToStep, writeFileAtomic } from '../src/files.js';
+import { readCheckpointMeta, writeFileAtomic } from '../src/files.js';
 import { RateMeter, createProgress } from '../src/progress.js';
 import { interruptHandler } from '../src/io.js';
 import { memoryIO, removeDir, tempDir } from './helpers.js';
@@ -48,22 +48,6 @@ describe('svg', () => {
 });
 
 describe('run files', () => {
-  it('truncates JSONL to a step, dropping a torn last line', async () => {
-    const p = join(dir, 'm.jsonl');
-    await writeFile(p, '{"step":1}\n{"step":2}\n{"step":3}\n{"step":4,"lo');
-    expect(await truncateJsonlToStep(p, 2)).toEqual([{ step: 1 }, { step: 2 }]);
-    expect(await readFile(p, 'utf8')).toBe('{"step":1}\n{"step":2}\n');
-    expect(await truncateJsonlToStep(join(dir, 'absent.jsonl'), 5)).toEqual([]);
-  });
-
-  it('refuses a corrupt line in the middle and a record without a step', async () => {
-    const p = join(dir, 'bad.jsonl');
-    await writeFile(p, '{"step":1}\nxx\n{"step":3}\n');
-    await expect(truncateJsonlToStep(p, 2)).rejects.toThrow(`${p}: line 2 is not valid JSON; the file is corrupt`);
-    await writeFile(p, '{"loss":1}\n');
-    await expect(truncateJsonlToStep(p, 2)).rejects.toThrow(`${p}: line 1 has no numeric 'step'`);
-  });
-
   it('reads checkpoint metadata and rejects other files', async () => {
     const p = join(dir, 'x.safetensors');
     const header = JSON.stringify({ __metadata__: { 'unihetero.checkpoint': JSON.stringify({ version: 1, step: 7, extra: { a: 1 } }) } });
@@ -75,10 +59,10 @@ describe('run files', () => {
     const h2 = JSON.stringify({ __metadata__: {} });
     len.writeBigUInt64LE(BigInt(h2.length));
     await writeFile(q, Buffer.concat([len, Buffer.from(h2)]));
-    await expect(readCheckpointMeta(q)).rejects.toThrow(`${q}: not a unihetero checkpoint (no 'unihetero.checkpoint' metadata)`);
+    await expect(readCheckpointMeta(q)).rejects.toThrow(`readCheckpointInfo: '${q}' has no 'unihetero.checkpoint' metadata; it is not a unihetero checkpoint`);
     const r = join(dir, 'text.txt');
     await writeFile(r, 'hello world, not safetensors');
-    await expect(readCheckpointMeta(r)).rejects.toThrow(`${r}: not a safetensors file`);
+    await expect(readCheckpointMeta(r)).rejects.toThrow(new RegExp(`^safetensors: header length \\d+ exceeds the 100000000-byte limit \\(in '${r}'\\)$`));
   });
 });
 
@@ -126,5 +110,14 @@ describe('the Ctrl-C handler', () => {
     expect(io.err()).toContain('finishing the current step, then saving the checkpoint');
     h();
     expect(exit).toHaveBeenCalledWith(130);
+  });
+});
+
+describe('non-finite stops', () => {
+  it('name a loss part, or the gradient norm (not a "loss part")', async () => {
+    const { NonFiniteLossError } = await import('@unihetero/model');
+    const { nonFiniteMessage } = await import('../src/train.js');
+    expect(nonFiniteMessage(new NonFiniteLossError(3, 'ploss', NaN))).toBe("loss part 'ploss' is NaN");
+    expect(nonFiniteMessage(new NonFiniteLossError(3, 'gradNorm', NaN))).toBe('the gradient norm is NaN');
   });
 });

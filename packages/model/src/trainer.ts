@@ -220,9 +220,13 @@ export class Trainer {
     return { step: this.step, samples: this.samplesSeen, loss: values.total, text: values.text, crossEntropy: values.crossEntropy, zLoss: values.zLoss, ploss: values.ploss, diffuloss: values.diffuloss, gradNorm, lr, ms: performance.now() - t0 };
   }
 
-  /** Write a checkpoint atomically (model, optimizer moments, schedule, random stream, data position). */
-  async save(path: string, extra: Record<string, unknown> = {}): Promise<void> {
+  /**
+   * Write a checkpoint atomically (model, optimizer moments, schedule, random stream, data
+   * position); `keepPrevious` keeps the replaced file as the previous good checkpoint.
+   */
+  async save(path: string, extra: Record<string, unknown> = {}, options: { keepPrevious?: boolean } = {}): Promise<void> {
     await saveCheckpoint(path, {
+      keepPrevious: options.keepPrevious,
       model: this.model,
       optimizer: this.optimizer,
       scheduler: this.scheduler,

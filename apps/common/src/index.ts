@@ -1,0 +1,23 @@
+/**
+ * @unihetero/app-common: what the apps (train, sample, eval, bench) share. One-line error reports
+ * (stack traces only with --verbose), strict option parsing, run folders that survive kills (lock,
+ * stale temporary files, atomic writes, JSONL repair), SIGINT/SIGTERM handling, machine facts.
+ * Private to the monorepo.
+ */
+export { UsageError, isVerbose, systemError, describeError, formatError } from './errors.js';
+export { parseInteger, parseNumber } from './parse.js';
+export {
+  LOCK_FILE,
+  ATOMIC_TEMP_PATTERN,
+  writeFileAtomic,
+  isStaleTempName,
+  exists,
+  acquireRunLock,
+  removeStaleTempFiles,
+  repairJsonl,
+  emptyFile,
+  type RunLock,
+  type JsonlRepair,
+} from './runfolder.js';
+export { SIGNAL_EXIT_CODES, stopExitCode, interruptHandler, onStopSignals, type StopSignal } from './signals.js';
+export { machineInfo, machineLine, type MachineInfo } from './machine.js';
