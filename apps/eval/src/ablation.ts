@@ -6,7 +6,8 @@
  * Resumable: a preset and seed whose record in `<out>/<preset>/seed<k>.json` matches the settings
  * continues from its last checkpoint (Trainer.resume continues with identical numbers).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { UsageError, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
@@ -99,9 +100,17 @@ interface RunRecord {
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Parse a JSON file of the ablation, naming it (and the remedy) when it is damaged. */
+async function readJson<T>(path: string, remedy: string): Promise<T> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UsageError(`ablation: '${path}' is damaged (${(e as Error).message}); ${remedy}`);
+  }
 }
 
 /** Train and evaluate one preset and seed (resuming from its record when it matches). */
@@ -109,6 +118,7 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
   const preset = getPreset(presetName);
   const dir = join(o.out, presetName);
   await mkdir(dir, { recursive: true });
+  await removeStaleTempFiles(dir);
   const recordPath = join(dir, `seed${seed}.json`);
   const spec = presetSpec(presetName, seed, settings.model, o.world);
   // The override changes how long presets that warm up do so; the others never warm up.
@@ -120,7 +130,7 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
 
   let record: RunRecord | null = null;
   if (existsSync(recordPath)) {
-    const saved = JSON.parse(await readFile(recordPath, 'utf8')) as RunRecord;
+    const saved = await readJson<RunRecord>(recordPath, `delete ${dir} to start ${presetName} over`);
     if (saved.fingerprint !== fingerprint) {
       throw new Error(`ablation: ${recordPath} was written with different settings (model, budgets, seeds or evaluation); use another --out or delete ${dir} to start ${presetName} over`);
     }
@@ -237,6 +247,7 @@ export async function runAblation(o: AblationOptions, backend: Backend, io: Eval
   const started = new Date();
   const t0 = performance.now();
   await mkdir(o.out, { recursive: true });
+  await removeStaleTempFiles(o.out);
   const total = settings.presets.length * settings.seeds.length;
   io.progress(
     `ablation: ${settings.presets.join(', ')} x seeds ${settings.seeds.join(',')}, scales ${settings.scales.join(',')} (batch ${settings.batchSize}), ${total} training run${total === 1 ? '' : 's'} into ${o.out}`,
@@ -280,7 +291,7 @@ export async function runAblation(o: AblationOptions, backend: Backend, io: Eval
 export async function rewriteReport(out: string, io: EvalIO): Promise<AblationResults> {
   const path = join(out, 'results.json');
   if (!existsSync(path)) throw new Error(`report: '${path}' does not exist (run \`unihetero-eval ablation --out ${out}\` first)`);
-  const results = JSON.parse(await readFile(path, 'utf8')) as AblationResults;
+  const results = await readJson<AblationResults>(path, `run \`unihetero-eval ablation --out ${out}\` again (finished presets are skipped)`);
   if (results.version !== 1) throw new Error(`report: '${path}' has version ${String(results.version)}, expected 1`);
   // Summaries, fits and the verdict are derived again from the raw checkpoints' numbers.
   results.summaries = summarizeRuns(results.runs);

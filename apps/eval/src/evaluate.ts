@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import type { Backend } from '@unihetero/tensor';
 import { writeSheet } from '@unihetero/data';
 import { loadShapesModel } from '@unihetero/model';
+import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
+import { UsageError, describeError } from '@unihetero/app-common';
 import type { EvalIO } from './io.js';
 import { measureModel, type EvalSettings, type ModelMetrics } from './metrics.js';
 import { markdownTable } from './report.js';
@@ -43,7 +45,14 @@ export function metricsTable(m: ModelMetrics): string {
 
 /** Evaluate a checkpoint; returns the metrics (also printed and written). */
 export async function runEvaluate(o: EvaluateOptions, backend: Backend, io: EvalIO): Promise<ModelMetrics> {
-  if (!existsSync(o.checkpoint)) throw new Error(`evaluate: checkpoint '${o.checkpoint}' does not exist`);
+  if (!existsSync(o.checkpoint)) throw new UsageError(`evaluate: checkpoint '${o.checkpoint}' does not exist`);
+  try {
+    await verifyCheckpoint(o.checkpoint);
+  } catch (e) {
+    const prev = previousCheckpointPath(o.checkpoint);
+    const remedy = existsSync(prev) ? `evaluate the previous checkpoint '${prev}' instead, or resume its training run` : 'resume its training run or train a new one';
+    throw new UsageError(`evaluate: checkpoint '${o.checkpoint}' cannot be used: ${describeError(e)}; ${remedy}`, { cause: e });
+  }
   io.progress(`evaluate: loading ${o.checkpoint}`);
   const { model, world, preset, step } = await loadShapesModel(o.checkpoint, backend);
   try {

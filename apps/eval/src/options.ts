@@ -1,4 +1,5 @@
 /** Option parsers of the CLI: each error names the option and the offending text. */
+import { parseNumber } from '@unihetero/app-common';
 
 /** A non-negative (or >= min) integer option. */
 export function parseInteger(name: string, text: string, min = 0): number {
@@ -9,11 +10,13 @@ export function parseInteger(name: string, text: string, min = 0): number {
   return v;
 }
 
-/** A positive finite number option. */
+/** A positive finite number option (decimal: `0x10` is refused). */
 export function parsePositive(name: string, text: string): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new Error(`${name}: expected a positive number, got '${text}'`);
-  return v;
+  try {
+    return parseNumber(name, text, { min: 0, exclusiveMin: true });
+  } catch {
+    throw new Error(`${name}: expected a positive number, got '${text}'`);
+  }
 }
 
 /** A comma-separated list of integers (>= min), e.g. `--scales 2000,4000,8000`. */

@@ -12,6 +12,7 @@ import { runEvaluate } from './evaluate.js';
 import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
 import { parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
+import { formatError, isVerbose } from '@unihetero/app-common';
 import type { AblationModelSize } from './results.js';
 
 /** What the CLI needs from the outside (replaced in tests). */
@@ -214,7 +215,10 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
       await rewriteReport(o.out, deps.io);
     });
 
-  for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
+  for (const c of program.commands) {
+    c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
+    c.option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)');
+  }
   program.addHelpText(
     'after',
     '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --scales 2000,4000,8000 --seeds 0,1\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n\nResults go to stdout, progress to stderr.',
@@ -230,7 +234,7 @@ export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promi
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    deps.writeErr(`unihetero-eval: ${e instanceof Error ? e.message : String(e)}\n`);
+    deps.writeErr(formatError('unihetero-eval', e, isVerbose(args)));
     return 1;
   }
 }

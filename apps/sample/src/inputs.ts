@@ -3,18 +3,38 @@
  * alpha PNGs arrive as RGB: `decodePng` composites transparency over black), and captions encoded
  * with the world's tokenizer, its unknown-word error surfaced with the caption that caused it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { decodePng, type RgbImage, type SceneObject, type ShapesWorld, type Tokenizer } from '@unihetero/data';
 import { UsageError, messageOf } from './io.js';
+import { LIMITS, clip } from './commands/common.js';
 
-/** Read `path` as an RGB image of exactly `size` x `size` pixels. */
+/** Width and height from a PNG's IHDR chunk (null when the bytes do not start like a PNG). */
+function pngSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length < 24 || sig.some((b, i) => bytes[i] !== b)) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
+/**
+ * Read `path` as an RGB image of exactly `size` x `size` pixels. The file size and the PNG header's
+ * dimensions are checked before anything is decoded (a huge image never reaches the decoder).
+ */
 export async function readInputPng(path: string, size: number): Promise<RgbImage> {
   let bytes: Uint8Array;
   try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw new UsageError(`image '${path}' is a folder, not a PNG file`);
+    if (st.size > LIMITS.pngBytes) throw new UsageError(`image '${path}' is ${st.size} bytes; the model reads ${size}x${size} RGB images (PNG files of at most ${LIMITS.pngBytes} bytes are read)`);
     bytes = await readFile(path);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `image '${path}' does not exist` : `image '${path}' cannot be read: ${messageOf(e)}`);
+  }
+  const dims = pngSize(bytes);
+  if (dims && (dims.width !== size || dims.height !== size)) {
+    throw new UsageError(`image '${path}' is ${dims.width}x${dims.height}; the model reads ${size}x${size} RGB images`);
   }
   let image: RgbImage;
   try {
@@ -33,7 +53,9 @@ export function encodeText(tokenizer: Tokenizer, text: string, what: string): nu
   try {
     return tokenizer.encode(text, { bos: false, eos: false });
   } catch (e) {
-    throw new UsageError(`${what} "${text}" cannot be encoded by the world's tokenizer: ${messageOf(e)}`);
+    // The tokenizer quotes the whole text; a long one is clipped so the message stays one short line.
+    const reason = messageOf(e).replace(/ of "[\s\S]*"$/, '');
+    throw new UsageError(`${what} "${clip(text)}" cannot be encoded by the world's tokenizer: ${reason}`);
   }
 }
 

@@ -15,13 +15,7 @@ export const processIO: SampleIO = {
   progressStream: process.stderr,
 };
 
-/** An error a user can fix (bad option, missing file): printed as one line, without a stack. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '@unihetero/app-common';
 
 /** The message of anything thrown. */
 export function messageOf(e: unknown): string {

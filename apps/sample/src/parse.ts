@@ -1,32 +1,10 @@
 /**
  * Option parsers: each turns one option's text into a value or throws naming the option and the
- * text (`--steps: expected an integer >= 1, got '0'`).
+ * text (`--steps: expected an integer >= 1, got '0'`). Numbers are strict (decimal digits only:
+ * `0x10` is refused), shared with the other apps.
  */
 
-/** An integer `>= min` (and `<= max` when given). */
-export function parseInteger(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const t = text.trim();
-  const v = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
-  if (!Number.isSafeInteger(v) || v < min || v > max) {
-    throw new Error(`${name}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}, got '${text}'`);
-  }
-  return v;
-}
-
-/** A finite number within `[min, max]` (bounds inclusive unless `exclusiveMin`). */
-export function parseNumber(name: string, text: string, range: { min?: number; max?: number; exclusiveMin?: boolean } = {}): number {
-  const t = text.trim();
-  const v = t === '' ? NaN : Number(t);
-  const { min = -Infinity, max = Infinity, exclusiveMin = false } = range;
-  const ok = Number.isFinite(v) && (exclusiveMin ? v > min : v >= min) && v <= max;
-  if (!ok) {
-    const lo = min === -Infinity ? '' : `${exclusiveMin ? '>' : '>='} ${min}`;
-    const hi = max === Infinity ? '' : `<= ${max}`;
-    const what = [lo, hi].filter(Boolean).join(' and ');
-    throw new Error(`${name}: expected a finite number${what ? ` ${what}` : ''}, got '${text}'`);
-  }
-  return v;
-}
+export { parseInteger, parseNumber } from '@unihetero/app-common';
 
 /** `a|b|c`: the options of a multiple-choice question (at least two, none empty, no duplicates). */
 export function parseChoices(name: string, text: string): string[] {

@@ -3,13 +3,14 @@
  * checkpoint written by unihetero-train. Option values are checked as they are parsed (the error
  * names the option and the text); `runCli` is the in-process entry point used by the tests.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BackendKind } from '@unihetero/webgpu';
+import { formatError, isVerbose } from '@unihetero/app-common';
 import { processIO, messageOf, UsageError, type SampleIO } from './io.js';
 import { parseCaptionLines, parseChoices, parseInteger, parseNumber } from './parse.js';
 import { BACKENDS } from './session.js';
-import { collectCaptions, type SemanticFlags } from './commands/common.js';
+import { LIMITS, collectCaptions, type SemanticFlags } from './commands/common.js';
 import { runCaption } from './commands/caption.js';
 import { runAnswer } from './commands/answer.js';
 import { runGenerate } from './commands/generate.js';
@@ -43,14 +44,15 @@ function addCommon(cmd: Command): Command {
   return cmd
     .requiredOption('--checkpoint <path>', 'checkpoint written by unihetero-train (records how its model was built)')
     .addOption(new Option('--backend <kind>', 'tensor backend (default: $UNIHETERO_BACKEND, else auto = WebGPU when an adapter exists, else CPU)').choices(BACKENDS))
-    .option('--seed <n>', 'seed of the random streams', int('--seed', 0), 0);
+    .option('--seed <n>', 'seed of the random streams', int('--seed', 0), 0)
+    .option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)');
 }
 
 /** The semantic options of the MAR loop (shared by generate and roundtrip). */
 function addSemantic(cmd: Command): Command {
   return cmd
     .option('--steps <n>', 'MAR steps K (1 .. number of visual tokens)', int('--steps', 1), 16)
-    .option('--regeneration-rounds <n>', 'rounds of re-masking and regenerating after the full pass (inference-time scaling)', int('--regeneration-rounds', 0), 0)
+    .option('--regeneration-rounds <n>', 'rounds of re-masking and regenerating after the full pass (inference-time scaling)', int('--regeneration-rounds', 0, LIMITS.regenerationRounds), 0)
     .option('--regeneration-fraction <x>', 'fraction of the tokens re-masked per round, in (0, 1]', num('--regeneration-fraction', { min: 0, exclusiveMin: true, max: 1 }), 0.25)
     .addOption(new Option('--regeneration-policy <policy>', 'which tokens to re-mask').choices(['random', 'original-order', 'lowest-agreement']).default('random'))
     .addOption(new Option('--order <order>', 'generation order of the visual tokens').choices(['random', 'raster']).default('random'));
@@ -61,10 +63,13 @@ async function readCaptionsFile(path: string | undefined): Promise<string[] | un
   if (path === undefined) return undefined;
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > LIMITS.captionsFileBytes) throw new UsageError(`captions file '${path}' is ${size} bytes; at most ${LIMITS.captionsFileBytes} bytes are read (split it into several runs)`);
     text = await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `captions file '${path}' does not exist` : `captions file '${path}' cannot be read: ${messageOf(e)}`);
+    throw new UsageError(code === 'ENOENT' ? `captions file '${path}' does not exist` : code === 'EISDIR' ? `captions file '${path}' is a folder` : `captions file '${path}' cannot be read: ${messageOf(e)}`);
   }
   const lines = parseCaptionLines(text);
   if (lines.length === 0) throw new UsageError(`captions file '${path}' holds no captions (one per line; '#' starts a comment line)`);
@@ -82,11 +87,11 @@ export function buildProgram(io: SampleIO = processIO): Command {
 
   addCommon(program.command('caption').description('caption PNG images (32x32 RGB; greyscale and alpha are converted to RGB), one line per file'))
     .argument('<png...>', 'PNG files')
-    .option('--max-tokens <n>', 'most tokens per caption', int('--max-tokens', 1), 48)
+    .option('--max-tokens <n>', "most tokens per caption (at most what the model's context leaves after the image)", int('--max-tokens', 1), 48)
     .option('--temperature <t>', 'sampling temperature; 0 decodes greedily', num('--temperature', { min: 0 }), 0)
     .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k', 1))
     .option('--top-p <p>', 'nucleus sampling mass, in (0, 1]', num('--top-p', { min: 0, exclusiveMin: true, max: 1 }))
-    .option('--batch-size <n>', 'images per forward when decoding greedily', int('--batch-size', 1), 16)
+    .option('--batch-size <n>', 'images per forward when decoding greedily', int('--batch-size', 1, LIMITS.batchSize), 16)
     .action(async (files: string[], f: CommonFlags & { maxTokens: number; temperature: number; topK?: number; topP?: number; batchSize: number }) => {
       await runCaption({ ...f, files }, io);
     });
@@ -105,12 +110,12 @@ export function buildProgram(io: SampleIO = processIO): Command {
       .argument('[captions...]', 'captions (or --captions-file)')
       .option('--captions-file <file>', 'captions, one per line (after any given as arguments)')
       .requiredOption('--out <dir>', 'output folder (created if missing)')
-      .option('--count <n>', 'samples per caption; sample k uses seed + k', int('--count', 1), 1),
+      .option('--count <n>', `samples per caption; sample k uses seed + k (captions x count <= ${LIMITS.images})`, int('--count', 1, LIMITS.images), 1),
   )
     .option('--temperature <t>', "scale of the flow sampler's initial noise", num('--temperature', { min: 0 }), 1)
     .option('--guidance <g>', 'classifier-free guidance scale on the flow velocity (1 = off)', num('--guidance', { min: 0 }), 1)
     .addOption(new Option('--guidance-schedule <schedule>', 'guidance over the MAR steps').choices(['linear', 'constant']).default('linear'))
-    .option('--flow-steps <n>', "flow sampler steps (default: the checkpoint config's flow.sampleSteps)", int('--flow-steps', 1))
+    .option('--flow-steps <n>', "flow sampler steps (default: the checkpoint config's flow.sampleSteps)", int('--flow-steps', 1, LIMITS.flowSteps))
     .addOption(new Option('--flow-sampler <method>', "flow ODE method (default: the checkpoint config's flow.sampler)").choices(['euler', 'heun']))
     .action(async (args: string[], f: CommonFlags & SemanticFlags & { captionsFile?: string; out: string; count: number; temperature: number; guidance: number; guidanceSchedule: 'linear' | 'constant'; flowSteps?: number; flowSampler?: 'euler' | 'heun' }) => {
       const { captionsFile, ...rest } = f;
@@ -122,7 +127,7 @@ export function buildProgram(io: SampleIO = processIO): Command {
     addCommon(program.command('roundtrip').description("text -> generated semantic tokens -> text (the paper's Figure 7): prints both texts and whether their objects match"))
       .argument('[captions...]', 'captions (or --captions-file)')
       .option('--captions-file <file>', 'captions, one per line (after any given as arguments)')
-      .option('--max-tokens <n>', 'most tokens of the returned text', int('--max-tokens', 1), 48),
+      .option('--max-tokens <n>', "most tokens of the returned text (at most what the model's context leaves after the image)", int('--max-tokens', 1), 48),
   ).action(async (args: string[], f: CommonFlags & SemanticFlags & { captionsFile?: string; maxTokens: number }) => {
     const { captionsFile, ...rest } = f;
     const captions = collectCaptions(args, await readCaptionsFile(captionsFile), 'roundtrip');
@@ -140,7 +145,8 @@ export function buildProgram(io: SampleIO = processIO): Command {
       `  ${PROGRAM} generate "a large red circle at the centre." --count 4 --out samples --checkpoint ckpt.safetensors`,
       `  ${PROGRAM} roundtrip "a small blue square at the top left." --checkpoint ckpt.safetensors`,
       '',
-      'Results go to stdout, progress and diagnostics to stderr.',
+      'Results go to stdout, progress and diagnostics to stderr. Errors are one line; --verbose (or',
+      'UNIHETERO_VERBOSE=1) adds the stack trace.',
     ].join('\n'),
   );
   return program;
@@ -156,8 +162,7 @@ export async function runCli(args: string[], io: SampleIO = processIO): Promise<
     // Help and version exit with code 0; parse errors were already printed by commander.
     if (e instanceof CommanderError) return e.exitCode;
     const sub = args.find((a) => program.commands.some((c) => c.name() === a));
-    const debug = typeof process !== 'undefined' && process.env.UNIHETERO_DEBUG === '1';
-    io.err(`${PROGRAM}${sub ? ` ${sub}` : ''}: ${debug && e instanceof Error && !(e instanceof UsageError) ? (e.stack ?? e.message) : messageOf(e)}`);
+    io.err(formatError(`${PROGRAM}${sub ? ` ${sub}` : ''}`, e, isVerbose(args)).replace(/\n$/, ''));
     return 1;
   }
 }

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
 import { createBackend, type BackendKind } from '@unihetero/webgpu';
 import { loadShapesModel, type ShapesModel } from '@unihetero/model';
+import { CheckpointIntegrityError, previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
+import { describeError } from '@unihetero/app-common';
 import { UsageError, messageOf, type SampleIO } from './io.js';
+import type { ContextSize } from './commands/common.js';
 
 /** A loaded model on its backend. */
 export interface Session extends ShapesModel {
@@ -44,9 +47,38 @@ export async function resolveCheckpointPath(path: string): Promise<string> {
   return path;
 }
 
+/**
+ * The checkpoint to load for `given` (a file or a run folder): the file itself; for a run folder its
+ * checkpoint.safetensors, or (with a warning) checkpoint.prev.safetensors when that is damaged.
+ * A damaged checkpoint is a `UsageError` naming the file, what is damaged and what to do.
+ */
+async function intactCheckpoint(given: string, io: SampleIO): Promise<string> {
+  const path = await resolveCheckpointPath(given);
+  try {
+    await verifyCheckpoint(path);
+    return path;
+  } catch (e) {
+    if (!(e instanceof CheckpointIntegrityError || (e as Error | null)?.name === 'SafetensorsError')) throw e;
+    const previous = previousCheckpointPath(path);
+    const prevOk = await verifyCheckpoint(previous).then(
+      (info) => info.step,
+      () => null,
+    );
+    const why = describeError(e);
+    if (prevOk !== null && path !== given) {
+      io.err(`checkpoint '${path}' cannot be used (${why}); using the previous checkpoint '${previous}' (step ${prevOk}) of the run folder instead`);
+      return previous;
+    }
+    throw new UsageError(
+      `checkpoint '${path}' cannot be used: ${why}; ${prevOk !== null ? `the previous checkpoint '${previous}' (step ${prevOk}) is intact: pass it with --checkpoint` : 'resume its training run (unihetero-train --resume) or train a new one'}`,
+      { cause: e },
+    );
+  }
+}
+
 /** Load the checkpoint at `path` (a file or a run folder) on a backend of `kind` (undefined: `$UNIHETERO_BACKEND` or auto); the caller must `closeSession`. */
 export async function openSession(path: string, kind: BackendKind | undefined, io: SampleIO): Promise<Session> {
-  path = await resolveCheckpointPath(path);
+  path = await intactCheckpoint(path, io);
   const backend = await createBackend(kind);
   try {
     let loaded;
@@ -62,6 +94,11 @@ export async function openSession(path: string, kind: BackendKind | undefined, i
     backend.destroy();
     throw e;
   }
+}
+
+/** The model's context size (positions) and the positions its image span takes. */
+export function contextOf(s: Session): ContextSize {
+  return { maxPositions: s.model.config.backbone.maxPositionEmbeddings, visualTokens: s.model.numVisualTokens };
 }
 
 /** Free the model's tensors (parameters, buffers, the frozen encoder) and release the backend (lets the process exit). */

@@ -151,7 +151,7 @@ async function chooseCheckpoint(out: string, current: string, previous: string, 
       if (path === previous && currentDamaged) {
         const aside = `${current}.damaged`;
         await rename(current, aside);
-        warn(`${name}: ${problems[0]}; resuming from the previous checkpoint ${previous} (step ${info.step}) instead, losing one checkpoint interval; the damaged file was moved to ${aside}`);
+        warn(`${name}: the checkpoint ${current} cannot be used (${problems[0]}); resuming from the previous checkpoint ${previous} (step ${info.step}) instead, losing one checkpoint interval; the damaged file was moved to ${aside}`);
       } else if (path === previous) {
         warn(`${name}: ${current} is missing; resuming from the previous checkpoint ${previous} (step ${info.step})`);
       }

@@ -162,7 +162,8 @@ export class WordTokenizer implements Tokenizer {
   /** Word ids of `text`; throws naming the first unknown word and its character offset. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
-    for (const m of text.matchAll(/[A-Za-z0-9]+|[^\sA-Za-z0-9]/g)) {
+    // `u`: a character outside the BMP (an emoji) is one match, not two lone surrogates.
+    for (const m of text.matchAll(/[A-Za-z0-9]+|[^\sA-Za-z0-9]/gu)) {
       const id = this.ids.get(m[0]);
       if (id === undefined) throw new Error(`WordTokenizer.encode: unknown word '${m[0]}' at character ${m.index} of "${text}"`);
       ids.push(id);

@@ -70,6 +70,8 @@ describe('WordTokenizer', () => {
     expect(tok.encode(text).length * 3).toBeLessThan(new ByteTokenizer().encode(text).length);
     expect(tok.special).toEqual({ bos: 0, eos: 1, pad: 2, boi: 3, eoi: 4, mask: 5 });
     expect(() => tok.encode('a purple circle')).toThrow(/WordTokenizer.encode: unknown word 'purple' at character 2 of "a purple circle"/);
+    // A character outside the BMP is named whole, not as a lone surrogate (printed as U+FFFD).
+    expect(() => tok.encode('a red \u{1F534} circle')).toThrow("WordTokenizer.encode: unknown word '\u{1F534}' at character 6 of \"a red \u{1F534} circle\"");
     expect(tok.decode(tok.encode('what colour is the ring? (A) red (B) blue'))).toBe('what colour is the ring? (A) red (B) blue');
     expect(() => new WordTokenizer(['a', 'a'])).toThrow(/duplicate word 'a'/);
     specialsDistinct(tok);

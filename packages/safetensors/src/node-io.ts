@@ -104,7 +104,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string, 
         else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'EMLINK' || code === 'ENOSYS') await fs.copyFile(path, keep);
         else throw err;
       }
-      if (have) await fs.rename(keep, options.previous);
+      if (have) {
+        await fs.rename(keep, options.previous);
+        // rename() between two links of one file does nothing (POSIX): a kill between the two renames leaves
+        // `previous` and `path` as links of one file, and then the temporary link must go by hand.
+        await fs.rm(keep, { force: true });
+      }
       keep = null;
     }
     await fs.rename(tmp, path);

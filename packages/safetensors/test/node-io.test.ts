@@ -101,5 +101,12 @@ describe('files', () => {
     expect(readdirSync(dir).sort()).toEqual(['c.prev.safetensors', 'c.safetensors']);
     expect(names[0]!.split('/').pop()).toMatch(ATOMIC_TEMP_PATTERN);
     expect(ATOMIC_TEMP_PATTERN.exec(names[0]!.split('/').pop()!)![1]).toBe('c.prev.safetensors');
+    // `previous` and `path` as two links of one file (a kill between the renames): no temporary link stays behind.
+    rmSync(prev);
+    const { linkSync } = await import('node:fs');
+    linkSync(path, prev);
+    await writeFileAtomic(path, 'five', { previous: prev });
+    expect(readdirSync(dir).sort()).toEqual(['c.prev.safetensors', 'c.safetensors']);
+    expect(readFileSync(prev, 'utf8')).toBe('three');
   });
 });

@@ -3,8 +3,8 @@ import { answerQuestions } from '@unihetero/model';
 import { imagesToTensor } from '@unihetero/data';
 import type { SampleIO } from '../io.js';
 import { encodeText, readInputPng } from '../inputs.js';
-import { closeSession, openSession } from '../session.js';
-import type { CommonOptions } from './common.js';
+import { closeSession, contextOf, openSession } from '../session.js';
+import { checkContext, type CommonOptions } from './common.js';
 
 /** Options of `answer`. */
 export interface AnswerCommandOptions extends CommonOptions {
@@ -29,8 +29,10 @@ export async function runAnswer(o: AnswerCommandOptions, io: SampleIO): Promise<
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
     const image = await readInputPng(o.file, s.world.config.imageSize);
-    encodeText(s.model.tokenizer, o.question, 'question');
-    o.options.forEach((opt, i) => encodeText(s.model.tokenizer, opt, `option ${i + 1}`));
+    const q = encodeText(s.model.tokenizer, o.question, 'question');
+    const longest = Math.max(...o.options.map((opt, i) => encodeText(s.model.tokenizer, opt, `option ${i + 1}`).length));
+    // <bos> <boi> image <eoi> question option <eos>
+    checkContext(contextOf(s), 'the question with its longest option', q.length + longest, 4);
     const t = imagesToTensor([image], s.backend);
     let lls: number[];
     let choice: number;

@@ -5,8 +5,9 @@ import { imagesToTensor, type RgbImage } from '@unihetero/data';
 import type { SampleIO } from '../io.js';
 import { readInputPng } from '../inputs.js';
 import { startProgress } from '../progress.js';
-import { closeSession, openSession, type Session } from '../session.js';
-import type { CommonOptions } from './common.js';
+import { closeSession, contextOf, openSession, type Session } from '../session.js';
+import { UsageError } from '../io.js';
+import { LIMITS, checkMaxTokens, type CommonOptions } from './common.js';
 
 /** Options of `caption`. */
 export interface CaptionCommandOptions extends CommonOptions {
@@ -32,8 +33,10 @@ export interface CaptionResult {
  * sampled alone from `new Generator(seed)`, so its caption does not depend on the other files.
  */
 export async function runCaption(o: CaptionCommandOptions, io: SampleIO): Promise<CaptionResult[]> {
+  if (o.files.length > LIMITS.images) throw new UsageError(`caption: ${o.files.length} images; at most ${LIMITS.images} per command (split them into several runs)`);
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
+    checkMaxTokens(contextOf(s), o.maxTokens);
     const size = s.world.config.imageSize;
     const images: RgbImage[] = [];
     for (const f of o.files) images.push(await readInputPng(f, size));

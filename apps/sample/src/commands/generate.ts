@@ -11,8 +11,9 @@ import { Judge, writePng, writeSheet, type ImageScore, type RgbImage, type Scene
 import type { SampleIO } from '../io.js';
 import { encodeText, parseObjects } from '../inputs.js';
 import { startProgress } from '../progress.js';
-import { closeSession, openSession } from '../session.js';
-import { checkSteps, generateOptions, type CommonOptions, type GenerateFlags } from './common.js';
+import { closeSession, contextOf, openSession } from '../session.js';
+import { UsageError } from '../io.js';
+import { LIMITS, checkContext, checkSteps, generateOptions, type CommonOptions, type GenerateFlags } from './common.js';
 
 /** Options of `generate`. */
 export interface GenerateCommandOptions extends CommonOptions, GenerateFlags {
@@ -71,10 +72,13 @@ export function formatJudge(j: JudgeSummary | null): string {
 
 /** Generate `count` images per caption; see the module comment. */
 export async function runGenerate(o: GenerateCommandOptions, io: SampleIO): Promise<GenerateResult> {
+  if (o.captions.length * o.count > LIMITS.images) throw new UsageError(`generate: ${o.captions.length} captions x --count ${o.count} = ${o.captions.length * o.count} images; at most ${LIMITS.images} per command`);
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
     checkSteps(o.steps, s.model.numVisualTokens);
     const prompts = o.captions.map((c, i) => encodeText(s.model.tokenizer, c, `caption ${i + 1}`));
+    // <bos> caption <boi> image
+    prompts.forEach((p, i) => checkContext(contextOf(s), `caption ${i + 1}`, p.length, 2));
     const targets: (SceneObject[] | null)[] = o.captions.map((c, i) => {
       const p = parseObjects(s.world, c);
       if ('error' in p) {

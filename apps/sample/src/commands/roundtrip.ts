@@ -9,8 +9,8 @@ import { roundTrip } from '@unihetero/model';
 import type { SampleIO } from '../io.js';
 import { describeObject, encodeText, objectsRecovered, parseObjects, sameObjects } from '../inputs.js';
 import { startProgress } from '../progress.js';
-import { closeSession, openSession } from '../session.js';
-import { checkSteps, semanticOptions, type CommonOptions, type SemanticFlags } from './common.js';
+import { closeSession, contextOf, openSession } from '../session.js';
+import { checkContext, checkMaxTokens, checkSteps, semanticOptions, type CommonOptions, type SemanticFlags } from './common.js';
 
 /** Options of `roundtrip`. */
 export interface RoundTripCommandOptions extends CommonOptions, SemanticFlags {
@@ -37,7 +37,10 @@ export async function runRoundTrip(o: RoundTripCommandOptions, io: SampleIO): Pr
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
     checkSteps(o.steps, s.model.numVisualTokens);
-    o.captions.forEach((c, i) => encodeText(s.model.tokenizer, c, `caption ${i + 1}`));
+    const ctx = contextOf(s);
+    checkMaxTokens(ctx, o.maxTokens);
+    // <bos> caption <boi> image: checked before any work (the attention cost grows with the square of the length).
+    o.captions.forEach((c, i) => checkContext(ctx, `caption ${i + 1}`, encodeText(s.model.tokenizer, c, `caption ${i + 1}`).length, 2));
     const results: RoundTripResult[] = [];
     const progress = startProgress(io, 'roundtrip', 'captions', o.captions.length);
     for (const caption of o.captions) {
