@@ -9,9 +9,10 @@ import { parseCount, parseSizes } from './stats.js';
 import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
 import { MLP_ALL_PEERS, runMlp, type MlpOptions } from './suites/mlp.js';
 import { runTrainStep, runTransformer, type StepOptions } from './suites/steps.js';
+import { runSoak, type SoakOptions } from './suites/soak.js';
 
 /** Names of the registered suites. */
-export const SUITES = ['matmul', 'mlp', 'transformer', 'train'] as const;
+export const SUITES = ['matmul', 'mlp', 'transformer', 'train', 'soak'] as const;
 
 /** What the CLI needs from the outside (replaced in tests). */
 export interface CliDeps {
@@ -23,6 +24,7 @@ export interface CliDeps {
   runMlp: (opts: MlpOptions, io: BenchIO) => Promise<unknown>;
   runTransformer: (opts: StepOptions, io: BenchIO) => Promise<unknown>;
   runTrainStep: (opts: StepOptions & { batchSize?: number; preset?: string }, io: BenchIO) => Promise<unknown>;
+  runSoak: (opts: SoakOptions, io: BenchIO) => Promise<unknown>;
 }
 
 /** The real streams and suites. */
@@ -34,6 +36,7 @@ export const defaultDeps: CliDeps = {
   runMlp,
   runTransformer,
   runTrainStep,
+  runSoak,
 };
 
 function parsePeers(allowed: readonly string[]) {
@@ -143,10 +146,22 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
       await deps.runTrainStep({ backend: o.backend, steps: o.steps, warmup: o.warmup, batchSize: o.batchSize, preset: o.preset }, deps.io);
     });
 
+  program
+    .command('soak')
+    .description('memory over a long training run (not a test): a small UniHetero model trained for --steps steps; live tensors, storages, bytes and GPU buffers created must stay flat after the first sample')
+    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu']).default('webgpu'))
+    .option('--steps <n>', 'training steps', checked(intOption('--steps', 2)), 10_000)
+    .option('--every <n>', 'steps between samples of the counters (default steps / 20)', checked(intOption('--every', 1)))
+    .option('--batch-size <n>', 'samples per step', checked(intOption('--batch-size', 1)), 4)
+    .option('--json <file>', 'also write the samples and the verdict as JSON')
+    .action(async (o: { backend: SoakOptions['backend']; steps: number; every?: number; batchSize: number; json?: string }) => {
+      await deps.runSoak({ backend: o.backend, steps: o.steps, every: o.every, batchSize: o.batchSize, json: o.json }, deps.io);
+    });
+
   for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n  unihetero-bench transformer --backend all\n  unihetero-bench train\n\nTables go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n  unihetero-bench transformer --backend all\n  unihetero-bench train\n  unihetero-bench soak --backend webgpu --steps 10000\n\nTables go to stdout, progress to stderr.',
   );
   return program;
 }

@@ -3,9 +3,10 @@ import { runCli, type CliDeps } from '../src/program.js';
 import type { MatmulOptions } from '../src/suites/matmul.js';
 import type { MlpOptions } from '../src/suites/mlp.js';
 import type { StepOptions } from '../src/suites/steps.js';
+import type { SoakOptions } from '../src/suites/soak.js';
 
 function harness() {
-  const calls: { suite: string; opts: MatmulOptions | MlpOptions | StepOptions }[] = [];
+  const calls: { suite: string; opts: MatmulOptions | MlpOptions | StepOptions | SoakOptions }[] = [];
   let out = '';
   let err = '';
   const deps: CliDeps = {
@@ -16,6 +17,7 @@ function harness() {
     runMlp: async (opts) => void calls.push({ suite: 'mlp', opts }),
     runTransformer: async (opts) => void calls.push({ suite: 'transformer', opts }),
     runTrainStep: async (opts) => void calls.push({ suite: 'train', opts }),
+    runSoak: async (opts) => void calls.push({ suite: 'soak', opts }),
   };
   return { deps, calls, out: () => out, err: () => err };
 }
@@ -99,5 +101,20 @@ describe('CLI parsing', () => {
     const h2 = harness();
     expect(await runCli(['matmul', '--help'], h2.deps)).toBe(0);
     for (const flag of ['--backend', '--sizes', '--repeats', '--warmup', '--json', '--peers']) expect(h2.out()).toContain(flag);
+  });
+});
+
+describe('soak', () => {
+  it('is registered with its defaults, and judges flatness after the first sample', async () => {
+    const { checkFlat } = await import('../src/suites/soak.js');
+    const s = (step: number, tensors: number, bytesInUse: number, buffersCreated: number | null) => ({ step, tensors, storages: tensors, bytesInUse, bytesPooled: 0, buffersCreated, msPerStep: 1, loss: 1 });
+    expect(checkFlat([s(100, 50, 1000, 20), s(200, 50, 1000, 20), s(300, 50, 900, 20)])).toEqual([]);
+    expect(checkFlat([s(100, 50, 1000, 20), s(200, 51, 1100, 21)])).toEqual([
+      'step 200: 51 live tensors, 50 at step 100',
+      'step 200: 51 live storages, 50 at step 100',
+      'step 200: 1100 bytes in use, 1000 at step 100',
+      'step 200: 21 GPU buffers created, 20 at step 100 (the pool did not serve every allocation)',
+    ]);
+    expect(checkFlat([s(1, 1, 1, null)])).toHaveLength(1);
   });
 });
