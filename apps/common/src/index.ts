@@ -12,6 +12,7 @@ export {
   writeFileAtomic,
   isStaleTempName,
   exists,
+  makeFolder,
   acquireRunLock,
   removeStaleTempFiles,
   repairJsonl,

@@ -3,7 +3,8 @@
  * of the temporary files an interrupted atomic write leaves behind, atomic file writes, and JSONL
  * logs (derived files) repaired to a step instead of refusing a resume.
  */
-import { readFile, readdir, rm, stat, writeFile, open } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, readdir, rm, stat, writeFile, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ATOMIC_TEMP_PATTERN, writeFileAtomic } from '@unihetero/safetensors';
@@ -29,6 +30,28 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Create the folder `path` (and its parents). A failure names the folder (`what`, e.g. `--out
+ * 'runs/x'`), the ancestor that is in the way and the remedy: a read-only file system or a folder
+ * without write permission is reported as such (a recursive mkdir would only say ENOENT).
+ */
+export async function makeFolder(path: string, what: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (e) {
+    let ancestor = dirname(path);
+    while (!(await exists(ancestor)) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+    try {
+      await access(ancestor, constants.W_OK);
+    } catch (denied) {
+      const code = (denied as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') throw new UsageError(`${what} cannot be created: '${ancestor}' is on a read-only file system (EROFS); choose a folder on a writable file system`, { cause: e });
+      if (code === 'EACCES' || code === 'EPERM') throw new UsageError(`${what} cannot be created: '${ancestor}' is not writable (${code}); choose a folder you can write to, or fix its permissions`, { cause: e });
+    }
+    throw e;
   }
 }
 

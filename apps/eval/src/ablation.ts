@@ -7,7 +7,7 @@
  * continues from its last checkpoint (Trainer.resume continues with identical numbers).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { UsageError, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
+import { UsageError, makeFolder, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
@@ -246,7 +246,7 @@ export async function runAblation(o: AblationOptions, backend: Backend, io: Eval
   const settings = ablationSettings(o);
   const started = new Date();
   const t0 = performance.now();
-  await mkdir(o.out, { recursive: true });
+  await makeFolder(o.out, `--out '${o.out}'`);
   await removeStaleTempFiles(o.out);
   const total = settings.presets.length * settings.seeds.length;
   io.progress(

@@ -12,11 +12,11 @@
  * works in the folder. Logs and renderings are derived: a resume repairs them, never refuses.
  */
 import { basename, join } from 'node:path';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Backend } from '@unihetero/tensor';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { NonFiniteLossError, Trainer, createShapesModel, evaluateGeneration, evaluateUnderstanding, type ShapesModel, type StepMetrics } from '@unihetero/model';
-import { acquireRunLock, describeError, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
+import { acquireRunLock, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
 import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
 import { RateMeter, createProgress, type Progress } from './progress.js';
@@ -203,7 +203,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
   // 2. A fresh run builds its model before creating anything, so a bad config leaves no folder behind.
   let built: ShapesModel | null = null;
   if (!req.resume) built = await createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, req.backend);
-  await mkdir(out, { recursive: true });
+  await makeFolder(out, `--out '${out}'`);
   const lock = await acquireRunLock(out, name);
   try {
     const stale = await removeStaleTempFiles(out);

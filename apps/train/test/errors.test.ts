@@ -73,7 +73,7 @@ describe('bad inputs', () => {
     }
     roMount = mnt;
     expect(await fails(['--config', spec, '--out', join(mnt, 'run')])).toBe(
-      `unihetero-train: mkdir failed: read-only file system at '${join(mnt, 'run')}'; choose a folder on a writable file system (EROFS)`,
+      `unihetero-train: --out '${join(mnt, 'run')}' cannot be created: '${mnt}' is on a read-only file system (EROFS); choose a folder on a writable file system`,
     );
     expect(existsSync(join(mnt, 'run'))).toBe(false);
   });

@@ -4,7 +4,8 @@
  * `sheet.png` (+ `sheet.svg`) with the captions, and `results.json`; scores each image with the
  * judge against its caption.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeFolder } from '@unihetero/app-common';
 import { join, resolve } from 'node:path';
 import { generateImages } from '@unihetero/model';
 import { Judge, writePng, writeSheet, type ImageScore, type RgbImage, type SceneObject } from '@unihetero/data';
@@ -88,7 +89,7 @@ export async function runGenerate(o: GenerateCommandOptions, io: SampleIO): Prom
       return p.objects;
     });
     const judge = new Judge(s.world);
-    await mkdir(o.out, { recursive: true });
+    await makeFolder(o.out, `--out '${o.out}'`);
     const digits = (n: number) => String(Math.max(0, n - 1)).length;
     const cw = digits(o.captions.length);
     const sw = digits(o.count);
