@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { CpuBackend, memory } from '@unihetero/tensor';
 import { loadShapesModel } from '@unihetero/model';
 import { runCli } from '../src/program.js';
@@ -105,6 +105,20 @@ describe('resume', () => {
     const ea = (await readJsonl(join(straight, 'eval.jsonl'))).map(withoutTime);
     const eb = (await readJsonl(join(out, 'eval.jsonl'))).map(withoutTime);
     expect(eb).toEqual(ea);
+  });
+
+  it('resumes after metrics.jsonl and eval.jsonl were deleted (derived files), saying which steps are missing', async () => {
+    const out = join(dir, 'deleted');
+    const io = memoryIO({ hooks: { afterStep: (m) => { if (m.step === 3) throw new Error('simulated kill after step 3'); } } });
+    expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(1);
+    await rm(join(out, 'metrics.jsonl'));
+    await rm(join(out, 'eval.jsonl'));
+    const io2 = memoryIO();
+    expect(await runCli(['--resume', '--out', out, '--backend', 'cpu', '--quiet'], io2), io2.err()).toBe(0);
+    expect(io2.err()).toBe('unihetero-train: metrics.jsonl holds 0 of the 2 steps up to the checkpoint (the file was missing); continuing, the missing lines stay missing\n');
+    const a = (await readJsonl(join(straight, 'metrics.jsonl'))).map(withoutTime);
+    expect((await readJsonl(join(out, 'metrics.jsonl'))).map(withoutTime)).toEqual(a.slice(2));
+    expect((await readFile(join(out, 'checkpoint.safetensors'))).equals(await readFile(join(straight, 'checkpoint.safetensors')))).toBe(true);
   });
 
   it('rejects options that would change a resumed run, accepts cadence changes', async () => {
