@@ -33,6 +33,26 @@ function tokenString(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The part of `@huggingface/tokenizers`' `Tokenizer` that `HfTokenizer` exposes as `inner`,
+ * declared here so that this package's public types need none of that package's own (they do not
+ * compile under a consumer's `moduleResolution: nodenext`).
+ */
+export interface HfTokenizerEngine {
+  /** Encode a text (`add_special_tokens` false keeps the file's BOS/EOS out). */
+  encode(text: string, options?: { text_pair?: string | null; add_special_tokens?: boolean }): { ids: number[]; tokens: string[]; attention_mask: number[] };
+  /** Decode ids to text. */
+  decode(ids: number[], options?: { skip_special_tokens?: boolean; clean_up_tokenization_spaces?: boolean | null }): string;
+  /** Split a text into token strings. */
+  tokenize(text: string, options?: { text_pair?: string | null; add_special_tokens?: boolean }): string[];
+  /** Id of a token string, or undefined. */
+  token_to_id(token: string): number | undefined;
+  /** Token string of an id, or undefined. */
+  id_to_token(id: number): string | undefined;
+  /** The vocabulary, optionally with the added tokens. */
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+}
+
 /** A Hugging Face tokenizer wrapped in the `Tokenizer` interface (see the module comment for specials). */
 export class HfTokenizer implements Tokenizer {
   /** Implementation tag. */
@@ -41,8 +61,8 @@ export class HfTokenizer implements Tokenizer {
   readonly vocabSize: number;
   /** Special-token ids. */
   readonly special: Readonly<SpecialTokenIds>;
-  /** The underlying `@huggingface/tokenizers` instance. */
-  readonly inner: HfTokenizerImpl;
+  /** The underlying `@huggingface/tokenizers` instance (typed by the methods this package relies on). */
+  readonly inner: HfTokenizerEngine;
   private readonly baseSize: number;
   private readonly appended = new Map<number, string>();
   private readonly specialIds = new Set<number>();

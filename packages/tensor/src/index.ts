@@ -18,6 +18,7 @@ export type {
   View,
 } from './backend.js';
 export { dtypeBytes, isFloatDType } from './backend.js';
+export { TENSOR_PACKAGE, type TensorPackageCopy } from './copies.js';
 export { Tensor, liveTensorCount, nest, type NestedArray, type TensorOrScalar } from './tensor.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep } from './scope.js';

@@ -20,6 +20,18 @@ export { KVCache, type KVCacheOptions } from './cache.js';
 export { Attention, DecoderLayer, GatedMLP, HeadNorm, project, type BlockOptions, type ForwardContext } from './layers.js';
 export { TransformerLM, TransformerModel, type ForwardInput, type ForwardOutput, type TransformerOptions } from './model.js';
 export { textLoss, type TextLoss, type TextLossOptions } from './loss.js';
+export {
+  gatherRows,
+  packSequences,
+  sequenceInput,
+  type ImagePart,
+  type PackOptions,
+  type PackedSequences,
+  type SequenceInput,
+  type SequenceInputOptions,
+  type SequencePart,
+  type TextPart,
+} from './sequences.js';
 export { argmax, sampleFromLogits, sampleTokens, samplingProbabilities, type SamplingOptions } from './sampling.js';
 export { generate, type GenerateOptions } from './generate.js';
 export { configFromHF, configToHF, loadHFWeights, saveHFPretrained, loadHFPretrained, type LoadHFWeightsOptions } from './hf.js';

@@ -47,6 +47,29 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === 'undefined';
 }
 
+/** The error when Node has no `webgpu` package (Dawn's bindings, an optional peer dependency). */
+export const NO_DAWN_MESSAGE =
+  "webgpu: WebGPU in Node needs Dawn's bindings, the optional peer dependency 'webgpu', which is not installed: npm install webgpu@^0.6.2 (browsers use navigator.gpu and need nothing; createBackend('cpu') needs nothing either)";
+
+interface DawnModule {
+  create: (flags: string[]) => GpuLike;
+  globals: Record<string, unknown>;
+}
+
+/** Import Dawn lazily; a missing package becomes `NO_DAWN_MESSAGE`. */
+async function loadDawn(): Promise<DawnModule> {
+  // A variable specifier keeps bundlers from pulling Dawn into browser builds.
+  const specifier = 'webgpu';
+  try {
+    return (await import(/* @vite-ignore */ specifier)) as DawnModule;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    const missing = (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') && String(err.message).includes(`'${specifier}'`);
+    if (missing) throw new Error(NO_DAWN_MESSAGE, { cause: e });
+    throw e;
+  }
+}
+
 /** A Dawn instance that produced an adapter, kept referenced (and reused) for the process. */
 interface DawnChoice {
   gpu: GpuLike;
@@ -57,9 +80,7 @@ const dawnChoices = new Map<string, Promise<DawnChoice | null>>();
 
 /** Probe Dawn once per option set: the native backend first, then OpenGL ES in compatibility mode. */
 async function probeDawn(options: InitWebGPUOptions, request: GPURequestAdapterOptions): Promise<DawnChoice | null> {
-  // A variable specifier keeps bundlers from pulling Dawn into browser builds.
-  const specifier = 'webgpu';
-  const dawn = (await import(/* @vite-ignore */ specifier)) as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
+  const dawn = await loadDawn();
   Object.assign(globalThis, dawn.globals);
   // 1. The platform's native backend (Vulkan / Metal / D3D12), core feature level.
   const nativeFlags = options.dawnFlags ?? [];

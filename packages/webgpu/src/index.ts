@@ -3,5 +3,5 @@
  * batched submission). Dawn in Node (loaded lazily), `navigator.gpu` in browsers.
  */
 export { FUSED_STORAGE_BUFFERS, WebGPUBackend, WebGPUStorage, bucketBytes, type ScatterAddMode, type WebGPUBackendOptions } from './backend.js';
-export { initWebGPU, createBackend, isSoftwareAdapter, NO_ADAPTER_MESSAGE, type BackendKind, type InitWebGPUOptions } from './device.js';
+export { initWebGPU, createBackend, isSoftwareAdapter, NO_ADAPTER_MESSAGE, NO_DAWN_MESSAGE, type BackendKind, type InitWebGPUOptions } from './device.js';
 export { DEFAULT_MATMUL, type MatmulConfig } from './kernels/matmul.js';
