@@ -1,24 +1,23 @@
 /**
  * PNG encoding and decoding of RGB images through `pngjs` (Node only). `pngjs` needs Node's zlib
- * and streams, so it is loaded on first use with `process.getBuiltinModule('module')`'s
- * `createRequire`: synchronous, and invisible to browser bundlers, so importing this package in a
- * browser pulls in no Node module (in a browser, draw images to a canvas instead).
+ * and streams, so it is loaded on first use with `createRequire` from `process.getBuiltinModule`:
+ * synchronous, and invisible to browser bundlers, so importing this package in a browser pulls in
+ * no Node module (in a browser, draw images to a canvas instead).
  */
 import type { PNG as PNGClass } from 'pngjs';
 import { checkImage } from './image.js';
 import type { RgbImage } from './types.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 type Pngjs = { PNG: typeof PNGClass; Buffer: typeof import('node:buffer').Buffer };
 let pngjs: Pngjs | null = null;
 
-/** `pngjs`, loaded on first use; throws a clear error outside Node. */
+/** `pngjs` (through `createRequire`) and Node's `Buffer`, loaded on first use; throws a clear error outside Node. */
 function loadPngjs(op: string): Pngjs {
   if (pngjs) return pngjs;
-  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (typeof getBuiltin !== 'function') throw new Error(`${op}: PNG encoding needs Node >= 20.16 (pngjs); in a browser draw the image to a canvas instead`);
-  const { createRequire } = getBuiltin('module') as { createRequire: (from: string) => (id: string) => unknown };
+  const { createRequire } = nodeBuiltin<typeof import('node:module')>('node:module', op);
   const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: typeof PNGClass };
-  pngjs = { PNG, Buffer: (getBuiltin('buffer') as typeof import('node:buffer')).Buffer };
+  pngjs = { PNG, Buffer: nodeBuiltin<typeof import('node:buffer')>('node:buffer', op).Buffer };
   return pngjs;
 }
 
@@ -58,14 +57,14 @@ export function decodePng(bytes: Uint8Array): RgbImage {
 
 /** Writes an image as a PNG file (Node only; creates parent folders). */
 export async function writePng(path: string, image: RgbImage): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const nodePath = await import('node:path');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'writePng');
+  const nodePath = nodeBuiltin<typeof import('node:path')>('node:path', 'writePng');
   await fs.mkdir(nodePath.dirname(path), { recursive: true });
   await fs.writeFile(path, encodePng(image));
 }
 
 /** Reads a PNG file as an RGB image (Node only). */
 export async function readPng(path: string): Promise<RgbImage> {
-  const fs = await import('node:fs/promises');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'readPng');
   return decodePng(await fs.readFile(path));
 }
