@@ -120,7 +120,21 @@ export async function runParity(featureLevel: 'core' | 'compatibility', only?: s
   };
 }
 
-/** Names of every case, in order (for the test to declare one test per case). */
-export const caseNames: string[] = allCases.map((c) => c[0]);
+/**
+ * The harness's own check: a dispatch whose workgroup exceeds the device's limit must be caught by
+ * the validation scope (without a scope it would only read back as zeros). Returns the message.
+ */
+export async function provokeValidationError(featureLevel: 'core' | 'compatibility'): Promise<string | null> {
+  const { device } = await acquire(featureLevel);
+  try {
+    const tooWide = device.limits.maxComputeWorkgroupSizeX * 2;
+    device.pushErrorScope('validation');
+    device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code: `@compute @workgroup_size(${tooWide}) fn main() {}` }), entryPoint: 'main' } });
+    const err = await device.popErrorScope();
+    return err ? err.message : null;
+  } finally {
+    device.destroy();
+  }
+}
 
-(globalThis as { unihetero?: unknown }).unihetero = { runParity, caseNames };
+(globalThis as { unihetero?: unknown }).unihetero = { runParity, provokeValidationError };

@@ -35,9 +35,15 @@ describe.skipIf(!chromiumPath)('WebGPU vs CPU in Chromium: every op forward and 
     describe(`${adapter.name} (${adapter.featureLevel} request)`, () => {
       let report: ParityReport;
       beforeAll(async () => {
+        const t0 = performance.now();
         report = await page.evaluate((fl) => (globalThis as unknown as { unihetero: { runParity: (f: string) => Promise<ParityReport> } }).unihetero.runParity(fl), adapter.featureLevel);
-        console.log(`browser parity on ${adapter.name}: adapter ${JSON.stringify(report.adapter)}; ${report.results.length} cases`);
-      }, 240_000);
+        console.log(`browser parity on ${adapter.name}: ${report.results.length} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s; adapter ${JSON.stringify(report.adapter)}`);
+      }, 600_000);
+
+      it('catches a validation error in an error scope (the harness works)', async () => {
+        const message = await page.evaluate((fl) => (globalThis as unknown as { unihetero: { provokeValidationError: (f: string) => Promise<string | null> } }).unihetero.provokeValidationError(fl), adapter.featureLevel);
+        expect(message).toMatch(/workgroup/i);
+      });
 
       it('gets the expected adapter', () => {
         expect(report.adapter.featureLevel).toBe(adapter.featureLevel);

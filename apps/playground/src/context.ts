@@ -100,13 +100,13 @@ export interface PageState {
   /** Last generation: ms and the judge's object accuracy. */
   lastGeneration: { ms: number; caption: string; steps: number; revealedPerStep: number[]; objectAccuracy: number | null } | null;
   /** Training: steps seen, ms per step, losses. */
-  training: { steps: number; msPerStep: number[]; losses: number[]; done: boolean; checkpointStep: number | null };
+  training: { backend: string; steps: number; msPerStep: number[]; losses: number[]; done: boolean; checkpointStep: number | null };
 }
 
 /** The page state object (created on first use). */
 export function state(): PageState {
   const g = globalThis as { __playground?: PageState };
-  g.__playground ??= { readyMs: null, timings: { backendMs: null, filesMs: null }, errors: [], gpuErrors: [], backend: '', lastGeneration: null, training: { steps: 0, msPerStep: [], losses: [], done: false, checkpointStep: null } };
+  g.__playground ??= { readyMs: null, timings: { backendMs: null, filesMs: null }, errors: [], gpuErrors: [], backend: '', lastGeneration: null, training: { backend: '', steps: 0, msPerStep: [], losses: [], done: false, checkpointStep: null } };
   return g.__playground;
 }
 

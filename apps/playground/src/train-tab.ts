@@ -58,6 +58,7 @@ export function mountTrain(ctx: Context): void {
   const onMessage = (m: FromWorker) => {
     if (m.type === 'ready') {
       status.textContent = `training on ${m.backend}`;
+      st.backend = m.backend;
       metricsEl.textContent = `${(m.parameters / 1e6).toFixed(3)}M trainable parameters; ${m.reason}`;
     } else if (m.type === 'step') {
       const x = m.metrics;
@@ -114,7 +115,7 @@ export function mountTrain(ctx: Context): void {
     worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
     worker.onerror = (e) => showError(new Error(`train worker: ${e.message}`));
     for (const s of series) (s.points as unknown[]).length = 0;
-    Object.assign(st, { steps: 0, msPerStep: [], losses: [], done: false, checkpointStep: null });
+    Object.assign(st, { backend: '', steps: 0, msPerStep: [], losses: [], done: false, checkpointStep: null });
     samples.replaceChildren();
     lastCheckpoint = null;
     paused = false;
