@@ -20,6 +20,8 @@ export interface CaseResult {
   error: string | null;
   /** Messages of the errors the scopes caught during the case. */
   scopeErrors: string[];
+  /** Wall time of the case (both backends), ms. */
+  ms: number;
 }
 
 /** What `runParity` reports. */
@@ -89,6 +91,7 @@ export async function runParity(featureLevel: 'core' | 'compatibility', only?: s
     for (const [name, caseFn, makeInputs] of allCases) {
       if (only && !only.includes(name)) continue;
       const fn = caseFn as unknown as (...xs: Tensor[]) => Tensor;
+      const t0 = performance.now();
       for (const f of SCOPES) device.pushErrorScope(f);
       let error: string | null = null;
       try {
@@ -105,7 +108,7 @@ export async function runParity(featureLevel: 'core' | 'compatibility', only?: s
         const err = await device.popErrorScope();
         if (err) scopeErrors.push(err.message);
       }
-      results.push({ name, error, scopeErrors });
+      results.push({ name, error, scopeErrors, ms: performance.now() - t0 });
     }
   } finally {
     gpu.destroy();

@@ -40,16 +40,19 @@ export function adapterName(info: AdapterInfoLike): string {
   return [info.vendor, info.architecture].filter((s) => s && s.length > 0).join(' ') || 'unknown adapter';
 }
 
-async function webgpuAt(featureLevel: 'core' | 'compatibility'): Promise<{ adapter: GPUAdapter; device: GPUDevice } | string> {
+async function adapterAt(featureLevel: 'core' | 'compatibility'): Promise<GPUAdapter | string> {
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) return 'this browser exposes no WebGPU (navigator.gpu is missing)';
   const adapter = await gpu.requestAdapter(featureLevel === 'core' ? {} : ({ featureLevel } as GPURequestAdapterOptions));
-  if (!adapter) return `no WebGPU adapter for a ${featureLevel} request`;
+  return adapter ?? `no WebGPU adapter for a ${featureLevel} request`;
+}
+
+/** A device with the adapter's own limits (the defaults are lower: 128 invocations per workgroup in compatibility mode). */
+async function deviceOf(adapter: GPUAdapter): Promise<GPUDevice> {
   const requiredLimits: Record<string, number> = {};
   const limits = adapter.limits as unknown as Record<string, unknown>;
   for (const key in limits) if (typeof limits[key] === 'number') requiredLimits[key] = limits[key] as number;
-  const device = await adapter.requestDevice({ label: 'unihetero playground', requiredLimits });
-  return { adapter, device };
+  return adapter.requestDevice({ label: 'unihetero playground', requiredLimits });
 }
 
 function cpu(reason: string): ChosenBackend {
@@ -64,24 +67,21 @@ function cpu(reason: string): ChosenBackend {
  */
 export async function chooseBackend(choice: BackendChoice): Promise<ChosenBackend> {
   if (choice === 'cpu') return cpu('asked for the CPU backend');
-  let got = await webgpuAt(choice === 'webgpu-compat' ? 'compatibility' : 'core');
-  let featureLevel = choice === 'webgpu-compat' ? 'compatibility' : 'core';
-  if (typeof got === 'string' && choice === 'webgpu') {
-    const compat = await webgpuAt('compatibility');
-    if (typeof compat !== 'string') ({ got, featureLevel } = { got: compat, featureLevel: 'compatibility' });
+  let featureLevel: 'core' | 'compatibility' = choice === 'webgpu-compat' ? 'compatibility' : 'core';
+  let adapter = await adapterAt(featureLevel);
+  if (typeof adapter === 'string' && choice === 'webgpu') {
+    const compat = await adapterAt('compatibility');
+    if (typeof compat !== 'string') (adapter = compat), (featureLevel = 'compatibility');
   }
-  if (typeof got === 'string') {
-    if (choice === 'auto') return cpu(`WebGPU unavailable: ${got}`);
-    throw new Error(`backend '${choice}': ${got}`);
+  if (typeof adapter === 'string') {
+    if (choice === 'auto') return cpu(`WebGPU unavailable: ${adapter}`);
+    throw new Error(`backend '${choice}': ${adapter}`);
   }
-  const { adapter, device } = got;
   const info = adapter.info as AdapterInfoLike;
   const name = adapterName(info);
   const software = isSoftwareAdapter({ description: `${name} ${info.vendor} ${info.architecture}`, details: { isFallbackAdapter: info.isFallbackAdapter === true } });
-  if (choice === 'auto' && software) {
-    device.destroy();
-    return cpu(`the only WebGPU adapter is a software rasterizer (${name}); the CPU backend is faster on the same cores`);
-  }
+  if (choice === 'auto' && software) return cpu(`the only WebGPU adapter is a software rasterizer (${name}); the CPU backend is faster on the same cores`);
+  const device = await deviceOf(adapter);
   const gpuErrors: string[] = [];
   device.addEventListener('uncapturederror', (e) => gpuErrors.push((e as GPUUncapturedErrorEvent).error.message));
   const backend = await initWebGPU({ device, ownsDevice: true });

@@ -105,7 +105,7 @@ describe.skipIf(!chromiumPath)('the playground in Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'understand.png') });
   });
 
-  it('trains 20 steps in the tab (loss goes down), downloads the checkpoint and reloads it', async () => {
+  it('trains 20 steps in the tab (loss goes down, pause holds it), downloads the checkpoint and reloads it', async () => {
     await page.click('nav button[data-tab="train"]');
     await page.selectOption('#train-size', 'tiny');
     await page.selectOption('#train-backend', 'cpu');
@@ -113,6 +113,17 @@ describe.skipIf(!chromiumPath)('the playground in Chromium', () => {
     await page.fill('#train-steps', '20');
     await page.fill('#train-every', '10');
     await page.click('#train-start');
+    // Pause after a few steps: the step count holds still until Resume.
+    await page.waitForFunction(() => (globalThis as unknown as { __playground: PageState }).__playground.training.steps >= 3, null, { timeout: 60_000 });
+    await page.click('#train-pause');
+    await page.waitForSelector('#train-status:has-text("paused at step")', { timeout: 30_000 });
+    const pausedAt = (await pageState(page)).training.steps;
+    expect(await page.textContent('#train-status')).toBe(`paused at step ${pausedAt}`);
+    await page.waitForTimeout(500);
+    expect((await pageState(page)).training.steps).toBe(pausedAt);
+    expect(pausedAt).toBeLessThan(20);
+    await page.click('#train-pause');
+    expect(await page.textContent('#train-pause')).toBe('Pause');
     await page.waitForFunction(() => {
       const p = (globalThis as unknown as { __playground: PageState }).__playground;
       return p.training.done || p.errors.length > 0;
