@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // `import.meta.url` (pngjs is loaded lazily with createRequire) also works in the CJS build.
+  shims: true,
 });

@@ -10,6 +10,7 @@
  */
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { specialTokenName, type DecodeOptions, type EncodeOptions, type SpecialTokenIds, type Tokenizer } from './tokenizer.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** Options of `hfTokenizer`. */
 export interface HfTokenizerOptions {
@@ -156,8 +157,8 @@ export function hfTokenizer(tokenizerJson: object | string, tokenizerConfig: obj
 
 /** Loads `tokenizer.json` (and `tokenizer_config.json` if present) from a directory or a file path (Node only). */
 export async function loadHfTokenizer(path: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
-  const fs = await import('node:fs/promises');
-  const nodePath = await import('node:path');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'loadHfTokenizer');
+  const nodePath = nodeBuiltin<typeof import('node:path')>('node:path', 'loadHfTokenizer');
   const stat = await fs.stat(path);
   const dir = stat.isDirectory() ? path : nodePath.dirname(path);
   const file = stat.isDirectory() ? nodePath.join(path, 'tokenizer.json') : path;

@@ -6,6 +6,7 @@ import { drawText, GLYPH_HEIGHT, GLYPH_WIDTH, wrapText } from './font.js';
 import { checkImage, createImage, upscale } from './image.js';
 import { encodePng, writePng } from './png.js';
 import type { RGB, RgbImage } from './types.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** Layout options of a sheet. */
 export interface SheetOptions {
@@ -122,7 +123,7 @@ export async function writeSheet(path: string, images: readonly RgbImage[], capt
   await writePng(path, imageSheet(images, captions, options));
   if (options.svg === false) return { png: path };
   const svg = `${path.slice(0, -4)}.svg`;
-  const fs = await import('node:fs/promises');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'writeSheet');
   await fs.writeFile(svg, svgSheet(images, captions, options));
   return { png: path, svg };
 }

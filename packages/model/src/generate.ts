@@ -43,6 +43,19 @@ export interface GenerateOptions {
   decodePixels?: boolean;
   /** The random stream (default `new Generator(0)`). */
   generator?: Generator;
+  /** Called (and awaited) after each step of the full pass, e.g. to show progress; see `GenerationStep`. */
+  onStep?: (step: GenerationStep) => void | Promise<void>;
+}
+
+/** What `onStep` receives after each MAR step of the full pass. */
+export interface GenerationStep {
+  /** The step just taken (1-based) and the number of steps `K`. */
+  step: number;
+  steps: number;
+  /** Span positions revealed at this step, per image: `B` rows of `count` each, flat. */
+  revealed: Int32Array;
+  /** Pixel latents so far `[B*N, C]` (zero where still masked; null when pixels are not decoded per step). Valid during the call only. */
+  latents: Tensor | null;
 }
 
 /** What `generateImages` returns. */
@@ -205,7 +218,10 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
     const orders = options.order === 'raster' ? rasterOrders(B, N) : randomOrders(gen, B, N);
     const steps = revealStepsBatch(orders, B, K);
     const left = maskedAfterSteps(N, K);
-    steps.forEach((pos, k) => reveal(pos, pos.length / B, guided ? cfgScale(schedule, g, N, left[k]!) : 1));
+    for (let k = 0; k < steps.length; k++) {
+      reveal(steps[k]!, steps[k]!.length / B, guided ? cfgScale(schedule, g, N, left[k]!) : 1);
+      if (options.onStep) await options.onStep({ step: k + 1, steps: steps.length, revealed: steps[k]!, latents });
+    }
     // Regeneration rounds (METHOD 10.3).
     const current: Int32Array[] = Array.from({ length: B }, (_, b) => orders.slice(b * N, (b + 1) * N));
     for (let r = 1; r <= rounds; r++) {

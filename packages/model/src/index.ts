@@ -7,8 +7,9 @@ export { ModelConfigSchema, BackboneSchema, FlowSchema, LossSchema, DataMixSchem
 export { PRESET_NAMES, applyPreset, getPreset, presetNames, registerPreset, type Preset } from './presets.js';
 export { buildSequences, type BuildOptions, type SequenceBatch, type SequenceExample, type SpecialIds } from './sequence.js';
 export { UniHetero, type LossParts, type PreparedBatch, type UniHeteroOptions } from './model.js';
-export { generateImages, type GenerateOptions, type GenerationResult } from './generate.js';
+export { generateImages, type GenerateOptions, type GenerationResult, type GenerationStep } from './generate.js';
 export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings, type CaptionOptions, type ChoiceQuestion, type ChoiceResult } from './understand.js';
 export { NonFiniteLossError, Trainer, batchExamples, type StepMetrics, type TrainerOptions } from './trainer.js';
 export { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type EvalSet, type GenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
 export { createShapesModel, loadShapesModel, readCheckpointSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
+export { createShapesModelFrom, loadEncoderFromBytes, loadShapesModelFromBytes, readCheckpointMetaFromBytes, shapesCheckpointBytes, type CheckpointBytesOptions, type EncoderSource } from './portable.js';

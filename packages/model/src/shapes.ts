@@ -7,7 +7,7 @@ import { Generator, type Backend } from '@unihetero/tensor';
 import { readSafetensorsHeader } from '@unihetero/safetensors';
 import { CHECKPOINT_METADATA_KEY, loadCheckpoint } from '@unihetero/nn';
 import { ShapesWorld, wordTokenizer, type WorldConfig } from '@unihetero/data';
-import { loadDefaultSemanticEncoder } from '@unihetero/vision';
+import { loadDefaultSemanticEncoder, type SemanticEncoder } from '@unihetero/vision';
 import { UniHetero } from './model.js';
 import { applyPreset, getPreset, type Preset } from './presets.js';
 import type { ModelConfigInput } from './config.js';
@@ -32,16 +32,16 @@ export interface ShapesModel {
   spec: Required<ShapesModelSpec>;
 }
 
-/** Build a fresh model for the shapes world on `backend`. */
-export async function createShapesModel(spec: ShapesModelSpec = {}, backend?: Backend): Promise<ShapesModel> {
+/** Build a fresh model for the shapes world on `backend` (with `semanticEncoder`, else the shipped default, read from disk in Node). */
+export async function createShapesModel(spec: ShapesModelSpec = {}, backend?: Backend, semanticEncoder?: SemanticEncoder): Promise<ShapesModel> {
   const full: Required<ShapesModelSpec> = { preset: spec.preset ?? 'exp2', config: spec.config ?? {}, world: spec.world ?? {}, seed: spec.seed ?? 0 };
   const preset = getPreset(full.preset);
   const world = new ShapesWorld(full.world);
   if (world.config.imageSize !== 32) throw new Error(`createShapesModel: the shipped encoder sees 32x32 images, the world renders ${world.config.imageSize}x${world.config.imageSize}`);
   const tokenizer = wordTokenizer(world);
-  const semanticEncoder = await loadDefaultSemanticEncoder({ backend });
+  const encoder = semanticEncoder ?? (await loadDefaultSemanticEncoder({ backend }));
   const config = { ...applyPreset({ vocabSize: tokenizer.vocabSize, ...full.config } as ModelConfigInput, preset), ...pickOverrides(full.config) };
-  const model = new UniHetero(config, { tokenizer, semanticEncoder, generator: new Generator(full.seed), backend });
+  const model = new UniHetero(config, { tokenizer, semanticEncoder: encoder, generator: new Generator(full.seed), backend });
   return { model, world, preset, spec: full };
 }
 

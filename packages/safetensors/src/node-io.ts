@@ -1,15 +1,16 @@
 /**
- * File access for Node. `node:fs` is imported lazily inside each function so that the package
- * loads in a browser (where only `parseSafetensors` / `serializeSafetensors` apply).
+ * File access for Node. `node:fs` is loaded inside each function (`nodeBuiltin`) so that the
+ * package bundles and loads in a browser (where only `parseSafetensors` / `serializeSafetensors` apply).
  */
 import { SafetensorsError } from './errors.js';
 import { SafetensorsFile } from './file.js';
 import { parseHeader, readHeaderLength, type SafetensorsHeader } from './header.js';
 import { serializeSafetensors, type TensorEntry } from './serialize.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** Read and validate a `.safetensors` file (one read of the whole file; tensors are views into it). */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'readSafetensorsFile');
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -34,7 +35,7 @@ function inFile(err: unknown, path: string): unknown {
 
 /** Read and validate only the header of a `.safetensors` file (no tensor data is read). */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  const { open } = await import('node:fs/promises');
+  const { open } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'readSafetensorsHeader');
   const fh = await open(path, 'r').catch((err: Error) => {
     throw new SafetensorsError('io', `readSafetensorsHeader: cannot open '${path}': ${err.message}`, { cause: err });
   });
@@ -80,8 +81,8 @@ export interface AtomicWriteOptions {
  * `cause` (its `code`, e.g. `ENOSPC`, tells callers what went wrong).
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'writeFileAtomic');
+  const { dirname, basename, join } = nodeBuiltin<typeof import('node:path')>('node:path', 'writeFileAtomic');
   const dir = dirname(path);
   const tempFor = (target: string) => join(dir, `.${basename(target)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
   const tmp = tempFor(path);

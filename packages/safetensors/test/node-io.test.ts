@@ -2,13 +2,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as fsp from 'node:fs/promises';
 import { ATOMIC_TEMP_PATTERN, SafetensorsError, readSafetensorsFile, readSafetensorsHeader, serializeSafetensors, writeFileAtomic, writeSafetensorsFile } from '../src/index.js';
 
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  return { ...real, rename: vi.fn(real.rename) };
-});
+// The package loads its builtins with process.getBuiltinModule: spy on that module object.
+const fsp = process.getBuiltinModule('node:fs/promises');
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -18,7 +15,7 @@ function tmp(): string {
 }
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  vi.mocked(fsp.rename).mockClear();
+  vi.restoreAllMocks();
 });
 
 describe('files', () => {
@@ -37,7 +34,7 @@ describe('files', () => {
     const path = join(dir, 'ckpt.safetensors');
     await writeSafetensorsFile(path, { a: { dtype: 'F32', shape: [1], data: [1] } });
     const before = readFileSync(path);
-    vi.mocked(fsp.rename).mockRejectedValueOnce(new Error('simulated crash'));
+    vi.spyOn(fsp, 'rename').mockRejectedValueOnce(new Error('simulated crash'));
     await expect(writeSafetensorsFile(path, { a: { dtype: 'F32', shape: [1000], data: new Float32Array(1000) } })).rejects.toThrow(/writeFileAtomic: cannot write '.*ckpt.safetensors': simulated crash/);
     expect(readFileSync(path)).toEqual(before);
     expect(readdirSync(dir)).toEqual(['ckpt.safetensors']);
@@ -89,7 +86,7 @@ describe('files', () => {
     expect(readdirSync(dir).sort()).toEqual(['c.prev.safetensors', 'c.safetensors']);
     // A failure at the final rename leaves both files as they were and no temporary file.
     const names: string[] = [];
-    vi.mocked(fsp.rename).mockImplementationOnce(async (from) => {
+    vi.spyOn(fsp, 'rename').mockImplementationOnce(async (from) => {
       names.push(String(from));
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     });

@@ -8,6 +8,7 @@
 import { loadSafetensors, saveSafetensors, type LoadReport } from '@unihetero/nn';
 import { defineConfig, type QKNorm, type TransformerConfig, type TransformerConfigInput } from './config.js';
 import { TransformerLM, type TransformerOptions } from './model.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 type Json = Record<string, unknown>;
 
@@ -122,8 +123,8 @@ export async function loadHFWeights(model: TransformerLM, source: string | Uint8
 
 /** Write `config.json` and `model.safetensors` into `dir` (created if needed), HF style. */
 export async function saveHFPretrained(dir: string, model: TransformerLM): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'saveHFPretrained');
+  const path = nodeBuiltin<typeof import('node:path')>('node:path', 'saveHFPretrained');
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'config.json'), `${JSON.stringify(configToHF(model.config), null, 2)}\n`);
   await saveSafetensors(path.join(dir, 'model.safetensors'), model);
@@ -131,8 +132,8 @@ export async function saveHFPretrained(dir: string, model: TransformerLM): Promi
 
 /** Build a model from `dir/config.json` and load `dir/model.safetensors` into it. */
 export async function loadHFPretrained(dir: string, options: TransformerOptions & { overrides?: Partial<TransformerConfig> } = {}): Promise<TransformerLM> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'loadHFPretrained');
+  const path = nodeBuiltin<typeof import('node:path')>('node:path', 'loadHFPretrained');
   const cfgPath = path.join(dir, 'config.json');
   let json: unknown;
   try {

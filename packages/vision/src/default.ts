@@ -6,6 +6,7 @@
 import type { Backend } from '@unihetero/tensor';
 import { NO_PREPROCESSING } from './preprocess.js';
 import { ViTSemanticEncoder } from './semantic.js';
+import { nodeBuiltin } from './node-builtin.js';
 
 /** File name of the default encoder's weights inside the package's `weights/` folder. */
 export const DEFAULT_ENCODER_FILE = 'shapes-vit-tiny.safetensors';
@@ -15,8 +16,11 @@ export const DEFAULT_ENCODER_FILE = 'shapes-vit-tiny.safetensors';
  * so the same relative URL works from the sources and from the build (ESM and CJS via tsup shims).
  */
 export async function defaultEncoderPath(): Promise<string> {
-  const { fileURLToPath } = await import('node:url');
-  return fileURLToPath(new URL(`../weights/${DEFAULT_ENCODER_FILE}`, import.meta.url));
+  const { fileURLToPath } = nodeBuiltin<typeof import('node:url')>('node:url', 'defaultEncoderPath');
+  // `here` rather than an inline `import.meta.url`: bundlers would otherwise copy the weights into
+  // browser builds, which cannot read them through this path anyway.
+  const here = import.meta.url;
+  return fileURLToPath(new URL(`../weights/${DEFAULT_ENCODER_FILE}`, here));
 }
 
 /**
@@ -25,7 +29,7 @@ export async function defaultEncoderPath(): Promise<string> {
  */
 export async function loadDefaultSemanticEncoder(options: { backend?: Backend; path?: string } = {}): Promise<ViTSemanticEncoder> {
   const path = options.path ?? (await defaultEncoderPath());
-  const { existsSync } = await import('node:fs');
+  const { existsSync } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'loadDefaultSemanticEncoder');
   if (!existsSync(path)) throw new Error(`loadDefaultSemanticEncoder: weights not found at '${path}' (the package ships them in weights/; run scripts/pretrain-encoder.ts to recreate them)`);
   return ViTSemanticEncoder.load(path, { backend: options.backend, preprocessing: NO_PREPROCESSING });
 }

@@ -9,6 +9,7 @@ import { loadSafetensors, stateDictToSafetensors } from '@unihetero/nn';
 import { parseSafetensors, readSafetensorsFile, writeFileAtomic, type SafetensorsFile } from '@unihetero/safetensors';
 import { vitConfig, vitConfigFromHF, vitConfigToHF, type ViTConfig } from './config.js';
 import { Dinov2Model } from './model.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 /** Metadata key under which our files keep the HF `config.json` of the model. */
 export const VIT_CONFIG_METADATA_KEY = 'unihetero.vit_config';
@@ -28,13 +29,13 @@ export interface LoadDinov2Options {
 }
 
 async function readText(path: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', 'loadDinov2');
   return readFile(path, 'utf8');
 }
 
 async function siblingConfig(weightsPath: string): Promise<string | null> {
-  const { dirname, join } = await import('node:path');
-  const { existsSync } = await import('node:fs');
+  const { dirname, join } = nodeBuiltin<typeof import('node:path')>('node:path', 'loadDinov2');
+  const { existsSync } = nodeBuiltin<typeof import('node:fs')>('node:fs', 'loadDinov2');
   const p = join(dirname(weightsPath), 'config.json');
   return existsSync(p) ? readText(p) : null;
 }
