@@ -2,7 +2,7 @@
  * `Module`: the PyTorch-style container of parameters, buffers and submodules, plus the
  * `ModuleList`, `ModuleDict` and `Sequential` containers and state-dict loading with a report.
  */
-import { Tensor, fmtShape, noGrad, type Backend } from '@unihetero/tensor';
+import { Tensor, fmtShape, noGrad, tidy, type Backend } from '@unihetero/tensor';
 
 /** One shape mismatch found while loading a state dict. */
 export interface ShapeMismatch {
@@ -71,11 +71,26 @@ function checkName(op: string, name: string): void {
 }
 
 /**
- * Base class of every layer and model. Subclasses register parameters (`registerParameter`),
- * buffers (`registerBuffer`) and submodules (`registerModule`) and implement `forward(...)`.
- * Registered names become instance properties (`this.weight`), and assigning a `Module`, or a
- * `Tensor` with `requiresGrad`, to a public field registers it automatically on the next
- * traversal (appended after the explicitly registered ones, in field order).
+ * Make `t` a trainable parameter (PyTorch's `nn.Parameter(t)`): checks that it is a floating leaf
+ * tensor and switches `requiresGrad` on. Assigning the result to a field of a `Module`
+ * (`this.scale = parameter(ones([dim]))`) is all it takes to register it. Returns `t`.
+ */
+export function parameter(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`parameter: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (t.dtype === 'int32') throw new Error(`parameter: a parameter must be a floating tensor, got int32 ${fmtShape(t.shape)}`);
+  if (!t.isLeaf) throw new Error(`parameter: a parameter must be a leaf tensor (detach() it first), got the result of an op ${fmtShape(t.shape)}`);
+  return t.requiresGrad_(true);
+}
+
+/**
+ * Base class of every layer and model, written as in PyTorch: assign submodules and parameters
+ * (`parameter(t)` or any grad-requiring leaf tensor) to plain fields in the constructor, and
+ * implement `forward(...)` as plain maths that runs submodules with `this.sub.call(x)`. Fields are
+ * discovered on the first traversal (in field order) and from then on read and write the registry.
+ * Run a module with `module.call(...)`: its forward runs inside a `tidy` scope, so every
+ * intermediate is freed when it returns and a forward needs no `dispose()` lines.
+ * `registerParameter` / `registerBuffer` / `registerModule` remain for buffers, for names that are
+ * not identifiers (`'0'`) and for code written against the earlier API.
  */
 export class Module {
   /** True in training mode (dropout active); set with `train()` / `eval()`. */
@@ -89,14 +104,23 @@ export class Module {
   /** @internal submodules by name. */
   readonly _modules = new Map<string, Module | null>();
 
-  /** The computation; subclasses override it with their own signature. */
+  /**
+   * The computation; subclasses override it with their own signature. Write it as plain maths
+   * (no `dispose()`, no `tidy`) and run submodules with `sub.call(...)`; callers run a module
+   * with `call(...)`, which frees the intermediates. A direct `forward(...)` call leaves them to
+   * the enclosing `tidy` (or to the caller).
+   */
   forward(..._args: any[]): any {
     throw new Error(`${this.constructor.name}.forward: not implemented (subclasses must override forward)`);
   }
 
-  /** Alias of `forward(...)` (PyTorch's `module(x)`). */
-  call(...args: any[]): any {
-    return this.forward(...args);
+  /**
+   * Run `forward(...args)` inside a `tidy` scope (PyTorch's `module(x)`): every tensor created
+   * during the forward is freed except what it returns (a tensor, or arrays / plain objects / Maps
+   * of tensors). Use it for submodules inside a forward and for running a model.
+   */
+  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    return tidy(() => this.forward(...args)) as ReturnType<M['forward']>;
   }
 
   // ------------------------------------------------------------------ registration
@@ -546,14 +570,10 @@ export class Sequential extends Module {
     for (const m of this._modules.values()) if (m) yield m;
   }
 
-  /** Feed `x` through every module in order. Intermediates are disposed; the result is new. */
+  /** Feed `x` through every module in order (each run with `call`); the result is a new tensor. */
   override forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this) {
-      const next = m.forward(h) as Tensor;
-      if (h !== x) h.dispose();
-      h = next;
-    }
+    for (const m of this) h = m.call(h) as Tensor;
     return h === x ? x.mul(1) : h;
   }
 }
