@@ -62,7 +62,7 @@ export interface TimestepEmbedderOptions extends LayerOptions {
  */
 export class TimestepEmbedder extends Module {
   /** `Sequential(Linear(F, w), SiLU, Linear(w, w))`. */
-  declare mlp: Sequential;
+  mlp: Sequential;
   /** Size of the sinusoidal features. */
   readonly frequencyDim: number;
   /** Longest period. */
@@ -80,12 +80,12 @@ export class TimestepEmbedder extends Module {
     this.maxPeriod = options.maxPeriod ?? 10000;
     this.scale = options.scale ?? 1000;
     const lo = { generator: options.generator, backend: options.backend, dtype: options.dtype, init: { normal: 0.02 } as const };
-    this.registerModule('mlp', new Sequential(new Linear(this.frequencyDim, hidden, lo), new SiLU(), new Linear(hidden, hidden, lo)));
+    this.mlp = new Sequential(new Linear(this.frequencyDim, hidden, lo), new SiLU(), new Linear(hidden, hidden, lo));
   }
 
   /** `t [N]` (times in [0, 1]) -> `[N, hidden]`. */
   override forward(t: Tensor): Tensor {
-    return tidy(() => this.mlp.forward(timestepEmbedding(t, this.frequencyDim, { maxPeriod: this.maxPeriod, scale: this.scale })));
+    return this.mlp.call(timestepEmbedding(t, this.frequencyDim, { maxPeriod: this.maxPeriod, scale: this.scale }));
   }
 
   override extraRepr(): string {

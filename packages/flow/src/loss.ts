@@ -106,8 +106,8 @@ export function flowMatchingLoss(head: FlowHead, target: Tensor, condition: Tens
     const c = options.detachCondition ? condition.detach().reshape(n, cfg.conditionDim) : condition.reshape(n, cfg.conditionDim);
     const repeat = (a: Tensor, k: number) => (m === 1 ? a : a.unsqueeze(0).expand(m, n, k).reshape(m * n, k));
     const { xt, velocity } = flowInterpolate(repeat(x1, C), eps, times);
-    const cEmb = repeat(head.cond_embed.forward(c), w);
-    const tEmb = head.time_embed.forward(times);
+    const cEmb = repeat(head.cond_embed.call(c), w);
+    const tEmb = head.time_embed.call(times);
     const pred = head.velocityFromEmbeddings(xt, tEmb, cEmb);
     const perToken = pred.sub(velocity).square().mean(-1); // [m·n]
     if (!mask) return perToken.mean();

@@ -149,13 +149,13 @@ describe('FlowHead forward', () => {
     head.dispose();
   });
 
-  it('frees every intermediate', () => {
+  it('frees every intermediate when run with call()', () => {
     const gen = new Generator(6);
     const head = new FlowHead({ tokenDim: 3, conditionDim: 4, width: 8, depth: 2 }, { generator: gen });
     const x = randn([5, 3], { generator: gen });
     const c = randn([5, 4], { generator: gen });
     const base = memory();
-    for (let i = 0; i < 3; i++) head.forward(x, 0.5, c).dispose();
+    for (let i = 0; i < 3; i++) head.call(x, 0.5, c).dispose();
     expect(memory().tensors).toBe(base.tensors);
     expect(memory().bytesInUse).toBe(base.bytesInUse);
     for (const t of [x, c, head]) t.dispose();

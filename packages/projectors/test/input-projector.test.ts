@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, memory, noGrad, tensor, zeros } from '@unihetero/tensor';
+import { Generator, Tensor, memory, noGrad, tensor, tidy, zeros } from '@unihetero/tensor';
 import { Linear } from '@unihetero/nn';
 import { InputProjector, l2Normalize, projectorDepth } from '../src/index.js';
 import { gradcheckWithParams, host, normal } from './helpers.js';
@@ -93,12 +93,13 @@ describe('InputProjector', () => {
     await expect(gradcheckWithParams([P], broken, [normal([1, 2], new Generator(1))])).rejects.toThrow('gradcheck: gradient mismatch for input 1');
   });
 
-  it('frees its intermediates', () => {
+  it('frees its intermediates when run with call() (or forward inside a tidy)', () => {
     const P = new InputProjector(3, 4, { generator: new Generator(0), normalizeInput: true });
     const f = tensor([[1, 2, 3]]);
     const before = memory().tensors;
-    P.forward(f).dispose();
-    noGrad(() => P.forward(f)).dispose();
+    P.call(f).dispose();
+    noGrad(() => P.call(f)).dispose();
+    tidy(() => P.forward(f)).dispose();
     expect(memory().tensors).toBe(before);
   });
 

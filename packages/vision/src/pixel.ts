@@ -45,7 +45,7 @@ export class PatchifyEncoder extends Module implements PixelEncoder {
   /** Latent channels per token. */
   readonly latentDim: number;
   /** The stored statistics (buffers `normalization.scale`, `normalization.shift`). */
-  declare normalization: LatentNormalization;
+  normalization: LatentNormalization;
 
   /** A patchify encoder with optional stored statistics. */
   constructor(options: PatchifyEncoderOptions = {}) {
@@ -57,7 +57,7 @@ export class PatchifyEncoder extends Module implements PixelEncoder {
     if (!Number.isInteger(this.channels) || this.channels <= 0) throw new Error(`PatchifyEncoder: channels must be a positive integer, got ${this.channels}`);
     if (this.layout !== 'hwc' && this.layout !== 'chw') throw new Error(`PatchifyEncoder: unknown layout '${String(this.layout)}'`);
     this.latentDim = this.patchSize * this.patchSize * this.channels;
-    this.registerModule('normalization', new LatentNormalization(this.latentDim, options.stats, options.backend));
+    this.normalization = new LatentNormalization(this.latentDim, options.stats, options.backend);
   }
 
   /** The JSON config (without statistics). */

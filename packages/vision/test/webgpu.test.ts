@@ -33,7 +33,7 @@ describe.skipIf(!gpu)('ViT on WebGPU', () => {
     const want = cpuModel.forward(x).dataSync();
     const xg = await x.toBackend(gpu!);
     const base = memory(gpu!).tensors;
-    const out = gpuModel.forward(xg);
+    const out = gpuModel.call(xg);
     expect(out.shape).toEqual([2, 1 + 1 + 15, 8]);
     expectClose('Dinov2Model.forward', await out.data(), want);
     out.dispose();
