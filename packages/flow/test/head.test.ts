@@ -37,7 +37,7 @@ describe('FlowHead structure', () => {
     head.dispose();
   });
 
-  it("matches METHOD 8.1's parameter-count formula and its check values", () => {
+  it("matches docs/method.md 8.1's parameter-count formula and its check values", () => {
     expect(flowHeadParamCount({ tokenDim: 16, conditionDim: 1024, width: 1024, depth: 3 })).toBe(20_245_520);
     expect(flowHeadParamCount(flowHeadConfig('small', { tokenDim: 48, conditionDim: 128 }))).toBe(359_856);
     const small = new FlowHead(flowHeadConfig('small', { tokenDim: 48, conditionDim: 128 }), { generator: new Generator(1) });

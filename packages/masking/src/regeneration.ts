@@ -1,5 +1,5 @@
 /**
- * Regeneration (inference-time scaling, METHOD.md section 10.3): after an image is generated,
+ * Regeneration (inference-time scaling, docs/method.md section 10.3): after an image is generated,
  * re-mask a fraction `rho` of its tokens and regenerate them with the rest as context, for
  * `R` rounds. A policy chooses which positions; `regenerationPlan` adds the per-round step
  * count `K_r = max(1, round(K * rho))`, a fresh random order over the chosen positions and the
@@ -56,7 +56,7 @@ function sortedCopy(a: ArrayLike<number>): Int32Array {
   return out;
 }
 
-/** Re-mask `round(rho * n)` positions (at least 1) chosen uniformly at random without replacement (the METHOD default). */
+/** Re-mask `round(rho * n)` positions (at least 1) chosen uniformly at random without replacement (the default of docs/method.md 10.3). */
 export function randomRemask(rho = 0.25): RegenerationPolicy {
   checkRho('random', rho);
   return {
@@ -118,7 +118,7 @@ export type ScoreFn = (ctx: RegenerationContext) => ArrayLike<number>;
 
 /**
  * Re-mask the `round(rho * n)` positions with the LOWEST score from `scoreFn(ctx)` (ties go to
- * the smaller position); the hook for selective regeneration, e.g. METHOD's
+ * the smaller position); the hook for selective regeneration, e.g. docs/method.md's
  * `lowest-agreement` (score = `cos(e_i, G(z_i))` from a fresh full-context pass).
  */
 export function scoreBasedRemask(rho: number, scoreFn: ScoreFn, name = 'score-based'): RegenerationPolicy {
@@ -272,7 +272,7 @@ export function regenerationRound(options: RegenerationOptions & { round?: numbe
 }
 
 /**
- * Plan `rounds` regeneration rounds (METHOD 10.3; default 1 round of `random` with rho 0.25).
+ * Plan `rounds` regeneration rounds (docs/method.md 10.3; default 1 round of `random` with rho 0.25).
  * Each round's policy sees the generation order updated by the previous rounds. `scores` may
  * be a fixed array or a function of (round, current order) for score-based policies.
  */

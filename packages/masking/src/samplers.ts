@@ -1,5 +1,5 @@
 /**
- * Training mask-rate samplers (METHOD.md section 5.3).
+ * Training mask-rate samplers (docs/method.md section 5.3).
  *
  * A sampler draws the fraction `r in [0, 1]` of image tokens to mask in one training sample;
  * `maskCount(n, r)` turns it into a token count. All randomness comes from the seeded

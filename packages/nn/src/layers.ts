@@ -476,3 +476,63 @@ export class GatedMLP extends Module {
 export const SwiGLU = GatedMLP;
 /** @deprecated `GatedMLP`. */
 export type SwiGLU = GatedMLP;
+
+/** Options of `LoRALinear`. */
+export interface LoRAOptions extends LayerOptions {
+  /** Rank `r` of the update (default 8). */
+  rank?: number;
+  /** Scale numerator: the update is multiplied by `alpha / rank` (default `rank`, i.e. 1). */
+  alpha?: number;
+  /** Freeze the wrapped Linear's parameters (default true). */
+  freezeBase?: boolean;
+}
+
+/**
+ * A `Linear` with a low-rank adapter: `x W^T + b + (alpha / r) * lora_B(lora_A(x))`, where `W` and
+ * `b` are the wrapped Linear's own tensors (same keys `weight` / `bias`, so a pretrained checkpoint
+ * still loads; frozen by default), `lora_A` is `[r, in]` (PyTorch's default init) and `lora_B`
+ * `[out, r]` (zeros, so it starts equal to the base). Being a `Linear`, it goes wherever one is
+ * expected: `layer.self_attn.q_proj = new LoRALinear(layer.self_attn.q_proj)`; composite modules
+ * run their submodules, so the adapter is used from then on.
+ */
+export class LoRALinear extends Linear {
+  /** Down projection `in -> r`. */
+  lora_A: Linear;
+  /** Up projection `r -> out`, zero-initialised. */
+  lora_B: Linear;
+  /** `alpha / rank`. */
+  readonly scaling: number;
+
+  /** Wrap `base` (its tensors are shared, not copied) with a rank-`rank` update. */
+  constructor(base: Linear, options: LoRAOptions = {}) {
+    if (!(base instanceof Linear)) throw new Error(`LoRALinear: base must be a Linear, got ${(base as object)?.constructor?.name ?? typeof base}`);
+    const rank = options.rank ?? 8;
+    checkDim('LoRALinear', 'rank', rank);
+    const alpha = options.alpha ?? rank;
+    if (!Number.isFinite(alpha)) throw new Error(`LoRALinear: alpha must be a finite number, got ${alpha}`);
+    const be = options.backend ?? base.weight.backend;
+    const dtype = options.dtype ?? base.weight.dtype;
+    // 'zeros' draws no random numbers; the placeholders are replaced by the base's tensors.
+    super(base.inFeatures, base.outFeatures, { bias: base.bias !== null, init: 'zeros', backend: be, dtype });
+    this.weight.dispose();
+    this.bias?.dispose();
+    this.weight = base.weight;
+    this.bias = base.bias;
+    if (options.freezeBase !== false) {
+      this.weight.requiresGrad_(false);
+      this.bias?.requiresGrad_(false);
+    }
+    this.scaling = alpha / rank;
+    this.lora_A = new Linear(base.inFeatures, rank, { bias: false, generator: options.generator, backend: be, dtype });
+    this.lora_B = new Linear(rank, base.outFeatures, { bias: false, init: 'zeros', backend: be, dtype });
+  }
+
+  /** `x [..., in] -> [..., out]`. */
+  override forward(x: Tensor): Tensor {
+    return super.forward(x).add(this.lora_B.call(this.lora_A.call(x)).mul(this.scaling));
+  }
+
+  override extraRepr(): string {
+    return `LoRALinear(in=${this.inFeatures}, out=${this.outFeatures}, rank=${this.lora_A.outFeatures}, scaling=${this.scaling})`;
+  }
+}

@@ -76,10 +76,18 @@ function checkName(op: string, name: string): void {
  * (`this.scale = parameter(ones([dim]))`) is all it takes to register it. Returns `t`.
  */
 export function parameter(t: Tensor): Tensor {
+  return markParameter(t).requiresGrad_(true);
+}
+
+/** Tensors made parameters with `parameter()`: found as parameters even when frozen before the first traversal. */
+const PARAMETERS = new WeakSet<Tensor>();
+
+function markParameter(t: Tensor): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`parameter: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
   if (t.dtype === 'int32') throw new Error(`parameter: a parameter must be a floating tensor, got int32 ${fmtShape(t.shape)}`);
   if (!t.isLeaf) throw new Error(`parameter: a parameter must be a leaf tensor (detach() it first), got the result of an op ${fmtShape(t.shape)}`);
-  return t.requiresGrad_(true);
+  PARAMETERS.add(t);
+  return t;
 }
 
 /**
@@ -203,7 +211,7 @@ export class Module {
       if (v instanceof Module) {
         this._modules.set(key, v);
         this.defineAccessor(key);
-      } else if (v instanceof Tensor && v.requiresGrad && v.isLeaf && !v.isDisposed) {
+      } else if (v instanceof Tensor && (v.requiresGrad || PARAMETERS.has(v)) && v.isLeaf && !v.isDisposed) {
         this._parameters.set(key, v);
         this.defineAccessor(key);
       }

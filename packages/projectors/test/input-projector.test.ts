@@ -18,7 +18,7 @@ describe('InputProjector', () => {
     expect(P.numParameters()).toBe(4 * 6 + 4 + 16 + 4);
   });
 
-  it('computes W_b GELU(W_a f + a) + b exactly as nn.Linear and exact GELU do (METHOD.md 4)', () => {
+  it('computes W_b GELU(W_a f + a) + b exactly as nn.Linear and exact GELU do (docs/method.md 4)', () => {
     const gen = new Generator(1);
     const P = new InputProjector(3, 5, { generator: gen });
     const f = normal([2, 4, 3], gen, 'float32');

@@ -50,7 +50,7 @@ afterEach(() => {
 });
 
 describe('invert-projector registry', () => {
-  it('knows the four built-in variants of METHOD.md 6.3', () => {
+  it('knows the four built-in variants of docs/method.md 6.3', () => {
     expect(invertProjectorNames()).toEqual(['ema-mlp-llm-cos', 'mlp-cos', 'mlp-mse', 'norm-3-mlp-cos']);
     expect([...BUILTIN_INVERT_PROJECTORS].sort()).toEqual(invertProjectorNames());
     expect(DEFAULT_INVERT_PROJECTOR).toBe('ema-mlp-llm-cos');

@@ -1,5 +1,5 @@
 /**
- * Rotary position embeddings in Hugging Face's layout (METHOD.md 1.1).
+ * Rotary position embeddings in Hugging Face's layout (docs/method.md 1.1).
  *
  * With `inv_freq_k = theta^(-2k/d_h)` and angle `a_{p,k} = p * inv_freq_k`, the tables are
  * `cos = [cos a, cos a]` and `sin = [sin a, sin a]` (each frequency repeated over the two halves

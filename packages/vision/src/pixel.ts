@@ -1,7 +1,7 @@
 /**
- * The default pixel encoder of the shapes world (METHOD 14): `patchify` (patch 4, 32×32 -> 8×8
+ * The default pixel encoder of the shapes world (docs/method.md 14): `patchify` (patch 4, 32×32 -> 8×8
  * tokens of `C = 4·4·3 = 48`), exact and weight-free, with per-channel latent normalisation stored
- * alongside (METHOD 7.1) and saved/loaded as a small `.safetensors` file.
+ * alongside (docs/method.md 7.1) and saved/loaded as a small `.safetensors` file.
  */
 import { Tensor, fmtShape, noGrad, tidy, type Backend } from '@unihetero/tensor';
 import { Module, loadSafetensors, stateDictToSafetensors } from '@unihetero/nn';

@@ -1,7 +1,7 @@
 /**
- * Configuration of the DINOv2-architecture ViT (METHOD 3.1-3.5), convertible to and from the
+ * Configuration of the DINOv2-architecture ViT (docs/method.md 3.1-3.5), convertible to and from the
  * Hugging Face `config.json` of `Dinov2Model` / `Dinov2WithRegistersModel` checkpoints, with the
- * `facebook/dinov2-small` config (METHOD 3.2) and the shapes-world default (METHOD 14) as presets.
+ * `facebook/dinov2-small` config (docs/method.md 3.2) and the shapes-world default (docs/method.md 14) as presets.
  */
 
 /** Activations the MLP accepts, by HF name (`gelu` is the exact erf GELU). */
@@ -33,17 +33,17 @@ export interface ViTConfig {
   useSwigluFfn: boolean;
   /** MLP activation (HF `hidden_act`). */
   hiddenAct: ViTActivation;
-  /** Register tokens after CLS (`dinov2-with-registers`, METHOD 3.5); 0 for none. */
+  /** Register tokens after CLS (`dinov2-with-registers`, docs/method.md 3.5); 0 for none. */
   numRegisterTokens: number;
   /** Whether the checkpoint has `embeddings.mask_token` (HF `use_mask_token`; unused at inference). */
   useMaskToken: boolean;
-  /** Antialiased bicubic position-embedding interpolation (true for `dinov2-with-registers`, METHOD 3.4). */
+  /** Antialiased bicubic position-embedding interpolation (true for `dinov2-with-registers`, docs/method.md 3.4). */
   interpolateAntialias: boolean;
   /** Std of the truncated-normal initialisation (HF `initializer_range`). */
   initializerRange: number;
 }
 
-/** The `facebook/dinov2-small` configuration (METHOD 3.2). */
+/** The `facebook/dinov2-small` configuration (docs/method.md 3.2). */
 export const DINOV2_SMALL: Readonly<ViTConfig> = Object.freeze({
   hiddenSize: 384,
   numHiddenLayers: 12,
@@ -63,7 +63,7 @@ export const DINOV2_SMALL: Readonly<ViTConfig> = Object.freeze({
   initializerRange: 0.02,
 });
 
-/** The shapes-world semantic encoder (METHOD 14): patch 4, `d_v = 64`, 4 layers, 4 heads, 32×32 input. */
+/** The shapes-world semantic encoder (docs/method.md 14): patch 4, `d_v = 64`, 4 layers, 4 heads, 32×32 input. */
 export const SHAPES_VIT_TINY: Readonly<ViTConfig> = Object.freeze({
   ...DINOV2_SMALL,
   hiddenSize: 64,
