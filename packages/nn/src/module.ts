@@ -497,6 +497,16 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this._modules.get(String(j)) as M;
   }
 
+  /** Replace the module at index `i` (negative counts from the end), like `layers[i] = m`; returns this. */
+  set(i: number, m: M): this {
+    const n = this._modules.size;
+    const j = i < 0 ? n + i : i;
+    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`ModuleList.set: index ${i} out of range for length ${n}`);
+    if (!(m instanceof Module)) throw new Error(`ModuleList.set: expected a Module, got ${m === null ? 'null' : typeof m}`);
+    this._modules.set(String(j), m);
+    return this;
+  }
+
   /** Iterate the modules in order. */
   *[Symbol.iterator](): IterableIterator<M> {
     for (const m of this._modules.values()) yield m as M;

@@ -155,6 +155,10 @@ describe('replacing a submodule', () => {
     expect(lora.weight.grad).toBeNull();
     expect(lora.weight.requiresGrad).toBe(false);
     loss.dispose();
+    // a ModuleList entry is replaced by index
+    net.blocks.set(-1, new Block(4, new Generator(16)));
+    expect(values(net.call(x))).not.toEqual(adapted);
+    expect(() => net.blocks.set(2, new Block(4, new Generator(16)))).toThrow('ModuleList.set: index 2 out of range for length 2');
     net.dispose();
   });
 
