@@ -41,8 +41,8 @@ function checkBatch(op: string, batch: number): void {
   if (!Number.isInteger(batch) || batch < 0) throw new Error(`${op}.sampleBatch: batch must be an integer >= 0, got ${batch}`);
 }
 
-/** Shared `sampleBatch` in terms of `sample`. */
-function makeSampleBatch(name: string, sample: (gen: Generator) => number) {
+/** A sampler's `sampleBatch` built from its one-rate `sample` (both modes, checked arguments); for new samplers. */
+export function makeSampleBatch(name: string, sample: (gen: Generator) => number): MaskRateSampler['sampleBatch'] {
   return (gen: Generator, batch: number, mode: RateMode = 'per-sample'): Float64Array => {
     checkBatch(name, batch);
     const out = new Float64Array(batch);
