@@ -20,7 +20,6 @@ export { MlpCosProjector, mlpCos } from './variants/mlp-cos.js';
 export { MlpMseProjector, mlpMse } from './variants/mlp-mse.js';
 export { Norm3MlpCosProjector, norm3MlpCos } from './variants/norm-3-mlp-cos.js';
 export { DEFAULT_EMA_MOMENTUM, EmaMlpLlmCosProjector, emaMlpLlmCos } from './variants/ema-mlp-llm-cos.js';
-export { LinearEmbedCosProjector, linearEmbedCos } from './variants/linear-embed-cos.js';
 export {
   BUILTIN_INVERT_PROJECTORS,
   DEFAULT_INVERT_PROJECTOR,

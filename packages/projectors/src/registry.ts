@@ -4,7 +4,6 @@
  */
 import { InvertProjector, type InvertProjectorConfig } from './invert-projector.js';
 import { emaMlpLlmCos } from './variants/ema-mlp-llm-cos.js';
-import { linearEmbedCos } from './variants/linear-embed-cos.js';
 import { mlpCos } from './variants/mlp-cos.js';
 import { mlpMse } from './variants/mlp-mse.js';
 import { norm3MlpCos } from './variants/norm-3-mlp-cos.js';
@@ -19,7 +18,7 @@ export interface RegisterOptions {
 }
 
 /** The built-in variants of docs/method.md 6.3 (Table 2, section 12.3). */
-export const BUILTIN_INVERT_PROJECTORS: readonly string[] = Object.freeze(['mlp-cos', 'mlp-mse', 'norm-3-mlp-cos', 'ema-mlp-llm-cos', 'linear-embed-cos']);
+export const BUILTIN_INVERT_PROJECTORS: readonly string[] = Object.freeze(['mlp-cos', 'mlp-mse', 'norm-3-mlp-cos', 'ema-mlp-llm-cos']);
 
 /** The default variant of the paper's presets (docs/method.md 9.3). */
 export const DEFAULT_INVERT_PROJECTOR = 'ema-mlp-llm-cos';
@@ -29,7 +28,6 @@ const factories = new Map<string, InvertProjectorFactory>([
   ['mlp-mse', mlpMse],
   ['norm-3-mlp-cos', norm3MlpCos],
   ['ema-mlp-llm-cos', emaMlpLlmCos],
-  ['linear-embed-cos', linearEmbedCos],
 ]);
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -6,7 +6,6 @@ import {
   DEFAULT_INVERT_PROJECTOR,
   EmaMlpLlmCosProjector,
   InputProjector,
-  LinearEmbedCosProjector,
   InvertProjector,
   MlpCosProjector,
   MlpMseProjector,
@@ -52,7 +51,7 @@ afterEach(() => {
 
 describe('invert-projector registry', () => {
   it('knows the four built-in variants of docs/method.md 6.3', () => {
-    expect(invertProjectorNames()).toEqual(['ema-mlp-llm-cos', 'linear-embed-cos', 'mlp-cos', 'mlp-mse', 'norm-3-mlp-cos']);
+    expect(invertProjectorNames()).toEqual(['ema-mlp-llm-cos', 'mlp-cos', 'mlp-mse', 'norm-3-mlp-cos']);
     expect([...BUILTIN_INVERT_PROJECTORS].sort()).toEqual(invertProjectorNames());
     expect(DEFAULT_INVERT_PROJECTOR).toBe('ema-mlp-llm-cos');
     const classes: Record<string, unknown> = {
@@ -60,7 +59,6 @@ describe('invert-projector registry', () => {
       'mlp-mse': MlpMseProjector,
       'norm-3-mlp-cos': Norm3MlpCosProjector,
       'ema-mlp-llm-cos': EmaMlpLlmCosProjector,
-      'linear-embed-cos': LinearEmbedCosProjector,
     };
     for (const name of BUILTIN_INVERT_PROJECTORS) {
       const G = createInvertProjector(name, config(name === 'norm-3-mlp-cos'));
@@ -97,7 +95,7 @@ describe('invert-projector registry', () => {
 
   it('names the known variants for an unknown name', () => {
     expect(() => createInvertProjector('mlp-cosine', config())).toThrow(
-      'createInvertProjector: unknown invert-projector "mlp-cosine"; known: ema-mlp-llm-cos, linear-embed-cos, mlp-cos, mlp-mse, norm-3-mlp-cos',
+      'createInvertProjector: unknown invert-projector "mlp-cosine"; known: ema-mlp-llm-cos, mlp-cos, mlp-mse, norm-3-mlp-cos',
     );
   });
 
