@@ -173,20 +173,6 @@ export function mar(options: MarOptions = {}): MaskRateSampler {
   };
 }
 
-/** MaskGIT's cosine rate `r = cos(pi/2 * u)`, `u ~ U(0, 1)`: mean `2/pi`, std `sqrt(1/2 - 4/pi^2)`. */
-export function cosine(): MaskRateSampler {
-  const sample = (gen: Generator): number => Math.cos((Math.PI / 2) * gen.uniform());
-  return {
-    name: 'cosine',
-    support: [0, 1],
-    mean: 2 / Math.PI,
-    std: Math.sqrt(0.5 - 4 / Math.PI ** 2),
-    sample,
-    sampleBatch: makeSampleBatch('cosine', sample),
-    toConfig: () => ({ kind: 'cosine' }),
-  };
-}
-
 /** A factory that builds a sampler from a config's options (everything except `kind`). */
 export type MaskRateSamplerFactory = (options: Record<string, unknown>) => MaskRateSampler;
 
@@ -200,7 +186,6 @@ const registry = new Map<string, RegistryEntry>([
   ['uniform', { options: ['a', 'b'], factory: (o) => uniform(o.a as number | undefined, o.b as number | undefined) }],
   ['gaussian', { options: ['mean', 'std', 'lo', 'hi'], factory: (o) => gaussian(o as GaussianOptions) }],
   ['mar', { options: ['min'], factory: (o) => mar(o as MarOptions) }],
-  ['cosine', { options: [], factory: () => cosine() }],
 ]);
 
 /** Add a sampler kind to the registry (`options` lists the config keys it accepts). */

@@ -136,7 +136,7 @@ describe('registry', () => {
     expect(getMaskRateSampler(passthrough)).toBe(passthrough);
   });
   it('rejects unknown kinds and options', () => {
-    expect(() => getMaskRateSampler('beta')).toThrow("getMaskRateSampler: unknown kind 'beta'; known kinds: fixed, uniform, gaussian, mar, cosine");
+    expect(() => getMaskRateSampler('beta')).toThrow("getMaskRateSampler: unknown kind 'beta'; known kinds: fixed, uniform, gaussian, mar");
     expect(() => getMaskRateSampler({ kind: 'gaussian', mu: 0.7 })).toThrow("gaussian: unknown option 'mu'; known options: mean, std, lo, hi");
     expect(() => getMaskRateSampler('fixed')).toThrow("fixed: option 'rate' is required");
     expect(() => getMaskRateSampler({ kind: 'uniform', a: 0.8, b: 0.2 })).toThrow('uniform: need 0 <= a <= b <= 1, got a=0.8 b=0.2');
