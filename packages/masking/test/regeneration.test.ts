@@ -193,12 +193,13 @@ describe('regenerationRound / regenerationPlan', () => {
 
 describe('regeneration policy registry', () => {
   it('builds registered kinds by name, with their options, and names unknown ones', () => {
-    expect(regenerationPolicyKinds()).toEqual(['random', 'original-order', 'lowest-score', 'lowest-agreement']);
+    expect(regenerationPolicyKinds().slice(0, 4)).toEqual(['random', 'original-order', 'lowest-score', 'lowest-agreement']);
     registerRegenerationPolicy('every-other', (rho) => ({ name: 'every-other', rho, select: (ctx) => Int32Array.from({ length: regenerationCount(ctx.n, rho) }, (_, i) => 2 * i) }), ['unused']);
     const p = getRegenerationPolicy({ kind: 'every-other', rho: 0.5 });
     expect(Array.from(p.select({ n: 8, round: 1, gen: new Generator(0) }))).toEqual([0, 2, 4, 6]);
     expect(() => getRegenerationPolicy({ kind: 'every-other', stride: 2 } as never)).toThrow("every-other: unknown option 'stride'; known options: rho, unused");
     expect(() => registerRegenerationPolicy('random', (rho) => randomRemask(rho))).toThrow("registerRegenerationPolicy: kind 'random' is already registered");
-    expect(() => getRegenerationPolicy('nope')).toThrow("getRegenerationPolicy: unknown kind 'nope'; known kinds: random, original-order, lowest-score, lowest-agreement, every-other");
+    expect(regenerationPolicyKinds().at(-1)).toBe('every-other');
+    expect(() => getRegenerationPolicy('nope')).toThrow(`getRegenerationPolicy: unknown kind 'nope'; known kinds: ${regenerationPolicyKinds().join(', ')}`);
   });
 });
