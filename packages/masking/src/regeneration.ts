@@ -155,22 +155,6 @@ export function lowestScoreRemask(rho = 0.25): RegenerationPolicy {
   );
 }
 
-/** Re-mask `regenerationCount(n, rho)` evenly spread positions: every `n/m`-th one from a random offset. */
-export function stridedRemask(rho = 0.25): RegenerationPolicy {
-  checkRho('strided', rho);
-  return {
-    name: 'strided',
-    rho,
-    select(ctx: RegenerationContext): Int32Array {
-      checkCtx('strided', ctx);
-      const m = regenerationCount(ctx.n, rho);
-      const step = ctx.n / m;
-      const offset = ctx.gen.uniform() * step;
-      return Int32Array.from({ length: m }, (_, i) => Math.floor(offset + i * step));
-    },
-  };
-}
-
 /** The regeneration policies under their short names: `random`, `originalOrder`, `scoreBased`, `lowestScore`. */
 export const regenerationPolicies = {
   random: randomRemask,
@@ -194,7 +178,6 @@ const policyRegistry = new Map<string, { factory: RegenerationPolicyFactory; opt
   ['original-order', { options: ['which'], factory: (rho, o) => originalOrderRemask(rho, { which: o.which as OriginalOrderEnd | undefined }) }],
   ['lowest-score', { options: [], factory: (rho) => lowestScoreRemask(rho) }],
   ['lowest-agreement', { options: [], factory: (rho) => lowestScoreRemask(rho) }],
-  ['strided', { options: [], factory: (rho) => stridedRemask(rho) }],
 ]);
 
 /** Add a policy kind to the registry of `getRegenerationPolicy` (`options` lists its config keys besides `rho`). */

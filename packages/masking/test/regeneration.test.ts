@@ -112,7 +112,7 @@ describe('getRegenerationPolicy', () => {
   });
   it('rejects unknown kinds and options', () => {
     expect(() => getRegenerationPolicy('best')).toThrow(
-      "getRegenerationPolicy: unknown kind 'best'; known kinds: random, original-order, lowest-score, lowest-agreement, strided",
+      "getRegenerationPolicy: unknown kind 'best'; known kinds: random, original-order, lowest-score, lowest-agreement",
     );
     expect(() => getRegenerationPolicy({ kind: 'random', which: 'x' } as never)).toThrow("random: unknown option 'which'; known options: rho");
     expect(() => getRegenerationPolicy({ kind: 'random', rho: 2 })).toThrow('random: rho must be in (0, 1], got 2');
