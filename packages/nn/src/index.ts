@@ -16,26 +16,7 @@ export {
   type ShapeMismatch,
   type StateDict,
 } from './module.js';
-export {
-  init,
-  calculateGain,
-  calculateFanInAndFanOut,
-  uniform_,
-  normal_,
-  truncNormal_,
-  constant_,
-  zeros_,
-  ones_,
-  eye_,
-  xavierUniform_,
-  xavierNormal_,
-  kaimingUniform_,
-  kaimingNormal_,
-  linearDefault_,
-  type FanMode,
-  type KaimingOptions,
-  type Nonlinearity,
-} from './init.js';
+export * from './init.js';
 export {
   Linear,
   Embedding,
@@ -53,6 +34,7 @@ export {
   GatedMLP,
   LoRALinear,
   SwiGLU,
+  applyLoRA,
   activation,
   type ActivationName,
   type DropoutOptions,

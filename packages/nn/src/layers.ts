@@ -26,6 +26,11 @@ function checkDim(op: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${op}: ${what} must be a positive integer, got ${v}`);
 }
 
+/** `checkDim` for each named size. */
+function checkDims(op: string, sizes: Record<string, number>): void {
+  for (const [what, v] of Object.entries(sizes)) checkDim(op, what, v);
+}
+
 /** How `Linear` initialises its weight and bias. */
 export type LinearInit =
   | 'default'
@@ -59,8 +64,7 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
-    checkDim('Linear', 'inFeatures', inFeatures);
-    checkDim('Linear', 'outFeatures', outFeatures);
+    checkDims('Linear', { inFeatures, outFeatures });
     const o = { backend: options.backend, dtype: options.dtype };
     this.weight = parameter(empty([outFeatures, inFeatures], o));
     this.bias = options.bias === false ? null : parameter(empty([outFeatures], o));
@@ -112,8 +116,7 @@ export class Embedding extends Module {
     options: EmbeddingOptions = {},
   ) {
     super();
-    checkDim('Embedding', 'numEmbeddings', numEmbeddings);
-    checkDim('Embedding', 'embeddingDim', embeddingDim);
+    checkDims('Embedding', { numEmbeddings, embeddingDim });
     const w = (this.weight = parameter(empty([numEmbeddings, embeddingDim], { backend: options.backend, dtype: options.dtype })));
     normal_(w, 0, options.std ?? 1, options.generator);
     const pad = options.paddingIdx;
@@ -449,8 +452,7 @@ export class GatedMLP extends Module {
     options: GatedMLPOptions = {},
   ) {
     super();
-    checkDim('GatedMLP', 'dim', dim);
-    checkDim('GatedMLP', 'hidden', hidden);
+    checkDims('GatedMLP', { dim, hidden });
     this.activation = options.activation ?? 'silu';
     activationCheck(this.activation);
     const lo = { bias: options.bias ?? false, init: options.init, generator: options.generator, backend: options.backend, dtype: options.dtype };
@@ -535,4 +537,23 @@ export class LoRALinear extends Linear {
   override extraRepr(): string {
     return `LoRALinear(in=${this.inFeatures}, out=${this.outFeatures}, rank=${this.lora_A.outFeatures}, scaling=${this.scaling})`;
   }
+}
+
+/**
+ * Put `LoRALinear` adapters in place of Linear submodules (PEFT-style): `targets` lists dotted
+ * paths (`'layers.0.self_attn.q_proj'`) or picks them with a predicate on `(path, linear)`.
+ * Returns the adapters by path (each a `Linear`, frozen base, zero update at first).
+ */
+export function applyLoRA(module: Module, targets: readonly string[] | ((path: string, linear: Linear) => boolean), options: LoRAOptions = {}): Map<string, LoRALinear> {
+  const paths =
+    typeof targets === 'function'
+      ? module.namedModules().flatMap(([path, m]) => (m instanceof Linear && !(m instanceof LoRALinear) && path !== '' && targets(path, m) ? [path] : []))
+      : [...targets];
+  const out = new Map<string, LoRALinear>();
+  for (const path of paths) {
+    const base = module.getSubmodule(path);
+    if (!(base instanceof Linear)) throw new Error(`applyLoRA: '${path}' is a ${base.constructor.name}, not a Linear`);
+    out.set(path, module.setSubmodule(path, new LoRALinear(base, options)));
+  }
+  return out;
 }

@@ -247,6 +247,31 @@ export class Module {
     return out;
   }
 
+  /** The submodule at a dotted path (`'layers.0.self_attn.q_proj'`; `''` is this module), like PyTorch's `get_submodule`. */
+  getSubmodule(path: string): Module {
+    let m: Module = this;
+    if (path === '') return m;
+    for (const part of path.split('.')) {
+      const next = m.namedChildren().find(([n]) => n === part)?.[1];
+      if (!next) throw new Error(`getSubmodule: ${m.constructor.name} has no submodule '${part}' (path '${path}'; it has: ${m.namedChildren().map(([n]) => n).join(', ') || 'none'})`);
+      m = next;
+    }
+    return m;
+  }
+
+  /** Replace the submodule at a dotted path (PyTorch's `set_submodule`); returns the new module. */
+  setSubmodule<M extends Module>(path: string, module: M): M {
+    const dot = path.lastIndexOf('.');
+    const parent = this.getSubmodule(dot < 0 ? '' : path.slice(0, dot));
+    const name = path.slice(dot + 1);
+    if (!(module instanceof Module)) throw new Error(`setSubmodule: '${path}' must be set to a Module, got ${module === null ? 'null' : typeof module}`);
+    if (!parent.namedChildren().some(([n]) => n === name)) throw new Error(`setSubmodule: ${parent.constructor.name} has no submodule '${name}' (path '${path}')`);
+    parent._modules.set(name, module);
+    const own = Object.getOwnPropertyDescriptor(parent, name);
+    if (own && 'value' in own) (parent as unknown as Record<string, unknown>)[name] = module;
+    return module;
+  }
+
   /** This module and every descendant. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
@@ -493,7 +518,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   at(i: number): M {
     const n = this._modules.size;
     const j = i < 0 ? n + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`ModuleList.at: index ${i} out of range for length ${n}`);
+    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`${this.constructor.name}.at: index ${i} out of range for length ${n}`);
     return this._modules.get(String(j)) as M;
   }
 
@@ -501,8 +526,8 @@ export class ModuleList<M extends Module = Module> extends Module {
   set(i: number, m: M): this {
     const n = this._modules.size;
     const j = i < 0 ? n + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`ModuleList.set: index ${i} out of range for length ${n}`);
-    if (!(m instanceof Module)) throw new Error(`ModuleList.set: expected a Module, got ${m === null ? 'null' : typeof m}`);
+    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`${this.constructor.name}.set: index ${i} out of range for length ${n}`);
+    if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.set: expected a Module, got ${m === null ? 'null' : typeof m}`);
     this._modules.set(String(j), m);
     return this;
   }
@@ -513,7 +538,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 
   /** ModuleList has no forward; iterate it in the parent's forward. */
-  override forward(): never {
+  override forward(..._args: any[]): any {
     throw new Error('ModuleList.forward: a ModuleList is a container; iterate over it in the parent forward');
   }
 }
@@ -556,36 +581,15 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 }
 
-/** Modules applied one after another (`0.weight`, `1.weight`, ...), like `torch.nn.Sequential`. */
-export class Sequential extends Module {
+/**
+ * Modules applied one after another (`0.weight`, `1.weight`, ...), like `torch.nn.Sequential`: a
+ * `ModuleList` (`length`, `append`, `at`, `set`, iteration) whose forward feeds each module's
+ * output to the next.
+ */
+export class Sequential extends ModuleList<Module> {
   /** Build from modules (each takes and returns one tensor). */
   constructor(...modules: Module[]) {
-    super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
-  }
-
-  /** Number of modules. */
-  get length(): number {
-    return this._modules.size;
-  }
-
-  /** Add a module at the end; returns this. */
-  append(m: Module): this {
-    this.registerModule(String(this._modules.size), m);
-    return this;
-  }
-
-  /** The module at index `i`. */
-  at(i: number): Module {
-    const n = this._modules.size;
-    const j = i < 0 ? n + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`Sequential.at: index ${i} out of range for length ${n}`);
-    return this._modules.get(String(j))!;
-  }
-
-  /** Iterate the modules in order. */
-  *[Symbol.iterator](): IterableIterator<Module> {
-    for (const m of this._modules.values()) if (m) yield m;
+    super(modules);
   }
 
   /** Feed `x` through every module in order (each run with `call`); the result is a new tensor. */
