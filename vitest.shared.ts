@@ -6,7 +6,7 @@
  * `||=` rather than `??=` so that an empty value is replaced too.
  */
 import { fileURLToPath } from 'node:url';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -14,21 +14,31 @@ process.env.EGL_PLATFORM ||= 'surfaceless';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** Aliases so tests import sibling packages from source, no build needed. */
-function workspaceAliases(): Record<string, string> {
-  const aliases: Record<string, string> = {};
-  for (const dir of ['packages']) {
-    const base = join(root, dir);
-    if (!existsSync(base)) continue;
-    for (const name of readdirSync(base)) {
-      const src = join(base, name, 'src', 'index.ts');
-      if (existsSync(src)) aliases[`@unihetero/${name}`] = src;
+/**
+ * Aliases so tests import sibling packages from source, no build needed: `@unihetero/x` ->
+ * `packages/x/src/index.ts` and each subpath export `@unihetero/x/y` (package.json `exports`)
+ * -> `packages/x/src/y.ts`. Exact matches, subpaths first.
+ */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
+  const subpaths: { find: RegExp; replacement: string }[] = [];
+  const roots: { find: RegExp; replacement: string }[] = [];
+  const base = join(root, 'packages');
+  if (!existsSync(base)) return [];
+  for (const name of readdirSync(base)) {
+    const src = join(base, name, 'src', 'index.ts');
+    if (!existsSync(src)) continue;
+    roots.push({ find: new RegExp(`^@unihetero/${name}$`), replacement: src });
+    const pkg = JSON.parse(readFileSync(join(base, name, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> };
+    for (const key of Object.keys(pkg.exports ?? {})) {
+      const sub = /^\.\/([A-Za-z0-9_-]+)$/.exec(key)?.[1];
+      const file = sub ? join(base, name, 'src', `${sub}.ts`) : '';
+      if (sub && existsSync(file)) subpaths.push({ find: new RegExp(`^@unihetero/${name}/${sub}$`), replacement: file });
     }
   }
   // The apps' shared code (a private workspace package).
   const common = join(root, 'apps', 'common', 'src', 'index.ts');
-  if (existsSync(common)) aliases['@unihetero/app-common'] = common;
-  return aliases;
+  if (existsSync(common)) roots.push({ find: /^@unihetero\/app-common$/, replacement: common });
+  return [...subpaths, ...roots];
 }
 
 /** The config every package's vitest.config.ts re-exports (optionally extended). */

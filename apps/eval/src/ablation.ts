@@ -1,7 +1,7 @@
 /**
  * `unihetero-eval ablation`: trains the presets (exp1..exp4 by default) with the same seeds and
  * sample budgets, one run per preset and seed up to the largest budget, saving and evaluating a
- * checkpoint at each budget on the way (the paper's "checkpoints during pretraining", METHOD.md
+ * checkpoint at each budget on the way (the paper's "checkpoints during pretraining", docs/method.md
  * 12.2); then fits Equation 6 per preset and writes REPORT.md, results.json and SVG plots.
  * Resumable: a preset and seed whose record in `<out>/<preset>/seed<k>.json` matches the settings
  * continues from its last checkpoint (Trainer.resume continues with identical numbers).
@@ -21,7 +21,7 @@ import { buildReport, table1 } from './report.js';
 import type { AblationModelSize, AblationResults, AblationSettings } from './results.js';
 import { compareExp2Exp1, summarizeRuns, type PresetRun, type PresetSummary } from './summary.js';
 
-/** Width of the flow head's 'small' size (METHOD.md 14), the reference of presets with their own width. */
+/** Width of the flow head's 'small' size (docs/method.md 14), the reference of presets with their own width. */
 export const SMALL_FLOW_WIDTH = 128;
 
 /** Options of `runAblation`. */

@@ -1,5 +1,5 @@
 /**
- * The paper's data-scale fit (Equation 6, METHOD.md 12.2): ordinary least squares `y = a*n + b`
+ * The paper's data-scale fit (Equation 6, docs/method.md 12.2): ordinary least squares `y = a*n + b`
  * over checkpoints, with `a = cov(n, y) / var(n)`, `b = mean(y) - a*mean(n)`, and R^2.
  */
 

@@ -1,4 +1,4 @@
-/** The paper's Table 1 (METHOD.md 12.1): the ablation at 240M samples, understanding after finetuning. */
+/** The paper's Table 1 (docs/method.md 12.1): the ablation at 240M samples, understanding after finetuning. */
 
 /** One row of the paper's Table 1, as printed there. */
 export interface PaperRow {
@@ -15,7 +15,7 @@ export interface PaperRow {
   seedbenchSlope: string;
 }
 
-/** METHOD.md 12.1, verbatim. */
+/** docs/method.md 12.1, verbatim. */
 export const PAPER_TABLE1: readonly PaperRow[] = [
   { id: 'exp1', method: 'baseline', diffuloss: '0', ploss: '0', mmbench: 0.6357, mmbenchSlope: '-4e-4', seedbench: 0.6668, seedbenchSlope: '8e-4' },
   { id: 'exp2', method: '+ploss', diffuloss: '0 (gradient stopped)', ploss: '1', mmbench: 0.646, mmbenchSlope: '66e-4', seedbench: 0.6696, seedbenchSlope: '26e-4' },

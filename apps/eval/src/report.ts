@@ -1,6 +1,6 @@
 /**
  * REPORT.md from an ablation's numbers: the paper's Table 1 columns with ours beside the paper's
- * (METHOD.md 12.1), generation and round-trip metrics per preset, every checkpoint, the
+ * (docs/method.md 12.1), generation and round-trip metrics per preset, every checkpoint, the
  * Equation 6 fits, the exp2-vs-exp1 verdict (generated from the numbers), and how it was run.
  * Pure: the same results give the same text.
  */

@@ -1,6 +1,6 @@
 /**
  * From per-run points to per-preset summaries: means over seeds at each scale, the data-scale fits
- * `y = a*n + b` (Equation 6, METHOD.md 12.2) over every checkpoint, and the exp2-vs-exp1
+ * `y = a*n + b` (Equation 6, docs/method.md 12.2) over every checkpoint, and the exp2-vs-exp1
  * comparison with the binomial standard error of the difference. Pure functions of the numbers.
  */
 import { fitLine, type LinearFit } from './fit.js';

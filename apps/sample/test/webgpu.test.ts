@@ -1,25 +1,20 @@
 /**
- * `--backend webgpu` end to end, when `@unihetero/webgpu` finds an adapter (skipped otherwise, as
- * in nn's WebGPU test): the same commands as on the CPU backend give the same numbers. Tiny
- * settings, because llvmpipe is slow.
+ * `--backend webgpu` end to end (`@unihetero/webgpu/testing`: skipped without an adapter locally,
+ * a failure in CI): the same commands as on the CPU backend give the same numbers. Tiny settings,
+ * because llvmpipe is slow.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '@unihetero/tensor';
+import { webgpuForTests } from '@unihetero/webgpu/testing';
 import { ShapesWorld, decodePng, writePng } from '@unihetero/data';
 import { cli, makeCheckpoint } from './helpers.js';
 
-let available = false;
-try {
-  const mod = await import('@unihetero/webgpu');
-  const gpu = await mod.initWebGPU();
-  gpu.destroy();
-  available = true;
-} catch {
-  available = false;
-}
+const probe = await webgpuForTests('sample');
+probe?.destroy(); // the CLI makes its own backend
+const available = probe !== null;
 
 const dir = mkdtempSync(join(tmpdir(), 'unihetero-sample-gpu-'));
 const ckpt = join(dir, 'tiny.safetensors');

@@ -2,7 +2,7 @@
  * @unihetero/data: the synthetic shapes world (procedural images, captions and multiple-choice
  * questions, deterministic from seed and index, with disjoint and held-out-composition splits), a
  * deterministic image judge, tokenizers behind one interface (byte, word, Hugging Face), PNG I/O,
- * sample sheets and tensor batching. See DESIGN.md (The embedded default) and METHOD.md section 14.
+ * sample sheets and tensor batching. See DESIGN.md (The embedded default) and docs/method.md section 14.
  */
 export * from './types.js';
 export * from './config.js';

@@ -1,6 +1,6 @@
 /**
  * The shapes world: a procedural, storage-free dataset of image-text samples, deterministic from
- * (seed, split, index). See DESIGN.md (The embedded default) and METHOD.md section 14.
+ * (seed, split, index). See DESIGN.md (The embedded default) and docs/method.md section 14.
  *
  * Splits partition the *scene space*: a scene (its objects, ignoring texture) belongs to exactly
  * one of train / validation / test / encoder by a seeded hash, so no scene of the test split ever

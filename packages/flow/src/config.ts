@@ -1,17 +1,17 @@
 /**
- * Configuration of the flow head (METHOD.md section 8.1), its named size presets, and the
+ * Configuration of the flow head (docs/method.md section 8.1), its named size presets, and the
  * closed-form parameter count.
  */
 
-/** Sizes and constants of a `FlowHead` (MAR's `SimpleMLPAdaLN`, METHOD.md section 8.1). */
+/** Sizes and constants of a `FlowHead` (MAR's `SimpleMLPAdaLN`, docs/method.md section 8.1). */
 export interface FlowHeadConfig {
-  /** Channels per token of the latent `x` (METHOD `C`). */
+  /** Channels per token of the latent `x` (docs/method.md 8.1 `C`). */
   tokenDim: number;
-  /** Width of the condition `c`, the LLM hidden state (METHOD `d`). */
+  /** Width of the condition `c`, the LLM hidden state (docs/method.md 8.1 `d`). */
   conditionDim: number;
-  /** Hidden width of the head (METHOD `w`). */
+  /** Hidden width of the head (docs/method.md 8.1 `w`). */
   width: number;
-  /** Number of AdaLN residual blocks (METHOD `D`). */
+  /** Number of AdaLN residual blocks (docs/method.md 8.1 `D`). */
   depth: number;
   /** Hidden width of each block's MLP as a multiple of `width` (MAR: 1; default 1). */
   mlpRatio: number;
@@ -19,7 +19,7 @@ export interface FlowHeadConfig {
   outDim: number;
   /** Size of the sinusoidal time features (MAR: 256). */
   timeEmbedDim: number;
-  /** The time `t in [0, 1]` is fed to the sinusoid as `timeScale * t` (METHOD 8.1 PROPOSAL: 1000). */
+  /** The time `t in [0, 1]` is fed to the sinusoid as `timeScale * t` (docs/method.md 8.1 PROPOSAL: 1000). */
   timeScale: number;
   /** Longest period of the sinusoid (MAR: 10000). */
   maxPeriod: number;
@@ -41,10 +41,10 @@ export interface FlowHeadSize {
 }
 
 /**
- * Named sizes. `small`: the shapes-world default (METHOD section 14, w=128, D=3); `base`: the
- * UniHetero-scale PROPOSAL (METHOD 8.1, w=1024, D=3, MAR's training default); `mar-base`,
- * `mar-large`, `mar-huge`: the heads of MAR's released models (METHOD 8.1); `mar-base` (twice the
- * base depth) is the paper's exp4 head (METHOD 9.3).
+ * Named sizes. `small`: the shapes-world default (docs/method.md section 14, w=128, D=3); `base`: the
+ * UniHetero-scale PROPOSAL (docs/method.md 8.1, w=1024, D=3, MAR's training default); `mar-base`,
+ * `mar-large`, `mar-huge`: the heads of MAR's released models (docs/method.md 8.1); `mar-base` (twice the
+ * base depth) is the paper's exp4 head (docs/method.md 9.3).
  */
 export const FLOW_HEAD_SIZES = {
   small: { width: 128, depth: 3 },
@@ -102,7 +102,7 @@ export function flowHeadConfig(size: FlowHeadSizeName, options: FlowHeadOptions)
 }
 
 /**
- * The number of parameters of a head, in closed form (METHOD 8.1 for r = 1, generalised to the
+ * The number of parameters of a head, in closed form (docs/method.md 8.1 for r = 1, generalised to the
  * MLP ratio `r` and time-feature size `F`):
  * `C·w+w + d·w+w + F·w+w + w²+w + D·(2w + (w·rw+rw) + (rw·w+w) + 3w²+3w) + 2w²+2w + w·C_out+C_out`.
  */

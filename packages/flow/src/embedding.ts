@@ -1,5 +1,5 @@
 /**
- * Sinusoidal time features and the time-embedding MLP (MAR's `TimestepEmbedder`, METHOD.md
+ * Sinusoidal time features and the time-embedding MLP (MAR's `TimestepEmbedder`, docs/method.md
  * section 8.1).
  */
 import { Tensor, concat, fmtShape, tensor, tidy, zeros } from '@unihetero/tensor';
@@ -9,7 +9,7 @@ import { Linear, Module, Sequential, SiLU, type LayerOptions } from '@unihetero/
 export interface TimestepEmbeddingOptions {
   /** Longest period (default 10000). */
   maxPeriod?: number;
-  /** Multiply `t` by this before the sinusoid (default 1; the head uses 1000, METHOD 8.1). */
+  /** Multiply `t` by this before the sinusoid (default 1; the head uses 1000, docs/method.md 8.1). */
   scale?: number;
 }
 
@@ -25,7 +25,7 @@ export function sincosFrequencies(dim: number, maxPeriod = 10000): Float64Array 
 
 /**
  * Sinusoidal features of times `t [N]` (or `[N, 1]`): `[N, dim]` = `[cos(s·t·f_0..), sin(s·t·f_0..)]`,
- * cosine half first, one zero column appended when `dim` is odd (MAR / GLIDE, METHOD 8.1).
+ * cosine half first, one zero column appended when `dim` is odd (MAR / GLIDE, docs/method.md 8.1).
  * Differentiable in `t`.
  */
 export function timestepEmbedding(t: Tensor, dim: number, options: TimestepEmbeddingOptions = {}): Tensor {
@@ -52,7 +52,7 @@ export interface TimestepEmbedderOptions extends LayerOptions {
   frequencyDim?: number;
   /** Longest period (default 10000). */
   maxPeriod?: number;
-  /** `t` is fed to the sinusoid as `scale·t` (default 1000, METHOD 8.1 PROPOSAL). */
+  /** `t` is fed to the sinusoid as `scale·t` (default 1000, docs/method.md 8.1 PROPOSAL). */
   scale?: number;
 }
 
@@ -62,7 +62,7 @@ export interface TimestepEmbedderOptions extends LayerOptions {
  */
 export class TimestepEmbedder extends Module {
   /** `Sequential(Linear(F, w), SiLU, Linear(w, w))`. */
-  declare mlp: Sequential;
+  mlp: Sequential;
   /** Size of the sinusoidal features. */
   readonly frequencyDim: number;
   /** Longest period. */
@@ -80,12 +80,12 @@ export class TimestepEmbedder extends Module {
     this.maxPeriod = options.maxPeriod ?? 10000;
     this.scale = options.scale ?? 1000;
     const lo = { generator: options.generator, backend: options.backend, dtype: options.dtype, init: { normal: 0.02 } as const };
-    this.registerModule('mlp', new Sequential(new Linear(this.frequencyDim, hidden, lo), new SiLU(), new Linear(hidden, hidden, lo)));
+    this.mlp = new Sequential(new Linear(this.frequencyDim, hidden, lo), new SiLU(), new Linear(hidden, hidden, lo));
   }
 
   /** `t [N]` (times in [0, 1]) -> `[N, hidden]`. */
   override forward(t: Tensor): Tensor {
-    return tidy(() => this.mlp.forward(timestepEmbedding(t, this.frequencyDim, { maxPeriod: this.maxPeriod, scale: this.scale })));
+    return this.mlp.call(timestepEmbedding(t, this.frequencyDim, { maxPeriod: this.maxPeriod, scale: this.scale }));
   }
 
   override extraRepr(): string {

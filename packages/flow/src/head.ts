@@ -1,7 +1,8 @@
 /**
- * The per-token flow head `v(x_t, t, c)`: MAR's `SimpleMLPAdaLN` (METHOD.md section 8.1) with its
- * parameter names, so MAR-style state dicts load unchanged. Every layer runs as one `[T, ·]`
- * matmul over all tokens; no per-token loops.
+ * The per-token flow head `v(x_t, t, c)`: MAR's `SimpleMLPAdaLN` (docs/method.md section 8.1) with
+ * its parameter names, so MAR-style state dicts load unchanged. Every layer runs as one `[T, ·]`
+ * matmul over all tokens; no per-token loops. Members are plain fields and every block runs its
+ * submodules (`adaLN_modulation`, `mlp`, ...) with `call`, so a replaced or wrapped one is used.
  */
 import { Tensor, fmtShape, tensor, tidy, type Backend, type DType, type Generator } from '@unihetero/tensor';
 import { LayerNorm, Linear, Module, ModuleList, Sequential, SiLU } from '@unihetero/nn';
@@ -24,16 +25,17 @@ export function modulate(x: Tensor, shift: Tensor, scale: Tensor): Tensor {
 }
 
 /**
- * One AdaLN residual block: `(sh, sc, g) = split3(Linear_ada(SiLU(y)))`,
- * `h = x + g ⊙ mlp(LN(x)·(1 + sc) + sh)`; names `in_ln`, `mlp.0`, `mlp.2`, `adaLN_modulation.1`.
+ * One AdaLN residual block: `(sh, sc, g) = split3(adaLN_modulation(y))` with
+ * `adaLN_modulation = Sequential(SiLU, Linear(w, 3w))`, `h = x + g ⊙ mlp(LN(x)·(1 + sc) + sh)`;
+ * names `in_ln`, `mlp.0`, `mlp.2`, `adaLN_modulation.1`.
  */
 export class AdaLNResBlock extends Module {
   /** LayerNorm with affine, eps 1e-6. */
-  declare in_ln: LayerNorm;
+  in_ln: LayerNorm;
   /** `Sequential(Linear(w, rw), SiLU, Linear(rw, w))`. */
-  declare mlp: Sequential;
+  mlp: Sequential;
   /** `Sequential(SiLU, Linear(w, 3w))`, zero-initialised. */
-  declare adaLN_modulation: Sequential;
+  adaLN_modulation: Sequential;
 
   /** A block of width `width` whose MLP is `hidden` wide. */
   constructor(
@@ -44,23 +46,16 @@ export class AdaLNResBlock extends Module {
   ) {
     super();
     const lo = { generator: o.generator, backend: o.backend, dtype: o.dtype };
-    this.registerModule('in_ln', new LayerNorm(width, { eps, backend: o.backend, dtype: o.dtype }));
-    this.registerModule('mlp', new Sequential(new Linear(width, hidden, { ...lo, init: 'xavier_uniform' }), new SiLU(), new Linear(hidden, width, { ...lo, init: 'xavier_uniform' })));
-    this.registerModule('adaLN_modulation', new Sequential(new SiLU(), new Linear(width, 3 * width, { ...lo, init: 'zeros' })));
+    this.in_ln = new LayerNorm(width, { eps, backend: o.backend, dtype: o.dtype });
+    this.mlp = new Sequential(new Linear(width, hidden, { ...lo, init: 'xavier_uniform' }), new SiLU(), new Linear(hidden, width, { ...lo, init: 'xavier_uniform' }));
+    this.adaLN_modulation = new Sequential(new SiLU(), new Linear(width, 3 * width, { ...lo, init: 'zeros' }));
   }
 
   /** `x [T, w]`, conditioning `y [T or 1, w]` -> `[T, w]`. */
   override forward(x: Tensor, y: Tensor): Tensor {
-    return tidy(() => this.forwardActivated(x, y.silu()));
-  }
-
-  /** Same as `forward` with `SiLU(y)` already computed (shared by all blocks of a head). */
-  forwardActivated(x: Tensor, siluY: Tensor): Tensor {
-    return tidy(() => {
-      const [shift, scale, gate] = (this.adaLN_modulation.at(1) as Linear).forward(siluY).chunk(3, -1);
-      const h = this.mlp.forward(modulate(this.in_ln.forward(x), shift!, scale!));
-      return x.add(gate!.mul(h));
-    });
+    const [shift, scale, gate] = this.adaLN_modulation.call(y).chunk(3, -1) as [Tensor, Tensor, Tensor];
+    const h = this.mlp.call(modulate(this.in_ln.call(x), shift, scale));
+    return x.add(gate.mul(h));
   }
 
   override extraRepr(): string {
@@ -71,11 +66,11 @@ export class AdaLNResBlock extends Module {
 /** The final AdaLN layer and output projection: `Linear_o(LN_noaffine(h)·(1 + sc) + sh)`. */
 export class FinalLayer extends Module {
   /** LayerNorm without affine, eps 1e-6. */
-  declare norm_final: LayerNorm;
+  norm_final: LayerNorm;
   /** `Linear(w, C_out)`, zero-initialised. */
-  declare linear: Linear;
+  linear: Linear;
   /** `Sequential(SiLU, Linear(w, 2w))`, zero-initialised. */
-  declare adaLN_modulation: Sequential;
+  adaLN_modulation: Sequential;
 
   /** A final layer from `width` to `outDim`. */
   constructor(
@@ -86,27 +81,20 @@ export class FinalLayer extends Module {
   ) {
     super();
     const lo = { generator: o.generator, backend: o.backend, dtype: o.dtype, init: 'zeros' as const };
-    this.registerModule('norm_final', new LayerNorm(width, { eps, elementwiseAffine: false, backend: o.backend, dtype: o.dtype }));
-    this.registerModule('linear', new Linear(width, outDim, lo));
-    this.registerModule('adaLN_modulation', new Sequential(new SiLU(), new Linear(width, 2 * width, lo)));
+    this.norm_final = new LayerNorm(width, { eps, elementwiseAffine: false, backend: o.backend, dtype: o.dtype });
+    this.linear = new Linear(width, outDim, lo);
+    this.adaLN_modulation = new Sequential(new SiLU(), new Linear(width, 2 * width, lo));
   }
 
   /** `x [T, w]`, conditioning `y [T or 1, w]` -> `[T, C_out]`. */
   override forward(x: Tensor, y: Tensor): Tensor {
-    return tidy(() => this.forwardActivated(x, y.silu()));
-  }
-
-  /** Same as `forward` with `SiLU(y)` already computed. */
-  forwardActivated(x: Tensor, siluY: Tensor): Tensor {
-    return tidy(() => {
-      const [shift, scale] = (this.adaLN_modulation.at(1) as Linear).forward(siluY).chunk(2, -1);
-      return this.linear.forward(modulate(this.norm_final.forward(x), shift!, scale!));
-    });
+    const [shift, scale] = this.adaLN_modulation.call(y).chunk(2, -1) as [Tensor, Tensor];
+    return this.linear.call(modulate(this.norm_final.call(x), shift, scale));
   }
 }
 
 /**
- * The flow-matching head `v_θ(x_t, t, c)` (MAR's `SimpleMLPAdaLN`, METHOD 8.1):
+ * The flow-matching head `v_θ(x_t, t, c)` (MAR's `SimpleMLPAdaLN`, docs/method.md 8.1):
  * `y = time_embed(t) + cond_embed(c)`, `h = input_proj(x_t)`, `depth` AdaLN residual blocks, a
  * final AdaLN layer and a zero-initialised output (an untrained head outputs exactly 0).
  * Init as MAR: Xavier-uniform Linears with zero biases, time MLP `N(0, 0.02²)`, every adaLN
@@ -117,15 +105,15 @@ export class FlowHead extends Module {
   /** The resolved configuration. */
   readonly config: FlowHeadConfig;
   /** Time embedding (sinusoid then MLP). */
-  declare time_embed: TimestepEmbedder;
+  time_embed: TimestepEmbedder;
   /** Condition projection `d -> w`. */
-  declare cond_embed: Linear;
+  cond_embed: Linear;
   /** Input projection `C -> w`. */
-  declare input_proj: Linear;
+  input_proj: Linear;
   /** The residual blocks. */
-  declare res_blocks: ModuleList<AdaLNResBlock>;
+  res_blocks: ModuleList<AdaLNResBlock>;
   /** Final AdaLN layer and output Linear. */
-  declare final_layer: FinalLayer;
+  final_layer: FinalLayer;
 
   /** A head for the given sizes (see `FlowHeadOptions`; presets via `flowHeadConfig`). */
   constructor(options: FlowHeadOptions, create: FlowHeadCreateOptions = {}) {
@@ -134,13 +122,11 @@ export class FlowHead extends Module {
     this.config = c;
     const lo = { generator: create.generator, backend: create.backend, dtype: create.dtype };
     // Construction order = MAR's module order; zero-initialised layers draw nothing.
-    this.registerModule('time_embed', new TimestepEmbedder(c.width, { ...lo, frequencyDim: c.timeEmbedDim, maxPeriod: c.maxPeriod, scale: c.timeScale }));
-    this.registerModule('cond_embed', new Linear(c.conditionDim, c.width, { ...lo, init: 'xavier_uniform' }));
-    this.registerModule('input_proj', new Linear(c.tokenDim, c.width, { ...lo, init: 'xavier_uniform' }));
-    const blocks = new ModuleList<AdaLNResBlock>();
-    for (let i = 0; i < c.depth; i++) blocks.append(new AdaLNResBlock(c.width, c.width * c.mlpRatio, c.eps, create));
-    this.registerModule('res_blocks', blocks);
-    this.registerModule('final_layer', new FinalLayer(c.width, c.outDim, c.eps, create));
+    this.time_embed = new TimestepEmbedder(c.width, { ...lo, frequencyDim: c.timeEmbedDim, maxPeriod: c.maxPeriod, scale: c.timeScale });
+    this.cond_embed = new Linear(c.conditionDim, c.width, { ...lo, init: 'xavier_uniform' });
+    this.input_proj = new Linear(c.tokenDim, c.width, { ...lo, init: 'xavier_uniform' });
+    this.res_blocks = new ModuleList(Array.from({ length: c.depth }, () => new AdaLNResBlock(c.width, c.width * c.mlpRatio, c.eps, create)));
+    this.final_layer = new FinalLayer(c.width, c.outDim, c.eps, create);
   }
 
   /**
@@ -154,19 +140,16 @@ export class FlowHead extends Module {
     if (t instanceof Tensor && t.size !== 1 && (t.size !== n || (t.rank !== lead.length && t.rank !== 1) || (t.rank === lead.length && t.shape.some((s, i) => s !== lead[i])))) {
       throw new Error(`FlowHead.forward: times ${fmtShape(t.shape)} must be one per token ${fmtShape(lead)} or a single value`);
     }
-    return tidy(() => {
-      const tEmb = this.embedTime(t, x);
-      const cEmb = this.cond_embed.forward(c.reshape(n, this.config.conditionDim));
-      const v = this.velocityFromEmbeddings(x.reshape(n, this.config.tokenDim), tEmb, cEmb);
-      return v.reshape(...lead, this.config.outDim);
-    });
+    const tEmb = this.embedTime(t, x);
+    const cEmb = this.cond_embed.call(c.reshape(n, this.config.conditionDim));
+    return this.velocityFromEmbeddings(x.reshape(n, this.config.tokenDim), tEmb, cEmb).reshape(...lead, this.config.outDim);
   }
 
   /** The condition projection `cond_embed(c)`: `c [T, d]` -> `[T, w]` (constant over ODE steps, so samplers compute it once). */
   embedCondition(c: Tensor): Tensor {
     if (c.rank !== 2) throw new Error(`FlowHead.embedCondition: expected a condition [T, ${this.config.conditionDim}], got ${fmtShape(c.shape)}`);
     this.checkCondition('FlowHead.embedCondition', c, [c.shape[0]!]);
-    return this.cond_embed.forward(c);
+    return this.cond_embed.call(c);
   }
 
   /**
@@ -176,9 +159,9 @@ export class FlowHead extends Module {
   embedTime(t: Tensor | number, like: Tensor): Tensor {
     if (typeof t === 'number') {
       if (!Number.isFinite(t)) throw new Error(`FlowHead: time must be finite, got ${t}`);
-      return tidy(() => this.time_embed.forward(tensor([t], { backend: like.backend, dtype: like.dtype })));
+      return tidy(() => this.time_embed.call(tensor([t], { backend: like.backend, dtype: like.dtype })));
     }
-    return tidy(() => this.time_embed.forward(t.reshape(t.size)));
+    return tidy(() => this.time_embed.call(t.reshape(t.size)));
   }
 
   /**
@@ -187,10 +170,10 @@ export class FlowHead extends Module {
    */
   velocityFromEmbeddings(x: Tensor, tEmb: Tensor, cEmb: Tensor): Tensor {
     return tidy(() => {
-      const siluY = tEmb.add(cEmb).silu(); // shared by every adaLN modulation
-      let h = this.input_proj.forward(x);
-      for (const block of this.res_blocks) h = block.forwardActivated(h, siluY);
-      return this.final_layer.forwardActivated(h, siluY);
+      const y = tEmb.add(cEmb);
+      let h = this.input_proj.call(x);
+      for (const block of this.res_blocks) h = block.call(h, y);
+      return this.final_layer.call(h, y);
     });
   }
 

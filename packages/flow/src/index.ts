@@ -1,7 +1,7 @@
 /**
  * @unihetero/flow: the per-token flow-matching decoder head (MAR's AdaLN MLP), its loss
  * ("diffuloss"), Euler/Heun ODE samplers with temperature and classifier-free guidance, and a
- * head-only warm-up loop (METHOD.md section 8).
+ * head-only warm-up loop (docs/method.md section 8).
  */
 export {
   FLOW_HEAD_SIZES,

@@ -1,5 +1,5 @@
 /**
- * The flow-matching loss ("diffuloss", METHOD.md section 8.2): `t = 0` is noise, `t = 1` data,
+ * The flow-matching loss ("diffuloss", docs/method.md section 8.2): `t = 0` is noise, `t = 1` data,
  * `x_t = t·x + (1 − t)·ε`, target velocity `v* = x − ε`, per-token MSE averaged over the (masked)
  * tokens, each token repeated `batchMul` times with fresh `(ε, t)`.
  */
@@ -38,7 +38,7 @@ export function sampleTimes(n: number, dist: TimeDistributionSpec = 'logit-norma
 
 /**
  * The interpolant and its velocity target for data `x [T, C]`, noise `eps [T, C]` and times
- * `t [T]`: `x_t = t·x + (1 − t)·eps`, `v* = x − eps` (METHOD 8.2).
+ * `t [T]`: `x_t = t·x + (1 − t)·eps`, `v* = x − eps` (docs/method.md 8.2).
  */
 export function flowInterpolate(x: Tensor, eps: Tensor, t: Tensor): { xt: Tensor; velocity: Tensor } {
   if (x.rank !== 2 || eps.shape.length !== 2 || x.shape[0] !== eps.shape[0] || x.shape[1] !== eps.shape[1]) {
@@ -55,11 +55,11 @@ export function flowInterpolate(x: Tensor, eps: Tensor, t: Tensor): { xt: Tensor
 
 /** Options of `flowMatchingLoss`. */
 export interface FlowLossOptions {
-  /** Repeat every token this many times with independent `(ε, t)` (default 4, METHOD 8.2). */
+  /** Repeat every token this many times with independent `(ε, t)` (default 4, docs/method.md 8.2). */
   batchMul?: number;
   /** Training-time distribution (default logit-normal(0, 1)). */
   time?: TimeDistributionSpec;
-  /** Stop the gradient at the condition: `c = sg(z)` (the paper's exp2, METHOD 9.3). Default false. */
+  /** Stop the gradient at the condition: `c = sg(z)` (the paper's exp2, docs/method.md 9.3). Default false. */
   detachCondition?: boolean;
   /**
    * Per-token weights (the masked-token indicator `m`, or any non-negative weights) with the
@@ -72,7 +72,7 @@ export interface FlowLossOptions {
 
 /**
  * The flow-matching loss of `head` on target latents `target [..., C]` under conditions
- * `condition [..., d]` (METHOD 8.2), a scalar tensor. Random numbers are drawn in this order:
+ * `condition [..., d]` (docs/method.md 8.2), a scalar tensor. Random numbers are drawn in this order:
  * the noise `ε [batchMul·T, C]` (row-major normals), then the times `[batchMul·T]`; repeat `r`
  * of token `i` is row `r·T + i`. The condition is projected once and the projection repeated,
  * which gives the same value and gradients as repeating `c` itself.
@@ -99,15 +99,15 @@ export function flowMatchingLoss(head: FlowHead, target: Tensor, condition: Tens
   return tidy(() => {
     const b = target.backend;
     const dt = target.dtype === 'int32' ? 'float32' : target.dtype;
-    if (n === 0) return zeros([], { backend: b, dtype: dt }); // no tokens: 0, not NaN (METHOD 9.1)
+    if (n === 0) return zeros([], { backend: b, dtype: dt }); // no tokens: 0, not NaN (docs/method.md 9.1)
     const eps = randn([m * n, C], { generator: gen, backend: b, dtype: dt });
     const times = tensor(dt === 'float64' ? Float64Array.from(sampleTimes(m * n, dist, gen)) : sampleTimes(m * n, dist, gen), { backend: b, dtype: dt });
     const x1 = target.reshape(n, C);
     const c = options.detachCondition ? condition.detach().reshape(n, cfg.conditionDim) : condition.reshape(n, cfg.conditionDim);
     const repeat = (a: Tensor, k: number) => (m === 1 ? a : a.unsqueeze(0).expand(m, n, k).reshape(m * n, k));
     const { xt, velocity } = flowInterpolate(repeat(x1, C), eps, times);
-    const cEmb = repeat(head.cond_embed.forward(c), w);
-    const tEmb = head.time_embed.forward(times);
+    const cEmb = repeat(head.cond_embed.call(c), w);
+    const tEmb = head.time_embed.call(times);
     const pred = head.velocityFromEmbeddings(xt, tEmb, cEmb);
     const perToken = pred.sub(velocity).square().mean(-1); // [m·n]
     if (!mask) return perToken.mean();

@@ -1,5 +1,5 @@
 /**
- * ODE samplers for the flow head (METHOD.md section 8.3): Euler or Heun integration of
+ * ODE samplers for the flow head (docs/method.md section 8.3): Euler or Heun integration of
  * `dx/dt = v(x, t)` from noise at `t = 0` to data at `t = 1` on an optionally shifted grid, a
  * temperature on the initial noise, and classifier-free guidance on the velocity.
  */
@@ -14,7 +14,7 @@ export type VelocityFn = (x: Tensor, t: number) => Tensor;
 
 /** Options of the ODE integration. */
 export interface OdeOptions {
-  /** Number of steps `S` (default 50, METHOD 8.3). */
+  /** Number of steps `S` (default 50, docs/method.md 8.3). */
   steps?: number;
   /** 'euler' (default) or 'heun'. */
   method?: OdeMethod;
@@ -23,7 +23,7 @@ export interface OdeOptions {
 }
 
 /**
- * The time grid `t'_0..t'_S`: `t_k = k/S`, shifted by `t' = t / (s − (s − 1)·t)` (METHOD 8.3).
+ * The time grid `t'_0..t'_S`: `t_k = k/S`, shifted by `t' = t / (s − (s − 1)·t)` (docs/method.md 8.3).
  * Starts at exactly 0 and ends at exactly 1.
  */
 export function timeGrid(steps: number, shift = 1): Float64Array {
@@ -76,12 +76,12 @@ function checked(v: Tensor, x: Tensor, t: number): Tensor {
 
 /** Options of `sampleFlow`. */
 export interface FlowSampleOptions extends OdeOptions {
-  /** Scales the initial noise: `x_0 ~ N(0, τ²I)` (default 1, METHOD 8.3). */
+  /** Scales the initial noise: `x_0 ~ N(0, τ²I)` (default 1, docs/method.md 8.3). */
   temperature?: number;
   /** Guidance scale `g`: `ṽ = v_u + g·(v_c − v_u)` (default 1: no guidance, one forward per velocity). */
   cfgScale?: number;
   /**
-   * The unconditional condition for guidance (the LLM state of the empty prompt, METHOD 10.4):
+   * The unconditional condition for guidance (the LLM state of the empty prompt, docs/method.md 10.4):
    * `[d]`, `[1, d]` or the condition's shape. Required when `cfgScale !== 1`.
    */
   nullCondition?: Tensor;
@@ -93,7 +93,7 @@ export interface FlowSampleOptions extends OdeOptions {
 
 /**
  * Sample latents `[..., C]` from the head for conditions `condition [..., d]` by integrating the
- * probability-flow ODE (METHOD 8.3), without gradients. The condition (and null condition)
+ * probability-flow ODE (docs/method.md 8.3), without gradients. The condition (and null condition)
  * projections are computed once; with guidance the conditional and unconditional velocities
  * come from one batched forward of `2T` tokens.
  */

@@ -1,6 +1,6 @@
 /**
  * Warm-up of the flow head alone on (condition, latent) pairs before joint training (the
- * paper's exp4 "+warmup", METHOD.md sections 9.3 and 13).
+ * paper's exp4 "+warmup", docs/method.md sections 9.3 and 13).
  */
 import { Generator, Tensor, fmtShape, getDefaultGenerator, tensor, tidy } from '@unihetero/tensor';
 import { AdamW, clipGradNorm, paramGroupsNoDecay, type LRSchedule, type Optimizer } from '@unihetero/nn';
@@ -45,7 +45,7 @@ export interface WarmupOptions {
   steps: number;
   /** Pairs per step when `data` is `WarmupPairs` (default min(256, N)); drawn without replacement, reshuffled each epoch. */
   batchSize?: number;
-  /** Learning rate (default 1e-4, MAR's base lr; METHOD 1.5). Ignored when `optimizer` is given. */
+  /** Learning rate (default 1e-4, MAR's base lr; docs/method.md 1.5). Ignored when `optimizer` is given. */
   lr?: number;
   /** Optional schedule `step -> lr` (0-based step), applied to every group before each step. */
   schedule?: LRSchedule;

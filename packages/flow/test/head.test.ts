@@ -37,7 +37,7 @@ describe('FlowHead structure', () => {
     head.dispose();
   });
 
-  it("matches METHOD 8.1's parameter-count formula and its check values", () => {
+  it("matches docs/method.md 8.1's parameter-count formula and its check values", () => {
     expect(flowHeadParamCount({ tokenDim: 16, conditionDim: 1024, width: 1024, depth: 3 })).toBe(20_245_520);
     expect(flowHeadParamCount(flowHeadConfig('small', { tokenDim: 48, conditionDim: 128 }))).toBe(359_856);
     const small = new FlowHead(flowHeadConfig('small', { tokenDim: 48, conditionDim: 128 }), { generator: new Generator(1) });
@@ -149,13 +149,13 @@ describe('FlowHead forward', () => {
     head.dispose();
   });
 
-  it('frees every intermediate', () => {
+  it('frees every intermediate when run with call()', () => {
     const gen = new Generator(6);
     const head = new FlowHead({ tokenDim: 3, conditionDim: 4, width: 8, depth: 2 }, { generator: gen });
     const x = randn([5, 3], { generator: gen });
     const c = randn([5, 4], { generator: gen });
     const base = memory();
-    for (let i = 0; i < 3; i++) head.forward(x, 0.5, c).dispose();
+    for (let i = 0; i < 3; i++) head.call(x, 0.5, c).dispose();
     expect(memory().tensors).toBe(base.tensors);
     expect(memory().bytesInUse).toBe(base.bytesInUse);
     for (const t of [x, c, head]) t.dispose();

@@ -11,7 +11,7 @@ function tinyHead(seed: number): FlowHead {
   return head;
 }
 
-/** The loss written out from METHOD 8.2 with the same random draws (noise, then times). */
+/** The loss written out from docs/method.md 8.2 with the same random draws (noise, then times). */
 function manualLoss(head: FlowHead, x: Tensor, c: Tensor, m: number, gen: Generator, mask?: number[]): number {
   const [n, C] = x.shape as [number, number];
   const eps = randn([m * n, C], { generator: gen }).dataSync();
@@ -72,7 +72,7 @@ describe('flow-matching pieces', () => {
 });
 
 describe('flowMatchingLoss', () => {
-  it('equals the loss written out from METHOD 8.2 (batchMul 1 and 4)', () => {
+  it('equals the loss written out from docs/method.md 8.2 (batchMul 1 and 4)', () => {
     const head = tinyHead(10);
     const gen = new Generator(11);
     const x = randn([6, 3], { generator: gen });

@@ -1,5 +1,5 @@
 /**
- * Training masks: rate -> count -> the masked prefix of an order (METHOD.md section 5).
+ * Training masks: rate -> count -> the masked prefix of an order (docs/method.md section 5).
  * Masks are `Uint8Array` with 1 = masked, row-major `[batch * n]` for batches.
  */
 import type { Generator } from '@unihetero/tensor';

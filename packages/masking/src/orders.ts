@@ -1,5 +1,5 @@
 /**
- * Token orders (METHOD.md section 5.2), in MAR's convention: an order `pi` is a permutation of
+ * Token orders (docs/method.md section 5.2), in MAR's convention: an order `pi` is a permutation of
  * the positions `0..n-1` whose PREFIX is masked. In training the masked set is
  * `pi[0 .. nMask-1]`; at inference the still-masked set after each step is a prefix of `pi`, so
  * `pi[n-1]` is revealed first and `pi[0]` last.

@@ -1,5 +1,5 @@
 /**
- * Regeneration (inference-time scaling, METHOD.md section 10.3): after an image is generated,
+ * Regeneration (inference-time scaling, docs/method.md section 10.3): after an image is generated,
  * re-mask a fraction `rho` of its tokens and regenerate them with the rest as context, for
  * `R` rounds. A policy chooses which positions; `regenerationPlan` adds the per-round step
  * count `K_r = max(1, round(K * rho))`, a fresh random order over the chosen positions and the
@@ -56,7 +56,7 @@ function sortedCopy(a: ArrayLike<number>): Int32Array {
   return out;
 }
 
-/** Re-mask `round(rho * n)` positions (at least 1) chosen uniformly at random without replacement (the METHOD default). */
+/** Re-mask `round(rho * n)` positions (at least 1) chosen uniformly at random without replacement (the default of docs/method.md 10.3). */
 export function randomRemask(rho = 0.25): RegenerationPolicy {
   checkRho('random', rho);
   return {
@@ -118,7 +118,7 @@ export type ScoreFn = (ctx: RegenerationContext) => ArrayLike<number>;
 
 /**
  * Re-mask the `round(rho * n)` positions with the LOWEST score from `scoreFn(ctx)` (ties go to
- * the smaller position); the hook for selective regeneration, e.g. METHOD's
+ * the smaller position); the hook for selective regeneration, e.g. docs/method.md's
  * `lowest-agreement` (score = `cos(e_i, G(z_i))` from a fresh full-context pass).
  */
 export function scoreBasedRemask(rho: number, scoreFn: ScoreFn, name = 'score-based'): RegenerationPolicy {
@@ -167,27 +167,48 @@ export const regenerationPolicies = {
 export type RegenerationPolicyConfig =
   | { kind: 'random'; rho?: number }
   | { kind: 'original-order'; rho?: number; which?: OriginalOrderEnd }
-  | { kind: 'lowest-score' | 'lowest-agreement'; rho?: number };
+  | { kind: 'lowest-score' | 'lowest-agreement'; rho?: number }
+  | { kind: string; rho?: number; [option: string]: unknown };
+
+/** Builds a policy from `rho` and a config's other options. */
+export type RegenerationPolicyFactory = (rho: number, options: Record<string, unknown>) => RegenerationPolicy;
+
+const policyRegistry = new Map<string, { factory: RegenerationPolicyFactory; options: readonly string[] }>([
+  ['random', { options: [], factory: (rho) => randomRemask(rho) }],
+  ['original-order', { options: ['which'], factory: (rho, o) => originalOrderRemask(rho, { which: o.which as OriginalOrderEnd | undefined }) }],
+  ['lowest-score', { options: [], factory: (rho) => lowestScoreRemask(rho) }],
+  ['lowest-agreement', { options: [], factory: (rho) => lowestScoreRemask(rho) }],
+]);
+
+/** Add a policy kind to the registry of `getRegenerationPolicy` (`options` lists its config keys besides `rho`). */
+export function registerRegenerationPolicy(kind: string, factory: RegenerationPolicyFactory, options: readonly string[] = []): void {
+  if (typeof kind !== 'string' || kind.length === 0) throw new Error(`registerRegenerationPolicy: kind must be a non-empty string, got ${String(kind)}`);
+  if (typeof factory !== 'function') throw new Error(`registerRegenerationPolicy: factory for '${kind}' must be a function, got ${typeof factory}`);
+  if (policyRegistry.has(kind)) throw new Error(`registerRegenerationPolicy: kind '${kind}' is already registered`);
+  policyRegistry.set(kind, { factory, options: [...options] });
+}
+
+/** The registered policy kinds. */
+export function regenerationPolicyKinds(): string[] {
+  return [...policyRegistry.keys()];
+}
 
 /**
  * Build a policy from a kind (`random`, `original-order`, `lowest-score`, alias
- * `lowest-agreement`), a config `{ kind, rho, ... }`, or pass a policy through. `rho` is the
- * default for kinds and configs without their own.
+ * `lowest-agreement`, or one added with `registerRegenerationPolicy`), a config
+ * `{ kind, rho, ... }`, or pass a policy through. `rho` is the default for kinds and configs
+ * without their own.
  */
 export function getRegenerationPolicy(spec: string | RegenerationPolicyConfig | RegenerationPolicy = 'random', rho = 0.25): RegenerationPolicy {
   if (typeof spec === 'object' && spec !== null && typeof (spec as RegenerationPolicy).select === 'function') return spec as RegenerationPolicy;
   const cfg: Record<string, unknown> = typeof spec === 'string' ? { kind: spec } : { ...(spec as object) };
   const { kind, rho: r = rho, ...rest } = cfg as { kind: unknown; rho?: number; [k: string]: unknown };
-  const allowed: Record<string, string[]> = { random: [], 'original-order': ['which'], 'lowest-score': [], 'lowest-agreement': [] };
-  if (typeof kind !== 'string' || !(kind in allowed)) {
-    throw new Error(`getRegenerationPolicy: unknown kind '${String(kind)}'; known kinds: ${Object.keys(allowed).join(', ')}`);
-  }
+  const entry = typeof kind === 'string' ? policyRegistry.get(kind) : undefined;
+  if (!entry) throw new Error(`getRegenerationPolicy: unknown kind '${String(kind)}'; known kinds: ${regenerationPolicyKinds().join(', ')}`);
   for (const key of Object.keys(rest)) {
-    if (!allowed[kind]!.includes(key)) throw new Error(`${kind}: unknown option '${key}'; known options: ${['rho', ...allowed[kind]!].join(', ')}`);
+    if (!entry.options.includes(key)) throw new Error(`${String(kind)}: unknown option '${key}'; known options: ${['rho', ...entry.options].join(', ')}`);
   }
-  if (kind === 'random') return randomRemask(r);
-  if (kind === 'original-order') return originalOrderRemask(r, { which: rest.which as OriginalOrderEnd | undefined });
-  return lowestScoreRemask(r);
+  return entry.factory(r, rest);
 }
 
 /** One planned regeneration round. */
@@ -272,7 +293,7 @@ export function regenerationRound(options: RegenerationOptions & { round?: numbe
 }
 
 /**
- * Plan `rounds` regeneration rounds (METHOD 10.3; default 1 round of `random` with rho 0.25).
+ * Plan `rounds` regeneration rounds (docs/method.md 10.3; default 1 round of `random` with rho 0.25).
  * Each round's policy sees the generation order updated by the previous rounds. `scores` may
  * be a fixed array or a function of (round, current order) for score-based policies.
  */

@@ -1,5 +1,5 @@
 /**
- * Training mask-rate samplers (METHOD.md section 5.3).
+ * Training mask-rate samplers (docs/method.md section 5.3).
  *
  * A sampler draws the fraction `r in [0, 1]` of image tokens to mask in one training sample;
  * `maskCount(n, r)` turns it into a token count. All randomness comes from the seeded
@@ -41,8 +41,8 @@ function checkBatch(op: string, batch: number): void {
   if (!Number.isInteger(batch) || batch < 0) throw new Error(`${op}.sampleBatch: batch must be an integer >= 0, got ${batch}`);
 }
 
-/** Shared `sampleBatch` in terms of `sample`. */
-function makeSampleBatch(name: string, sample: (gen: Generator) => number) {
+/** A sampler's `sampleBatch` built from its one-rate `sample` (both modes, checked arguments); for new samplers. */
+export function makeSampleBatch(name: string, sample: (gen: Generator) => number): MaskRateSampler['sampleBatch'] {
   return (gen: Generator, batch: number, mode: RateMode = 'per-sample'): Float64Array => {
     checkBatch(name, batch);
     const out = new Float64Array(batch);

@@ -1,5 +1,5 @@
 /**
- * Inference reveal schedules: MAR's iterative unmasking loop (METHOD.md section 10.1).
+ * Inference reveal schedules: MAR's iterative unmasking loop (docs/method.md section 10.1).
  *
  * With `n` tokens masked at the start and `K` steps, after step `k` (0-based) the number still
  * masked is `nNext = floor(n * schedule.masked(k, K))`, clamped so that at least one token

@@ -8,6 +8,8 @@ import {
   regenerationCount,
   regenerationPlan,
   regenerationPolicies,
+  regenerationPolicyKinds,
+  registerRegenerationPolicy,
   regenerationRound,
   revealPlan,
   revealSteps,
@@ -186,5 +188,18 @@ describe('regenerationRound / regenerationPlan', () => {
     expect(() => regenerationRound({ n: 8, steps: 4, gen, roundSteps: 0 })).toThrow('regenerationRound: roundSteps must be an integer >= 1, got 0');
     const bad = { name: 'bad', rho: 0.25, select: () => Int32Array.from([1, 1]) };
     expect(() => regenerationRound({ n: 8, steps: 4, gen, policy: bad })).toThrow("regenerationRound (policy 'bad' output): order repeats position 1 (at index 1)");
+  });
+});
+
+describe('regeneration policy registry', () => {
+  it('builds registered kinds by name, with their options, and names unknown ones', () => {
+    expect(regenerationPolicyKinds().slice(0, 4)).toEqual(['random', 'original-order', 'lowest-score', 'lowest-agreement']);
+    registerRegenerationPolicy('every-other', (rho) => ({ name: 'every-other', rho, select: (ctx) => Int32Array.from({ length: regenerationCount(ctx.n, rho) }, (_, i) => 2 * i) }), ['unused']);
+    const p = getRegenerationPolicy({ kind: 'every-other', rho: 0.5 });
+    expect(Array.from(p.select({ n: 8, round: 1, gen: new Generator(0) }))).toEqual([0, 2, 4, 6]);
+    expect(() => getRegenerationPolicy({ kind: 'every-other', stride: 2 } as never)).toThrow("every-other: unknown option 'stride'; known options: rho, unused");
+    expect(() => registerRegenerationPolicy('random', (rho) => randomRemask(rho))).toThrow("registerRegenerationPolicy: kind 'random' is already registered");
+    expect(regenerationPolicyKinds().at(-1)).toBe('every-other');
+    expect(() => getRegenerationPolicy('nope')).toThrow(`getRegenerationPolicy: unknown kind 'nope'; known kinds: ${regenerationPolicyKinds().join(', ')}`);
   });
 });

@@ -53,7 +53,7 @@ describe('sampler statistics over 100k draws', () => {
     });
   }
 
-  it('gaussian default: rejection acceptance and the tail facts of METHOD 5.3', () => {
+  it('gaussian default: rejection acceptance and the tail facts of docs/method.md 5.3', () => {
     const g = gaussian();
     expect(normalCdf(-2.8)).toBeCloseTo(0.0026, 4); // P(r < 0) before truncation
     expect(1 - normalCdf(1.2)).toBeCloseTo(0.115, 3); // P(r > 1) before truncation

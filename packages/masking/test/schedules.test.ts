@@ -31,7 +31,7 @@ function marRevealCounts(N: number, K: number): number[] {
   return out;
 }
 
-describe('revealPlan: METHOD.md 10.1 test vectors', () => {
+describe('revealPlan: docs/method.md 10.1 test vectors', () => {
   it('N=64, K=16', () => {
     expect(revealPlan(64, 16)).toEqual([1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 5, 6, 6, 6, 6, 6]);
   });

@@ -1,5 +1,5 @@
 /**
- * The typed, validated configuration of a UniHetero model (METHOD.md 9, 13, 14). Every part is
+ * The typed, validated configuration of a UniHetero model (docs/method.md 9, 13, 14). Every part is
  * swappable by name or size; `resolveModelConfig` fills defaults and reports every problem with
  * its path (`backbone.hiddenSize: expected a positive integer, got 0`).
  */
@@ -8,7 +8,7 @@ import { z } from 'zod';
 const posInt = z.number().int().positive();
 const nonNeg = z.number().nonnegative();
 
-/** The backbone: a Llama-style decoder (METHOD 1, 14). */
+/** The backbone: a Llama-style decoder (docs/method.md 1, 14). */
 export const BackboneSchema = z
   .object({
     hiddenSize: posInt.default(128),
@@ -25,7 +25,7 @@ export const BackboneSchema = z
   })
   .strict();
 
-/** The flow-matching pixel head (METHOD 8). */
+/** The flow-matching pixel head (docs/method.md 8). */
 export const FlowSchema = z
   .object({
     /** Named size (`small` w=128 D=3, `base`, `mar-base`, ...) or explicit width/depth below. */
@@ -33,23 +33,23 @@ export const FlowSchema = z
     width: posInt.optional(),
     depth: posInt.optional(),
     mlpRatio: z.number().positive().optional(),
-    /** Each masked token repeated with fresh noise (METHOD 8.2). */
+    /** Each masked token repeated with fresh noise (docs/method.md 8.2). */
     batchMul: posInt.default(4),
     time: z.enum(['logit-normal', 'uniform']).default('logit-normal'),
-    /** Sampler steps at inference (METHOD 14: 20). */
+    /** Sampler steps at inference (docs/method.md 14: 20). */
     sampleSteps: posInt.default(20),
     sampler: z.enum(['euler', 'heun']).default('euler'),
   })
   .strict();
 
-/** Loss weights and gradient routing (METHOD 9.1-9.2). */
+/** Loss weights and gradient routing (docs/method.md 9.1-9.2). */
 export const LossSchema = z
   .object({
     alpha: nonNeg.default(10),
     beta: nonNeg.default(10),
     /** Stop the diffuloss gradient at the LLM hidden state (the paper's exp2). */
     detachFlowCondition: z.boolean().default(false),
-    /** Text loss on the caption of generation samples (METHOD 2.1, default off). */
+    /** Text loss on the caption of generation samples (docs/method.md 2.1, default off). */
     textLossOnPrompt: z.boolean().default(false),
   })
   .strict();
@@ -61,7 +61,7 @@ export const DataMixSchema = z
     understandingFraction: z.number().min(0).max(1).default(0.5),
     /** Of the understanding samples, the fraction that are question-answer (the rest captions). */
     questionFraction: z.number().min(0).max(1).default(0.5),
-    /** Caption dropout of generation samples, for classifier-free guidance (METHOD 10.4). */
+    /** Caption dropout of generation samples, for classifier-free guidance (docs/method.md 10.4). */
     captionDropout: z.number().min(0).max(1).default(0.1),
     /** Training captions: 'random' paraphrases (default) or the 'canonical' form. */
     captionStyle: z.enum(['random', 'canonical']).default('random'),
@@ -73,9 +73,9 @@ export const ModelConfigSchema = z
   .object({
     /** Text vocabulary size (the tokenizer's). */
     vocabSize: posInt,
-    /** Visual tokens per image `N` (the encoders' grid, METHOD 14: 8x8 = 64). */
+    /** Visual tokens per image `N` (the encoders' grid, docs/method.md 14: 8x8 = 64). */
     numVisualTokens: posInt.default(64),
-    /** Semantic feature width `d_v` (METHOD 14: 64). */
+    /** Semantic feature width `d_v` (docs/method.md 14: 64). */
     semanticDim: posInt.default(64),
     /** Pixel latent channels per token `C` (patchify 4x4x3 = 48). */
     pixelDim: posInt.default(48),
@@ -85,7 +85,7 @@ export const ModelConfigSchema = z
       .object({
         name: z.string().min(1).default('ema-mlp-llm-cos'),
         /**
-         * EMA momentum of `ema-mlp-llm-cos`. METHOD 6.4 proposes 0.999 per step for runs of 1e5
+         * EMA momentum of `ema-mlp-llm-cos`. docs/method.md 6.4 proposes 0.999 per step for runs of 1e5
          * steps; at the shapes world's 1e2-1e3 steps that leaves `P_ema` near its initialisation
          * (after 150 steps it has moved 14% of the way), so the embeddings fed back at generation
          * do not match the inputs the backbone trained on. We default to 0.99 (time constant 100 steps).
@@ -98,7 +98,7 @@ export const ModelConfigSchema = z
     flow: FlowSchema.default(FlowSchema.parse({})),
     loss: LossSchema.default(LossSchema.parse({})),
     mix: DataMixSchema.default(DataMixSchema.parse({})),
-    /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (METHOD 5.3). */
+    /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (docs/method.md 5.3). */
     maskRate: z.union([z.string(), z.object({ kind: z.string() }).passthrough()]).default('gaussian'),
   })
   .strict();

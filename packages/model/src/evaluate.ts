@@ -182,7 +182,7 @@ export async function evaluateRoundTrip(model: UniHetero, world: ShapesWorld, se
   return { split: set.split ?? 'test', count: n, objectRecall: recall / n, exact: exact / n, unparsable: bad / n, examples };
 }
 
-/** Text -> semantic tokens -> text for each caption (METHOD 11; the paper's Figure 7). */
+/** Text -> semantic tokens -> text for each caption (docs/method.md 11; the paper's Figure 7). */
 export async function roundTrip(model: UniHetero, captions: readonly string[], options: GenerateOptions & { maxCaptionTokens?: number } = {}): Promise<string[]> {
   const prompts = captions.map((c) => model.tokenizer.encode(c, { bos: false, eos: false }));
   const g = await generateImages(model, prompts, { ...options, decodePixels: false });

@@ -1,5 +1,5 @@
 /**
- * Text -> image generation, MAR-style (METHOD.md 10.1-10.4): the caption prefix is run once into a
+ * Text -> image generation, MAR-style (docs/method.md 10.1-10.4): the caption prefix is run once into a
  * KV cache; the image span starts fully masked; at each of `K` cosine-scheduled steps the span is
  * rerun against the cached prefix (full attention inside the span), and the positions revealed at
  * that step get the invert-projector's prediction `e_hat = G(z)`, fed back as their input
@@ -19,15 +19,15 @@ import type { UniHetero } from './model.js';
 
 /** Options of `generateImages`. */
 export interface GenerateOptions {
-  /** MAR steps `K` (default 16, METHOD 14); `1 <= K <= N`. */
+  /** MAR steps `K` (default 16, docs/method.md 14); `1 <= K <= N`. */
   steps?: number;
   /** Scale of the flow sampler's initial noise (default 1). */
   temperature?: number;
-  /** Classifier-free guidance scale on the flow velocity (default 1 = off; METHOD 10.4). */
+  /** Classifier-free guidance scale on the flow velocity (default 1 = off; docs/method.md 10.4). */
   guidance?: number;
   /** Guidance schedule over the MAR steps (default 'linear', MAR's). */
   guidanceSchedule?: 'linear' | 'constant';
-  /** Regeneration rounds after the full pass (default 0; METHOD 10.3). */
+  /** Regeneration rounds after the full pass (default 0; docs/method.md 10.3). */
   regenerationRounds?: number;
   /** Fraction re-masked per round (default 0.25). */
   regenerationFraction?: number;
@@ -222,7 +222,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
       reveal(steps[k]!, steps[k]!.length / B, guided ? cfgScale(schedule, g, N, left[k]!) : 1);
       if (options.onStep) await options.onStep({ step: k + 1, steps: steps.length, revealed: steps[k]!, latents });
     }
-    // Regeneration rounds (METHOD 10.3).
+    // Regeneration rounds (docs/method.md 10.3).
     const current: Int32Array[] = Array.from({ length: B }, (_, b) => orders.slice(b * N, (b + 1) * N));
     for (let r = 1; r <= rounds; r++) {
       let scores: Float32Array | null = null;

@@ -1,5 +1,5 @@
 /**
- * @unihetero/model: the UniHetero unified vision-language model (METHOD.md 0, 9-12): sequence
+ * @unihetero/model: the UniHetero unified vision-language model (docs/method.md 0, 9-12): sequence
  * building, the composed loss with the paper's presets, MAR-style generation, understanding, a
  * trainer with exact resume, and the evaluation used by the apps.
  */

@@ -1,6 +1,6 @@
 /**
  * `UniHetero`: one Llama-style backbone that understands images (image -> text) and generates
- * them (text -> image) by autoregressing semantic visual embeddings (METHOD.md 0, 9).
+ * them (text -> image) by autoregressing semantic visual embeddings (docs/method.md 0, 9).
  *
  * Registered parts (their state-dict prefixes): `lm` (the backbone, HF Llama names below it),
  * `input_projector` (`P`), `mask_embedding` (`m`), `invert_projector` (`G`, with the EMA target
@@ -131,7 +131,7 @@ export class UniHetero extends Module {
     const normalizeInput = c.invertProjector.name === 'norm-3-mlp-cos';
     this.registerModule('input_projector', new InputProjector(c.semanticDim, d, { type: c.inputProjector.type as 'mlp2x_gelu', normalizeInput, ...lo }));
     const m = zeros([d], { backend: options.backend });
-    init.normal_(m, 0, 0.02, gen); // METHOD 5.1
+    init.normal_(m, 0, 0.02, gen); // docs/method.md 5.1
     this.registerParameter('mask_embedding', m.requiresGrad_(true));
     this.registerModule(
       'invert_projector',
@@ -206,7 +206,7 @@ export class UniHetero extends Module {
   }
 
   /**
-   * The loss of a prepared batch (METHOD 9): `L = L_text + alpha*ploss + beta*diffuloss`. A part
+   * The loss of a prepared batch (docs/method.md 9): `L = L_text + alpha*ploss + beta*diffuloss`. A part
    * whose weight is 0 is not computed (it is reported as 0); a batch without labels or masked
    * tokens contributes 0 for that part, never NaN. `generator` draws the flow noise and times.
    */
@@ -253,7 +253,7 @@ export class UniHetero extends Module {
     });
   }
 
-  /** Call after every optimizer step: updates the EMA target projector (METHOD 6.4). */
+  /** Call after every optimizer step: updates the EMA target projector (docs/method.md 6.4). */
   afterOptimizerStep(): void {
     this.invert_projector.afterOptimizerStep();
   }

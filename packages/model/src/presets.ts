@@ -1,5 +1,5 @@
 /**
- * The paper's ablation presets as plain data (METHOD.md 9.3, Table 1): what each run changes in
+ * The paper's ablation presets as plain data (docs/method.md 9.3, Table 1): what each run changes in
  * the loss, the gradient routing, the invert-projector and the flow head. Users register their
  * own with `registerPreset`.
  */

@@ -1,5 +1,5 @@
 /**
- * Sequence building (METHOD.md 2.1-2.2): understanding samples put the image first and carry
+ * Sequence building (docs/method.md 2.1-2.2): understanding samples put the image first and carry
  * the text loss; generation samples put it after the caption and carry ploss and diffuloss on
  * the masked visual tokens. Produces host arrays only (ids, labels, embedding sources, spans);
  * `UniHetero.loss` turns them into tensors.
@@ -9,7 +9,7 @@
  * generation:     <bos> caption <boi> v_1 .. v_N                        ploss/diffuloss on masked v_j
  * ```
  * Generation sequences stop at the span: the positions after it would attend to the span but
- * carry no loss (METHOD 2.1 keeps no text loss there), so they would only cost compute.
+ * carry no loss (docs/method.md 2.1 keeps no text loss there), so they would only cost compute.
  */
 
 /** Special-token ids the layout needs. */
@@ -72,7 +72,7 @@ export interface BuildOptions {
   numImages: number;
   /** `[numGenerationRows * N]` training mask (1 = masked), rows in order of the generation examples. */
   generationMask: Uint8Array;
-  /** Text loss on the caption of generation samples (METHOD 2.1). */
+  /** Text loss on the caption of generation samples (docs/method.md 2.1). */
   textLossOnPrompt?: boolean;
 }
 

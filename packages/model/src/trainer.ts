@@ -11,7 +11,7 @@ import { imagesToTensor, type Sample, type ShapesWorld } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
 import type { SequenceExample } from './sequence.js';
 
-/** Optimisation settings (METHOD.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
+/** Optimisation settings (docs/method.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
 export interface TrainerOptions {
   /** Samples per step (default 16). */
   batchSize?: number;

@@ -1,5 +1,5 @@
 /**
- * Image -> text (METHOD.md 11): the image span is fully visible (`e_j = P(f_j)`, or any given
+ * Image -> text (docs/method.md 11): the image span is fully visible (`e_j = P(f_j)`, or any given
  * visual embeddings), closed by `<eoi>`, then text is decoded greedily (or sampled) with a KV
  * cache; multiple-choice answers are scored by the likelihood of each option.
  */
@@ -136,7 +136,7 @@ export interface ChoiceResult {
 
 /**
  * Answer one multiple-choice question per image by the log-likelihood of each option (its tokens
- * and `<eos>`) after `<bos> <boi> v <eoi> question` (METHOD 11). All options of all images run as
+ * and `<eos>`) after `<bos> <boi> v <eoi> question` (docs/method.md 11). All options of all images run as
  * one batch.
  */
 export async function answerQuestions(model: UniHetero, images: Tensor, questions: readonly ChoiceQuestion[]): Promise<ChoiceResult[]> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, PRESET_NAMES, applyPreset, getPreset, presetNames, registerPreset, resolveModelConfig } from '../src/index.js';
 
 describe('model config', () => {
-  it('fills the METHOD.md 14 defaults', () => {
+  it('fills the docs/method.md 14 defaults', () => {
     const c = resolveModelConfig({ vocabSize: 81 });
     expect(c.backbone).toMatchObject({ hiddenSize: 128, numHiddenLayers: 4, numAttentionHeads: 4, rmsNormEps: 1e-5, ropeTheta: 10000, qkNorm: 'layernorm-shared', zLossWeight: 1e-5 });
     expect(c.loss).toEqual({ alpha: 10, beta: 10, detachFlowCondition: false, textLossOnPrompt: false });
@@ -30,7 +30,7 @@ describe('model config', () => {
 });
 
 describe('presets', () => {
-  it('are plain data matching the paper (METHOD 9.3)', () => {
+  it('are plain data matching the paper (docs/method.md 9.3)', () => {
     expect(PRESET_NAMES).toEqual(['exp1', 'exp2', 'exp3', 'exp4']);
     expect(getPreset('exp1')).toMatchObject({ alpha: 0, beta: 0, understandingFraction: 1 });
     expect(getPreset('exp2')).toMatchObject({ alpha: 10, beta: 10, detachFlowCondition: true, invertProjector: 'ema-mlp-llm-cos' });

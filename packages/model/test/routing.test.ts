@@ -1,4 +1,4 @@
-/** Gradient routing per preset and loss part (METHOD.md 9.2). */
+/** Gradient routing per preset and loss part (docs/method.md 9.2). */
 import { describe, expect, it } from 'vitest';
 import { Generator } from '@unihetero/tensor';
 import { init } from '@unihetero/nn';
@@ -17,7 +17,7 @@ async function routed(model: UniHetero, world: Awaited<ReturnType<typeof tinyMod
     { kind: 'generate', image: 1, prompt: enc(samples[1]!.caption) },
     { kind: 'generate', image: 2, prompt: [] },
   ];
-  // The flow head starts with zeroed output layers (METHOD 8.1), which pass no gradient to its
+  // The flow head starts with zeroed output layers (docs/method.md 8.1), which pass no gradient to its
   // condition; give it random weights so that routing, not initialisation, decides the result.
   const g0 = new Generator(3);
   for (const p of model.flow_head.parameters()) init.normal_(p, 0, 0.05, g0);

@@ -3,7 +3,7 @@ import { buildSequences } from '../src/index.js';
 
 const special = { bos: 1, eos: 2, pad: 0, boi: 3, eoi: 4 };
 
-describe('buildSequences (METHOD 2.1)', () => {
+describe('buildSequences (docs/method.md 2.1)', () => {
   it('lays out understanding and generation rows exactly', () => {
     const N = 3;
     const s = buildSequences(

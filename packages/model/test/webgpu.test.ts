@@ -1,17 +1,12 @@
 /** The whole UniHetero loss (every part) and its gradients on WebGPU equal the CPU run (tiny model, llvmpipe-sized). */
 import { afterAll, describe, expect, it } from 'vitest';
+import { webgpuForTests } from '@unihetero/webgpu/testing';
 import { Generator, type Backend } from '@unihetero/tensor';
 import { imagesToTensor } from '@unihetero/data';
 import type { SequenceExample } from '../src/index.js';
 import { tinyModel } from './helpers.js';
 
-let gpu: (Backend & { destroy(): void }) | null = null;
-try {
-  const mod = await import('@unihetero/webgpu');
-  gpu = await mod.initWebGPU();
-} catch {
-  gpu = null;
-}
+const gpu = await webgpuForTests('model');
 afterAll(() => gpu?.destroy());
 
 async function lossAndGrads(backend?: Backend) {

@@ -1,10 +1,10 @@
 /**
- * Layers: Linear, Embedding, LayerNorm, RMSNorm, Dropout, activations, MLP and SwiGLU.
+ * Layers: Linear, Embedding, LayerNorm, RMSNorm, Dropout, activations, MLP and GatedMLP (SwiGLU).
  * Every constructor takes `{ generator, backend, dtype }` so construction is deterministic and
- * lands on the chosen backend.
+ * lands on the chosen backend. Members are plain fields; forwards are plain maths.
  */
-import { Generator, Tensor, embedding, fmtShape, layerNorm, noGrad, rmsNorm, zeros, type Backend, type DType } from '@unihetero/tensor';
-import { Module, ModuleList } from './module.js';
+import { Generator, Tensor, embedding, fmtShape, layerNorm, linear, noGrad, rmsNorm, zeros, type Backend, type DType } from '@unihetero/tensor';
+import { Module, ModuleList, parameter } from './module.js';
 import { linearDefault_, normal_, ones_, zeros_, xavierUniform_ } from './init.js';
 
 /** Where and how a layer creates its parameters. */
@@ -24,6 +24,11 @@ function empty(shape: number[], o: { backend?: Backend; dtype?: DType }): Tensor
 
 function checkDim(op: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`${op}: ${what} must be a positive integer, got ${v}`);
+}
+
+/** `checkDim` for each named size. */
+function checkDims(op: string, sizes: Record<string, number>): void {
+  for (const [what, v] of Object.entries(sizes)) checkDim(op, what, v);
 }
 
 /** How `Linear` initialises its weight and bias. */
@@ -48,9 +53,9 @@ export interface LinearOptions extends LayerOptions {
 /** `y = x W^T + b` with `weight [out, in]` and `bias [out]` (PyTorch layout and names). */
 export class Linear extends Module {
   /** `[outFeatures, inFeatures]`. */
-  declare weight: Tensor;
+  weight: Tensor;
   /** `[outFeatures]` or null. */
-  declare bias: Tensor | null;
+  bias: Tensor | null;
 
   /** A linear map from `inFeatures` to `outFeatures`. */
   constructor(
@@ -59,11 +64,10 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
-    checkDim('Linear', 'inFeatures', inFeatures);
-    checkDim('Linear', 'outFeatures', outFeatures);
+    checkDims('Linear', { inFeatures, outFeatures });
     const o = { backend: options.backend, dtype: options.dtype };
-    this.registerParameter('weight', empty([outFeatures, inFeatures], o));
-    this.registerParameter('bias', options.bias === false ? null : empty([outFeatures], o));
+    this.weight = parameter(empty([outFeatures, inFeatures], o));
+    this.bias = options.bias === false ? null : parameter(empty([outFeatures], o));
     const init = options.init ?? 'default';
     const g = options.generator;
     if (typeof init === 'function') init(this.weight, this.bias, g);
@@ -84,21 +88,7 @@ export class Linear extends Module {
   override forward(x: Tensor): Tensor {
     const last = x.shape[x.rank - 1];
     if (x.rank === 0 || last !== this.inFeatures) throw new Error(`Linear.forward: expected input [..., ${this.inFeatures}], got ${fmtShape(x.shape)}`);
-    // Computed as (W @ x^T)^T: W enters the matmul directly, so its gradient arrives contiguous
-    // (x @ W.T would route it through a transpose view). Same products and sums as x @ W^T.
-    let y: Tensor;
-    if (x.rank === 1) y = this.weight.matmul(x);
-    else {
-      const xt = x.transpose(-2, -1);
-      const yt = this.weight.matmul(xt);
-      xt.dispose();
-      y = yt.transpose(-2, -1);
-      yt.dispose();
-    }
-    if (!this.bias) return y;
-    const out = y.add(this.bias);
-    y.dispose();
-    return out;
+    return linear(x, this.weight, this.bias);
   }
 
   override extraRepr(): string {
@@ -117,7 +107,7 @@ export interface EmbeddingOptions extends LayerOptions {
 /** A lookup table `weight [num, dim]` indexed by int32 ids (PyTorch's `nn.Embedding`). */
 export class Embedding extends Module {
   /** `[numEmbeddings, embeddingDim]`. */
-  declare weight: Tensor;
+  weight: Tensor;
 
   /** A table of `numEmbeddings` vectors of size `embeddingDim`, initialised N(0, std^2). */
   constructor(
@@ -126,9 +116,8 @@ export class Embedding extends Module {
     options: EmbeddingOptions = {},
   ) {
     super();
-    checkDim('Embedding', 'numEmbeddings', numEmbeddings);
-    checkDim('Embedding', 'embeddingDim', embeddingDim);
-    const w = this.registerParameter('weight', empty([numEmbeddings, embeddingDim], { backend: options.backend, dtype: options.dtype }));
+    checkDims('Embedding', { numEmbeddings, embeddingDim });
+    const w = (this.weight = parameter(empty([numEmbeddings, embeddingDim], { backend: options.backend, dtype: options.dtype })));
     normal_(w, 0, options.std ?? 1, options.generator);
     const pad = options.paddingIdx;
     if (pad !== undefined) {
@@ -168,9 +157,9 @@ export class LayerNorm extends Module {
   /** Variance epsilon. */
   readonly eps: number;
   /** Scale (ones) or null. */
-  declare weight: Tensor | null;
+  weight: Tensor | null;
   /** Shift (zeros) or null. */
-  declare bias: Tensor | null;
+  bias: Tensor | null;
 
   /** Normalise over the last dims `normalizedShape` (a number means one dim). */
   constructor(normalizedShape: number | number[], options: LayerNormOptions = {}) {
@@ -181,8 +170,8 @@ export class LayerNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     const affine = options.elementwiseAffine ?? true;
     const o = { backend: options.backend, dtype: options.dtype };
-    this.registerParameter('weight', affine ? ones_(empty(this.normalizedShape, o)) : null);
-    this.registerParameter('bias', affine && options.bias !== false ? zeros_(empty(this.normalizedShape, o)) : null);
+    this.weight = affine ? parameter(ones_(empty(this.normalizedShape, o))) : null;
+    this.bias = affine && options.bias !== false ? parameter(zeros_(empty(this.normalizedShape, o))) : null;
   }
 
   /** Normalise `x [..., *normalizedShape]`. */
@@ -213,7 +202,7 @@ export class RMSNorm extends Module {
   /** Variance epsilon. */
   readonly eps: number;
   /** Scale (ones) or null. */
-  declare weight: Tensor | null;
+  weight: Tensor | null;
 
   /** Normalise vectors of size `dim`. */
   constructor(
@@ -223,7 +212,7 @@ export class RMSNorm extends Module {
     super();
     checkDim('RMSNorm', 'dim', dim);
     this.eps = options.eps ?? 1e-6;
-    this.registerParameter('weight', options.elementwiseAffine === false ? null : ones_(empty([dim], { backend: options.backend, dtype: options.dtype })));
+    this.weight = options.elementwiseAffine === false ? null : parameter(ones_(empty([dim], { backend: options.backend, dtype: options.dtype })));
   }
 
   /** Normalise `x [..., dim]`. */
@@ -382,9 +371,9 @@ export interface MLPOptions extends LayerOptions {
  */
 export class MLP extends Module {
   /** The Linear layers. */
-  declare layers: ModuleList<Linear>;
+  layers: ModuleList<Linear>;
   /** Shared dropout module (absent when `dropout` is 0). */
-  declare drop: Dropout | null;
+  drop: Dropout | null;
   /** Activation between layers. */
   readonly activation: ActivationName;
 
@@ -397,33 +386,24 @@ export class MLP extends Module {
     if (!Array.isArray(dims) || dims.length < 2) throw new Error(`MLP: dims needs at least two sizes (input and output), got [${String(dims)}]`);
     this.activation = options.activation ?? 'gelu';
     activationCheck(this.activation);
-    const layers = new ModuleList<Linear>();
+    this.layers = new ModuleList<Linear>();
     for (let i = 0; i + 1 < dims.length; i++) {
-      layers.append(new Linear(dims[i]!, dims[i + 1]!, { bias: options.bias, init: options.init, generator: options.generator, backend: options.backend, dtype: options.dtype }));
+      this.layers.append(new Linear(dims[i]!, dims[i + 1]!, { bias: options.bias, init: options.init, generator: options.generator, backend: options.backend, dtype: options.dtype }));
     }
-    this.registerModule('layers', layers);
     const p = options.dropout ?? 0;
-    this.registerModule('drop', p > 0 ? new Dropout(p, { generator: options.generator }) : null);
+    this.drop = p > 0 ? new Dropout(p, { generator: options.generator }) : null;
   }
 
   /** `x [..., dims[0]] -> [..., dims[n]]`. */
   override forward(x: Tensor): Tensor {
-    let h = x;
     const n = this.layers.length;
+    let h = x;
     for (let i = 0; i < n; i++) {
-      let next = this.layers.at(i).forward(h);
-      if (h !== x) h.dispose();
+      h = this.layers.at(i).call(h);
       if (i + 1 < n) {
-        const a = activation(this.activation, next);
-        next.dispose();
-        next = a;
-        if (this.drop) {
-          const d = this.drop.forward(next);
-          next.dispose();
-          next = d;
-        }
+        h = activation(this.activation, h);
+        if (this.drop) h = this.drop.call(h);
       }
-      h = next;
     }
     return h;
   }
@@ -433,57 +413,147 @@ export class MLP extends Module {
   }
 }
 
-/** Options of `SwiGLU`. */
-export interface SwiGLUOptions extends LayerOptions {
+/** Options of `GatedMLP`. */
+export interface GatedMLPOptions extends LayerOptions {
   /** Output size (default: `dim`). */
   outDim?: number;
   /** Biases on the three projections (default false, as Llama). */
   bias?: boolean;
+  /** The gate's activation (default 'silu': SwiGLU; 'gelu' / 'gelu_tanh' give GeGLU). */
+  activation?: ActivationName;
   /** Init of the three Linears (default PyTorch's). */
   init?: LinearInit;
 }
 
-/**
- * The SwiGLU feed-forward block `w2(silu(w1 x) * w3 x)`, with Meta Llama names: `w1` the gate
- * (HF `gate_proj`), `w3` the up projection (HF `up_proj`), `w2` the down projection (HF
- * `down_proj`). All weights in PyTorch layout `[out, in]`.
- */
-export class SwiGLU extends Module {
-  /** Gate projection `dim -> hidden`. */
-  declare w1: Linear;
-  /** Down projection `hidden -> outDim`. */
-  declare w2: Linear;
-  /** Up projection `dim -> hidden`. */
-  declare w3: Linear;
+/** @deprecated the options of `GatedMLP` (`SwiGLU` is its old name). */
+export type SwiGLUOptions = GatedMLPOptions;
 
-  /** A SwiGLU block from `dim` through `hidden`. */
+/**
+ * The gated feed-forward block `down_proj(act(gate_proj x) * up_proj x)` (SwiGLU with the default
+ * SiLU), with Hugging Face Llama names (`gate_proj`, `up_proj`, `down_proj`, created in that
+ * order) and PyTorch layouts `[out, in]`, so `model.layers.N.mlp.*` of a Llama checkpoint loads
+ * into it. Meta's original names map as `w1` = `gate_proj`, `w3` = `up_proj`, `w2` = `down_proj`.
+ * Inputs of any rank are flattened to `[N, dim]`, so each projection is one matmul.
+ */
+export class GatedMLP extends Module {
+  /** Gate projection `dim -> hidden`. */
+  gate_proj: Linear;
+  /** Up projection `dim -> hidden`. */
+  up_proj: Linear;
+  /** Down projection `hidden -> outDim`. */
+  down_proj: Linear;
+  /** The gate's activation. */
+  readonly activation: ActivationName;
+
+  /** A gated MLP from `dim` through `hidden`. */
   constructor(
     readonly dim: number,
     readonly hidden: number,
-    options: SwiGLUOptions = {},
+    options: GatedMLPOptions = {},
   ) {
     super();
+    checkDims('GatedMLP', { dim, hidden });
+    this.activation = options.activation ?? 'silu';
+    activationCheck(this.activation);
     const lo = { bias: options.bias ?? false, init: options.init, generator: options.generator, backend: options.backend, dtype: options.dtype };
-    this.registerModule('w1', new Linear(dim, hidden, lo));
-    this.registerModule('w2', new Linear(hidden, options.outDim ?? dim, lo));
-    this.registerModule('w3', new Linear(dim, hidden, lo));
+    this.gate_proj = new Linear(dim, hidden, lo);
+    this.up_proj = new Linear(dim, hidden, lo);
+    this.down_proj = new Linear(hidden, options.outDim ?? dim, lo);
   }
 
   /** `x [..., dim] -> [..., outDim]`. */
   override forward(x: Tensor): Tensor {
-    const g = this.w1.forward(x);
-    const a = g.silu();
-    g.dispose();
-    const u = this.w3.forward(x);
-    const h = a.mul(u);
-    a.dispose();
-    u.dispose();
-    const y = this.w2.forward(h);
-    h.dispose();
-    return y;
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.dim) throw new Error(`GatedMLP.forward: expected input [..., ${this.dim}], got ${fmtShape(x.shape)}`);
+    const x2 = x.reshape(-1, this.dim);
+    const h = activation(this.activation, this.gate_proj.call(x2)).mul(this.up_proj.call(x2));
+    return this.down_proj.call(h).reshape([...x.shape.slice(0, -1), this.down_proj.outFeatures]);
   }
 
   override extraRepr(): string {
-    return `SwiGLU(${this.dim} -> ${this.hidden})`;
+    return `GatedMLP(${this.dim} -> ${this.hidden}, ${this.activation})`;
   }
+}
+
+/** @deprecated `GatedMLP` (one gated MLP block; note the HF names `gate_proj`/`up_proj`/`down_proj` for Meta's `w1`/`w3`/`w2`). */
+export const SwiGLU = GatedMLP;
+/** @deprecated `GatedMLP`. */
+export type SwiGLU = GatedMLP;
+
+/** Options of `LoRALinear`. */
+export interface LoRAOptions extends LayerOptions {
+  /** Rank `r` of the update (default 8). */
+  rank?: number;
+  /** Scale numerator: the update is multiplied by `alpha / rank` (default `rank`, i.e. 1). */
+  alpha?: number;
+  /** Freeze the wrapped Linear's parameters (default true). */
+  freezeBase?: boolean;
+}
+
+/**
+ * A `Linear` with a low-rank adapter: `x W^T + b + (alpha / r) * lora_B(lora_A(x))`, where `W` and
+ * `b` are the wrapped Linear's own tensors (same keys `weight` / `bias`, so a pretrained checkpoint
+ * still loads; frozen by default), `lora_A` is `[r, in]` (PyTorch's default init) and `lora_B`
+ * `[out, r]` (zeros, so it starts equal to the base). Being a `Linear`, it goes wherever one is
+ * expected: `layer.self_attn.q_proj = new LoRALinear(layer.self_attn.q_proj)`; composite modules
+ * run their submodules, so the adapter is used from then on.
+ */
+export class LoRALinear extends Linear {
+  /** Down projection `in -> r`. */
+  lora_A: Linear;
+  /** Up projection `r -> out`, zero-initialised. */
+  lora_B: Linear;
+  /** `alpha / rank`. */
+  readonly scaling: number;
+
+  /** Wrap `base` (its tensors are shared, not copied) with a rank-`rank` update. */
+  constructor(base: Linear, options: LoRAOptions = {}) {
+    if (!(base instanceof Linear)) throw new Error(`LoRALinear: base must be a Linear, got ${(base as object)?.constructor?.name ?? typeof base}`);
+    const rank = options.rank ?? 8;
+    checkDim('LoRALinear', 'rank', rank);
+    const alpha = options.alpha ?? rank;
+    if (!Number.isFinite(alpha)) throw new Error(`LoRALinear: alpha must be a finite number, got ${alpha}`);
+    const be = options.backend ?? base.weight.backend;
+    const dtype = options.dtype ?? base.weight.dtype;
+    // 'zeros' draws no random numbers; the placeholders are replaced by the base's tensors.
+    super(base.inFeatures, base.outFeatures, { bias: base.bias !== null, init: 'zeros', backend: be, dtype });
+    this.weight.dispose();
+    this.bias?.dispose();
+    this.weight = base.weight;
+    this.bias = base.bias;
+    if (options.freezeBase !== false) {
+      this.weight.requiresGrad_(false);
+      this.bias?.requiresGrad_(false);
+    }
+    this.scaling = alpha / rank;
+    this.lora_A = new Linear(base.inFeatures, rank, { bias: false, generator: options.generator, backend: be, dtype });
+    this.lora_B = new Linear(rank, base.outFeatures, { bias: false, init: 'zeros', backend: be, dtype });
+  }
+
+  /** `x [..., in] -> [..., out]`. */
+  override forward(x: Tensor): Tensor {
+    return super.forward(x).add(this.lora_B.call(this.lora_A.call(x)).mul(this.scaling));
+  }
+
+  override extraRepr(): string {
+    return `LoRALinear(in=${this.inFeatures}, out=${this.outFeatures}, rank=${this.lora_A.outFeatures}, scaling=${this.scaling})`;
+  }
+}
+
+/**
+ * Put `LoRALinear` adapters in place of Linear submodules (PEFT-style): `targets` lists dotted
+ * paths (`'layers.0.self_attn.q_proj'`) or picks them with a predicate on `(path, linear)`.
+ * Returns the adapters by path (each a `Linear`, frozen base, zero update at first).
+ */
+export function applyLoRA(module: Module, targets: readonly string[] | ((path: string, linear: Linear) => boolean), options: LoRAOptions = {}): Map<string, LoRALinear> {
+  const paths =
+    typeof targets === 'function'
+      ? module.namedModules().flatMap(([path, m]) => (m instanceof Linear && !(m instanceof LoRALinear) && path !== '' && targets(path, m) ? [path] : []))
+      : [...targets];
+  const out = new Map<string, LoRALinear>();
+  for (const path of paths) {
+    const base = module.getSubmodule(path);
+    if (!(base instanceof Linear)) throw new Error(`applyLoRA: '${path}' is a ${base.constructor.name}, not a Linear`);
+    out.set(path, module.setSubmodule(path, new LoRALinear(base, options)));
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
  * `Module`: the PyTorch-style container of parameters, buffers and submodules, plus the
  * `ModuleList`, `ModuleDict` and `Sequential` containers and state-dict loading with a report.
  */
-import { Tensor, fmtShape, noGrad, type Backend } from '@unihetero/tensor';
+import { Tensor, fmtShape, noGrad, tidy, type Backend } from '@unihetero/tensor';
 
 /** One shape mismatch found while loading a state dict. */
 export interface ShapeMismatch {
@@ -71,11 +71,34 @@ function checkName(op: string, name: string): void {
 }
 
 /**
- * Base class of every layer and model. Subclasses register parameters (`registerParameter`),
- * buffers (`registerBuffer`) and submodules (`registerModule`) and implement `forward(...)`.
- * Registered names become instance properties (`this.weight`), and assigning a `Module`, or a
- * `Tensor` with `requiresGrad`, to a public field registers it automatically on the next
- * traversal (appended after the explicitly registered ones, in field order).
+ * Make `t` a trainable parameter (PyTorch's `nn.Parameter(t)`): checks that it is a floating leaf
+ * tensor and switches `requiresGrad` on. Assigning the result to a field of a `Module`
+ * (`this.scale = parameter(ones([dim]))`) is all it takes to register it. Returns `t`.
+ */
+export function parameter(t: Tensor): Tensor {
+  return markParameter(t).requiresGrad_(true);
+}
+
+/** Tensors made parameters with `parameter()`: found as parameters even when frozen before the first traversal. */
+const PARAMETERS = new WeakSet<Tensor>();
+
+function markParameter(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) throw new Error(`parameter: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (t.dtype === 'int32') throw new Error(`parameter: a parameter must be a floating tensor, got int32 ${fmtShape(t.shape)}`);
+  if (!t.isLeaf) throw new Error(`parameter: a parameter must be a leaf tensor (detach() it first), got the result of an op ${fmtShape(t.shape)}`);
+  PARAMETERS.add(t);
+  return t;
+}
+
+/**
+ * Base class of every layer and model, written as in PyTorch: assign submodules and parameters
+ * (`parameter(t)` or any grad-requiring leaf tensor) to plain fields in the constructor, and
+ * implement `forward(...)` as plain maths that runs submodules with `this.sub.call(x)`. Fields are
+ * discovered on the first traversal (in field order) and from then on read and write the registry.
+ * Run a module with `module.call(...)`: its forward runs inside a `tidy` scope, so every
+ * intermediate is freed when it returns and a forward needs no `dispose()` lines.
+ * `registerParameter` / `registerBuffer` / `registerModule` remain for buffers, for names that are
+ * not identifiers (`'0'`) and for code written against the earlier API.
  */
 export class Module {
   /** True in training mode (dropout active); set with `train()` / `eval()`. */
@@ -89,14 +112,23 @@ export class Module {
   /** @internal submodules by name. */
   readonly _modules = new Map<string, Module | null>();
 
-  /** The computation; subclasses override it with their own signature. */
+  /**
+   * The computation; subclasses override it with their own signature. Write it as plain maths
+   * (no `dispose()`, no `tidy`) and run submodules with `sub.call(...)`; callers run a module
+   * with `call(...)`, which frees the intermediates. A direct `forward(...)` call leaves them to
+   * the enclosing `tidy` (or to the caller).
+   */
   forward(..._args: any[]): any {
     throw new Error(`${this.constructor.name}.forward: not implemented (subclasses must override forward)`);
   }
 
-  /** Alias of `forward(...)` (PyTorch's `module(x)`). */
-  call(...args: any[]): any {
-    return this.forward(...args);
+  /**
+   * Run `forward(...args)` inside a `tidy` scope (PyTorch's `module(x)`): every tensor created
+   * during the forward is freed except what it returns (a tensor, or arrays / plain objects / Maps
+   * of tensors). Use it for submodules inside a forward and for running a model.
+   */
+  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    return tidy(() => this.forward(...args)) as ReturnType<M['forward']>;
   }
 
   // ------------------------------------------------------------------ registration
@@ -179,7 +211,7 @@ export class Module {
       if (v instanceof Module) {
         this._modules.set(key, v);
         this.defineAccessor(key);
-      } else if (v instanceof Tensor && v.requiresGrad && v.isLeaf && !v.isDisposed) {
+      } else if (v instanceof Tensor && (v.requiresGrad || PARAMETERS.has(v)) && v.isLeaf && !v.isDisposed) {
         this._parameters.set(key, v);
         this.defineAccessor(key);
       }
@@ -213,6 +245,31 @@ export class Module {
     };
     visit(this, prefix);
     return out;
+  }
+
+  /** The submodule at a dotted path (`'layers.0.self_attn.q_proj'`; `''` is this module), like PyTorch's `get_submodule`. */
+  getSubmodule(path: string): Module {
+    let m: Module = this;
+    if (path === '') return m;
+    for (const part of path.split('.')) {
+      const next = m.namedChildren().find(([n]) => n === part)?.[1];
+      if (!next) throw new Error(`getSubmodule: ${m.constructor.name} has no submodule '${part}' (path '${path}'; it has: ${m.namedChildren().map(([n]) => n).join(', ') || 'none'})`);
+      m = next;
+    }
+    return m;
+  }
+
+  /** Replace the submodule at a dotted path (PyTorch's `set_submodule`); returns the new module. */
+  setSubmodule<M extends Module>(path: string, module: M): M {
+    const dot = path.lastIndexOf('.');
+    const parent = this.getSubmodule(dot < 0 ? '' : path.slice(0, dot));
+    const name = path.slice(dot + 1);
+    if (!(module instanceof Module)) throw new Error(`setSubmodule: '${path}' must be set to a Module, got ${module === null ? 'null' : typeof module}`);
+    if (!parent.namedChildren().some(([n]) => n === name)) throw new Error(`setSubmodule: ${parent.constructor.name} has no submodule '${name}' (path '${path}')`);
+    parent._modules.set(name, module);
+    const own = Object.getOwnPropertyDescriptor(parent, name);
+    if (own && 'value' in own) (parent as unknown as Record<string, unknown>)[name] = module;
+    return module;
   }
 
   /** This module and every descendant. */
@@ -461,8 +518,18 @@ export class ModuleList<M extends Module = Module> extends Module {
   at(i: number): M {
     const n = this._modules.size;
     const j = i < 0 ? n + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`ModuleList.at: index ${i} out of range for length ${n}`);
+    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`${this.constructor.name}.at: index ${i} out of range for length ${n}`);
     return this._modules.get(String(j)) as M;
+  }
+
+  /** Replace the module at index `i` (negative counts from the end), like `layers[i] = m`; returns this. */
+  set(i: number, m: M): this {
+    const n = this._modules.size;
+    const j = i < 0 ? n + i : i;
+    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`${this.constructor.name}.set: index ${i} out of range for length ${n}`);
+    if (!(m instanceof Module)) throw new Error(`${this.constructor.name}.set: expected a Module, got ${m === null ? 'null' : typeof m}`);
+    this._modules.set(String(j), m);
+    return this;
   }
 
   /** Iterate the modules in order. */
@@ -471,7 +538,7 @@ export class ModuleList<M extends Module = Module> extends Module {
   }
 
   /** ModuleList has no forward; iterate it in the parent's forward. */
-  override forward(): never {
+  override forward(..._args: any[]): any {
     throw new Error('ModuleList.forward: a ModuleList is a container; iterate over it in the parent forward');
   }
 }
@@ -514,46 +581,21 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 }
 
-/** Modules applied one after another (`0.weight`, `1.weight`, ...), like `torch.nn.Sequential`. */
-export class Sequential extends Module {
+/**
+ * Modules applied one after another (`0.weight`, `1.weight`, ...), like `torch.nn.Sequential`: a
+ * `ModuleList` (`length`, `append`, `at`, `set`, iteration) whose forward feeds each module's
+ * output to the next.
+ */
+export class Sequential extends ModuleList<Module> {
   /** Build from modules (each takes and returns one tensor). */
   constructor(...modules: Module[]) {
-    super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
+    super(modules);
   }
 
-  /** Number of modules. */
-  get length(): number {
-    return this._modules.size;
-  }
-
-  /** Add a module at the end; returns this. */
-  append(m: Module): this {
-    this.registerModule(String(this._modules.size), m);
-    return this;
-  }
-
-  /** The module at index `i`. */
-  at(i: number): Module {
-    const n = this._modules.size;
-    const j = i < 0 ? n + i : i;
-    if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`Sequential.at: index ${i} out of range for length ${n}`);
-    return this._modules.get(String(j))!;
-  }
-
-  /** Iterate the modules in order. */
-  *[Symbol.iterator](): IterableIterator<Module> {
-    for (const m of this._modules.values()) if (m) yield m;
-  }
-
-  /** Feed `x` through every module in order. Intermediates are disposed; the result is new. */
+  /** Feed `x` through every module in order (each run with `call`); the result is a new tensor. */
   override forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this) {
-      const next = m.forward(h) as Tensor;
-      if (h !== x) h.dispose();
-      h = next;
-    }
+    for (const m of this) h = m.call(h) as Tensor;
     return h === x ? x.mul(1) : h;
   }
 }

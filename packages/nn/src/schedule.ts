@@ -40,30 +40,28 @@ function checkWarmup(op: string, o: WarmupScheduleOptions): { lr: number; minLr:
   return { lr, minLr };
 }
 
+/** Linear warmup to `lr` (step s gets `lr * (s+1) / warmupSteps`), then `decay(done, span)` until `totalSteps`, then `minLr`. */
+function warmupThen(op: string, options: WarmupScheduleOptions, decay: (done: number, span: number, lr: number, minLr: number) => number): LRSchedule {
+  const { lr, minLr } = checkWarmup(op, options);
+  const { warmupSteps: w, totalSteps: T } = options;
+  return (step: number) => {
+    if (step < w) return (lr * (step + 1)) / w;
+    if (step >= T || T === w) return minLr;
+    return decay(step - w, T - w, lr, minLr);
+  };
+}
+
 /**
  * Linear warmup to `lr` over `warmupSteps` (step s gets `lr * (s+1) / warmupSteps`), then a
  * half-cosine from `lr` at `warmupSteps` to `minLr` at `totalSteps`, then `minLr`.
  */
 export function linearWarmupCosine(options: WarmupScheduleOptions): LRSchedule {
-  const { lr, minLr } = checkWarmup('linearWarmupCosine', options);
-  const { warmupSteps: w, totalSteps: T } = options;
-  return (step: number) => {
-    if (step < w) return (lr * (step + 1)) / w;
-    if (step >= T || T === w) return minLr;
-    const progress = (step - w) / (T - w);
-    return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
-  };
+  return warmupThen('linearWarmupCosine', options, (done, span, lr, minLr) => minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * (done / span))));
 }
 
 /** Linear warmup (as `linearWarmupCosine`), then a linear decay to `minLr` at `totalSteps`. */
 export function linearWarmupLinear(options: WarmupScheduleOptions): LRSchedule {
-  const { lr, minLr } = checkWarmup('linearWarmupLinear', options);
-  const { warmupSteps: w, totalSteps: T } = options;
-  return (step: number) => {
-    if (step < w) return (lr * (step + 1)) / w;
-    if (step >= T || T === w) return minLr;
-    return lr + ((minLr - lr) * (step - w)) / (T - w);
-  };
+  return warmupThen('linearWarmupLinear', options, (done, span, lr, minLr) => lr + ((minLr - lr) * done) / span);
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   RMSNorm,
   Sequential,
   StateDictError,
-  SwiGLU,
+  GatedMLP,
   Dropout,
   GELU,
   loadSafetensors,
@@ -206,24 +206,26 @@ describe('Module', () => {
     m.dispose();
   });
 
-  it('loadSafetensors remaps HF-style names, skips keys mapped to null, and reports strictly', async () => {
-    const src = new SwiGLU(4, 8, { generator: new Generator(5) });
-    const hfBytes = await stateDictToSafetensors(src);
-    // Rename to HF names by loading through a remap from a module with HF names.
-    class HF extends Module {
-      gate_proj = new Linear(4, 8, { bias: false, generator: new Generator(6) });
-      down_proj = new Linear(8, 4, { bias: false, generator: new Generator(6) });
-      up_proj = new Linear(4, 8, { bias: false, generator: new Generator(6) });
+  it('loadSafetensors remaps Meta names to GatedMLP (HF names), skips keys mapped to null, and reports strictly', async () => {
+    // A Meta-style SwiGLU (w1 = gate, w2 = down, w3 = up) saved to bytes...
+    class Meta extends Module {
+      w1 = new Linear(4, 8, { bias: false, generator: new Generator(5) });
+      w2 = new Linear(8, 4, { bias: false, generator: new Generator(5) });
+      w3 = new Linear(4, 8, { bias: false, generator: new Generator(5) });
     }
-    const hf = new HF();
+    const src = new Meta();
+    const metaBytes = await stateDictToSafetensors(src);
+    // ...loads into the one gated MLP block through a remap.
+    const hf = new GatedMLP(4, 8, { generator: new Generator(6) });
     const map: Record<string, string> = { 'w1.weight': 'gate_proj.weight', 'w2.weight': 'down_proj.weight', 'w3.weight': 'up_proj.weight' };
-    await loadSafetensors(hf, hfBytes, { remap: (k) => map[k] ?? null });
+    await loadSafetensors(hf, metaBytes, { remap: (k) => map[k] ?? null });
     expect(Array.from(hf.gate_proj.weight.dataSync())).toEqual(Array.from(src.w1.weight.dataSync()));
     expect(Array.from(hf.down_proj.weight.dataSync())).toEqual(Array.from(src.w2.weight.dataSync()));
+    expect(Array.from(hf.up_proj.weight.dataSync())).toEqual(Array.from(src.w3.weight.dataSync()));
     // Strict failure without remap.
-    await expect(loadSafetensors(hf, hfBytes)).rejects.toThrow(/missing keys \[gate_proj.weight, down_proj.weight, up_proj.weight\]; unexpected keys \[w1.weight, w2.weight, w3.weight\]/);
-    const r = await loadSafetensors(hf, hfBytes, { strict: false, remap: (k) => (k === 'w1.weight' ? 'gate_proj.weight' : k) });
-    expect(r.missing).toEqual(['down_proj.weight', 'up_proj.weight']);
+    await expect(loadSafetensors(hf, metaBytes)).rejects.toThrow(/missing keys \[gate_proj.weight, up_proj.weight, down_proj.weight\]; unexpected keys \[w1.weight, w2.weight, w3.weight\]/);
+    const r = await loadSafetensors(hf, metaBytes, { strict: false, remap: (k) => (k === 'w1.weight' ? 'gate_proj.weight' : k) });
+    expect(r.missing).toEqual(['up_proj.weight', 'down_proj.weight']);
     expect(r.unexpected).toEqual(['w2.weight', 'w3.weight']);
     src.dispose();
     hf.dispose();

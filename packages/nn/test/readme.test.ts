@@ -20,7 +20,7 @@ it('runs the README training loop and checkpoint round trip', async () => {
   const losses: number[] = [];
   for (let step = 0; step < 200; step++) {
     opt.zeroGrad();
-    const loss = tidy(() => crossEntropy(model.forward(x), y));
+    const loss = tidy(() => crossEntropy(model.call(x), y));
     loss.backward();
     clipGradNorm(model, 1.0).dispose();
     opt.step();

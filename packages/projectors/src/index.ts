@@ -1,7 +1,7 @@
 /**
  * @unihetero/projectors: the input projector (semantic features -> LLM input embeddings) and
  * the invert-projectors (`mlp-cos`, `mlp-mse`, `norm-3-mlp-cos`, `ema-mlp-llm-cos`) with their
- * masked cosine / MSE losses and a registry by name (METHOD.md sections 4 and 6).
+ * masked cosine / MSE losses and a registry by name (docs/method.md sections 4 and 6).
  */
 export {
   COSINE_EPS,

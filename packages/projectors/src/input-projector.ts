@@ -1,9 +1,9 @@
 /**
- * The input projector `P: R^{d_v} -> R^d` (METHOD.md 4): semantic features to LLM input
+ * The input projector `P: R^{d_v} -> R^d` (docs/method.md 4): semantic features to LLM input
  * embeddings, LLaVA/MetaMorph style (`linear` or `mlp<N>x_gelu`, default `mlp2x_gelu`), with an
- * optional L2 normalisation of the feature first (the `norm-3-mlp-cos` variant, METHOD.md 6.3).
+ * optional L2 normalisation of the feature first (the `norm-3-mlp-cos` variant, docs/method.md 6.3).
  */
-import { Tensor, fmtShape, tidy } from '@unihetero/tensor';
+import { Tensor, fmtShape, linear, tidy } from '@unihetero/tensor';
 import { Linear, Module, type LayerOptions, type LinearInit } from '@unihetero/nn';
 import { NORMALIZE_EPS, l2Normalize } from './losses.js';
 
@@ -36,16 +36,7 @@ export function projectorDepth(type: string): number {
 }
 
 /**
- * `y = x W^T + b`, computed as `(W x^T)^T` like `Linear.forward` of @unihetero/nn (same products,
- * and `W`'s gradient arrives contiguous).
- */
-function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
-  const y = x.rank === 1 ? w.matmul(x) : w.matmul(x.transpose(-2, -1)).transpose(-2, -1);
-  return b ? y.add(b) : y;
-}
-
-/**
- * `P(f) = W_N(... GELU(W_1 f + b_1) ...) + b_N` (METHOD.md 4). The Linears sit at indices 0, 2,
+ * `P(f) = W_N(... GELU(W_1 f + b_1) ...) + b_N` (docs/method.md 4). The Linears sit at indices 0, 2,
  * 4, ... as in LLaVA's `nn.Sequential(Linear, GELU, Linear)`, so the state-dict keys are
  * `0.weight`, `0.bias`, `2.weight`, ... (LLaVA's `mm_projector.*` after stripping the prefix).
  */
@@ -80,6 +71,7 @@ export class InputProjector extends Module {
     for (let i = 0; i < this.depth; i++) {
       const name = String(2 * i);
       names.push(name);
+      // LLaVA's `nn.Sequential` indices are not identifiers, so these are registered by name.
       this.registerModule(
         name,
         new Linear(i === 0 ? featureDim : llmDim, llmDim, {
@@ -94,26 +86,35 @@ export class InputProjector extends Module {
     this.linearNames = names;
   }
 
-  /** `f [..., d_v] -> [..., d]` with this module's parameters. */
+  /** The Linears in order (`'0'`, `'2'`, ...; whatever module is registered under those names). */
+  get linears(): Module[] {
+    return this.linearNames.map((name) => this._modules.get(name)!);
+  }
+
+  /** `f [..., d_v] -> [..., d]`: runs the registered Linears (so a replaced or wrapped one is used). */
   override forward(f: Tensor): Tensor {
-    const own = new Map(this.namedParameters());
-    return this.forwardWith((name) => own.get(name), f, 'InputProjector.forward');
+    this.checkFeature('InputProjector.forward', f);
+    const layers = this.linears;
+    let h = this.normalizeInput ? l2Normalize(f, this.normalizeEps) : f;
+    layers.forEach((layer, i) => {
+      h = layer.call(h) as Tensor;
+      if (i + 1 < layers.length) h = h.gelu();
+    });
+    return h;
   }
 
   /**
    * The same function with other weights, looked up by state-dict name: used to run the EMA copy
-   * `P_ema` from the averaged buffers (METHOD.md 6.4) without a second module.
+   * `P_ema` from the averaged buffers (docs/method.md 6.4) without a second module.
    */
   forwardWith(weights: WeightLookup, f: Tensor, op = 'InputProjector.forwardWith'): Tensor {
-    if (f.rank === 0 || f.shape[f.rank - 1] !== this.featureDim) {
-      throw new Error(`${op}: feature width ${f.rank === 0 ? 'of a scalar' : f.shape[f.rank - 1]} does not match featureDim ${this.featureDim} (input ${fmtShape(f.shape)})`);
-    }
+    this.checkFeature(op, f);
     const layers = this.linearNames.map((name, i) => {
       const w = weights(`${name}.weight`);
       if (!w) throw new Error(`${op}: no weight '${name}.weight'`);
       const want = [this.llmDim, i === 0 ? this.featureDim : this.llmDim];
       if (w.shape.join() !== want.join()) throw new Error(`${op}: '${name}.weight' is ${fmtShape(w.shape)}, expected ${fmtShape(want)}`);
-      const hasBias = (this._modules.get(name) as Linear).bias !== null;
+      const hasBias = ((this._modules.get(name) as Linear).bias ?? null) !== null;
       const b = hasBias ? weights(`${name}.bias`) : null;
       if (hasBias && !b) throw new Error(`${op}: no weight '${name}.bias'`);
       return [w, b ?? null] as const;
@@ -126,6 +127,12 @@ export class InputProjector extends Module {
       });
       return h;
     });
+  }
+
+  private checkFeature(op: string, f: Tensor): void {
+    if (f.rank === 0 || f.shape[f.rank - 1] !== this.featureDim) {
+      throw new Error(`${op}: feature width ${f.rank === 0 ? 'of a scalar' : f.shape[f.rank - 1]} does not match featureDim ${this.featureDim} (input ${fmtShape(f.shape)})`);
+    }
   }
 
   override extraRepr(): string {

@@ -1,8 +1,8 @@
 /**
- * The invert-projector interface (METHOD.md 6): a head `G` maps the LLM's last hidden state
+ * The invert-projector interface (docs/method.md 6): a head `G` maps the LLM's last hidden state
  * `z_i` at a masked position to a prediction `e_hat_i`, compared with a gradient-free target
  * `t_i` derived from the true token; `feedback(e_hat)` is the LLM input embedding the
- * generation loop feeds back (METHOD.md 6.3, last column; 10.2).
+ * generation loop feeds back (docs/method.md 6.3, last column; 10.2).
  */
 import { Tensor, fmtShape, tidy } from '@unihetero/tensor';
 import { MLP, Module, type LayerOptions } from '@unihetero/nn';
@@ -20,11 +20,11 @@ export interface InvertProjectorConfig extends LayerOptions {
   featureDim: number;
   /** The model's input projector `P` (feature variants feed back through it; `ema-mlp-llm-cos` averages it). */
   inputProjector: InputProjector;
-  /** Hidden width of the head's MLP (default `llmDim`, METHOD.md 6.3). */
+  /** Hidden width of the head's MLP (default `llmDim`, docs/method.md 6.3). */
   hiddenDim?: number;
-  /** `eps` of the cosine similarity (default 1e-8, METHOD.md 6.2). */
+  /** `eps` of the cosine similarity (default 1e-8, docs/method.md 6.2). */
   eps?: number;
-  /** EMA momentum `mu` of `ema-mlp-llm-cos` (default 0.999, METHOD.md 6.4); ignored by other variants. */
+  /** EMA momentum `mu` of `ema-mlp-llm-cos` (default 0.999, docs/method.md 6.4); ignored by other variants. */
   momentum?: number;
 }
 
@@ -122,10 +122,10 @@ export function headMLP(config: InvertProjectorConfig, hiddenDim: number, hidden
   return new MLP(dims, { activation: 'gelu', generator: config.generator, backend: config.backend, dtype: config.dtype });
 }
 
-/** `tidy`-wrapped prediction through a head: `head(z)` then an optional transform. */
-export function runHead(head: MLP, z: Tensor, post?: (y: Tensor) => Tensor): Tensor {
+/** A prediction through a head, intermediates freed: `head(z)` then an optional transform. */
+export function runHead(head: Module, z: Tensor, post?: (y: Tensor) => Tensor): Tensor {
   return tidy(() => {
-    const y = head.forward(z);
+    const y = head.call(z) as Tensor;
     return post ? post(y) : y;
   });
 }

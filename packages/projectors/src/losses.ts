@@ -1,5 +1,5 @@
 /**
- * The ploss family (METHOD.md 6.2): a zero-safe cosine similarity, L2 normalisation, and the
+ * The ploss family (docs/method.md 6.2): a zero-safe cosine similarity, L2 normalisation, and the
  * cosine and MSE losses averaged over the masked positions only.
  *
  * Norms are computed as `sqrt(max(|x|^2, eps^2))`, which equals `max(|x|, eps)` but has a finite
@@ -7,7 +7,7 @@
  */
 import { Tensor, fmtShape, tidy, where } from '@unihetero/tensor';
 
-/** Default `eps` of the cosine similarity, as `torch.nn.functional.cosine_similarity` (METHOD.md 6.2). */
+/** Default `eps` of the cosine similarity, as `torch.nn.functional.cosine_similarity` (docs/method.md 6.2). */
 export const COSINE_EPS = 1e-8;
 /** Default `eps` of `l2Normalize`, as `torch.nn.functional.normalize`. */
 export const NORMALIZE_EPS = 1e-12;
@@ -43,7 +43,7 @@ function clampedNorm(x: Tensor, eps: number): Tensor {
 }
 
 /**
- * Cosine similarity along the last dim, `a.b / (max(|a|, eps) * max(|b|, eps))` (METHOD.md 6.2):
+ * Cosine similarity along the last dim, `a.b / (max(|a|, eps) * max(|b|, eps))` (docs/method.md 6.2):
  * `[..., D] x [..., D] -> [...]`. Zero vectors give 0 with a finite gradient.
  */
 export function cosineSimilaritySafe(a: Tensor, b: Tensor, eps = COSINE_EPS): Tensor {
@@ -86,7 +86,7 @@ function checkMask(op: string, x: Tensor, mask: Tensor | undefined): void {
 }
 
 /**
- * `mean_{i in M} (1 - cos(eHat_i, t_i))` (METHOD.md 6.2; the paper's `-cos` has the same
+ * `mean_{i in M} (1 - cos(eHat_i, t_i))` (docs/method.md 6.2; the paper's `-cos` has the same
  * gradient). Scalar; 0 when nothing is masked; zero vectors are safe.
  */
 export function cosineLoss(eHat: Tensor, t: Tensor, options: CosineLossOptions = {}): Tensor {
@@ -97,7 +97,7 @@ export function cosineLoss(eHat: Tensor, t: Tensor, options: CosineLossOptions =
   return tidy(() => maskedMean(cosineSimilaritySafe(eHat, t, eps).neg().add(1), options.mask));
 }
 
-/** `mean_{i in M} mean_c (eHat_{i,c} - t_{i,c})^2` (METHOD.md 6.2, `mlp-mse`). Scalar; 0 when nothing is masked. */
+/** `mean_{i in M} mean_c (eHat_{i,c} - t_{i,c})^2` (docs/method.md 6.2, `mlp-mse`). Scalar; 0 when nothing is masked. */
 export function maskedMseLoss(eHat: Tensor, t: Tensor, options: MaskedLossOptions = {}): Tensor {
   checkPair('maskedMseLoss', eHat, t);
   checkMask('maskedMseLoss', eHat, options.mask);

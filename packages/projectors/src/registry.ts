@@ -17,10 +17,10 @@ export interface RegisterOptions {
   replace?: boolean;
 }
 
-/** The built-in variants of METHOD.md 6.3 (Table 2, section 12.3). */
+/** The built-in variants of docs/method.md 6.3 (Table 2, section 12.3). */
 export const BUILTIN_INVERT_PROJECTORS: readonly string[] = Object.freeze(['mlp-cos', 'mlp-mse', 'norm-3-mlp-cos', 'ema-mlp-llm-cos']);
 
-/** The default variant of the paper's presets (METHOD.md 9.3). */
+/** The default variant of the paper's presets (docs/method.md 9.3). */
 export const DEFAULT_INVERT_PROJECTOR = 'ema-mlp-llm-cos';
 
 const factories = new Map<string, InvertProjectorFactory>([

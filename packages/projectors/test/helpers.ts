@@ -60,7 +60,7 @@ export function build(
 export const normal = (shape: number[], gen: Generator, dtype: 'float32' | 'float64' = 'float64', requiresGrad = false): Tensor =>
   randn(shape, { generator: gen, dtype, requiresGrad });
 
-/** Per-row cosine on host doubles, with the eps clamp of METHOD.md 6.2. */
+/** Per-row cosine on host doubles, with the eps clamp of docs/method.md 6.2. */
 export function hostCos(a: number[], b: number[], eps = 1e-8): number {
   let ab = 0;
   let aa = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, memory, noGrad, tensor, zeros } from '@unihetero/tensor';
+import { Generator, Tensor, memory, noGrad, tensor, tidy, zeros } from '@unihetero/tensor';
 import { Linear } from '@unihetero/nn';
 import { InputProjector, l2Normalize, projectorDepth } from '../src/index.js';
 import { gradcheckWithParams, host, normal } from './helpers.js';
@@ -18,7 +18,7 @@ describe('InputProjector', () => {
     expect(P.numParameters()).toBe(4 * 6 + 4 + 16 + 4);
   });
 
-  it('computes W_b GELU(W_a f + a) + b exactly as nn.Linear and exact GELU do (METHOD.md 4)', () => {
+  it('computes W_b GELU(W_a f + a) + b exactly as nn.Linear and exact GELU do (docs/method.md 4)', () => {
     const gen = new Generator(1);
     const P = new InputProjector(3, 5, { generator: gen });
     const f = normal([2, 4, 3], gen, 'float32');
@@ -93,12 +93,13 @@ describe('InputProjector', () => {
     await expect(gradcheckWithParams([P], broken, [normal([1, 2], new Generator(1))])).rejects.toThrow('gradcheck: gradient mismatch for input 1');
   });
 
-  it('frees its intermediates', () => {
+  it('frees its intermediates when run with call() (or forward inside a tidy)', () => {
     const P = new InputProjector(3, 4, { generator: new Generator(0), normalizeInput: true });
     const f = tensor([[1, 2, 3]]);
     const before = memory().tensors;
-    P.forward(f).dispose();
-    noGrad(() => P.forward(f)).dispose();
+    P.call(f).dispose();
+    noGrad(() => P.call(f)).dispose();
+    tidy(() => P.forward(f)).dispose();
     expect(memory().tensors).toBe(before);
   });
 

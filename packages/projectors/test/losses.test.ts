@@ -6,7 +6,7 @@ import { host, hostCos, normal } from './helpers.js';
 const f64 = { dtype: 'float64' as const };
 
 describe('cosineSimilaritySafe', () => {
-  it('matches the METHOD.md 6.2 formula on hand-made vectors, zero vectors included', () => {
+  it('matches the docs/method.md 6.2 formula on hand-made vectors, zero vectors included', () => {
     const a = tensor([[1, 0], [1, 1], [3, 4], [0, 0], [0, 0], [1e-9, 0]], f64);
     const b = tensor([[0, 1], [2, 2], [-3, -4], [1, 2], [0, 0], [1, 0]], f64);
     const c = host(cosineSimilaritySafe(a, b));

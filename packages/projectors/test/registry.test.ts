@@ -24,16 +24,16 @@ import {
 class LinearLlmCos extends InvertProjector {
   readonly variant = 'linear-llm-cos';
   readonly targetSpace: TargetSpace = 'embedding';
-  declare head: Linear;
+  head: Linear;
   constructor(config: InvertProjectorConfig) {
     super('linear-llm-cos', config);
-    this.registerModule('head', new Linear(this.llmDim, this.llmDim, { generator: config.generator }));
+    this.head = new Linear(this.llmDim, this.llmDim, { generator: config.generator });
   }
   predict(z: Tensor): Tensor {
-    return this.head.forward(z);
+    return this.head.call(z);
   }
   target(features: Tensor): Tensor {
-    return noGrad(() => this.inputProjector.forward(features));
+    return noGrad(() => this.inputProjector.call(features));
   }
   loss(eHat: Tensor, t: Tensor, mask?: Tensor): Tensor {
     return cosineLoss(eHat, t, { mask, eps: this.eps });
@@ -50,7 +50,7 @@ afterEach(() => {
 });
 
 describe('invert-projector registry', () => {
-  it('knows the four built-in variants of METHOD.md 6.3', () => {
+  it('knows the four built-in variants of docs/method.md 6.3', () => {
     expect(invertProjectorNames()).toEqual(['ema-mlp-llm-cos', 'mlp-cos', 'mlp-mse', 'norm-3-mlp-cos']);
     expect([...BUILTIN_INVERT_PROJECTORS].sort()).toEqual(invertProjectorNames());
     expect(DEFAULT_INVERT_PROJECTOR).toBe('ema-mlp-llm-cos');

@@ -59,6 +59,7 @@ export {
 export { concat, stack } from './ops/views.js';
 export { where, maximum, minimum } from './ops/elementwise.js';
 export { matmul } from './ops/linalg.js';
+export { linear } from './ops/linear.js';
 export { embedding, oneHot, gather, indexSelect, scatterAdd } from './ops/indexing.js';
 export {
   cosineSimilarity,

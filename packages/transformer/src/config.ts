@@ -1,9 +1,9 @@
 /**
- * The decoder's configuration: Llama-2 sizes plus Chameleon's stability options (METHOD.md
+ * The decoder's configuration: Llama-2 sizes plus Chameleon's stability options (docs/method.md
  * sections 1.1-1.5), with defaults and validation that names the offending field.
  */
 
-/** Query/key normalisation before RoPE (METHOD.md 1.2). */
+/** Query/key normalisation before RoPE (docs/method.md 1.2). */
 export type QKNorm = 'none' | 'layernorm-shared' | 'layernorm-per-head';
 
 /** Every field of a decoder configuration (see `defineConfig` for the defaults). */
@@ -30,20 +30,20 @@ export interface TransformerConfig {
   maxPositionEmbeddings: number;
   /** Share the LM head with the input embedding (no `lm_head.weight`). */
   tieWordEmbeddings: boolean;
-  /** QK-norm variant (METHOD.md 1.2). */
+  /** QK-norm variant (docs/method.md 1.2). */
   qkNorm: QKNorm;
   /** QK-norm LayerNorm epsilon (Chameleon hard-wires 1e-5). */
   qkNormEps: number;
-  /** z-loss weight `lambda_z` used by the model's loss (METHOD.md 1.3; 0 disables it). */
+  /** z-loss weight `lambda_z` used by the model's loss (docs/method.md 1.3; 0 disables it). */
   zLossWeight: number;
-  /** Standard deviation of the N(0, std^2) init of Linear and Embedding weights (METHOD.md 1.5). */
+  /** Standard deviation of the N(0, std^2) init of Linear and Embedding weights (docs/method.md 1.5). */
   initializerRange: number;
 }
 
 /** A partial configuration: the sizes are required, everything else has a default. */
 export type TransformerConfigInput = Pick<TransformerConfig, 'vocabSize' | 'hiddenSize' | 'numHiddenLayers' | 'numAttentionHeads'> & Partial<TransformerConfig>;
 
-/** Llama's SwiGLU hidden size `m * ceil(floor(2*4d/3) * mult / m)` (METHOD.md 1.1). */
+/** Llama's SwiGLU hidden size `m * ceil(floor(2*4d/3) * mult / m)` (docs/method.md 1.1). */
 export function llamaIntermediateSize(hiddenSize: number, multipleOf = 32, ffnDimMultiplier = 1): number {
   positiveInt('llamaIntermediateSize', 'hiddenSize', hiddenSize);
   positiveInt('llamaIntermediateSize', 'multipleOf', multipleOf);
@@ -68,7 +68,7 @@ const KNOWN = new Set<string>([
 /**
  * Fill in defaults and validate: `numKeyValueHeads = numAttentionHeads`, `headDim = d / H`,
  * `intermediateSize = llamaIntermediateSize(d, 32)`, `rmsNormEps 1e-5`, `ropeTheta 10000`,
- * `maxPositionEmbeddings 2048`, untied head, `qkNorm 'layernorm-shared'` (METHOD.md 1.2
+ * `maxPositionEmbeddings 2048`, untied head, `qkNorm 'layernorm-shared'` (docs/method.md 1.2
  * PROPOSAL), `qkNormEps 1e-5`, `zLossWeight 1e-5`, `initializerRange 0.02`.
  */
 export function defineConfig(input: TransformerConfigInput): TransformerConfig {

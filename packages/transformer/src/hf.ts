@@ -1,6 +1,6 @@
 /**
  * Hugging Face interop: `config.json` (LlamaConfig / ChameleonConfig fields) to and from our
- * config, and `.safetensors` weights under HF's Llama names (METHOD.md 1.4). Our parameter names
+ * config, and `.safetensors` weights under HF's Llama names (docs/method.md 1.4). Our parameter names
  * ARE the HF names, so `loadStateDict` / nn's `loadSafetensors` work directly; `loadHFWeights`
  * only skips keys HF files may carry that are not parameters (`rotary_emb.inv_freq`, a tied
  * `lm_head.weight`).

@@ -17,7 +17,9 @@ export {
   type Span,
 } from './mask.js';
 export { KVCache, type KVCacheOptions } from './cache.js';
-export { Attention, DecoderLayer, GatedMLP, HeadNorm, project, type BlockOptions, type ForwardContext } from './layers.js';
+export { Attention, DecoderLayer, HeadNorm, decoderMLP, project, type BlockOptions, type ForwardContext } from './layers.js';
+/** The decoder layer's gated MLP is nn's one gated MLP block (re-exported for compatibility). */
+export { GatedMLP } from '@unihetero/nn';
 export { TransformerLM, TransformerModel, type ForwardInput, type ForwardOutput, type TransformerOptions } from './model.js';
 export { textLoss, type TextLoss, type TextLossOptions } from './loss.js';
 export {

@@ -1,10 +1,12 @@
 /**
  * The decoder's building blocks with Hugging Face Llama/Chameleon parameter names:
- * `HeadNorm` (qk-norm), `Attention` (RoPE, GQA, additive mask, KV cache), `GatedMLP` (SwiGLU) and
- * `DecoderLayer` (pre-norm residual block). METHOD.md sections 1.1-1.2.
+ * `HeadNorm` (qk-norm), `Attention` (RoPE, GQA, additive mask, KV cache, through the fused
+ * `scaledDotProductAttention`), the gated MLP (nn's `GatedMLP`) and `DecoderLayer` (pre-norm
+ * residual block). Members are plain fields; every projection runs its submodule. docs/method.md
+ * sections 1.1-1.2.
  */
-import { Tensor, layerNorm, tidy, zeros, type Backend, type DType, type Generator } from '@unihetero/tensor';
-import { Linear, Module, RMSNorm, ones_, zeros_ } from '@unihetero/nn';
+import { Tensor, layerNorm, linear, scaledDotProductAttention, zeros, type Backend, type DType, type Generator } from '@unihetero/tensor';
+import { GatedMLP, Linear, Module, RMSNorm, ones_, parameter, zeros_ } from '@unihetero/nn';
 import type { QKNorm, TransformerConfig } from './config.js';
 import type { KVCache } from './cache.js';
 import { applyRope, type RopeTables } from './rope.js';
@@ -31,34 +33,25 @@ export interface ForwardContext {
   cache: KVCache | null;
 }
 
-/**
- * `x [N, in] @ weight^T` for a PyTorch-layout `weight [out, in]`, computed as `(weight @ x^T)^T`
- * (a transposed view): the weight enters the matmul directly, so its gradient arrives
- * contiguous, as in nn's `Linear`.
- */
+/** @deprecated `linear(x, weight)` of @unihetero/tensor (`x [..., in] @ weight^T`). */
 export function project(x: Tensor, weight: Tensor): Tensor {
-  const xt = x.transpose(0, 1);
-  const yt = weight.matmul(xt);
-  xt.dispose();
-  const y = yt.transpose(0, 1);
-  yt.dispose();
-  return y;
+  return linear(x, weight);
 }
 
-function linear(inF: number, outF: number, cfg: TransformerConfig, o: BlockOptions): Linear {
+function projection(inF: number, outF: number, cfg: TransformerConfig, o: BlockOptions): Linear {
   return new Linear(inF, outF, { bias: false, init: { normal: cfg.initializerRange }, generator: o.generator, backend: o.backend, dtype: o.dtype });
 }
 
 /**
- * QK-norm (METHOD.md 1.2): LayerNorm over `d_h` of each head's query or key, then an affine
+ * QK-norm (docs/method.md 1.2): LayerNorm over `d_h` of each head's query or key, then an affine
  * `gamma * . + beta`, shared by all heads (`[d_h]`) or per head (`[heads, d_h]`, HF Chameleon's
  * layout). `gamma` starts at 1 and `beta` at 0.
  */
 export class HeadNorm extends Module {
   /** `[d_h]` (shared) or `[heads, d_h]` (per head). */
-  declare weight: Tensor;
+  weight: Tensor;
   /** Same shape as `weight`. */
-  declare bias: Tensor;
+  bias: Tensor;
 
   /** A qk-norm over `heads` heads of width `headDim`. */
   constructor(
@@ -72,8 +65,8 @@ export class HeadNorm extends Module {
     if (mode !== 'layernorm-shared' && mode !== 'layernorm-per-head') throw new Error(`HeadNorm: mode must be 'layernorm-shared' or 'layernorm-per-head', got '${String(mode)}'`);
     const shape = mode === 'layernorm-shared' ? [headDim] : [heads, headDim];
     const o = { backend: options.backend, dtype: options.dtype ?? 'float32' };
-    this.registerParameter('weight', ones_(zeros(shape, o)));
-    this.registerParameter('bias', zeros_(zeros(shape, o)));
+    this.weight = parameter(ones_(zeros(shape, o)));
+    this.bias = parameter(zeros_(zeros(shape, o)));
   }
 
   /** Normalise `x [B, heads, L, d_h]` per head vector. */
@@ -82,11 +75,9 @@ export class HeadNorm extends Module {
       throw new Error(`HeadNorm.forward: expected [B, ${this.heads}, L, ${this.headDim}], got ${JSON.stringify(x.shape)}`);
     }
     if (this.mode === 'layernorm-shared') return layerNorm(x, this.weight, this.bias, this.eps);
-    return tidy(() => {
-      const w = this.weight.reshape(this.heads, 1, this.headDim);
-      const b = this.bias.reshape(this.heads, 1, this.headDim);
-      return layerNorm(x, null, null, this.eps).mul(w).add(b);
-    });
+    const w = this.weight.reshape(this.heads, 1, this.headDim);
+    const b = this.bias.reshape(this.heads, 1, this.headDim);
+    return layerNorm(x, null, null, this.eps).mul(w).add(b);
   }
 
   override extraRepr(): string {
@@ -96,18 +87,19 @@ export class HeadNorm extends Module {
 
 /**
  * Multi-head self-attention with RoPE (HF layout), optional qk-norm before RoPE, grouped-query
- * attention and an additive mask. Scores for all heads come from ONE batched matmul: queries
- * are grouped per key/value head as `[B, H_kv, (H/H_kv)*L, d_h]`, so GQA never copies keys.
+ * attention and an additive mask, computed by `scaledDotProductAttention` (the backend's fused
+ * kernel when it has one; GQA without copying keys). The softmax scale `1/sqrt(d_h)` is folded
+ * into the query's RoPE tables, so the attention runs with scale 1.
  */
 export class Attention extends Module {
-  declare q_proj: Linear;
-  declare k_proj: Linear;
-  declare v_proj: Linear;
-  declare o_proj: Linear;
+  q_proj: Linear;
+  k_proj: Linear;
+  v_proj: Linear;
+  o_proj: Linear;
   /** QK-norm of the queries (null when `qkNorm` is 'none'). */
-  declare q_norm: HeadNorm | null;
+  q_norm: HeadNorm | null;
   /** QK-norm of the keys. */
-  declare k_norm: HeadNorm | null;
+  k_norm: HeadNorm | null;
   /** `H`. */
   readonly heads: number;
   /** `H_kv`. */
@@ -125,13 +117,13 @@ export class Attention extends Module {
     this.heads = c.numAttentionHeads;
     this.kvHeads = c.numKeyValueHeads;
     this.headDim = c.headDim;
-    this.registerModule('q_proj', linear(c.hiddenSize, this.heads * this.headDim, c, options));
-    this.registerModule('k_proj', linear(c.hiddenSize, this.kvHeads * this.headDim, c, options));
-    this.registerModule('v_proj', linear(c.hiddenSize, this.kvHeads * this.headDim, c, options));
-    this.registerModule('o_proj', linear(this.heads * this.headDim, c.hiddenSize, c, options));
+    this.q_proj = projection(c.hiddenSize, this.heads * this.headDim, c, options);
+    this.k_proj = projection(c.hiddenSize, this.kvHeads * this.headDim, c, options);
+    this.v_proj = projection(c.hiddenSize, this.kvHeads * this.headDim, c, options);
+    this.o_proj = projection(this.heads * this.headDim, c.hiddenSize, c, options);
     const qk = c.qkNorm;
-    this.registerModule('q_norm', qk === 'none' ? null : new HeadNorm(this.heads, this.headDim, qk, c.qkNormEps, options));
-    this.registerModule('k_norm', qk === 'none' ? null : new HeadNorm(this.kvHeads, this.headDim, qk, c.qkNormEps, options));
+    this.q_norm = qk === 'none' ? null : new HeadNorm(this.heads, this.headDim, qk, c.qkNormEps, options);
+    this.k_norm = qk === 'none' ? null : new HeadNorm(this.kvHeads, this.headDim, qk, c.qkNormEps, options);
   }
 
   /** `x [B, L, d] -> [B, L, d]`; `layer` indexes the cache. */
@@ -139,68 +131,34 @@ export class Attention extends Module {
     const d = this.config.hiddenSize;
     if (x.rank !== 3 || x.shape[2] !== d) throw new Error(`Attention.forward: expected [B, L, ${d}], got ${JSON.stringify(x.shape)}`);
     const [B, L] = x.shape as [number, number, number];
-    const H = this.heads;
-    const Hkv = this.kvHeads;
     const dh = this.headDim;
-    const g = H / Hkv;
-    return tidy(() => {
-      const x2 = x.reshape(B * L, d);
-      const heads = (w: Tensor, n: number) => project(x2, w).reshape(B, L, n, dh).permute(0, 2, 1, 3);
-      let q = heads(this.q_proj.weight, H);
-      let k = heads(this.k_proj.weight, Hkv);
-      let v = heads(this.v_proj.weight, Hkv);
-      if (this.q_norm) q = this.q_norm.forward(q);
-      if (this.k_norm) k = this.k_norm.forward(k);
-      q = applyRope(q, ctx.ropeQ);
-      k = applyRope(k, ctx.ropeK);
-      if (ctx.cache) ({ k, v } = ctx.cache.update(layer, k, v));
-      const Lk = k.shape[2]!;
-      let scores = q.reshape(B, Hkv, g * L, dh).matmul(k.transpose(-2, -1)).reshape(B, H, L, Lk);
-      if (ctx.bias) scores = scores.add(ctx.bias);
-      const p = scores.softmax(-1).reshape(B, Hkv, g * L, Lk);
-      const o = p.matmul(v).reshape(B, H, L, dh).permute(0, 2, 1, 3).reshape(B * L, H * dh);
-      return project(o, this.o_proj.weight).reshape(B, L, d);
-    });
+    const x2 = x.reshape(B * L, d);
+    const heads = (y: Tensor, n: number) => y.reshape(B, L, n, dh).permute(0, 2, 1, 3); // [B, n, L, d_h]
+    let q = heads(this.q_proj.call(x2), this.heads);
+    let k = heads(this.k_proj.call(x2), this.kvHeads);
+    let v = heads(this.v_proj.call(x2), this.kvHeads);
+    if (this.q_norm) q = this.q_norm.call(q);
+    if (this.k_norm) k = this.k_norm.call(k);
+    q = applyRope(q, ctx.ropeQ);
+    k = applyRope(k, ctx.ropeK);
+    if (ctx.cache) ({ k, v } = ctx.cache.update(layer, k, v));
+    const o = scaledDotProductAttention(q, k, v, { mask: ctx.bias, scale: 1 });
+    return this.o_proj.call(o.permute(0, 2, 1, 3).reshape(B * L, this.heads * dh)).reshape(B, L, d);
   }
 }
 
-/** Llama's SwiGLU feed-forward with HF names: `down_proj(silu(gate_proj x) * up_proj x)`. */
-export class GatedMLP extends Module {
-  declare gate_proj: Linear;
-  declare up_proj: Linear;
-  declare down_proj: Linear;
-
-  /** The MLP of one decoder layer. */
-  constructor(
-    readonly config: TransformerConfig,
-    options: BlockOptions = {},
-  ) {
-    super();
-    const c = config;
-    this.registerModule('gate_proj', linear(c.hiddenSize, c.intermediateSize, c, options));
-    this.registerModule('up_proj', linear(c.hiddenSize, c.intermediateSize, c, options));
-    this.registerModule('down_proj', linear(c.intermediateSize, c.hiddenSize, c, options));
-  }
-
-  /** `x [..., d] -> [..., d]`. */
-  override forward(x: Tensor): Tensor {
-    const d = this.config.hiddenSize;
-    if (x.rank === 0 || x.shape[x.rank - 1] !== d) throw new Error(`GatedMLP.forward: expected [..., ${d}], got ${JSON.stringify(x.shape)}`);
-    return tidy(() => {
-      // In the transposed space `[features, N]` every intermediate is contiguous.
-      const xt = x.reshape(-1, d).transpose(0, 1);
-      const ht = this.gate_proj.weight.matmul(xt).silu().mul(this.up_proj.weight.matmul(xt));
-      return this.down_proj.weight.matmul(ht).transpose(0, 1).reshape([...x.shape]);
-    });
-  }
+/** The decoder layer's MLP: nn's `GatedMLP` with Llama's names, no biases and N(0, initializerRange^2) weights. */
+export function decoderMLP(config: TransformerConfig, options: BlockOptions = {}): GatedMLP {
+  const c = config;
+  return new GatedMLP(c.hiddenSize, c.intermediateSize, { bias: false, init: { normal: c.initializerRange }, generator: options.generator, backend: options.backend, dtype: options.dtype });
 }
 
-/** Pre-norm decoder layer: `h = x + Attn(RMSNorm(x))`, `out = h + MLP(RMSNorm(h))` (METHOD.md 1.1). */
+/** Pre-norm decoder layer: `h = x + Attn(RMSNorm(x))`, `out = h + MLP(RMSNorm(h))` (docs/method.md 1.1). */
 export class DecoderLayer extends Module {
-  declare self_attn: Attention;
-  declare mlp: GatedMLP;
-  declare input_layernorm: RMSNorm;
-  declare post_attention_layernorm: RMSNorm;
+  self_attn: Attention;
+  mlp: GatedMLP;
+  input_layernorm: RMSNorm;
+  post_attention_layernorm: RMSNorm;
 
   /** One decoder layer. */
   constructor(
@@ -209,17 +167,15 @@ export class DecoderLayer extends Module {
   ) {
     super();
     const no = { eps: config.rmsNormEps, backend: options.backend, dtype: options.dtype };
-    this.registerModule('self_attn', new Attention(config, options));
-    this.registerModule('mlp', new GatedMLP(config, options));
-    this.registerModule('input_layernorm', new RMSNorm(config.hiddenSize, no));
-    this.registerModule('post_attention_layernorm', new RMSNorm(config.hiddenSize, no));
+    this.self_attn = new Attention(config, options);
+    this.mlp = decoderMLP(config, options);
+    this.input_layernorm = new RMSNorm(config.hiddenSize, no);
+    this.post_attention_layernorm = new RMSNorm(config.hiddenSize, no);
   }
 
   /** `x [B, L, d] -> [B, L, d]`. */
   override forward(x: Tensor, ctx: ForwardContext, layer = 0): Tensor {
-    return tidy(() => {
-      const h = x.add(this.self_attn.forward(this.input_layernorm.forward(x), ctx, layer));
-      return h.add(this.mlp.forward(this.post_attention_layernorm.forward(h)));
-    });
+    const h = x.add(this.self_attn.call(this.input_layernorm.call(x), ctx, layer));
+    return h.add(this.mlp.call(this.post_attention_layernorm.call(h)));
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The text loss: next-token cross-entropy with an ignore index, plus Chameleon's z-loss
  * `lambda_z * mean_{i in T} logsumexp(logits_i)^2` over the same labelled positions `T`
- * (METHOD.md 1.3). Both come from one `logsumexp` per position: `CE_i = logZ_i - logit_{i, y_i}`.
+ * (docs/method.md 1.3). Both come from one fused cross-entropy pass (`crossEntropyWithLogsumexp`),
+ * which also returns the `logsumexp` per position: `CE_i = logZ_i - logit_{i, y_i}`.
  */
-import { Tensor, tidy, where } from '@unihetero/tensor';
+import { Tensor, crossEntropyWithLogsumexp, tidy, where } from '@unihetero/tensor';
 
 /** Options of `textLoss`. */
 export interface TextLossOptions {
@@ -53,16 +54,10 @@ export function textLoss(logits: Tensor, labels: Tensor, options: TextLossOption
       lb = labels.narrow(seqDim, 1, Math.max(0, L - 1));
     }
     const n = lb.size;
-    const flatLogits = lg.reshape(n, V);
     const flatLabels = lb.reshape(n);
-    const valid = flatLabels.ne(ignoreIndex);
-    const safe = where(valid, flatLabels, 0);
-    const logZ = flatLogits.logsumexp(-1);
-    const picked = flatLogits.gather(-1, safe.reshape(n, 1)).reshape(n);
-    const count = valid.float().sum();
-    const denom = count.maximum(1);
-    const ce = where(valid, logZ.sub(picked), 0).sum().div(denom);
-    const z = lambda > 0 ? where(valid, logZ.square(), 0).sum().div(denom).mul(lambda) : ce.mul(0).detach();
+    // One fused pass gives the mean CE over the labelled positions, every position's logsumexp and the count.
+    const { loss: ce, logsumexp: logZ, count } = crossEntropyWithLogsumexp(lg.reshape(n, V), flatLabels, { ignoreIndex });
+    const z = lambda > 0 ? where(flatLabels.ne(ignoreIndex), logZ.square(), 0).sum().div(count.maximum(1)).mul(lambda) : ce.mul(0).detach();
     return { loss: ce.add(z), crossEntropy: ce, zLoss: z, count };
   });
 }

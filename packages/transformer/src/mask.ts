@@ -1,5 +1,5 @@
 /**
- * Attention masks from a compact description (METHOD.md 2.2): causal across the sequence,
+ * Attention masks from a compact description (docs/method.md 2.2): causal across the sequence,
  * bidirectional inside each image span, padding keys never visible.
  *
  * `allowed(q, k) = valid(k) AND (k <= q OR span(q) = span(k) != none)`

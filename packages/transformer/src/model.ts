@@ -3,10 +3,10 @@
  * (`TransformerLM`: plus the LM head, optionally tied), with Hugging Face Llama names:
  * `model.embed_tokens.weight`, `model.layers.N....`, `model.norm.weight`, `lm_head.weight`.
  */
-import { Tensor, concat, tensor, tidy, where, type Backend, type DType } from '@unihetero/tensor';
+import { Tensor, concat, linear, tensor, tidy, where, type Backend, type DType } from '@unihetero/tensor';
 import { Embedding, Linear, Module, ModuleList, RMSNorm } from '@unihetero/nn';
 import { defineConfig, type TransformerConfig, type TransformerConfigInput } from './config.js';
-import { DecoderLayer, project, type BlockOptions, type ForwardContext } from './layers.js';
+import { DecoderLayer, type BlockOptions, type ForwardContext } from './layers.js';
 import { attentionBias, expandMask, type AttentionLayout } from './mask.js';
 import { ropeTables, type RopeTables } from './rope.js';
 import { KVCache } from './cache.js';
@@ -89,23 +89,21 @@ function hostMask(m: NonNullable<ForwardInput['embedsMask']>, batch: number, len
 
 /** The decoder body: `embed_tokens`, `layers`, final `norm`. */
 export class TransformerModel extends Module {
-  declare embed_tokens: Embedding;
-  declare layers: ModuleList<DecoderLayer>;
-  declare norm: RMSNorm;
+  embed_tokens: Embedding;
+  layers: ModuleList<DecoderLayer>;
+  norm: RMSNorm;
   /** The validated configuration. */
   readonly config: TransformerConfig;
 
-  /** A decoder with weights drawn N(0, initializerRange^2) from `options.generator` (METHOD.md 1.5). */
+  /** A decoder with weights drawn N(0, initializerRange^2) from `options.generator` (docs/method.md 1.5). */
   constructor(config: TransformerConfigInput | TransformerConfig, options: TransformerOptions = {}) {
     super();
     const c = defineConfig(config);
     this.config = c;
     const lo = { generator: options.generator, backend: options.backend, dtype: options.dtype };
-    this.registerModule('embed_tokens', new Embedding(c.vocabSize, c.hiddenSize, { ...lo, std: c.initializerRange }));
-    const layers = new ModuleList<DecoderLayer>();
-    for (let i = 0; i < c.numHiddenLayers; i++) layers.append(new DecoderLayer(c, options));
-    this.registerModule('layers', layers);
-    this.registerModule('norm', new RMSNorm(c.hiddenSize, { eps: c.rmsNormEps, backend: options.backend, dtype: options.dtype }));
+    this.embed_tokens = new Embedding(c.vocabSize, c.hiddenSize, { ...lo, std: c.initializerRange });
+    this.layers = new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new DecoderLayer(c, options)));
+    this.norm = new RMSNorm(c.hiddenSize, { eps: c.rmsNormEps, backend: options.backend, dtype: options.dtype });
   }
 
   /** Backend of the parameters. */
@@ -137,12 +135,12 @@ export class TransformerModel extends Module {
     }
     if (!emb) {
       if (embedsMask !== undefined) throw new Error('forward: embedsMask was given without inputsEmbeds');
-      return this.embed_tokens.forward(ids);
+      return this.embed_tokens.call(ids);
     }
     if (embedsMask === undefined) throw new Error('forward: inputIds and inputsEmbeds together need embedsMask (1 = take the embedding)');
     const [B, L] = ids.shape as [number, number];
     return tidy(() => {
-      const tok = this.embed_tokens.forward(ids);
+      const tok = this.embed_tokens.call(ids);
       if (emb.rank === 3) {
         if (emb.shape[0] !== B || emb.shape[1] !== L) throw new Error(`forward: inputsEmbeds ${JSON.stringify(emb.shape)} must match inputIds [${B}, ${L}]`);
         const m = embedsMask instanceof Tensor ? embedsMask : tensor(Int32Array.from(hostMask(embedsMask, B, L)), { shape: [B, L], dtype: 'int32', backend: this.backend });
@@ -161,6 +159,10 @@ export class TransformerModel extends Module {
 
   /** Shared per-forward state: RoPE tables and the additive mask, built once for every layer. */
   context(input: ForwardInput, batch: number, length: number): { ctx: ForwardContext; newKeyValid: Uint8Array[] } {
+    return tidy(() => this.buildContext(input, batch, length));
+  }
+
+  private buildContext(input: ForwardInput, batch: number, length: number): { ctx: ForwardContext; newKeyValid: Uint8Array[] } {
     const c = this.config;
     const cache = input.cache ?? null;
     if (cache) {
@@ -177,11 +179,7 @@ export class TransformerModel extends Module {
     const dt = this.dtype;
     const rope = (scale: number): RopeTables => {
       const t = ropeTables(pos.values, pos.rows, length, c.headDim, c.ropeTheta, be, dt);
-      if (scale === 1) return t;
-      const out = { cos: t.cos.mul(scale), sinSigned: t.sinSigned.mul(scale) };
-      t.cos.dispose();
-      t.sinSigned.dispose();
-      return out;
+      return scale === 1 ? t : { cos: t.cos.mul(scale), sinSigned: t.sinSigned.mul(scale) };
     };
     const mask = expandMask(input.attention ?? {}, { batch, queryLength: length, pastLength: past, pastKeyValid: cache?.pastKeyValid() });
     const ctx: ForwardContext = { ropeQ: rope(1 / Math.sqrt(c.headDim)), ropeK: rope(1), bias: attentionBias(mask, be, dt), cache };
@@ -190,43 +188,33 @@ export class TransformerModel extends Module {
 
   /** Run the decoder: `[B, L, d]` hidden states after the final norm. */
   override forward(input: ForwardInput): Tensor {
-    const c = this.config;
-    return tidy(() => {
-      const x0 = this.embed(input);
-      const [B, L] = x0.shape as [number, number, number];
-      const { ctx, newKeyValid } = this.context(input, B, L);
-      const cache = ctx.cache;
-      if (cache) cache.reserve(cache.length + L);
-      let x = x0;
-      for (let i = 0; i < c.numHiddenLayers; i++) {
-        const next = this.layers.at(i).forward(x, ctx, i);
-        x.dispose();
-        x = next;
-      }
-      if (cache && input.appendToCache !== false) cache.advance(L, newKeyValid);
-      return this.norm.forward(x);
-    });
+    let x = this.embed(input);
+    const [B, L] = x.shape as [number, number, number];
+    const { ctx, newKeyValid } = this.context(input, B, L);
+    const cache = ctx.cache;
+    if (cache) cache.reserve(cache.length + L);
+    let i = 0;
+    for (const layer of this.layers) x = layer.call(x, ctx, i++);
+    if (cache && input.appendToCache !== false) cache.advance(L, newKeyValid);
+    return this.norm.call(x);
   }
 }
 
 /** A causal LM: `TransformerModel` under `model.` plus `lm_head` (absent when tied to the embedding). */
 export class TransformerLM extends Module {
-  declare model: TransformerModel;
+  model: TransformerModel;
   /** The LM head `[V, d]` (a Linear without bias), or null when `tieWordEmbeddings`. */
-  declare lm_head: Linear | null;
+  lm_head: Linear | null;
   /** The validated configuration. */
   readonly config: TransformerConfig;
 
-  /** A causal LM with seeded N(0, initializerRange^2) weights (METHOD.md 1.5). */
+  /** A causal LM with seeded N(0, initializerRange^2) weights (docs/method.md 1.5). */
   constructor(config: TransformerConfigInput | TransformerConfig, options: TransformerOptions = {}) {
     super();
     this.config = defineConfig(config);
-    this.registerModule('model', new TransformerModel(this.config, options));
+    this.model = new TransformerModel(this.config, options);
     const c = this.config;
-    this.registerModule(
-      'lm_head',
-      c.tieWordEmbeddings ? null : new Linear(c.hiddenSize, c.vocabSize, { bias: false, init: { normal: c.initializerRange }, generator: options.generator, backend: options.backend, dtype: options.dtype }),
-    );
+    this.lm_head = c.tieWordEmbeddings ? null : new Linear(c.hiddenSize, c.vocabSize, { bias: false, init: { normal: c.initializerRange }, generator: options.generator, backend: options.backend, dtype: options.dtype });
   }
 
   /** Backend of the parameters. */
@@ -243,15 +231,17 @@ export class TransformerLM extends Module {
   logits(hiddenStates: Tensor): Tensor {
     const d = this.config.hiddenSize;
     if (hiddenStates.shape[hiddenStates.rank - 1] !== d) throw new Error(`logits: expected hidden states [..., ${d}], got ${JSON.stringify(hiddenStates.shape)}`);
-    return tidy(() => project(hiddenStates.reshape(-1, d), this.headWeight).contiguous().reshape([...hiddenStates.shape.slice(0, -1), this.config.vocabSize]));
+    return tidy(() => {
+      const h = hiddenStates.reshape(-1, d);
+      const flat = this.lm_head ? this.lm_head.call(h) : linear(h, this.model.embed_tokens.weight);
+      return flat.contiguous().reshape([...hiddenStates.shape.slice(0, -1), this.config.vocabSize]);
+    });
   }
 
   /** Run the model; logits only when `returnLogits` (they are `B*L*V` floats). */
   override forward(input: ForwardInput & { returnLogits?: boolean }): ForwardOutput {
-    return tidy(() => {
-      const hiddenStates = this.model.forward(input);
-      return { hiddenStates, logits: input.returnLogits ? this.logits(hiddenStates) : null };
-    });
+    const hiddenStates = this.model.call(input);
+    return { hiddenStates, logits: input.returnLogits ? this.logits(hiddenStates) : null };
   }
 
   /**
@@ -259,11 +249,9 @@ export class TransformerLM extends Module {
    * unless given). Returns the loss parts, the hidden states and the logits.
    */
   computeLoss(input: ForwardInput & { labels: Tensor; loss?: TextLossOptions }): TextLoss & ForwardOutput {
-    return tidy(() => {
-      const out = this.forward({ ...input, returnLogits: true });
-      const parts = textLoss(out.logits!, input.labels, { zLossWeight: this.config.zLossWeight, ...input.loss });
-      return { ...parts, ...out };
-    });
+    const out = (this as TransformerLM).call({ ...input, returnLogits: true });
+    const parts = textLoss(out.logits!, input.labels, { zLossWeight: this.config.zLossWeight, ...input.loss });
+    return { ...parts, ...out };
   }
 
   /** An empty KV cache for `batch` sequences (capacity grows as needed). */

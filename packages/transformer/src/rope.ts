@@ -1,5 +1,5 @@
 /**
- * Rotary position embeddings in Hugging Face's layout (METHOD.md 1.1).
+ * Rotary position embeddings in Hugging Face's layout (docs/method.md 1.1).
  *
  * With `inv_freq_k = theta^(-2k/d_h)` and angle `a_{p,k} = p * inv_freq_k`, the tables are
  * `cos = [cos a, cos a]` and `sin = [sin a, sin a]` (each frequency repeated over the two halves
@@ -12,7 +12,7 @@
  * (what HF's conversion script does): `metaToHFRotary` / `hfToMetaRotary` do that permutation.
  * HF checkpoints are already permuted; load them as they are.
  */
-import { Tensor, concat, tensor, type Backend, type DType } from '@unihetero/tensor';
+import { Tensor, concat, tensor, tidy, type Backend, type DType } from '@unihetero/tensor';
 
 /** `inv_freq_k = 1 / theta^(2k/d_h)` for `k = 0..d_h/2-1`, rounded through float32 as HF computes it. */
 export function ropeInverseFrequencies(headDim: number, theta = 10000): Float64Array {
@@ -63,14 +63,8 @@ export function ropeTables(positions: ArrayLike<number>, rows: number, length: n
 
 /** `[x1, x2] -> [x2, x1]` over the last dim (halves of `d_h`). */
 export function swapHalves(x: Tensor): Tensor {
-  const d = x.shape[x.rank - 1]!;
-  const h = d / 2;
-  const a = x.narrow(-1, h, h);
-  const b = x.narrow(-1, 0, h);
-  const out = concat([a, b], -1);
-  a.dispose();
-  b.dispose();
-  return out;
+  const h = x.shape[x.rank - 1]! / 2;
+  return tidy(() => concat([x.narrow(-1, h, h), x.narrow(-1, 0, h)], -1));
 }
 
 /** HF's `rotate_half`: `[x1, x2] -> [-x2, x1]` over the last dim. */
@@ -78,14 +72,7 @@ export function rotateHalf(x: Tensor): Tensor {
   const d = x.shape[x.rank - 1]!;
   if (d % 2 !== 0) throw new Error(`rotateHalf: last dim must be even, got ${d}`);
   const h = d / 2;
-  const x2 = x.narrow(-1, h, h);
-  const n = x2.neg();
-  const x1 = x.narrow(-1, 0, h);
-  const out = concat([n, x1], -1);
-  x2.dispose();
-  n.dispose();
-  x1.dispose();
-  return out;
+  return tidy(() => concat([x.narrow(-1, h, h).neg(), x.narrow(-1, 0, h)], -1));
 }
 
 /** Rotate `x [B, H, L, d_h]` by the tables (`x * cos + rotate_half(x) * sin`, HF layout). */
@@ -93,14 +80,7 @@ export function applyRope(x: Tensor, tables: RopeTables): Tensor {
   const d = x.shape[x.rank - 1]!;
   const td = tables.cos.shape[tables.cos.rank - 1]!;
   if (d !== td) throw new Error(`applyRope: head dim ${d} of x ${JSON.stringify(x.shape)} does not match the tables' ${td}`);
-  const sw = swapHalves(x);
-  const a = x.mul(tables.cos);
-  const b = sw.mul(tables.sinSigned);
-  sw.dispose();
-  const out = a.add(b);
-  a.dispose();
-  b.dispose();
-  return out;
+  return tidy(() => x.mul(tables.cos).add(swapHalves(x).mul(tables.sinSigned)));
 }
 
 function checkRotaryWeight(op: string, w: Tensor, heads: number): number {
@@ -115,22 +95,12 @@ function checkRotaryWeight(op: string, w: Tensor, heads: number): number {
 export function metaToHFRotary(w: Tensor, heads: number): Tensor {
   const dh = checkRotaryWeight('metaToHFRotary', w, heads);
   const inF = w.shape[1]!;
-  const v = w.reshape(heads, dh / 2, 2, inF);
-  const t = v.transpose(1, 2);
-  const out = t.reshape(heads * dh, inF);
-  v.dispose();
-  t.dispose();
-  return out;
+  return tidy(() => w.reshape(heads, dh / 2, 2, inF).transpose(1, 2).reshape(heads * dh, inF));
 }
 
 /** Inverse of `metaToHFRotary`: HF rotary layout back to Meta's interleaved pairs. */
 export function hfToMetaRotary(w: Tensor, heads: number): Tensor {
   const dh = checkRotaryWeight('hfToMetaRotary', w, heads);
   const inF = w.shape[1]!;
-  const v = w.reshape(heads, 2, dh / 2, inF);
-  const t = v.transpose(1, 2);
-  const out = t.reshape(heads * dh, inF);
-  v.dispose();
-  t.dispose();
-  return out;
+  return tidy(() => w.reshape(heads, 2, dh / 2, inF).transpose(1, 2).reshape(heads * dh, inF));
 }

@@ -33,8 +33,8 @@ describe('README example', () => {
     expect(continuation).toEqual([9, 10]);
 
     const cache = model.createCache(1);
-    model.forward({ inputIds: ids.narrow(0, 0, 1).narrow(1, 0, 2).contiguous(), cache }).hiddenStates.dispose();
-    const span = model.forward({
+    model.call({ inputIds: ids.narrow(0, 0, 1).narrow(1, 0, 2).contiguous(), cache }).hiddenStates.dispose();
+    const span = model.call({
       inputIds: ids.narrow(0, 0, 1).narrow(1, 2, 3).contiguous(),
       cache,
       attention: { spans: [[2, 5]] },

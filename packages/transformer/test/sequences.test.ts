@@ -88,7 +88,7 @@ describe('sequenceInput and gatherRows', () => {
       model.forward({
         inputIds: tensor(seq.ids, { shape: [2, 10], dtype: 'int32' }),
         inputsEmbeds: tensor(full, { shape: [2, 10, d] }),
-        embedsMask: tensor(seq.embedsMask, { shape: [2, 10], dtype: 'int32' }),
+        embedsMask: tensor(Int32Array.from(seq.embedsMask), { shape: [2, 10], dtype: 'int32' }),
         attention: { spans: [[[2, 6]], [[4, 8]]], lengths: [10, 8] },
       }).hiddenStates,
     );

@@ -1,21 +1,16 @@
 /**
  * CPU-WebGPU parity of the whole forward and backward on a tiny config, and a short overfitting
- * run, when `@unihetero/webgpu` imports and an adapter is found (skipped otherwise, as nn's test).
+ * run (`@unihetero/webgpu/testing`: skipped without an adapter locally, a failure in CI).
  * Tiny and few steps: llvmpipe is slow.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { webgpuForTests } from '@unihetero/webgpu/testing';
 import { Generator, memory, tensor, type Backend } from '@unihetero/tensor';
 import { TransformerLM } from '../src/index';
 import { maxDiff, tinyConfig } from './helpers';
 import { overfit } from './train';
 
-let gpu: (Backend & { destroy(): void }) | null = null;
-try {
-  const mod = await import('@unihetero/webgpu');
-  gpu = await mod.initWebGPU();
-} catch {
-  gpu = null;
-}
+const gpu = await webgpuForTests('transformer');
 afterAll(() => gpu?.destroy());
 
 describe.skipIf(!gpu)('transformer on WebGPU', () => {

@@ -1,5 +1,5 @@
 /**
- * Pretrain the embedded default semantic encoder (METHOD 14: ViT, patch 4, d_v 64, 4 layers,
+ * Pretrain the embedded default semantic encoder (docs/method.md 14: ViT, patch 4, d_v 64, 4 layers,
  * 4 heads, 32x32 input, DINOv2 layout) on the shapes world's `encoder` split, then freeze it.
  *
  * Objective: every patch token (after the final LayerNorm) predicts, through one linear head, the

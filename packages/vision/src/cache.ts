@@ -1,5 +1,5 @@
 /**
- * Per-image caching of frozen features (METHOD 3.6, 9.4: semantic features are computed under
+ * Per-image caching of frozen features (docs/method.md 3.6, 9.4: semantic features are computed under
  * no-grad and can be cached per image). Features live on the host, keyed by a caller-chosen image
  * id; only images not seen before are encoded.
  */

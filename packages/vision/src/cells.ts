@@ -2,7 +2,7 @@
  * Mapping between a ViT's token grid and an object grid of square cells (the shapes world lays
  * `grid × grid` cells of `cell` pixels at `offset` from the image edge): which cell each token's
  * centre falls in, and per-cell mean pooling of token features. Used to pretrain and probe the
- * default encoder on per-cell object attributes (METHOD 14).
+ * default encoder on per-cell object attributes (docs/method.md 14).
  */
 import type { TokenGrid } from './patchify.js';
 

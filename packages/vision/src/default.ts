@@ -1,5 +1,5 @@
 /**
- * The embedded default semantic encoder of the shapes world (METHOD 14): a tiny DINOv2-layout ViT
+ * The embedded default semantic encoder of the shapes world (docs/method.md 14): a tiny DINOv2-layout ViT
  * pretrained by `scripts/pretrain-encoder.ts` on the world's `encoder` split and shipped in
  * `weights/` inside this package, so it works offline at once. Node only (reads the file).
  */

@@ -1,7 +1,7 @@
 /**
- * The two encoder contracts UniHetero needs (METHOD 0, 3.6, 7): a frozen semantic encoder giving
+ * The two encoder contracts UniHetero needs (docs/method.md 0, 3.6, 7): a frozen semantic encoder giving
  * patch features `[B, N, d_s]`, and an invertible pixel encoder giving pixel latents `[B, N, C]`,
- * over token grids that line up (METHOD 7.3).
+ * over token grids that line up (docs/method.md 7.3).
  */
 import type { Tensor } from '@unihetero/tensor';
 import type { TokenGrid } from './patchify.js';
@@ -44,7 +44,7 @@ export interface AlignmentInput {
 
 /**
  * Check that token `i` of both encoders covers the same image region (same grid, row-major;
- * METHOD 7.3) and return the shared grid; throws naming both grids otherwise.
+ * docs/method.md 7.3) and return the shared grid; throws naming both grids otherwise.
  */
 export function checkTokenGridsAlign(semantic: Pick<SemanticEncoder, 'grid'>, pixel: Pick<PixelEncoder, 'grid'>, input: AlignmentInput): TokenGrid {
   const [sh, sw] = input.semanticImage;

@@ -1,7 +1,7 @@
 /**
  * @unihetero/vision: frozen semantic encoders (a ViT with DINOv2's architecture and Hugging Face
  * weight names, plus the embedded shapes-world default) and invertible pixel encoders (patchify
- * with stored latent normalisation) over aligned token grids. See METHOD.md sections 3, 7 and 14.
+ * with stored latent normalisation) over aligned token grids. See docs/method.md sections 3, 7 and 14.
  */
 export { checkTokenGridsAlign, type AlignmentInput, type PixelEncoder, type SemanticEncoder } from './encoders.js';
 export { patchGrid, patchify, unpatchify, type PatchLayout, type TokenGrid } from './patchify.js';

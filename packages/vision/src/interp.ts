@@ -1,5 +1,5 @@
 /**
- * Separable image resizing with PyTorch's `F.interpolate` semantics (METHOD 3.4): bicubic
+ * Separable image resizing with PyTorch's `F.interpolate` semantics (docs/method.md 3.4): bicubic
  * (a = -0.75) and bilinear, `align_corners` false or true, and the antialiased variants
  * (`antialias=True`, PIL-style filters whose support grows with the downscale factor; bicubic uses
  * a = -0.5 there, as PyTorch and PIL do). A resize along one axis is a fixed `[out, in]` matrix,

@@ -1,7 +1,7 @@
 /**
  * Per-channel latent normalisation stored with a pixel encoder: `z = (x - shift) · scale` on
  * encode, `x = z / scale + shift` on decode. MAR's KL-16 factor is the special case
- * `scale = 0.2325`, `shift = 0` (METHOD 7.1); METHOD 14 measures the scale as `1/std` of latents.
+ * `scale = 0.2325`, `shift = 0` (docs/method.md 7.1); docs/method.md 14 measures the scale as `1/std` of latents.
  */
 import { Tensor, fmtShape, noGrad, tensor, tidy, type Backend } from '@unihetero/tensor';
 import { Module } from '@unihetero/nn';

@@ -1,6 +1,6 @@
 /**
  * Exact, weight-free patchify / unpatchify between image batches `[B, C, H, W]` and token
- * sequences `[B, N, p·p·C]` over a row-major `h × w` grid (METHOD 7.1, 14). Pure views plus one
+ * sequences `[B, N, p·p·C]` over a row-major `h × w` grid (docs/method.md 7.1, 14). Pure views plus one
  * copy, so the round trip is bit-exact and differentiable on every backend.
  */
 import { Tensor, fmtShape } from '@unihetero/tensor';

@@ -1,7 +1,7 @@
 /**
- * The default pixel encoder of the shapes world (METHOD 14): `patchify` (patch 4, 32×32 -> 8×8
+ * The default pixel encoder of the shapes world (docs/method.md 14): `patchify` (patch 4, 32×32 -> 8×8
  * tokens of `C = 4·4·3 = 48`), exact and weight-free, with per-channel latent normalisation stored
- * alongside (METHOD 7.1) and saved/loaded as a small `.safetensors` file.
+ * alongside (docs/method.md 7.1) and saved/loaded as a small `.safetensors` file.
  */
 import { Tensor, fmtShape, noGrad, tidy, type Backend } from '@unihetero/tensor';
 import { Module, loadSafetensors, stateDictToSafetensors } from '@unihetero/nn';
@@ -45,7 +45,7 @@ export class PatchifyEncoder extends Module implements PixelEncoder {
   /** Latent channels per token. */
   readonly latentDim: number;
   /** The stored statistics (buffers `normalization.scale`, `normalization.shift`). */
-  declare normalization: LatentNormalization;
+  normalization: LatentNormalization;
 
   /** A patchify encoder with optional stored statistics. */
   constructor(options: PatchifyEncoderOptions = {}) {
@@ -57,7 +57,7 @@ export class PatchifyEncoder extends Module implements PixelEncoder {
     if (!Number.isInteger(this.channels) || this.channels <= 0) throw new Error(`PatchifyEncoder: channels must be a positive integer, got ${this.channels}`);
     if (this.layout !== 'hwc' && this.layout !== 'chw') throw new Error(`PatchifyEncoder: unknown layout '${String(this.layout)}'`);
     this.latentDim = this.patchSize * this.patchSize * this.channels;
-    this.registerModule('normalization', new LatentNormalization(this.latentDim, options.stats, options.backend));
+    this.normalization = new LatentNormalization(this.latentDim, options.stats, options.backend);
   }
 
   /** The JSON config (without statistics). */

@@ -1,7 +1,7 @@
 /**
  * Image preprocessing for semantic encoders, on `[B, C, H, W]` tensors in `[-1, 1]`: optional
  * resize (shortest edge or fixed size), centre crop, and mean/std normalisation of `[0, 1]` values
- * (METHOD 3.2: DINOv2 resizes the shortest edge to 256 bicubically, centre-crops 224 and normalises
+ * (docs/method.md 3.2: DINOv2 resizes the shortest edge to 256 bicubically, centre-crops 224 and normalises
  * with the ImageNet mean and std).
  */
 import { Tensor, fmtShape, tensor, tidy } from '@unihetero/tensor';
@@ -32,7 +32,7 @@ export interface Preprocessing {
   normalize?: { mean: readonly number[]; std: readonly number[] } | null;
 }
 
-/** DINOv2's preprocessing (HF `preprocessor_config.json`, METHOD 3.2). */
+/** DINOv2's preprocessing (HF `preprocessor_config.json`, docs/method.md 3.2). */
 export const DINOV2_PREPROCESSING: Readonly<Preprocessing> = Object.freeze({
   resize: { shortestEdge: 256 },
   interpolation: 'bicubic',

@@ -1,5 +1,5 @@
 /**
- * The semantic encoder UniHetero feeds the LLM (METHOD 3.6): a frozen DINOv2-layout ViT behind a
+ * The semantic encoder UniHetero feeds the LLM (docs/method.md 3.6): a frozen DINOv2-layout ViT behind a
  * selectable preprocessing, giving the patch tokens after the final LayerNorm (CLS and registers
  * dropped) under no-grad.
  */

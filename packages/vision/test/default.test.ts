@@ -1,6 +1,6 @@
 /**
  * The embedded default encoder (weights/shapes-vit-tiny.safetensors): loads offline, has the
- * METHOD 14 shape, and a closed-form linear probe on its frozen per-cell features recovers object
+ * docs/method.md 14 shape, and a closed-form linear probe on its frozen per-cell features recovers object
  * colour and shape on the shapes world's test split.
  */
 import { describe, expect, it } from 'vitest';

@@ -66,7 +66,7 @@ describe('resize matrices (PyTorch F.interpolate weights)', () => {
   });
 });
 
-describe('position-embedding interpolation (METHOD 3.4)', () => {
+describe('position-embedding interpolation (docs/method.md 3.4)', () => {
   // pos [1, 1 + 2*2, 2]: CLS row (100, -100), patch (r, c, d) = 10 r + c + 0.5 d
   const grid2 = [
     [100, -100],

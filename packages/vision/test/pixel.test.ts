@@ -35,7 +35,7 @@ describe('patchify / unpatchify', () => {
     expect(memory().tensors).toBe(base);
   });
 
-  it('gives the METHOD 14 default grid: 32x32, patch 4 -> 8x8 tokens of C = 48', () => {
+  it('gives the docs/method.md 14 default grid: 32x32, patch 4 -> 8x8 tokens of C = 48', () => {
     const img = randn([1, 3, 32, 32], { generator: new Generator(2) });
     expect(patchify(img, 4).shape).toEqual([1, 64, 48]);
     expect(patchGrid(32, 32, 4)).toEqual({ height: 8, width: 8 });

@@ -66,7 +66,7 @@ describe('preprocessing', () => {
   });
 });
 
-describe('token grid alignment (METHOD 7.3)', () => {
+describe('token grid alignment (docs/method.md 7.3)', () => {
   it('passes for the shapes-world default pair and fails naming both grids otherwise', () => {
     const sem = new ViTSemanticEncoder(new Dinov2Model(SHAPES_VIT_TINY, { generator: new Generator(2) }));
     const pix = new PatchifyEncoder({ patchSize: 4 });

@@ -51,7 +51,7 @@ describe('ViT config', () => {
     expect(() => vitConfig({ hiddenSize: 10, numAttentionHeads: 4 })).toThrow('vitConfig: hiddenSize 10 is not a multiple of numAttentionHeads 4');
   });
 
-  it('has exactly the HF Dinov2Model parameter names and shapes (METHOD 3.3)', () => {
+  it('has exactly the HF Dinov2Model parameter names and shapes (docs/method.md 3.3)', () => {
     const m = new Dinov2Model({ ...DINOV2_SMALL, numHiddenLayers: 1 }, { generator: new Generator(0) });
     const shapes = Object.fromEntries([...m.stateDict()].map(([k, t]) => [k, t.shape]));
     expect(shapes).toEqual({
@@ -81,7 +81,7 @@ describe('ViT config', () => {
       'layernorm.weight': [384],
       'layernorm.bias': [384],
     });
-    // 12 layers: 22,056,576 parameters (METHOD 3.2)
+    // 12 layers: 22,056,576 parameters (docs/method.md 3.2)
     const embeddings = 384 + 384 + 1370 * 384 + 384 * 3 * 14 * 14 + 384;
     const layer = 2 * 768 + 4 * (384 * 384 + 384) + 2 * 384 + (1536 * 384 + 1536) + (384 * 1536 + 384);
     expect(m.numParameters()).toBe(embeddings + layer + 768);
@@ -190,7 +190,7 @@ describe('HF-layout safetensors', () => {
   });
 });
 
-describe('shapes-world default config (METHOD 14)', () => {
+describe('shapes-world default config (docs/method.md 14)', () => {
   it('patch 4, d_v 64, 4 layers, 4 heads: 32x32 -> [B, 64, 64]', () => {
     const m = new Dinov2Model(SHAPES_VIT_TINY, { generator: new Generator(6) });
     expect(m.patchTokens(randn([1, 3, 32, 32])).shape).toEqual([1, 64, 64]);

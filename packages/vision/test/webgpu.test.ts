@@ -1,18 +1,13 @@
 /**
  * CPU-WebGPU parity of the ViT forward (tiny config: llvmpipe is slow), when
- * `@unihetero/webgpu` imports and an adapter is found (skipped otherwise, as nn's WebGPU test).
+ * `@unihetero/webgpu/testing` gives a backend (skipped without an adapter locally, a failure in CI).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { webgpuForTests } from '@unihetero/webgpu/testing';
 import { CpuBackend, Generator, memory, randn, type Backend } from '@unihetero/tensor';
 import { Dinov2Model, PatchifyEncoder, ViTSemanticEncoder, interpolatePositionEmbeddings, vitConfig } from '../src/index';
 
-let gpu: (Backend & { destroy(): void }) | null = null;
-try {
-  const mod = await import('@unihetero/webgpu');
-  gpu = await mod.initWebGPU();
-} catch {
-  gpu = null;
-}
+const gpu = await webgpuForTests('vision');
 afterAll(() => gpu?.destroy());
 
 const TINY = vitConfig({ hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, patchSize: 2, imageSize: 8, numRegisterTokens: 1, interpolateAntialias: true });
@@ -33,7 +28,7 @@ describe.skipIf(!gpu)('ViT on WebGPU', () => {
     const want = cpuModel.forward(x).dataSync();
     const xg = await x.toBackend(gpu!);
     const base = memory(gpu!).tensors;
-    const out = gpuModel.forward(xg);
+    const out = gpuModel.call(xg);
     expect(out.shape).toEqual([2, 1 + 1 + 15, 8]);
     expectClose('Dinov2Model.forward', await out.data(), want);
     out.dispose();

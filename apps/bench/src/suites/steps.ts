@@ -2,7 +2,7 @@
  * Training-step throughput of our own models (no peers): the `transformer` suite times the
  * transformer package's stated benchmark config (width 256, 4 layers, sequence 128, batch 8;
  * forward + backward + AdamW) in tokens/s, and the `train` suite times one UniHetero training step
- * of the embedded default (METHOD.md 14: d=128, 4 layers; batch 16, preset exp2) in samples/s.
+ * of the embedded default (docs/method.md 14: d=128, 4 layers; batch 16, preset exp2) in samples/s.
  * Each step reads its loss back, so asynchronous backends are timed to completion.
  */
 import type { Backend } from '@unihetero/tensor';

@@ -22,7 +22,7 @@ export interface AnswerResult {
 
 /**
  * Score each option by the log-likelihood of its tokens and `<eos>` after the image and the
- * question (METHOD.md 11); `probability` renormalises the likelihoods over the given options.
+ * question (docs/method.md 11); `probability` renormalises the likelihoods over the given options.
  * Scoring is deterministic: `--seed` draws nothing here.
  */
 export async function runAnswer(o: AnswerCommandOptions, io: SampleIO): Promise<AnswerResult> {

@@ -1,6 +1,6 @@
 /**
  * `unihetero-sample generate "<caption>" ... --out <dir>`: text -> image with the MAR loop and the
- * flow head (METHOD.md 10), every option of `generateImages` exposed. Writes one PNG per sample,
+ * flow head (docs/method.md 10), every option of `generateImages` exposed. Writes one PNG per sample,
  * `sheet.png` (+ `sheet.svg`) with the captions, and `results.json`; scores each image with the
  * judge against its caption.
  */

@@ -1,6 +1,6 @@
 /**
  * `unihetero-sample roundtrip "<caption>" ...`: text -> generated semantic tokens -> text (the
- * paper's Figure 7; METHOD.md 11). The MAR loop produces the image span's input embeddings
+ * paper's Figure 7; docs/method.md 11). The MAR loop produces the image span's input embeddings
  * without the pixel decoder, the understanding path captions them, and both texts are parsed
  * with `world.parseCaption` to compare their objects. Options that only shape pixels (flow
  * temperature, guidance, flow sampler) do not change the semantic tokens and are not offered.

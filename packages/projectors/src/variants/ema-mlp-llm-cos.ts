@@ -1,5 +1,5 @@
 /**
- * `ema-mlp-llm-cos` (METHOD.md 6.3-6.4, Table 2's best in 12.3, UniHetero's takeaway 3): the head
+ * `ema-mlp-llm-cos` (docs/method.md 6.3-6.4, Table 2's best in 12.3, UniHetero's takeaway 3): the head
  * predicts the LLM *input embedding* of the true token, whose target comes from an EMA copy
  * `P_ema` of the input projector applied to the frozen feature. The prediction is fed back as is.
  */
@@ -8,7 +8,7 @@ import { ExponentialMovingAverage, type MLP } from '@unihetero/nn';
 import { cosineLoss } from '../losses.js';
 import { InvertProjector, headMLP, runHead, type InvertProjectorConfig, type TargetSpace } from '../invert-projector.js';
 
-/** Default EMA momentum `mu` (METHOD.md 6.4). */
+/** Default EMA momentum `mu` (docs/method.md 6.4). */
 export const DEFAULT_EMA_MOMENTUM = 0.999;
 
 /**
@@ -23,17 +23,17 @@ export class EmaMlpLlmCosProjector extends InvertProjector {
   /** Fits the LLM input embedding. */
   readonly targetSpace: TargetSpace = 'embedding';
   /** The head `G` (`head.layers.0`, `head.layers.1`). */
-  declare head: MLP;
+  head: MLP;
   /** The averaged input projector `P_ema` (buffers named like `P`'s parameters). */
-  declare ema: ExponentialMovingAverage;
+  ema: ExponentialMovingAverage;
 
   /** Build the head and copy `P` into `P_ema`; `config.momentum` defaults to 0.999. */
   constructor(config: InvertProjectorConfig) {
     super('ema-mlp-llm-cos', config);
     const mu = config.momentum ?? DEFAULT_EMA_MOMENTUM;
     if (typeof mu !== 'number' || !(mu >= 0 && mu <= 1)) throw new Error(`ema-mlp-llm-cos: momentum must be in [0, 1], got ${String(mu)}`);
-    this.registerModule('head', headMLP(config, this.hiddenDim, 1, this.llmDim));
-    this.registerModule('ema', new ExponentialMovingAverage(this.inputProjector, { decay: mu }));
+    this.head = headMLP(config, this.hiddenDim, 1, this.llmDim);
+    this.ema = new ExponentialMovingAverage(this.inputProjector, { decay: mu });
   }
 
   /** EMA momentum `mu`. */
@@ -65,7 +65,7 @@ export class EmaMlpLlmCosProjector extends InvertProjector {
     return eHat.reshape([...eHat.shape]);
   }
 
-  /** `theta_ema <- mu theta_ema + (1 - mu) theta_P` on device, without gradient (METHOD.md 6.4). */
+  /** `theta_ema <- mu theta_ema + (1 - mu) theta_P` on device, without gradient (docs/method.md 6.4). */
   override afterOptimizerStep(): void {
     this.ema.update();
   }

@@ -1,5 +1,5 @@
 /**
- * `mlp-cos` (METHOD.md 6.3, Table 2 in 12.3): a 1-hidden-layer MLP head predicts the semantic
+ * `mlp-cos` (docs/method.md 6.3, Table 2 in 12.3): a 1-hidden-layer MLP head predicts the semantic
  * feature, trained with `1 - cos` against `sg(f_i)`; the prediction is fed back through `P`.
  */
 import { Tensor, noGrad } from '@unihetero/tensor';
@@ -14,12 +14,12 @@ export class MlpCosProjector extends InvertProjector {
   /** Fits the semantic feature. */
   readonly targetSpace: TargetSpace = 'feature';
   /** The head `G` (`head.layers.0`, `head.layers.1`). */
-  declare head: MLP;
+  head: MLP;
 
   /** Build the head from the shared config. */
   constructor(config: InvertProjectorConfig, name = 'mlp-cos') {
     super(name, config);
-    this.registerModule('head', headMLP(config, this.hiddenDim, 1, this.featureDim));
+    this.head = headMLP(config, this.hiddenDim, 1, this.featureDim);
   }
 
   /** `z [..., d] -> e_hat [..., d_v]`. */
@@ -42,7 +42,7 @@ export class MlpCosProjector extends InvertProjector {
   /** `P(e_hat)`: the predicted feature through the input projector. */
   feedback(eHat: Tensor): Tensor {
     this.checkLast('feedback', 'prediction', eHat, this.featureDim, 'featureDim');
-    return this.inputProjector.forward(eHat);
+    return this.inputProjector.call(eHat);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * `mlp-mse` (METHOD.md 6.2-6.3, Table 2 in 12.3): the `mlp-cos` head and target, trained with
+ * `mlp-mse` (docs/method.md 6.2-6.3, Table 2 in 12.3): the `mlp-cos` head and target, trained with
  * `mean_c (e_hat - t)^2` instead of the cosine.
  */
 import type { Tensor } from '@unihetero/tensor';

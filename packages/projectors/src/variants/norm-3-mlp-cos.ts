@@ -1,5 +1,5 @@
 /**
- * `norm-3-mlp-cos` (METHOD.md 6.3, Table 2 in 12.3; MetaMorph's `normalize_vision`): a deeper
+ * `norm-3-mlp-cos` (docs/method.md 6.3, Table 2 in 12.3; MetaMorph's `normalize_vision`): a deeper
  * head whose output is L2-normalised, fitted with the cosine to the normalised feature; the
  * input projector must normalise its input too, so `P` is trained on the same unit vectors it
  * receives back at inference.
@@ -19,17 +19,17 @@ export class Norm3MlpCosProjector extends InvertProjector {
   /** Fits the (normalised) semantic feature. */
   readonly targetSpace: TargetSpace = 'feature';
   /** The head `G` (`head.layers.0` .. `head.layers.2`). */
-  declare head: MLP;
+  head: MLP;
 
   /** Build the head; the input projector must have `normalizeInput: true`. */
   constructor(config: InvertProjectorConfig) {
     super('norm-3-mlp-cos', config);
     if (!this.inputProjector.normalizeInput) {
       throw new Error(
-        'norm-3-mlp-cos: the input projector must L2-normalise its input (InputProjector option normalizeInput: true), since this variant predicts unit-norm features and feeds them back through it (METHOD.md 6.3)',
+        'norm-3-mlp-cos: the input projector must L2-normalise its input (InputProjector option normalizeInput: true), since this variant predicts unit-norm features and feeds them back through it (docs/method.md 6.3)',
       );
     }
-    this.registerModule('head', headMLP(config, this.hiddenDim, 2, this.featureDim));
+    this.head = headMLP(config, this.hiddenDim, 2, this.featureDim);
   }
 
   /** `z [..., d] -> G(z)/max(|G(z)|, eps) [..., d_v]`. */
@@ -52,7 +52,7 @@ export class Norm3MlpCosProjector extends InvertProjector {
   /** `P(e_hat)` (P normalises its input, a no-op on the unit-norm prediction up to rounding). */
   feedback(eHat: Tensor): Tensor {
     this.checkLast('feedback', 'prediction', eHat, this.featureDim, 'featureDim');
-    return this.inputProjector.forward(eHat);
+    return this.inputProjector.call(eHat);
   }
 }
 

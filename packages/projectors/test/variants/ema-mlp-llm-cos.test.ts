@@ -7,7 +7,7 @@ import { build, commonVariantChecks, host, hostCos, normal, rows } from '../help
 const f32 = (v: number) => Math.fround(v);
 
 describe('ema-mlp-llm-cos', () => {
-  it('has the head Linear(d, d) -> GELU -> Linear(d, d) and the EMA buffers of P (METHOD.md 6.3-6.4)', () => {
+  it('has the head Linear(d, d) -> GELU -> Linear(d, d) and the EMA buffers of P (docs/method.md 6.3-6.4)', () => {
     const { G, P } = build('ema-mlp-llm-cos', { d: 4, dv: 3 });
     expect(G).toBeInstanceOf(EmaMlpLlmCosProjector);
     const E = G as EmaMlpLlmCosProjector;
@@ -93,7 +93,7 @@ describe('ema-mlp-llm-cos', () => {
     const w0 = host(G.ema.namedBuffers()[0]![1]);
     for (let step = 0; step < 3; step++) {
       opt.zeroGrad();
-      // z depends on P (the visible-token path of METHOD.md 9.2); the target must not
+      // z depends on P (the visible-token path of docs/method.md 9.2); the target must not
       const loss = tidy(() => G.loss(G.predict(P.forward(f).add(zSeed)), G.target(f)));
       loss.backward();
       const pGradViaInputs = host(P.parameters()[0]!.grad!);

@@ -4,7 +4,7 @@ import { MlpCosProjector } from '../../src/index.js';
 import { build, commonVariantChecks, host, hostCos, normal, rows } from '../helpers.js';
 
 describe('mlp-cos', () => {
-  it('has the METHOD.md 6.3 head Linear(d, d) -> GELU -> Linear(d, d_v)', () => {
+  it('has the docs/method.md 6.3 head Linear(d, d) -> GELU -> Linear(d, d_v)', () => {
     const { G } = build('mlp-cos', { d: 4, dv: 3 });
     expect(G).toBeInstanceOf(MlpCosProjector);
     expect(G.targetSpace).toBe('feature');

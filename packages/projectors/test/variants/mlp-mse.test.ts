@@ -15,7 +15,7 @@ describe('mlp-mse', () => {
     expect(host(G.predict(z))).toEqual(host(ref.predict(z)));
   });
 
-  it('is mean over masked rows of mean_c (e_hat - t)^2 (METHOD.md 6.2)', () => {
+  it('is mean over masked rows of mean_c (e_hat - t)^2 (docs/method.md 6.2)', () => {
     const { G } = build('mlp-mse');
     const e = tensor([[1, 3], [0, 0], [2, -2]], { dtype: 'float64' });
     const t = tensor([[0, 1], [5, 5], [2, 0]], { dtype: 'float64' });

@@ -4,7 +4,7 @@ import { InputProjector, Norm3MlpCosProjector, createInvertProjector, l2Normaliz
 import { build, commonVariantChecks, host, normal, rows } from '../helpers.js';
 
 describe('norm-3-mlp-cos', () => {
-  it('has the 3-Linear head of METHOD.md 6.3', () => {
+  it('has the 3-Linear head of docs/method.md 6.3', () => {
     const { G } = build('norm-3-mlp-cos', { d: 4, dv: 3 });
     expect(G).toBeInstanceOf(Norm3MlpCosProjector);
     expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([

@@ -172,7 +172,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
 
 /**
  * `crossEntropy` that also returns the per-position `logsumexp` of the logits (from the same fused
- * kernel) and the number of non-ignored targets, so a z-loss reuses them (METHOD.md 1.3):
+ * kernel) and the number of non-ignored targets, so a z-loss reuses them (docs/method.md 1.3):
  * `zLoss = where(targets.ne(ignoreIndex), logsumexp.square(), 0).sum().div(count.maximum(1)).mul(lambda)`.
  * Gradients flow from both `loss` and `logsumexp` into the logits.
  */

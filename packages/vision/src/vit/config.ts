@@ -1,7 +1,7 @@
 /**
- * Configuration of the DINOv2-architecture ViT (METHOD 3.1-3.5), convertible to and from the
+ * Configuration of the DINOv2-architecture ViT (docs/method.md 3.1-3.5), convertible to and from the
  * Hugging Face `config.json` of `Dinov2Model` / `Dinov2WithRegistersModel` checkpoints, with the
- * `facebook/dinov2-small` config (METHOD 3.2) and the shapes-world default (METHOD 14) as presets.
+ * `facebook/dinov2-small` config (docs/method.md 3.2) and the shapes-world default (docs/method.md 14) as presets.
  */
 
 /** Activations the MLP accepts, by HF name (`gelu` is the exact erf GELU). */
@@ -33,17 +33,17 @@ export interface ViTConfig {
   useSwigluFfn: boolean;
   /** MLP activation (HF `hidden_act`). */
   hiddenAct: ViTActivation;
-  /** Register tokens after CLS (`dinov2-with-registers`, METHOD 3.5); 0 for none. */
+  /** Register tokens after CLS (`dinov2-with-registers`, docs/method.md 3.5); 0 for none. */
   numRegisterTokens: number;
   /** Whether the checkpoint has `embeddings.mask_token` (HF `use_mask_token`; unused at inference). */
   useMaskToken: boolean;
-  /** Antialiased bicubic position-embedding interpolation (true for `dinov2-with-registers`, METHOD 3.4). */
+  /** Antialiased bicubic position-embedding interpolation (true for `dinov2-with-registers`, docs/method.md 3.4). */
   interpolateAntialias: boolean;
   /** Std of the truncated-normal initialisation (HF `initializer_range`). */
   initializerRange: number;
 }
 
-/** The `facebook/dinov2-small` configuration (METHOD 3.2). */
+/** The `facebook/dinov2-small` configuration (docs/method.md 3.2). */
 export const DINOV2_SMALL: Readonly<ViTConfig> = Object.freeze({
   hiddenSize: 384,
   numHiddenLayers: 12,
@@ -63,7 +63,7 @@ export const DINOV2_SMALL: Readonly<ViTConfig> = Object.freeze({
   initializerRange: 0.02,
 });
 
-/** The shapes-world semantic encoder (METHOD 14): patch 4, `d_v = 64`, 4 layers, 4 heads, 32×32 input. */
+/** The shapes-world semantic encoder (docs/method.md 14): patch 4, `d_v = 64`, 4 layers, 4 heads, 32×32 input. */
 export const SHAPES_VIT_TINY: Readonly<ViTConfig> = Object.freeze({
   ...DINOV2_SMALL,
   hiddenSize: 64,
@@ -109,6 +109,23 @@ export function mlpHiddenSize(c: ViTConfig): number {
   return c.useSwigluFfn ? Math.floor((Math.floor((h * 2) / 3) + 7) / 8) * 8 : h;
 }
 
+/** Config fields that map one to one onto `config.json` keys, with HF's defaults, in `config.json` order. */
+const HF_FIELDS: readonly (readonly [keyof ViTConfig, string, number | boolean | string])[] = [
+  ['hiddenSize', 'hidden_size', 768],
+  ['numHiddenLayers', 'num_hidden_layers', 12],
+  ['numAttentionHeads', 'num_attention_heads', 12],
+  ['mlpRatio', 'mlp_ratio', 4],
+  ['patchSize', 'patch_size', 14],
+  ['imageSize', 'image_size', 224],
+  ['numChannels', 'num_channels', 3],
+  ['layerNormEps', 'layer_norm_eps', 1e-6],
+  ['layerscaleValue', 'layerscale_value', 1],
+  ['qkvBias', 'qkv_bias', true],
+  ['useSwigluFfn', 'use_swiglu_ffn', false],
+  ['hiddenAct', 'hidden_act', 'gelu'],
+  ['initializerRange', 'initializer_range', 0.02],
+];
+
 /** Read a Hugging Face DINOv2 `config.json` (object or JSON text); HF defaults fill missing fields. */
 export function vitConfigFromHF(json: string | Record<string, unknown>): ViTConfig {
   const o = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
@@ -116,32 +133,18 @@ export function vitConfigFromHF(json: string | Record<string, unknown>): ViTConf
   if (type !== 'dinov2' && type !== 'dinov2_with_registers') throw new Error(`vitConfigFromHF: model_type '${String(type)}' is not 'dinov2' or 'dinov2_with_registers'`);
   const reg = type === 'dinov2_with_registers';
   const pick = <T>(key: string, dflt: T): T => (o[key] === undefined ? dflt : (o[key] as T));
-  const image = pick<number | number[]>('image_size', 224);
-  const patch = pick<number | number[]>('patch_size', 14);
-  const side = (v: number | number[], what: string): number => {
-    if (Array.isArray(v)) {
-      if (v.length !== 2 || v[0] !== v[1]) throw new Error(`vitConfigFromHF: only square ${what} is supported, got ${JSON.stringify(v)}`);
-      return v[0]!;
-    }
-    return v;
+  // patch_size / image_size may be [h, w] pairs in HF configs; only square ones are supported.
+  const side = (v: unknown, what: string): unknown => {
+    if (!Array.isArray(v)) return v;
+    if (v.length !== 2 || v[0] !== v[1]) throw new Error(`vitConfigFromHF: only square ${what} is supported, got ${JSON.stringify(v)}`);
+    return v[0];
   };
+  const fields = Object.fromEntries(HF_FIELDS.map(([ours, key, dflt]) => [ours, side(pick(key, dflt), key)]));
   return vitConfig({
-    hiddenSize: pick('hidden_size', 768),
-    numHiddenLayers: pick('num_hidden_layers', 12),
-    numAttentionHeads: pick('num_attention_heads', 12),
-    mlpRatio: pick('mlp_ratio', 4),
-    patchSize: side(patch, 'patch_size'),
-    imageSize: side(image, 'image_size'),
-    numChannels: pick('num_channels', 3),
-    layerNormEps: pick('layer_norm_eps', 1e-6),
-    layerscaleValue: pick('layerscale_value', 1),
-    qkvBias: pick('qkv_bias', true),
-    useSwigluFfn: pick('use_swiglu_ffn', false),
-    hiddenAct: pick('hidden_act', 'gelu'),
+    ...(fields as Partial<ViTConfig>),
     numRegisterTokens: reg ? pick('num_register_tokens', 4) : 0,
     useMaskToken: reg ? true : pick('use_mask_token', true),
     interpolateAntialias: pick(ANTIALIAS_KEY, reg),
-    initializerRange: pick('initializer_range', 0.02),
   });
 }
 
@@ -151,19 +154,7 @@ export function vitConfigToHF(c: ViTConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
     architectures: [reg ? 'Dinov2WithRegistersModel' : 'Dinov2Model'],
     model_type: reg ? 'dinov2_with_registers' : 'dinov2',
-    hidden_size: c.hiddenSize,
-    num_hidden_layers: c.numHiddenLayers,
-    num_attention_heads: c.numAttentionHeads,
-    mlp_ratio: c.mlpRatio,
-    patch_size: c.patchSize,
-    image_size: c.imageSize,
-    num_channels: c.numChannels,
-    layer_norm_eps: c.layerNormEps,
-    layerscale_value: c.layerscaleValue,
-    qkv_bias: c.qkvBias,
-    use_swiglu_ffn: c.useSwigluFfn,
-    hidden_act: c.hiddenAct,
-    initializer_range: c.initializerRange,
+    ...Object.fromEntries(HF_FIELDS.map(([ours, key]) => [key, c[ours]])),
     hidden_dropout_prob: 0,
     attention_probs_dropout_prob: 0,
     drop_path_rate: 0,

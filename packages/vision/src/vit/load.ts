@@ -1,5 +1,5 @@
 /**
- * Loading and saving DINOv2-layout ViTs as Hugging Face `.safetensors` (METHOD 3.3): the keys are
+ * Loading and saving DINOv2-layout ViTs as Hugging Face `.safetensors` (docs/method.md 3.3): the keys are
  * exactly `Dinov2Model`'s, so `facebook/dinov2-*` files load with no conversion (keys under
  * `dinov2.`, as in `Dinov2ForImageClassification`, are found too). Loading is strict: a missing,
  * unexpected or mis-shaped tensor is an error naming it, and nothing is loaded.

@@ -1,12 +1,14 @@
 /**
  * A ViT with DINOv2's architecture and Hugging Face `Dinov2Model` parameter names and shapes
- * (METHOD 3.1, 3.3, 3.5): patch embedding (a stride-p conv computed as patchify + matmul), CLS
+ * (docs/method.md 3.1, 3.3, 3.5): patch embedding (a stride-p conv computed as patchify + matmul), CLS
  * token, optional register tokens, learned position embeddings interpolated bicubically to the
- * input grid (METHOD 3.4), pre-norm blocks with LayerScale, q/k/v biases, exact-erf GELU MLP (or
- * SwiGLU), final LayerNorm. A `facebook/dinov2-*` `.safetensors` file loads into it unchanged.
+ * input grid (docs/method.md 3.4), pre-norm blocks with LayerScale, q/k/v biases, attention through
+ * the fused `scaledDotProductAttention`, exact-erf GELU MLP (or SwiGLU), final LayerNorm. A
+ * `facebook/dinov2-*` `.safetensors` file loads into it unchanged. Members are plain fields;
+ * forwards run their submodules with `call`.
  */
-import { Generator, Tensor, concat, fmtShape, tidy, zeros, type Backend } from '@unihetero/tensor';
-import { LayerNorm, Linear, Module, ModuleList, constant_, truncNormal_, zeros_ } from '@unihetero/nn';
+import { Generator, Tensor, concat, fmtShape, linear, scaledDotProductAttention, tidy, zeros, type Backend } from '@unihetero/tensor';
+import { LayerNorm, Linear, Module, ModuleList, constant_, parameter, truncNormal_, zeros_ } from '@unihetero/nn';
 import { resize2d } from '../interp.js';
 import { patchify, type TokenGrid } from '../patchify.js';
 import { mlpHiddenSize, storedGridSide, vitConfig, type ViTActivation, type ViTConfig } from './config.js';
@@ -25,7 +27,7 @@ function initLinear(weight: Tensor, bias: Tensor | null, range: number, g?: Gene
   if (bias) zeros_(bias);
 }
 
-function linear(inF: number, outF: number, bias: boolean, c: ViTConfig, o: ViTOptions): Linear {
+function dense(inF: number, outF: number, bias: boolean, c: ViTConfig, o: ViTOptions): Linear {
   return new Linear(inF, outF, { bias, backend: o.backend, init: (w, b, g) => initLinear(w, b, c.initializerRange, g), generator: o.generator });
 }
 
@@ -53,9 +55,9 @@ function act(name: ViTActivation, x: Tensor): Tensor {
 /** A `Conv2d(C -> D, kernel = stride = p)` with weight `[D, C, p, p]`, bias `[D]`, computed as patchify + matmul. */
 export class PatchConv2d extends Module {
   /** `[outChannels, inChannels, p, p]`. */
-  declare weight: Tensor;
+  weight: Tensor;
   /** `[outChannels]`. */
-  declare bias: Tensor;
+  bias: Tensor;
 
   /** A patch projection with PyTorch's `Conv2d` layout. */
   constructor(
@@ -66,8 +68,8 @@ export class PatchConv2d extends Module {
     o: ViTOptions = {},
   ) {
     super();
-    this.registerParameter('weight', zeros([outChannels, inChannels, patchSize, patchSize], { backend: o.backend }));
-    this.registerParameter('bias', zeros([outChannels], { backend: o.backend }));
+    this.weight = parameter(zeros([outChannels, inChannels, patchSize, patchSize], { backend: o.backend }));
+    this.bias = parameter(zeros([outChannels], { backend: o.backend }));
     initLinear(this.weight, this.bias, c.initializerRange, o.generator);
   }
 
@@ -80,32 +82,27 @@ export class PatchConv2d extends Module {
     const p = this.patchSize;
     const [, , h, w] = x.shape as [number, number, number, number];
     if (h < p || w < p) throw new Error(`PatchConv2d.forward: image ${h}x${w} is smaller than patch size ${p}`);
-    return tidy(() => {
-      let img = x;
-      if (h % p !== 0) img = img.narrow(2, 0, h - (h % p));
-      if (w % p !== 0) img = img.narrow(3, 0, w - (w % p));
-      const tokens = patchify(img, p, 'chw');
-      const w2 = this.weight.reshape([this.outChannels, this.inChannels * p * p]);
-      // (W · tokensᵀ)ᵀ as nn's Linear: W's gradient then arrives without a transpose view.
-      return w2.matmul(tokens.transpose(-2, -1)).transpose(-2, -1).add(this.bias);
-    });
+    let img = x;
+    if (h % p !== 0) img = img.narrow(2, 0, h - (h % p));
+    if (w % p !== 0) img = img.narrow(3, 0, w - (w % p));
+    return linear(patchify(img, p, 'chw'), this.weight.reshape([this.outChannels, this.inChannels * p * p]), this.bias);
   }
 }
 
 /** HF `Dinov2PatchEmbeddings`: holds `projection` (the patch conv). */
 export class Dinov2PatchEmbeddings extends Module {
   /** The patch conv. */
-  declare projection: PatchConv2d;
+  projection: PatchConv2d;
 
   /** Patch embeddings for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerModule('projection', new PatchConv2d(c.numChannels, c.hiddenSize, c.patchSize, c, o));
+    this.projection = new PatchConv2d(c.numChannels, c.hiddenSize, c.patchSize, c, o);
   }
 
   /** `pixels [B, C, H, W] -> [B, N, D]`. */
   override forward(x: Tensor): Tensor {
-    return this.projection.forward(x);
+    return this.projection.call(x);
   }
 }
 
@@ -120,7 +117,7 @@ export function vitGrid(height: number, width: number, patchSize: number): Token
 /**
  * Interpolate `pos [1, 1 + n0·n0, D]` (CLS row first) to a `grid`: the patch rows as a
  * `[D, n0, n0]` image resized bicubically with `align_corners = false` (antialiased if asked), CLS
- * row unchanged (METHOD 3.4). Returns a copy when the grid already matches.
+ * row unchanged (docs/method.md 3.4). Returns a copy when the grid already matches.
  */
 export function interpolatePositionEmbeddings(pos: Tensor, grid: TokenGrid, antialias = false): Tensor {
   if (pos.rank !== 3 || pos.shape[0] !== 1) throw new Error(`interpolatePositionEmbeddings: expected [1, 1 + n*n, D], got ${fmtShape(pos.shape)}`);
@@ -141,15 +138,15 @@ export function interpolatePositionEmbeddings(pos: Tensor, grid: TokenGrid, anti
 /** HF `Dinov2Embeddings` / `Dinov2WithRegistersEmbeddings`. */
 export class Dinov2Embeddings extends Module {
   /** `[1, 1, D]`. */
-  declare cls_token: Tensor;
+  cls_token: Tensor;
   /** `[1, D]` (only when `useMaskToken`; unused here). */
-  declare mask_token: Tensor | null;
+  mask_token: Tensor | null = null;
   /** `[1, R, D]` (only with registers). */
-  declare register_tokens: Tensor | null;
+  register_tokens: Tensor | null = null;
   /** `[1, 1 + n0·n0, D]`. */
-  declare position_embeddings: Tensor;
+  position_embeddings: Tensor;
   /** The patch projection. */
-  declare patch_embeddings: Dinov2PatchEmbeddings;
+  patch_embeddings: Dinov2PatchEmbeddings;
 
   /** Embeddings for a config. */
   constructor(
@@ -161,39 +158,36 @@ export class Dinov2Embeddings extends Module {
     const b = o.backend;
     const n0 = storedGridSide(config);
     const r = config.initializerRange;
-    this.registerParameter('cls_token', truncNormal_(zeros([1, 1, d], { backend: b }), 0, r, -2, 2, o.generator));
-    if (config.useMaskToken || config.numRegisterTokens > 0) this.registerParameter('mask_token', zeros([1, d], { backend: b }));
-    if (config.numRegisterTokens > 0) this.registerParameter('register_tokens', zeros([1, config.numRegisterTokens, d], { backend: b }));
-    this.registerModule('patch_embeddings', new Dinov2PatchEmbeddings(config, o));
-    this.registerParameter('position_embeddings', truncNormal_(zeros([1, 1 + n0 * n0, d], { backend: b }), 0, r, -2, 2, o.generator));
+    this.cls_token = parameter(truncNormal_(zeros([1, 1, d], { backend: b }), 0, r, -2, 2, o.generator));
+    if (config.useMaskToken || config.numRegisterTokens > 0) this.mask_token = parameter(zeros([1, d], { backend: b }));
+    if (config.numRegisterTokens > 0) this.register_tokens = parameter(zeros([1, config.numRegisterTokens, d], { backend: b }));
+    this.patch_embeddings = new Dinov2PatchEmbeddings(config, o);
+    this.position_embeddings = parameter(truncNormal_(zeros([1, 1 + n0 * n0, d], { backend: b }), 0, r, -2, 2, o.generator));
   }
 
   /** `pixels [B, C, H, W] -> [B, 1 + R + N, D]`: CLS, registers (no position), patches. */
   override forward(x: Tensor): Tensor {
     const c = this.config;
     const grid = vitGrid(x.shape[2]!, x.shape[3]!, c.patchSize);
-    return tidy(() => {
-      const patches = this.patch_embeddings.forward(x);
-      const bsz = patches.shape[0]!;
-      const cls = this.cls_token.expand([bsz, 1, c.hiddenSize]);
-      const withCls = concat([cls, patches], 1);
-      const pos = interpolatePositionEmbeddings(this.position_embeddings, grid, c.interpolateAntialias);
-      const emb = withCls.add(pos);
-      if (!this.register_tokens) return emb;
-      const regs = this.register_tokens.expand([bsz, c.numRegisterTokens, c.hiddenSize]);
-      return concat([emb.narrow(1, 0, 1), regs, emb.narrow(1, 1, emb.shape[1]! - 1)], 1);
-    });
+    const patches = this.patch_embeddings.call(x);
+    const bsz = patches.shape[0]!;
+    const cls = this.cls_token.expand([bsz, 1, c.hiddenSize]);
+    const pos = interpolatePositionEmbeddings(this.position_embeddings, grid, c.interpolateAntialias);
+    const emb = concat([cls, patches], 1).add(pos);
+    if (!this.register_tokens) return emb;
+    const regs = this.register_tokens.expand([bsz, c.numRegisterTokens, c.hiddenSize]);
+    return concat([emb.narrow(1, 0, 1), regs, emb.narrow(1, 1, emb.shape[1]! - 1)], 1);
   }
 }
 
-/** HF `Dinov2SelfAttention`: `query`, `key`, `value` projections and softmax attention. */
+/** HF `Dinov2SelfAttention`: `query`, `key`, `value` projections and softmax attention (`scaledDotProductAttention`). */
 export class Dinov2SelfAttention extends Module {
   /** HF `query`. */
-  declare query: Linear;
+  query: Linear;
   /** HF `key`. */
-  declare key: Linear;
+  key: Linear;
   /** HF `value`. */
-  declare value: Linear;
+  value: Linear;
   /** Heads. */
   readonly numHeads: number;
 
@@ -201,9 +195,9 @@ export class Dinov2SelfAttention extends Module {
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
     this.numHeads = c.numAttentionHeads;
-    this.registerModule('query', linear(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o));
-    this.registerModule('key', linear(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o));
-    this.registerModule('value', linear(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o));
+    this.query = dense(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o);
+    this.key = dense(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o);
+    this.value = dense(c.hiddenSize, c.hiddenSize, c.qkvBias, c, o);
   }
 
   /** `x [B, T, D] -> context [B, T, D]` (full attention, scale `1/sqrt(d_h)`). */
@@ -211,59 +205,55 @@ export class Dinov2SelfAttention extends Module {
     const [b, t, d] = x.shape as [number, number, number];
     const h = this.numHeads;
     const dh = d / h;
-    return tidy(() => {
-      const heads = (y: Tensor) => y.reshape([b, t, h, dh]).transpose(1, 2); // [B, H, T, dh]
-      const q = heads(this.query.forward(x));
-      const k = heads(this.key.forward(x));
-      const v = heads(this.value.forward(x));
-      const scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(dh));
-      const ctx = scores.softmax(-1).matmul(v); // [B, H, T, dh]
-      return ctx.transpose(1, 2).reshape([b, t, d]);
-    });
+    const heads = (y: Tensor) => y.reshape([b, t, h, dh]).transpose(1, 2); // [B, H, T, dh]
+    const q = heads(this.query.call(x));
+    const k = heads(this.key.call(x));
+    const v = heads(this.value.call(x));
+    return scaledDotProductAttention(q, k, v, { scale: 1 / Math.sqrt(dh) }).transpose(1, 2).reshape([b, t, d]);
   }
 }
 
 /** HF `Dinov2SelfOutput`: the `dense` output projection. */
 export class Dinov2SelfOutput extends Module {
   /** HF `dense`. */
-  declare dense: Linear;
+  dense: Linear;
   /** The output projection for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerModule('dense', linear(c.hiddenSize, c.hiddenSize, true, c, o));
+    this.dense = dense(c.hiddenSize, c.hiddenSize, true, c, o);
   }
   /** `[B, T, D] -> [B, T, D]`. */
   override forward(x: Tensor): Tensor {
-    return this.dense.forward(x);
+    return this.dense.call(x);
   }
 }
 
 /** HF `Dinov2Attention`: `attention` (self-attention) then `output` (projection). */
 export class Dinov2Attention extends Module {
   /** HF `attention`. */
-  declare attention: Dinov2SelfAttention;
+  attention: Dinov2SelfAttention;
   /** HF `output`. */
-  declare output: Dinov2SelfOutput;
+  output: Dinov2SelfOutput;
   /** Attention for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerModule('attention', new Dinov2SelfAttention(c, o));
-    this.registerModule('output', new Dinov2SelfOutput(c, o));
+    this.attention = new Dinov2SelfAttention(c, o);
+    this.output = new Dinov2SelfOutput(c, o);
   }
   /** `[B, T, D] -> [B, T, D]`. */
   override forward(x: Tensor): Tensor {
-    return tidy(() => this.output.forward(this.attention.forward(x)));
+    return this.output.call(this.attention.call(x));
   }
 }
 
 /** HF `Dinov2LayerScale`: per-channel `lambda1 [D]` multiplier. */
 export class Dinov2LayerScale extends Module {
   /** HF `lambda1`. */
-  declare lambda1: Tensor;
+  lambda1: Tensor;
   /** LayerScale initialised to `layerscaleValue`. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerParameter('lambda1', constant_(zeros([c.hiddenSize], { backend: o.backend }), c.layerscaleValue));
+    this.lambda1 = parameter(constant_(zeros([c.hiddenSize], { backend: o.backend }), c.layerscaleValue));
   }
   /** `x · lambda1`. */
   override forward(x: Tensor): Tensor {
@@ -274,9 +264,9 @@ export class Dinov2LayerScale extends Module {
 /** HF `Dinov2MLP`: `fc1 -> activation -> fc2`. */
 export class Dinov2MLP extends Module {
   /** HF `fc1`. */
-  declare fc1: Linear;
+  fc1: Linear;
   /** HF `fc2`. */
-  declare fc2: Linear;
+  fc2: Linear;
   /** The activation. */
   readonly act: ViTActivation;
   /** The MLP for a config. */
@@ -284,115 +274,109 @@ export class Dinov2MLP extends Module {
     super();
     const hid = mlpHiddenSize(c);
     this.act = c.hiddenAct;
-    this.registerModule('fc1', linear(c.hiddenSize, hid, true, c, o));
-    this.registerModule('fc2', linear(hid, c.hiddenSize, true, c, o));
+    this.fc1 = dense(c.hiddenSize, hid, true, c, o);
+    this.fc2 = dense(hid, c.hiddenSize, true, c, o);
   }
   /** `[B, T, D] -> [B, T, D]`. */
   override forward(x: Tensor): Tensor {
-    return tidy(() => this.fc2.forward(act(this.act, this.fc1.forward(x))));
+    return this.fc2.call(act(this.act, this.fc1.call(x)));
   }
 }
 
 /** HF `Dinov2SwiGLUFFN`: `weights_in` (to 2·hidden), `silu(x1) · x2`, `weights_out`. */
 export class Dinov2SwiGLUFFN extends Module {
   /** HF `weights_in`. */
-  declare weights_in: Linear;
+  weights_in: Linear;
   /** HF `weights_out`. */
-  declare weights_out: Linear;
+  weights_out: Linear;
   /** Hidden width. */
   readonly hidden: number;
   /** The SwiGLU FFN for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
     this.hidden = mlpHiddenSize(c);
-    this.registerModule('weights_in', linear(c.hiddenSize, 2 * this.hidden, true, c, o));
-    this.registerModule('weights_out', linear(this.hidden, c.hiddenSize, true, c, o));
+    this.weights_in = dense(c.hiddenSize, 2 * this.hidden, true, c, o);
+    this.weights_out = dense(this.hidden, c.hiddenSize, true, c, o);
   }
   /** `[B, T, D] -> [B, T, D]`. */
   override forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const [x1, x2] = this.weights_in.forward(x).chunk(2, -1) as [Tensor, Tensor];
-      return this.weights_out.forward(x1.silu().mul(x2));
-    });
+    const [x1, x2] = this.weights_in.call(x).chunk(2, -1) as [Tensor, Tensor];
+    return this.weights_out.call(x1.silu().mul(x2));
   }
 }
 
 /** HF `Dinov2Layer`: `x += ls1 · Attn(norm1 x); x += ls2 · MLP(norm2 x)`. */
 export class Dinov2Layer extends Module {
   /** HF `norm1`. */
-  declare norm1: LayerNorm;
+  norm1: LayerNorm;
   /** HF `attention`. */
-  declare attention: Dinov2Attention;
+  attention: Dinov2Attention;
   /** HF `layer_scale1`. */
-  declare layer_scale1: Dinov2LayerScale;
+  layer_scale1: Dinov2LayerScale;
   /** HF `norm2`. */
-  declare norm2: LayerNorm;
+  norm2: LayerNorm;
   /** HF `mlp`. */
-  declare mlp: Dinov2MLP | Dinov2SwiGLUFFN;
+  mlp: Dinov2MLP | Dinov2SwiGLUFFN;
   /** HF `layer_scale2`. */
-  declare layer_scale2: Dinov2LayerScale;
+  layer_scale2: Dinov2LayerScale;
 
   /** A pre-norm block for a config. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerModule('norm1', layerNorm(c, o));
-    this.registerModule('attention', new Dinov2Attention(c, o));
-    this.registerModule('layer_scale1', new Dinov2LayerScale(c, o));
-    this.registerModule('norm2', layerNorm(c, o));
-    this.registerModule('mlp', c.useSwigluFfn ? new Dinov2SwiGLUFFN(c, o) : new Dinov2MLP(c, o));
-    this.registerModule('layer_scale2', new Dinov2LayerScale(c, o));
+    this.norm1 = layerNorm(c, o);
+    this.attention = new Dinov2Attention(c, o);
+    this.layer_scale1 = new Dinov2LayerScale(c, o);
+    this.norm2 = layerNorm(c, o);
+    this.mlp = c.useSwigluFfn ? new Dinov2SwiGLUFFN(c, o) : new Dinov2MLP(c, o);
+    this.layer_scale2 = new Dinov2LayerScale(c, o);
   }
 
   /** `[B, T, D] -> [B, T, D]`. */
   override forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const h = x.add(this.layer_scale1.forward(this.attention.forward(this.norm1.forward(x))));
-      return h.add(this.layer_scale2.forward(this.mlp.forward(this.norm2.forward(h))));
-    });
+    const h = x.add(this.layer_scale1.call(this.attention.call(this.norm1.call(x))));
+    return h.add(this.layer_scale2.call(this.mlp.call(this.norm2.call(h))));
   }
 }
 
 /** HF `Dinov2Encoder`: the `layer` list. */
 export class Dinov2Encoder extends Module {
   /** HF `layer`. */
-  declare layer: ModuleList<Dinov2Layer>;
+  layer: ModuleList<Dinov2Layer>;
   /** `numHiddenLayers` blocks. */
   constructor(c: ViTConfig, o: ViTOptions = {}) {
     super();
-    this.registerModule('layer', new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new Dinov2Layer(c, o))));
+    this.layer = new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new Dinov2Layer(c, o)));
   }
   /** Run every block. */
   override forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let h = x;
-      for (const l of this.layer) h = l.forward(h);
-      return h;
-    });
+    let h = x;
+    for (const l of this.layer) h = l.call(h);
+    return h;
   }
 }
 
 /**
  * HF `Dinov2Model` (and `Dinov2WithRegistersModel`): `forward(pixels)` is the last hidden state
  * after the final LayerNorm `[B, 1 + R + N, D]`; `patchTokens(pixels)` drops CLS and registers
- * (METHOD 3.6). Pixels are already preprocessed (see `preprocessImages`).
+ * (docs/method.md 3.6). Pixels are already preprocessed (see `preprocessImages`).
  */
 export class Dinov2Model extends Module {
   /** The validated config. */
   readonly config: ViTConfig;
   /** HF `embeddings`. */
-  declare embeddings: Dinov2Embeddings;
+  embeddings: Dinov2Embeddings;
   /** HF `encoder`. */
-  declare encoder: Dinov2Encoder;
+  encoder: Dinov2Encoder;
   /** HF `layernorm`. */
-  declare layernorm: LayerNorm;
+  layernorm: LayerNorm;
 
   /** A freshly initialised model (HF's init: truncated normal 0.02, zero biases, LayerScale value). */
   constructor(config: Partial<ViTConfig> = {}, options: ViTOptions = {}) {
     super();
     this.config = vitConfig(config);
-    this.registerModule('embeddings', new Dinov2Embeddings(this.config, options));
-    this.registerModule('encoder', new Dinov2Encoder(this.config, options));
-    this.registerModule('layernorm', layerNorm(this.config, options));
+    this.embeddings = new Dinov2Embeddings(this.config, options);
+    this.encoder = new Dinov2Encoder(this.config, options);
+    this.layernorm = layerNorm(this.config, options);
   }
 
   /** The token grid for an `height × width` input. */
@@ -406,13 +390,13 @@ export class Dinov2Model extends Module {
     if (pixels.rank !== 4 || pixels.shape[1] !== c.numChannels) {
       throw new Error(`Dinov2Model.forward: expected pixels [B, ${c.numChannels}, H, W], got ${fmtShape(pixels.shape)}`);
     }
-    return tidy(() => this.layernorm.forward(this.encoder.forward(this.embeddings.forward(pixels))));
+    return this.layernorm.call(this.encoder.call(this.embeddings.call(pixels)));
   }
 
-  /** Patch tokens only, `[B, N, D]`, row-major over `grid(H, W)` (METHOD 3.6). */
+  /** Patch tokens only, `[B, N, D]`, row-major over `grid(H, W)` (docs/method.md 3.6). */
   patchTokens(pixels: Tensor): Tensor {
     return tidy(() => {
-      const all = this.forward(pixels);
+      const all = (this as Dinov2Model).call(pixels);
       const skip = 1 + this.config.numRegisterTokens;
       return all.narrow(1, skip, all.shape[1]! - skip).contiguous();
     });
