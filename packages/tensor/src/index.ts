@@ -3,21 +3,37 @@
  * backend contract, and the CPU reference backend.
  */
 export type {
+  AttentionArgs,
   Backend,
   BackendInfo,
   BackendMemory,
-  BinaryOp,
+  BackendOverrides,
+  CrossEntropyArgs,
+  CrossEntropyBackwardArgs,
   DType,
-  FusedKernelName,
-  FusedKernels,
+  LayerNormArgs,
+  LayerNormBackwardArgs,
+  LogsumexpArgs,
+  OverrideName,
   ReduceOp,
+  RmsNormArgs,
+  RmsNormBackwardArgs,
+  SoftmaxArgs,
   Storage,
   TypedArray,
-  UnaryOp,
-  UnaryParams,
   View,
 } from './backend.js';
-export { dtypeBytes, isFloatDType } from './backend.js';
+export { dtypeBytes, isFloatDType, KERNEL_OUTPUTS } from './backend.js';
+export * as expr from './expr/ir.js';
+export type { Expr, ExprDType, ExprOp, Program, UnaryAlu, BinaryAlu } from './expr/ir.js';
+export { UNARY_ALU, BINARY_ALU } from './expr/ir.js';
+export { evalProgram } from './expr/eval.js';
+export { rowKernel, rowKernelSource, type RowKernel } from './expr/js.js';
+export * as opExpr from './expr/library.js';
+export type { UnaryOp, BinaryOp, UnaryParams } from './expr/library.js';
+export { kernels, type AnyReduceOp, type KernelUnaryParams } from './runtime/kernels.js';
+export { offers } from './runtime/overrides.js';
+export { hostScalar, HostScalar, type ScalarLike } from './runtime/dispatch.js';
 export { Tensor, liveTensorCount, nest, type NestedArray, type TensorOrScalar } from './tensor.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep } from './scope.js';
