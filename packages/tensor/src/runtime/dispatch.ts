@@ -41,6 +41,7 @@ export interface DispatchRecorder {
   write(storage: Storage, data: TypedArray): void;
   release(storage: Storage): void;
   hostRead(storage: Storage): void;
+  effect(fn: () => void): void;
   kernel(backend: Backend, method: string, args: readonly unknown[], scalars: readonly ScalarLike[] | null): void;
 }
 
@@ -145,4 +146,14 @@ export function override<K extends keyof BackendOverrides>(b: Backend, name: K, 
   // An attention override that declines writes nothing: record only what ran.
   if (r !== false) recorder?.kernel(b, name, [args], null);
   return r;
+}
+
+/**
+ * Run `fn` now, and again at the same point of every replay when a function compiled with
+ * `compile` is being traced (for host-side state that kernels read through `hostScalar`, such as
+ * an optimizer's step count).
+ */
+export function hostEffect(fn: () => void): void {
+  fn();
+  recorder?.effect(fn);
 }
