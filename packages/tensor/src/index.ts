@@ -91,3 +91,4 @@ export {
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { memory, type MemoryInfo } from './memory.js';
 export { setCpuMatmulKernel, cpuMatmulKernel, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
+export { compile, type CompileOptions, type CompileStats, type CompiledFunction } from './compile/compile.js';

@@ -79,10 +79,18 @@ export function writeStorage(s: Storage, data: TypedArray): void {
   recorder?.write(s, data);
 }
 
+const releasedStorages = new WeakSet<Storage>();
+
 /** Release a storage to its backend. */
 export function releaseStorage(s: Storage): void {
   recorder?.release(s);
   s.backend.release(s);
+  releasedStorages.add(s);
+}
+
+/** @internal whether `s` was released through the front end. */
+export function wasReleased(s: Storage): boolean {
+  return releasedStorages.has(s);
 }
 
 /** Read a storage back (asynchronously). */
