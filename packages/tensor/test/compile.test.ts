@@ -144,10 +144,23 @@ describe('compile', () => {
       expect(results.at(-1)!.dataSync()[1]).toBe(2);
     });
 
-    it('returning something it did not compute', () => {
-      const { msgs, results } = run((x) => x);
-      expect(msgs).toEqual(['compile: f: running eagerly: it returns a tensor it did not compute (an argument, a parameter or state); return a copy such as t.clone()']);
+    it('returning an argument or a view of it shares it, as eager does', () => {
+      const { msgs, results, stats } = run((x) => x.reshape(3, 1));
+      expect(msgs).toEqual([]);
+      expect(stats.mode).toBe('replay');
+      expect(results.at(-1)!.shape).toEqual([3, 1]);
       expect(results.at(-1)!.dataSync()[2]).toBe(3);
+    });
+
+    it('disposing an argument', () => {
+      const msgs: string[] = [];
+      const c = compile((x: Tensor) => {
+        const y = x.add(1);
+        x.dispose();
+        return y;
+      }, { name: 'f', onFallback: (m) => msgs.push(m) });
+      for (let i = 0; i < 4; i++) expect(c(tensor([1, 2], { backend: be })).dataSync()[1]).toBe(3);
+      expect(msgs).toEqual(['compile: f: running eagerly: it disposes one of its arguments']);
     });
 
     it('returning a tensor with a live autograd graph', () => {

@@ -13,8 +13,9 @@
  * `FALLBACK_REASONS` in the README): reading values on the host inside the function, returning a
  * Promise, a program that keeps changing between calls (host random numbers, data or scalars that
  * change: pass them as tensor arguments or `hostScalar`s), state freed between calls, a buffer
- * read after its successor overwrote it, returning a tensor the function did not compute, or one
- * with a live autograd graph.
+ * read after its successor overwrote it, or returning a tensor with a live autograd graph.
+ * Returned tensors computed by the call are fresh at each replay; returned arguments, parameters
+ * or state are shared as in eager.
  */
 import type { Storage } from '../backend.js';
 import { isGradEnabled } from '../autograd.js';
@@ -71,8 +72,11 @@ interface SignatureState {
   prevSig: string[] | null;
   plan: ReplayPlan | null;
   template: unknown;
-  returned: ReturnedTensor[];
+  returned: Returned[];
 }
+
+/** A tensor of the result: computed by the call (fresh per replay), an argument, or kept state (shared). */
+type Returned = ({ kind: 'output' } & ReturnedTensor) | { kind: 'arg'; index: number; shape: number[]; strides: number[]; offset: number } | { kind: 'slab'; slab: Slab; shape: number[]; strides: number[]; offset: number };
 
 /** Walk arguments: tensors in a fixed order, and a signature text. */
 function flatten(args: readonly unknown[]): { tensors: Tensor[]; key: string } {
@@ -114,16 +118,19 @@ function objId(o: object): number {
 }
 
 /** Replace the tensors of a result by placeholders; collect them. */
-function templateOf(result: unknown, slotOf: (t: Tensor) => number): { template: unknown; returned: ReturnedTensor[] } {
-  const returned: ReturnedTensor[] = [];
+function templateOf(result: unknown, args: readonly Tensor[], slotOf: (t: Tensor) => number): { template: unknown; returned: Returned[] } {
+  const returned: Returned[] = [];
   const walk = (v: unknown): unknown => {
     if (v instanceof Tensor) {
       if (v.isDisposed) throw new PlanError('it returns a disposed tensor');
       if (v._node && !v._node.released) throw new PlanError('it returns a tensor that still has an autograd graph (call backward() inside the function, or run it under noGrad)');
       if (v.isLeaf && v.requiresGrad) throw new PlanError('it returns a tensor that requires grad');
+      const view = { shape: [...v.shape], strides: [...v.strides], offset: v.offset };
+      const ai = args.findIndex((a) => a._slab.storage === v._slab.storage);
       const slot = slotOf(v);
-      if (slot < 0) throw new PlanError('it returns a tensor it did not compute (an argument, a parameter or state); return a copy such as t.clone()');
-      returned.push({ slot, shape: [...v.shape], strides: [...v.strides], offset: v.offset });
+      if (ai >= 0) returned.push({ kind: 'arg', index: ai, ...view });
+      else if (slot >= 0) returned.push({ kind: 'output', slot, ...view });
+      else returned.push({ kind: 'slab', slab: v._slab, ...view });
       return { $returned: returned.length - 1 };
     }
     if (Array.isArray(v)) return v.map(walk);
@@ -139,14 +146,19 @@ function templateOf(result: unknown, slotOf: (t: Tensor) => number): { template:
 }
 
 /** Rebuild a result from its template with the replay's output storages. */
-function rebuild(template: unknown, returned: readonly ReturnedTensor[], outs: Map<number, Storage>): unknown {
+function rebuild(template: unknown, returned: readonly Returned[], outs: Map<number, Storage>, args: readonly Tensor[]): unknown {
   const slabs = new Map<number, Slab>();
   const walk = (v: unknown): unknown => {
     if (v !== null && typeof v === 'object' && '$returned' in (v as object)) {
       const r = returned[(v as { $returned: number }).$returned]!;
-      let slab = slabs.get(r.slot);
-      if (slab) slab.retain();
-      else slabs.set(r.slot, (slab = new Slab(outs.get(r.slot)!)));
+      let slab: Slab;
+      if (r.kind === 'arg') slab = args[r.index]!._slab.retain();
+      else if (r.kind === 'slab') slab = r.slab.retain();
+      else {
+        const known = slabs.get(r.slot);
+        if (known) slab = known.retain();
+        else slabs.set(r.slot, (slab = new Slab(outs.get(r.slot)!)));
+      }
       return new Tensor(slab, [...r.shape], [...r.strides], r.offset);
     }
     if (Array.isArray(v)) return v.map(walk);
@@ -199,7 +211,7 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
       if (why === null) {
         st.replayed++;
         const outs = st.plan!.run(tensors.map((t) => t._slab.storage));
-        return rebuild(st.template, st.returned, outs) as R;
+        return rebuild(st.template, st.returned, outs, tensors) as R;
       }
       st.plan!.dispose();
       st.plan = null;
@@ -242,8 +254,12 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
           const s = trace.slots.findIndex((x) => x.storage === t._slab.storage && (x.origin === 'new' || x.origin === 'upload') && x.releasedAt < 0);
           return s;
         };
-        const { template, returned } = templateOf(result, slotOf);
-        st.plan = new ReplayPlan(trace, returned, fuse);
+        const { template, returned } = templateOf(result, tensors, slotOf);
+        st.plan = new ReplayPlan(
+          trace,
+          returned.filter((r): r is Extract<Returned, { kind: 'output' }> => r.kind === 'output'),
+          fuse,
+        );
         st.template = template;
         st.returned = returned;
         st.mode = 'replay';
