@@ -110,8 +110,9 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
         'next to tfjs (wasm) and jax-js (wasm, eager and jit), same initial weights and data; prints the first losses',
     )
     .addOption(new Option('--backend <backend>', 'which of our backends to train on (webgpu adds tfjs-webgpu and jax-js-webgpu-jit)').choices(['cpu', 'webgpu', 'all']).default('cpu'))
-    .option('--steps <n>', 'timed training steps per framework', checked(intOption('--steps', 1)), 30)
-    .option('--warmup <n>', 'untimed steps first (jit compiles here; their losses are kept)', checked(intOption('--warmup', 0)), 3)
+    .option('--steps <n>', 'timed training steps per framework and round', checked(intOption('--steps', 1)), 30)
+    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', checked(intOption('--warmup', 0)), 5)
+    .option('--rounds <n>', 'interleaved timing rounds (median reported)', checked(intOption('--rounds', 1)), 3)
     .option('--peers <list>', `restrict the peers: subset of ${MLP_ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(MLP_ALL_PEERS)))
     .option('--lr <x>', 'Adam learning rate', checked((t) => {
       const x = Number(t);
@@ -120,8 +121,8 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     }), 1e-3)
     .option('--seed <n>', 'seed of weights and data', checked(intOption('--seed', 0)), 0)
     .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
-    .action(async (o: { backend: MlpOptions['backend']; steps: number; warmup: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
-      await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
+    .action(async (o: { backend: MlpOptions['backend']; steps: number; warmup: number; rounds: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
+      await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, rounds: o.rounds, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
     });
 
   program

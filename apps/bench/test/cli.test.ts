@@ -54,8 +54,8 @@ describe('CLI parsing', () => {
     expect(await runCli(['mlp', '--steps', '30'], h.deps)).toBe(0);
     expect(await runCli(['mlp', '--backend', 'all', '--steps', '5', '--warmup', '0', '--peers', 'none', '--lr', '0.01'], h.deps)).toBe(0);
     expect(h.calls.map((c) => c.opts)).toEqual([
-      { backend: 'cpu', steps: 30, warmup: 3, peers: undefined, lr: 1e-3, seed: 0, json: undefined },
-      { backend: 'all', steps: 5, warmup: 0, peers: [], lr: 0.01, seed: 0, json: undefined },
+      { backend: 'cpu', steps: 30, warmup: 5, rounds: 3, peers: undefined, lr: 1e-3, seed: 0, json: undefined },
+      { backend: 'all', steps: 5, warmup: 0, rounds: 3, peers: [], lr: 0.01, seed: 0, json: undefined },
     ]);
   });
 

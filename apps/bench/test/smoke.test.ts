@@ -32,8 +32,10 @@ describe('matmul suite (in process, tiny)', () => {
 describe('mlp suite (in process, one step)', () => {
   it('starts from the same loss as jax-js on the same weights and data', async () => {
     const c = capture();
-    const report = await runMlp({ backend: 'cpu', steps: 1, warmup: 1, peers: ['jax-js-wasm-jit'] }, c.io);
-    const [ours, jax] = report.entries;
+    const report = await runMlp({ backend: 'cpu', steps: 1, warmup: 1, rounds: 1, peers: ['jax-js-wasm-jit'] }, c.io);
+    const [ours, compiled, jax] = report.entries;
+    expect(compiled!.id).toBe('ours-cpu-compiled');
+    expect(compiled!.losses).toEqual(ours!.losses);
     expect(ours!.error).toBeNull();
     expect(jax!.error).toBeNull();
     expect(ours!.losses).toHaveLength(2);
@@ -42,7 +44,7 @@ describe('mlp suite (in process, one step)', () => {
     expect(report.firstLossMaxRelDiff!).toBeLessThan(1e-4);
     // After one identical Adam step the second losses still agree closely.
     expect(Math.abs(ours!.losses[1]! - jax!.losses[1]!) / ours!.losses[1]!).toBeLessThan(1e-3);
-    expect(parseTable(c.out()).headers).toEqual(['impl', 'steps/s', 'ms/step', 'loss@1', 'loss@2', 'Δloss@1 vs ours', 'ours/impl']);
+    expect(parseTable(c.out()).headers).toEqual(['impl', 'steps/s', 'ms/step', 'rounds (steps/s)', 'loss@1', 'loss@2', 'Δloss@1 vs ours', 'ours-cpu-compiled/impl']);
   });
 });
 

@@ -2,7 +2,7 @@
  * Exponential moving average of parameters, kept on device as buffers of a `Module` (so it has
  * a state dict and moves with `toBackend`).
  */
-import { Tensor, fmtShape, keep, noGrad, tidy } from '@unihetero/tensor';
+import { Tensor, applyElementwise, expr, fmtShape, hostEffect, hostScalar, keep, noGrad, tidy, type DType, type Program } from '@unihetero/tensor';
 import { Module } from './module.js';
 
 /** Options of `ExponentialMovingAverage`. */
@@ -83,19 +83,26 @@ export class ExponentialMovingAverage extends Module {
 
   /** Fold the source's current parameters into the averages. */
   update(): void {
-    const d = this.currentDecay();
     const shadows = this.shadows();
     const live = this.liveByName('update');
+    // Read at every run (and replay of a compiled step): the warmup decay follows the count.
+    let d = this.currentDecay();
+    hostEffect(() => {
+      d = this.currentDecay();
+    });
+    const decay = hostScalar(() => d);
+    const rest = hostScalar(() => 1 - d);
     noGrad(() => {
       for (const name of this._names) {
         const s = shadows.get(name)!;
         const p = live.get(name)!;
-        tidy(() => {
-          s.assign(s.mul(d).add(p.mul(1 - d)));
-        });
+        // One fused pass: s = s * d + p * (1 - d).
+        applyElementwise(emaProgram(s.dtype, p.dtype), [s, p], [s], [decay, rest]);
       }
     });
-    this.numUpdates += 1;
+    hostEffect(() => {
+      this.numUpdates += 1;
+    });
   }
 
   private liveByName(op: string): Map<string, Tensor> {
@@ -164,4 +171,19 @@ export class ExponentialMovingAverage extends Module {
   override extraRepr(): string {
     return `ExponentialMovingAverage(decay=${this.decay}, updates=${this.numUpdates})`;
   }
+}
+
+const emaPrograms = new Map<string, Program>();
+
+/** `s * d + p * (1 - d)` for a shadow of `sd` and a parameter of `pd` (scalars d, 1 - d). */
+function emaProgram(sd: DType, pd: DType): Program {
+  const key = `${sd}|${pd}`;
+  let prog = emaPrograms.get(key);
+  if (!prog) {
+    const s = expr.input(0, sd);
+    const p = expr.cast(expr.input(1, pd), sd);
+    prog = expr.program([expr.binary('add', expr.binary('mul', s, expr.scalar(0, sd)), expr.binary('mul', p, expr.scalar(1, sd)))], [sd, pd]);
+    emaPrograms.set(key, prog);
+  }
+  return prog;
 }

@@ -1,9 +1,11 @@
 /**
  * Optimizers (SGD, Adam, AdamW) with parameter groups, `clipGradNorm`, and the no-decay group
- * helper. Every update runs on the parameters' backend with tensor ops inside `noGrad` + `tidy`
- * and writes parameters and state in place with `assign`: no readbacks.
+ * helper. Each parameter's update is one fused elementwise kernel on the parameters' backend
+ * (`applyElementwise`: parameter and state written in place in one pass, no readbacks). Step
+ * counts advance through `hostEffect` and the scheduled values (learning rate, bias corrections)
+ * are `hostScalar`s, so a training step compiled with `compile` replays them correctly.
  */
-import { Tensor, fmtShape, keep, noGrad, tensor, tidy, zeros, zerosLike } from '@unihetero/tensor';
+import { Tensor, applyElementwise, expr, fmtShape, hostEffect, hostScalar, keep, noGrad, tensor, tidy, zeros, zerosLike, type DType, type Expr, type Program } from '@unihetero/tensor';
 import type { Module } from './module.js';
 
 /** Hyperparameters shared by every optimizer group. */
@@ -119,8 +121,10 @@ export abstract class Optimizer<H extends GroupHyper = GroupHyper> {
             st = { step: 0, tensors: {} };
             this.state.set(p, st);
           }
-          st.step += 1;
           const s = st;
+          hostEffect(() => {
+            s.step += 1;
+          });
           tidy(() => this.update(p, p.grad!, s, g));
         }
       }
@@ -260,19 +264,45 @@ export class SGD extends Optimizer<SGDHyper> {
   }
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<SGDHyper>): void {
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p.mul(g.weightDecay));
-    if (g.momentum !== 0) {
-      let buf = st.tensors.momentum_buffer;
-      if (!buf) {
-        buf = this.stateTensor(st, 'momentum_buffer', p, d);
-      } else {
-        buf.assign(buf.mul(g.momentum).add(d.mul(1 - g.dampening)));
-      }
-      d = g.nesterov ? d.add(buf.mul(g.momentum)) : buf;
-    }
-    p.assign(p.sub(d.mul(g.lr)));
+    const lr = hostScalar(() => g.lr);
+    const first = g.momentum !== 0 && !st.tensors.momentum_buffer;
+    const buf = g.momentum !== 0 ? this.stateTensor(st, 'momentum_buffer', p) : null;
+    const prog = sgdProgram(p.dtype, g.momentum !== 0, first, g.nesterov, g.maximize, g.weightDecay !== 0);
+    const scalars = [lr, g.weightDecay, g.momentum, 1 - g.dampening];
+    if (buf) applyElementwise(prog, [p, grad, buf], [p, buf], scalars);
+    else applyElementwise(prog, [p, grad], [p], scalars);
   }
+}
+
+const programs = new Map<string, Program>();
+
+function cachedProgram(key: string, make: () => Program): Program {
+  let p = programs.get(key);
+  if (!p) programs.set(key, (p = make()));
+  return p;
+}
+
+const add = (a: Expr, b: Expr) => expr.binary('add', a, b);
+const sub = (a: Expr, b: Expr) => expr.binary('sub', a, b);
+const mul = (a: Expr, b: Expr) => expr.binary('mul', a, b);
+const div = (a: Expr, b: Expr) => expr.binary('div', a, b);
+
+/**
+ * One SGD step: inputs p, g (and the momentum buffer), scalars lr, weightDecay, momentum,
+ * 1 - dampening; outputs p (and the buffer). `first` initialises the buffer with the gradient.
+ */
+function sgdProgram(dtype: DType, momentum: boolean, first: boolean, nesterov: boolean, maximize: boolean, decay: boolean): Program {
+  return cachedProgram(`sgd|${dtype}|${momentum}|${first}|${nesterov}|${maximize}|${decay}`, () => {
+    const p = expr.input(0, dtype);
+    let d = expr.input(1, dtype);
+    const s = (i: number) => expr.scalar(i, dtype);
+    if (maximize) d = expr.unary('neg', d);
+    if (decay) d = add(d, mul(p, s(1)));
+    if (!momentum) return expr.program([sub(p, mul(d, s(0)))]);
+    const buf = first ? d : add(mul(expr.input(2, dtype), s(2)), mul(d, s(3)));
+    const step = nesterov ? add(d, mul(buf, s(2))) : buf;
+    return expr.program([sub(p, mul(step, s(0))), buf], [dtype, dtype, dtype]);
+  });
 }
 
 // ---------------------------------------------------------------------------------- Adam / AdamW
@@ -301,29 +331,52 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
     checkFinite(`${this.opName} group ${gi}`, 'eps', g.eps);
   }
 
-  protected update(p: Tensor, grad0: Tensor, st: ParamState, g: ParamGroup<AdamHyper>): void {
+  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamHyper>): void {
     const [b1, b2] = g.betas;
-    let grad = g.maximize ? grad0.neg() : grad0;
-    if (g.weightDecay !== 0) {
-      if (this.decoupled) p.assign(p.mul(1 - g.lr * g.weightDecay));
-      else grad = grad.add(p.mul(g.weightDecay));
-    }
     const m = this.stateTensor(st, 'exp_avg', p);
     const v = this.stateTensor(st, 'exp_avg_sq', p);
-    m.assign(m.mul(b1).add(grad.mul(1 - b1)));
-    v.assign(v.mul(b2).add(grad.square().mul(1 - b2)));
-    const bc1 = 1 - Math.pow(b1, st.step);
-    const bc2 = 1 - Math.pow(b2, st.step);
-    const stepSize = g.lr / bc1;
-    let vv = v;
-    if (g.amsgrad) {
-      const vmax = this.stateTensor(st, 'max_exp_avg_sq', p);
-      vmax.assign(vmax.maximum(v));
-      vv = vmax;
-    }
-    const denom = vv.sqrt().div(Math.sqrt(bc2)).add(g.eps);
-    p.assign(p.sub(m.div(denom).mul(stepSize)));
+    const vmax = g.amsgrad ? this.stateTensor(st, 'max_exp_avg_sq', p) : null;
+    const prog = adamProgram(p.dtype, this.decoupled, g.amsgrad, g.maximize, g.weightDecay !== 0);
+    // Read at every run (and replay): the learning rate may be scheduled, the step advances.
+    const scalars = [
+      b1,
+      1 - b1,
+      b2,
+      1 - b2,
+      g.eps,
+      hostScalar(() => g.lr / (1 - Math.pow(b1, st.step))),
+      hostScalar(() => Math.sqrt(1 - Math.pow(b2, st.step))),
+      hostScalar(() => (this.decoupled ? 1 - g.lr * g.weightDecay : g.weightDecay)),
+    ];
+    const ins = [p, grad, m, v, ...(vmax ? [vmax] : [])];
+    const outs = [p, m, v, ...(vmax ? [vmax] : [])];
+    applyElementwise(prog, ins, outs, scalars);
   }
+}
+
+/**
+ * One Adam / AdamW step for a parameter: inputs p, g, m, v (and max v for AMSGrad); scalars b1,
+ * 1 - b1, b2, 1 - b2, eps, lr / (1 - b1^t), sqrt(1 - b2^t), and the decay factor (1 - lr wd for
+ * AdamW, wd for Adam); outputs p, m, v (and max v).
+ */
+function adamProgram(dtype: DType, decoupled: boolean, amsgrad: boolean, maximize: boolean, decay: boolean): Program {
+  return cachedProgram(`adam|${dtype}|${decoupled}|${amsgrad}|${maximize}|${decay}`, () => {
+    const s = (i: number) => expr.scalar(i, dtype);
+    let p = expr.input(0, dtype);
+    let g = expr.input(1, dtype);
+    if (maximize) g = expr.unary('neg', g);
+    if (decay) {
+      if (decoupled) p = mul(p, s(7));
+      else g = add(g, mul(p, s(7)));
+    }
+    const m = add(mul(expr.input(2, dtype), s(0)), mul(g, s(1)));
+    const v = add(mul(expr.input(3, dtype), s(2)), mul(mul(g, g), s(3)));
+    const vmax = amsgrad ? expr.binary('max', expr.input(4, dtype), v) : null;
+    const denom = add(div(expr.unary('sqrt', vmax ?? v), s(6)), s(4));
+    const pNew = sub(p, mul(div(m, denom), s(5)));
+    const types: DType[] = amsgrad ? [dtype, dtype, dtype, dtype, dtype] : [dtype, dtype, dtype, dtype];
+    return expr.program([pNew, m, v, ...(vmax ? [vmax] : [])], types);
+  });
 }
 
 /** Options of `Adam` / `AdamW`. */

@@ -1,21 +1,31 @@
 /**
  * The backend contract.
  *
- * A backend owns memory and kernels; the `Tensor` front end owns shapes, broadcasting, views,
- * dtype promotion and autograd. Every kernel below writes a fresh or given output and never
- * modifies its inputs. Inputs are strided `View`s (views share storage, strides may be 0 for
- * broadcast dimensions, and may be any non-negative value for permuted views); outputs are
- * contiguous row-major storages unless a kernel says otherwise.
+ * A backend owns memory and a handful of primitive kernels; the `Tensor` front end owns shapes,
+ * broadcasting, views, dtype promotion, autograd and every composite op (sigmoid, gelu, the
+ * derivative kernels, norms, losses, attention, ...), which it builds from the primitives once for
+ * all backends. A backend may additionally register **overrides**: fused kernels for composite
+ * ops, which the front end then prefers (`ops/overrides.ts` is the one place deciding that).
  *
- * The front end guarantees before calling a kernel:
- * - binary/where: every input view already has exactly the output shape (broadcasting is
- *   expressed as stride 0), and both inputs have the same dtype;
- * - reduce/softmax: the input is contiguous and reduced over its last axis;
+ * Required kernels:
+ * - `elementwise(program, inputs, outputs, scalars)`: evaluate an expression program (see
+ *   `expr/ir.ts`: about 30 ALU ops, `where`, casts, constants and runtime scalars) at every element
+ *   of the iteration shape. This one primitive covers unary/binary ops, `where`, casts, copies and
+ *   fills, and whole fused chains of them;
+ * - `reduce(op, ...)`: sum, prod, max or argmax over the last axis of a contiguous `[rows, cols]`;
+ * - `matmul`, `gather`, `scatterAdd`.
+ *
+ * Kernels never modify their inputs. Inputs are strided `View`s (views share storage, strides may
+ * be 0 for broadcast dimensions). The front end guarantees before calling a kernel:
+ * - elementwise: every input and output view has the iteration shape; outputs do not overlap each
+ *   other; an output overlaps an input only with an identical view (an in-place update);
+ * - reduce: the input is contiguous and reduced over its last axis;
  * - matmul: rank-3 views `[B, M, K] x [B, K, N]` (batch stride may be 0);
  * - gather/scatterAdd: rank-3 views split around the indexed dimension `[outer, dim, inner]`.
  *
- * A backend is tested against the CPU reference backend with the shared parity suite.
+ * A backend is tested against the CPU reference backend with the shared parity suites.
  */
+import type { Program } from './expr/ir.js';
 
 /** Element types. `float64` exists on the CPU backend only (used by `gradcheck`). Boolean results are `int32` 0/1. */
 export type DType = 'float32' | 'float64' | 'int32';
@@ -41,7 +51,7 @@ export interface Storage {
   readonly size: number;
 }
 
-/** A strided window onto a storage: what kernels read (and, for `copy`, write). */
+/** A strided window onto a storage: what kernels read (and, for `elementwise`, write). */
 export interface View {
   readonly storage: Storage;
   readonly shape: readonly number[];
@@ -51,80 +61,8 @@ export interface View {
   readonly offset: number;
 }
 
-/** Elementwise one-input ops. `a`/`b` in `UnaryParams` parameterise the ones marked. */
-export type UnaryOp =
-  | 'neg'
-  | 'abs'
-  | 'sign'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'reciprocal'
-  | 'square'
-  | 'sin'
-  | 'cos'
-  | 'tanh'
-  | 'erf'
-  | 'sigmoid'
-  | 'relu'
-  | 'gelu' // exact: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-  | 'gelu_tanh' // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-  | 'silu'
-  | 'softplus' // log(1 + e^x), stable
-  | 'floor'
-  | 'ceil'
-  | 'round' // half to even, as PyTorch
-  | 'not' // 1 where x == 0 else 0 (int32 output)
-  | 'add_scalar' // x + a
-  | 'mul_scalar' // x * a
-  | 'rsub_scalar' // a - x
-  | 'rdiv_scalar' // a / x
-  | 'pow_scalar' // x ^ a
-  | 'rpow_scalar' // a ^ x
-  | 'clamp' // min(max(x, a), b); a = -Infinity / b = Infinity for one-sided
-  | 'isnan' // 1 if NaN (int32 output)
-  | 'isinf'; // 1 if +-Inf (int32 output)
-
-/** Parameters of the parameterised unary ops. */
-export interface UnaryParams {
-  a?: number;
-  b?: number;
-}
-
-/**
- * Elementwise two-input ops. The `*_grad` ops are fused derivative kernels used by autograd:
- * `a` is the forward input x (or, where noted, the forward output y) and `b` the upstream
- * gradient g; the result is g * f'(.) .
- */
-export type BinaryOp =
-  | 'add'
-  | 'sub'
-  | 'mul'
-  | 'div' // float: IEEE; int32: truncation toward zero (the front end only sends floats)
-  | 'pow'
-  | 'maximum'
-  | 'minimum'
-  | 'atan2'
-  | 'eq' // comparisons write int32 0/1
-  | 'ne'
-  | 'lt'
-  | 'le'
-  | 'gt'
-  | 'ge'
-  | 'and' // logical, int32 0/1 out
-  | 'or'
-  | 'relu_grad' // a = x
-  | 'gelu_grad' // a = x
-  | 'gelu_tanh_grad' // a = x
-  | 'silu_grad' // a = x
-  | 'softplus_grad' // a = x
-  | 'sigmoid_grad' // a = y = sigmoid(x)
-  | 'tanh_grad' // a = y = tanh(x)
-  | 'erf_grad'; // a = x
-
-/** Ops that reduce the last axis of a contiguous `[rows, cols]` input into `[rows]`. */
-export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp';
+/** Reductions every backend implements (min, argmin and logsumexp are composed from them). */
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'argmax';
 
 /** Memory counters of one backend. */
 export interface BackendMemory {
@@ -146,92 +84,212 @@ export interface BackendInfo {
   details?: Record<string, unknown>;
 }
 
-/**
- * Optional fused kernels. A backend may offer any subset; the front end uses them when
- * present and otherwise composes the same maths from the required kernels.
- */
-export interface FusedKernels {
-  /**
-   * LayerNorm over the last axis of contiguous `x [rows, cols]`; writes `out [rows, cols]`,
-   * `mean [rows]` and `rstd [rows]`. `weight`/`bias` are `[cols]` or null.
-   */
-  layerNorm?(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number, out: Storage, mean: Storage, rstd: Storage): void;
-  /** RMSNorm over the last axis: `out = x * rstd * weight`, writes `rstd [rows]`. */
-  rmsNorm?(x: Storage, weight: Storage | null, rows: number, cols: number, eps: number, out: Storage, rstd: Storage): void;
-  /**
-   * LayerNorm backward over contiguous `x [rows, cols]` with the forward's `mean`/`rstd [rows]`
-   * and upstream `grad [rows, cols]`: writes `dx [rows, cols]`
-   * (`rstd * (gh - mean(gh) - xhat * mean(gh * xhat))`, `gh = grad * weight`), and, when not
-   * null, `dweight [cols] = sum_rows(grad * xhat)` and `dbias [cols] = sum_rows(grad)`.
-   */
-  layerNormBackward?(
-    x: Storage,
-    mean: Storage,
-    rstd: Storage,
-    weight: Storage | null,
-    grad: Storage,
-    rows: number,
-    cols: number,
-    dx: Storage,
-    dweight: Storage | null,
-    dbias: Storage | null,
-  ): void;
-  /**
-   * RMSNorm backward: `dx = rstd * (gh - xhat * mean(gh * xhat))` with `xhat = x * rstd`,
-   * `gh = grad * weight`, and `dweight [cols] = sum_rows(grad * xhat)` when not null.
-   */
-  rmsNormBackward?(x: Storage, rstd: Storage, weight: Storage | null, grad: Storage, rows: number, cols: number, dx: Storage, dweight: Storage | null): void;
-  /**
-   * Cross-entropy rows of contiguous `logits [rows, cols]` against int32 `targets [rows]`.
-   * Writes `stats [2 * rows]`: `stats[r]` is the loss of row r,
-   * `(1 - s) * (lse_r - x[r, t_r]) + s * (lse_r - mean_c x[r, c])` with `s = labelSmoothing`,
-   * or 0 where `t_r == ignoreIndex`; `stats[rows + r]` is `lse_r = logsumexp_c x[r, c]` for every
-   * row. A target outside `[0, cols)` that is not `ignoreIndex` is an error where detectable.
-   */
-  crossEntropy?(logits: Storage, targets: Storage, rows: number, cols: number, ignoreIndex: number, labelSmoothing: number, stats: Storage): void;
-  /**
-   * Gradient of `crossEntropy` with respect to the logits, from the forward's `stats` and the
-   * upstream `grad [2 * rows]` (of the losses, then of the logsumexps):
-   * `dx[r, c] = grad[r] * (p - (1 - s) * [c == t_r] - s / cols) * valid_r + grad[rows + r] * p`
-   * with `p = exp(x[r, c] - lse_r)`.
-   */
-  crossEntropyBackward?(
-    logits: Storage,
-    targets: Storage,
-    stats: Storage,
-    grad: Storage,
-    rows: number,
-    cols: number,
-    ignoreIndex: number,
-    labelSmoothing: number,
-    dx: Storage,
-  ): void;
-  /**
-   * Scaled dot-product attention forward for views `q [B, H, Lq, D]`, `k [B, Hkv, Lk, D]`,
-   * `v [B, Hkv, Lk, Dv]` (any strides; query head h reads key/value head `floor(h / (H / Hkv))`)
-   * and an optional additive float `mask` view of shape `[B, H, Lq, Lk]` (stride 0 where
-   * broadcast). Writes contiguous `out [B, H, Lq, Dv] = softmax(q k^T * scale + mask) v` and
-   * `lse [B, H, Lq]` (logsumexp of each score row). A row whose scores are all -Infinity gets
-   * zeros in `out` and -Infinity in `lse`. Returns false, writing nothing, when the backend
-   * declines this case (head size, device limits); the front end then composes it.
-   */
-  attention?(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage): boolean;
+// ------------------------------------------------------------------------------------ overrides
+
+/** Arguments of the `softmax` override. */
+export interface SoftmaxArgs {
+  /** Contiguous input `[rows, cols]` starting at `offset`. */
+  x: Storage;
+  offset: number;
+  rows: number;
+  cols: number;
+  /** Contiguous output `[rows, cols]` from element 0. */
+  out: Storage;
+  /** Log-softmax instead of softmax. */
+  log: boolean;
 }
 
-/** Names of the optional fused kernels. */
-export type FusedKernelName = keyof FusedKernels;
+/** Arguments of the `logsumexp` override. */
+export interface LogsumexpArgs {
+  /** Contiguous input `[rows, cols]` starting at `offset`. */
+  x: Storage;
+  offset: number;
+  rows: number;
+  cols: number;
+  /** `[rows]`: `m + log(sum(exp(x - m)))` with `m` the row max (0 when it is infinite). */
+  out: Storage;
+}
 
-/** The kernels and memory services a backend implements. */
-export interface Backend extends FusedKernels {
+/** Arguments of the `layerNorm` override (contiguous `x [rows, cols]`). */
+export interface LayerNormArgs {
+  x: Storage;
+  /** `[cols]` or null. */
+  weight: Storage | null;
+  /** `[cols]` or null. */
+  bias: Storage | null;
+  rows: number;
+  cols: number;
+  eps: number;
+  /** `[rows, cols]`: `(x - mean) * rstd * weight + bias`. */
+  out: Storage;
+  /** `[rows]`. */
+  mean: Storage;
+  /** `[rows]`: `1 / sqrt(biased variance + eps)`. */
+  rstd: Storage;
+}
+
+/** Arguments of the `rmsNorm` override. */
+export interface RmsNormArgs {
+  x: Storage;
+  weight: Storage | null;
+  rows: number;
+  cols: number;
+  eps: number;
+  /** `[rows, cols]`: `x * rstd * weight`. */
+  out: Storage;
+  /** `[rows]`: `1 / sqrt(mean(x^2) + eps)`. */
+  rstd: Storage;
+}
+
+/** Arguments of the `layerNormBackward` override. */
+export interface LayerNormBackwardArgs {
+  x: Storage;
+  mean: Storage;
+  rstd: Storage;
+  weight: Storage | null;
+  /** Upstream gradient `[rows, cols]`. */
+  grad: Storage;
+  rows: number;
+  cols: number;
+  /** `rstd * (gh - mean(gh) - xhat * mean(gh * xhat))` with `gh = grad * weight`. */
+  dx: Storage;
+  /** `sum_rows(grad * xhat)` when not null. */
+  dweight: Storage | null;
+  /** `sum_rows(grad)` when not null. */
+  dbias: Storage | null;
+}
+
+/** Arguments of the `rmsNormBackward` override. */
+export interface RmsNormBackwardArgs {
+  x: Storage;
+  rstd: Storage;
+  weight: Storage | null;
+  grad: Storage;
+  rows: number;
+  cols: number;
+  /** `rstd * (gh - xhat * mean(gh * xhat))`, `xhat = x * rstd`, `gh = grad * weight`. */
+  dx: Storage;
+  /** `sum_rows(grad * xhat)` when not null. */
+  dweight: Storage | null;
+}
+
+/** Arguments of the `crossEntropy` override. */
+export interface CrossEntropyArgs {
+  /** Contiguous `[rows, cols]`. */
+  logits: Storage;
+  /** int32 `[rows]`. */
+  targets: Storage;
+  rows: number;
+  cols: number;
+  ignoreIndex: number;
+  labelSmoothing: number;
+  /**
+   * `[2 * rows]`: `stats[r]` is the loss of row r, `(1 - s) * (lse_r - x[r, t_r]) + s * (lse_r -
+   * mean_c x[r, c])`, or 0 where `t_r == ignoreIndex`; `stats[rows + r]` is `lse_r`. A target outside
+   * `[0, cols)` that is not `ignoreIndex` is an error where detectable.
+   */
+  stats: Storage;
+}
+
+/** Arguments of the `crossEntropyBackward` override. */
+export interface CrossEntropyBackwardArgs {
+  logits: Storage;
+  targets: Storage;
+  /** The forward's `stats`. */
+  stats: Storage;
+  /** Upstream gradient `[2 * rows]` (of the losses, then of the logsumexps). */
+  grad: Storage;
+  rows: number;
+  cols: number;
+  ignoreIndex: number;
+  labelSmoothing: number;
+  /** `grad[r] * (p - (1 - s) [c == t_r] - s / cols) * valid_r + grad[rows + r] * p`, `p = exp(x - lse)`. */
+  dx: Storage;
+}
+
+/** Arguments of the `attention` override. */
+export interface AttentionArgs {
+  /** `[B, H, Lq, D]`, any strides. */
+  q: View;
+  /** `[B, Hkv, Lk, D]`; query head h reads key/value head `floor(h / (H / Hkv))`. */
+  k: View;
+  /** `[B, Hkv, Lk, Dv]`. */
+  v: View;
+  /** Additive float mask `[B, H, Lq, Lk]` (stride 0 where broadcast) or null. */
+  mask: View | null;
+  scale: number;
+  /** Contiguous `[B, H, Lq, Dv] = softmax(q k^T * scale + mask) v`; rows with every key masked get zeros. */
+  out: Storage;
+  /** `[B, H, Lq]` logsumexp of each score row (-Infinity for a fully masked row). */
+  lse: Storage;
+}
+
+/**
+ * Optional fused kernels for composite ops. The front end uses one when the backend offers it and
+ * composes the same maths from the required kernels otherwise (see `ops/overrides.ts`).
+ */
+export interface BackendOverrides {
+  /** Softmax or log-softmax of each row. */
+  softmax?(args: SoftmaxArgs): void;
+  /** Logsumexp of each row. */
+  logsumexp?(args: LogsumexpArgs): void;
+  /** LayerNorm forward with saved statistics. */
+  layerNorm?(args: LayerNormArgs): void;
+  /** RMSNorm forward with the saved `rstd`. */
+  rmsNorm?(args: RmsNormArgs): void;
+  /** LayerNorm backward. */
+  layerNormBackward?(args: LayerNormBackwardArgs): void;
+  /** RMSNorm backward. */
+  rmsNormBackward?(args: RmsNormBackwardArgs): void;
+  /** Cross-entropy rows and their logsumexps (used only with `crossEntropyBackward`). */
+  crossEntropy?(args: CrossEntropyArgs): void;
+  /** Gradient of the cross-entropy rows. */
+  crossEntropyBackward?(args: CrossEntropyBackwardArgs): void;
+  /** Attention forward; returns false, writing nothing, to decline a case (the front end composes it). */
+  attention?(args: AttentionArgs): boolean;
+}
+
+/** Names of the optional overrides. */
+export type OverrideName = keyof BackendOverrides;
+
+/**
+ * The storages each kernel writes, by argument name (for the compiler's dependency analysis):
+ * required kernels by position, overrides by field of their argument object.
+ */
+export const KERNEL_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+  elementwise: ['outputs'],
+  reduce: ['out'],
+  matmul: ['out'],
+  gather: ['out'],
+  scatterAdd: ['target'],
+  softmax: ['out'],
+  logsumexp: ['out'],
+  layerNorm: ['out', 'mean', 'rstd'],
+  rmsNorm: ['out', 'rstd'],
+  layerNormBackward: ['dx', 'dweight', 'dbias'],
+  rmsNormBackward: ['dx', 'dweight'],
+  crossEntropy: ['stats'],
+  crossEntropyBackward: ['dx'],
+  attention: ['out', 'lse'],
+};
+
+// ------------------------------------------------------------------------------------ contract
+
+/** The memory services and the required kernels a backend implements. */
+export interface Backend {
   /** Short name ('cpu', 'webgpu'). */
   readonly name: string;
   /** What device this backend runs on. */
   readonly info: BackendInfo;
+  /** Fused kernels this backend offers for composite ops (any subset, or none). */
+  readonly overrides?: BackendOverrides;
+  /** Most distinct storages one `elementwise` call may bind (inputs and outputs); unlimited when absent. */
+  readonly maxElementwiseOperands?: number;
   /** Dtypes this backend can store. */
   supportsDType(dtype: DType): boolean;
 
   // ---- memory ----
-  /** A new storage of `size` elements; contents are undefined (use `fill` to initialise). */
+  /** A new storage of `size` elements; contents are undefined (fill it before reading). */
   allocate(size: number, dtype: DType): Storage;
   /** A new storage holding a copy of `data`. */
   upload(data: TypedArray, dtype: DType): Storage;
@@ -253,20 +311,14 @@ export interface Backend extends FusedKernels {
   destroy(): void;
 
   // ---- kernels ----
-  /** Set every element of `out` to `value`. */
-  fill(out: Storage, value: number): void;
-  /** Copy (and cast, when dtypes differ) a strided view into another strided view of equal shape. */
-  copy(src: View, dst: View): void;
-  /** Elementwise `out = op(x)`; `out` is contiguous with x's shape. */
-  unary(op: UnaryOp, x: View, out: Storage, params?: UnaryParams): void;
-  /** Elementwise `out = op(a, b)`; a and b already have out's shape (stride-0 broadcast). */
-  binary(op: BinaryOp, a: View, b: View, out: Storage): void;
-  /** `out = cond != 0 ? a : b`; all three views have out's shape. */
-  where(cond: View, a: View, b: View, out: Storage): void;
-  /** Reduce each row of contiguous `x [rows, cols]` (starting at `offset`) into `out [rows]` (argmax/argmin write int32). */
+  /**
+   * Evaluate `program` at every element of the common shape of `inputs` and `outputs`:
+   * `outputs[k][idx] = program.outputs[k](inputs[0][idx], ...)`, with runtime scalar `i` taken from
+   * `scalars[i]` (converted to its node's dtype). Output dtypes equal the program's output dtypes.
+   */
+  elementwise(program: Program, inputs: readonly View[], outputs: readonly View[], scalars: ArrayLike<number>): void;
+  /** Reduce each row of contiguous `x [rows, cols]` (starting at `offset`) into `out [rows]` (argmax writes int32; first occurrence; NaN counts as the max). */
   reduce(op: ReduceOp, x: Storage, offset: number, rows: number, cols: number, out: Storage): void;
-  /** Softmax (or log-softmax) of each row of contiguous `x [rows, cols]` into `out`. */
-  softmax(x: Storage, offset: number, rows: number, cols: number, out: Storage, log: boolean): void;
   /** Batched `out[b] = a[b] @ b[b]` for views `a [B, M, K]`, `b [B, K, N]`; out contiguous `[B, M, N]`. */
   matmul(a: View, b: View, out: Storage): void;
   /**

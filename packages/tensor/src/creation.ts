@@ -4,6 +4,8 @@ import { Tensor, allocTensor, fromStorage, type NestedArray } from './tensor.js'
 import { checkShape, fmtShape, numel, type Shape } from './shape.js';
 import { Generator, getDefaultGenerator } from './random.js';
 import { getDefaultBackend } from './default-backend.js';
+import { uploadStorage } from './runtime/dispatch.js';
+import { fillKernel } from './runtime/kernels.js';
 
 /** Options shared by the factories. */
 export interface CreateOptions {
@@ -34,7 +36,7 @@ function upload(values: TypedArray, shape: Shape, dtype: DType, opts: CreateOpti
   const backend = opts?.backend ?? getDefaultBackend();
   if (!backend.supportsDType(dtype)) throw new Error(`tensor: backend ${backend.name} does not support dtype ${dtype}`);
   const data = values.constructor === hostArray(dtype, 0).constructor ? values : convert(values, dtype);
-  return finalize(fromStorage(backend.upload(data, dtype), shape), opts);
+  return finalize(fromStorage(uploadStorage(backend, data, dtype), shape), opts);
 }
 
 function convert(values: ArrayLike<number>, dtype: DType): TypedArray {
@@ -97,7 +99,7 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   checkShape('full', shape);
   const backend = opts.backend ?? getDefaultBackend();
   const t = allocTensor(backend, shape, opts.dtype ?? 'float32');
-  if (t.size > 0) backend.fill(t._slab.storage, value);
+  if (t.size > 0) fillKernel(backend, t._slab.storage, value);
   return finalize(t, opts);
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Tensor } from './tensor.js';
 import { untrack } from './scope.js';
+import { isRecording } from './runtime/dispatch.js';
 
 let enabled = typeof process !== 'undefined' && !!process.env?.UNIHETERO_DEBUG_NUMERICS;
 const pending: { op: string; t: Tensor }[] = [];
@@ -33,7 +34,7 @@ function describe(op: string, t: Tensor, values: ArrayLike<number>, i: number): 
 
 /** @internal called by every op on its output. */
 export function noteOutput(op: string, t: Tensor): void {
-  if (!enabled || t.dtype === 'int32') return;
+  if (!enabled || t.dtype === 'int32' || isRecording()) return;
   const b = t.backend;
   if (b.readSync) {
     const values = t.dataSync();

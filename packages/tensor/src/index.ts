@@ -3,22 +3,39 @@
  * backend contract, and the CPU reference backend.
  */
 export type {
+  AttentionArgs,
   Backend,
   BackendInfo,
   BackendMemory,
-  BinaryOp,
+  BackendOverrides,
+  CrossEntropyArgs,
+  CrossEntropyBackwardArgs,
   DType,
-  FusedKernelName,
-  FusedKernels,
+  LayerNormArgs,
+  LayerNormBackwardArgs,
+  LogsumexpArgs,
+  OverrideName,
   ReduceOp,
+  RmsNormArgs,
+  RmsNormBackwardArgs,
+  SoftmaxArgs,
   Storage,
   TypedArray,
-  UnaryOp,
-  UnaryParams,
   View,
 } from './backend.js';
-export { dtypeBytes, isFloatDType } from './backend.js';
+export { dtypeBytes, isFloatDType, KERNEL_OUTPUTS } from './backend.js';
 export { TENSOR_PACKAGE, type TensorPackageCopy } from './copies.js';
+export * as expr from './expr/ir.js';
+export type { Expr, ExprDType, ExprOp, Program, UnaryAlu, BinaryAlu } from './expr/ir.js';
+export { UNARY_ALU, BINARY_ALU } from './expr/ir.js';
+export { evalProgram } from './expr/eval.js';
+export { rowKernel, rowKernelSource, type RowKernel } from './expr/js.js';
+export * as opExpr from './expr/library.js';
+export type { UnaryOp, BinaryOp, UnaryParams } from './expr/library.js';
+export { kernels, type AnyReduceOp, type KernelUnaryParams } from './runtime/kernels.js';
+export { offers } from './runtime/overrides.js';
+export { hostScalar, HostScalar, hostEffect, type ScalarLike } from './runtime/dispatch.js';
+export { applyElementwise } from './ops/apply.js';
 export { Tensor, liveTensorCount, nest, type NestedArray, type TensorOrScalar } from './tensor.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep } from './scope.js';
@@ -76,3 +93,4 @@ export {
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { memory, type MemoryInfo } from './memory.js';
 export { setCpuMatmulKernel, cpuMatmulKernel, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
+export { compile, type CompileOptions, type CompileStats, type CompiledFunction } from './compile/compile.js';

@@ -13,6 +13,8 @@ import * as la from './ops/linalg.js';
 import * as ix from './ops/indexing.js';
 import * as nnops from './ops/nn.js';
 import { checkPendingNumerics } from './debug.js';
+import { allocStorage, readStorage, readStorageSync, releaseStorage, uploadStorage, type ScalarLike } from './runtime/dispatch.js';
+import { fillKernel } from './runtime/kernels.js';
 
 /** Reference-counted storage shared by a tensor and its views. */
 export class Slab {
@@ -25,7 +27,7 @@ export class Slab {
   }
   /** Drop a reference; at zero the storage goes back to its backend. */
   release(): void {
-    if (--this.refs === 0) this.storage.backend.release(this.storage);
+    if (--this.refs === 0) releaseStorage(this.storage);
   }
 }
 
@@ -147,11 +149,11 @@ export class Tensor implements ScopedResource {
     this.assertAlive('data');
     await checkPendingNumerics();
     if (this.isContiguous && this.offset === 0 && this._slab.storage.size === this.size) {
-      return this.backend.read(this._slab.storage);
+      return readStorage(this._slab.storage);
     }
     const c = vw.contiguousRaw(this, true);
     try {
-      const all = await this.backend.read(c._slab.storage);
+      const all = await readStorage(c._slab.storage);
       return all.length === this.size ? all : all.slice(0, this.size);
     } finally {
       c.dispose();
@@ -163,10 +165,10 @@ export class Tensor implements ScopedResource {
     this.assertAlive('dataSync');
     const b = this.backend;
     if (!b.readSync) throw new Error(`dataSync: backend ${b.name} cannot read synchronously; use await t.data()`);
-    if (this.isContiguous && this.offset === 0 && this._slab.storage.size === this.size) return b.readSync(this._slab.storage);
+    if (this.isContiguous && this.offset === 0 && this._slab.storage.size === this.size) return readStorageSync(this._slab.storage);
     const c = vw.contiguousRaw(this, true);
     try {
-      return b.readSync(c._slab.storage).slice(0, this.size);
+      return readStorageSync(c._slab.storage).slice(0, this.size);
     } finally {
       c.dispose();
     }
@@ -199,7 +201,7 @@ export class Tensor implements ScopedResource {
     if (backend === this.backend) return this.clone();
     if (!backend.supportsDType(this.dtype)) throw new Error(`toBackend: backend ${backend.name} does not support dtype ${this.dtype}`);
     const values = await this.data();
-    const s = backend.upload(values, this.dtype);
+    const s = uploadStorage(backend, values, this.dtype);
     return fromStorage(s, this.shape);
   }
 
@@ -249,10 +251,10 @@ export class Tensor implements ScopedResource {
   }
 
   // ------------------------------------------------------------------ elementwise
-  /** Elementwise sum (broadcasting). */ add(o: TensorOrScalar): Tensor { return ew.add(this, o); }
-  /** Elementwise difference (broadcasting). */ sub(o: TensorOrScalar): Tensor { return ew.sub(this, o); }
-  /** Elementwise product (broadcasting). */ mul(o: TensorOrScalar): Tensor { return ew.mul(this, o); }
-  /** Elementwise true division (broadcasting; ints promote to float32). */ div(o: TensorOrScalar): Tensor { return ew.div(this, o); }
+  /** Elementwise sum (broadcasting; a number or host scalar is a kernel scalar). */ add(o: Tensor | ScalarLike): Tensor { return ew.add(this, o); }
+  /** Elementwise difference (broadcasting). */ sub(o: Tensor | ScalarLike): Tensor { return ew.sub(this, o); }
+  /** Elementwise product (broadcasting). */ mul(o: Tensor | ScalarLike): Tensor { return ew.mul(this, o); }
+  /** Elementwise true division (broadcasting; ints promote to float32). */ div(o: Tensor | ScalarLike): Tensor { return ew.div(this, o); }
   /** Elementwise power (broadcasting). */ pow(o: TensorOrScalar): Tensor { return ew.pow(this, o); }
   /** Elementwise maximum (ties split the gradient). */ maximum(o: TensorOrScalar): Tensor { return ew.maximum(this, o); }
   /** Elementwise minimum (ties split the gradient). */ minimum(o: TensorOrScalar): Tensor { return ew.minimum(this, o); }
@@ -368,7 +370,7 @@ export function fromStorage(storage: Storage, shape: Shape): Tensor {
 /** @internal allocate an uninitialised contiguous tensor. */
 export function allocTensor(backend: Backend, shape: Shape, dtype: DType): Tensor {
   if (!backend.supportsDType(dtype)) throw new Error(`allocate: backend ${backend.name} does not support dtype ${dtype}`);
-  return fromStorage(backend.allocate(numel(shape), dtype), shape);
+  return fromStorage(allocStorage(backend, numel(shape), dtype), shape);
 }
 
 /** @internal a view sharing `base`'s storage. */
@@ -382,7 +384,7 @@ const engineOps = {
   share: (t: Tensor) => makeView(t, t.shape, t.strides, t.offset),
   onesLike: (t: Tensor) => {
     const o = allocTensor(t.backend, t.shape, t.dtype);
-    t.backend.fill(o._slab.storage, 1);
+    fillKernel(t.backend, o._slab.storage, 1);
     return o;
   },
   accumulateLeaf: (leaf: Tensor, g: Tensor) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BinaryOp, DType, Storage, TypedArray, UnaryOp, View } from '../src/backend.js';
+import type { DType, Storage, TypedArray, View } from '../src/backend.js';
+import type { BinaryOp, UnaryOp } from '../src/expr/library.js';
 import { CpuBackend, CpuStorage } from '../src/cpu/index.js';
+import { kernels } from '../src/runtime/kernels.js';
 
 const be = new CpuBackend();
 
@@ -28,13 +30,13 @@ function vals(s: Storage): number[] {
 }
 function unary(op: UnaryOp, values: number[], params?: { a?: number; b?: number }, dtype: DType = 'float64', outDtype?: DType): number[] {
   const out = be.allocate(values.length, outDtype ?? (['not', 'isnan', 'isinf'].includes(op) ? 'int32' : dtype));
-  be.unary(op, flat(values, dtype), out, params);
+  kernels.unary(be, op, flat(values, dtype), out, params);
   return vals(out);
 }
 function binary(op: BinaryOp, a: number[], b: number[], dtype: DType = 'float64', outDtype?: DType): number[] {
   const bool = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or'].includes(op);
   const out = be.allocate(a.length, outDtype ?? (bool ? 'int32' : dtype));
-  be.binary(op, flat(a, dtype), flat(b, dtype), out);
+  kernels.binary(be, op, flat(a, dtype), flat(b, dtype), out);
   return vals(out);
 }
 /** Element offset of a multi-index. */
@@ -101,7 +103,7 @@ describe('CpuBackend storage', () => {
     expect(() => be.write(s, new Int32Array(2))).toThrow('cpu: write: data has 2 elements but the storage holds 3');
     const f = be.upload(new Float64Array([0.1]), 'float32');
     expect(vals(f)[0]).toBe(Math.fround(0.1));
-    be.fill(f, 2.5);
+    kernels.fill(be, f, 2.5);
     expect(vals(f)).toEqual([2.5]);
     be.flush();
     await be.sync();
@@ -120,8 +122,8 @@ describe('CpuBackend storage', () => {
     expect(() => b.readSync(s2)).toThrow('cpu: storage used after release');
     await expect(b.read(s2)).rejects.toThrow('cpu: storage used after release');
     expect(() => (s2 as CpuStorage).data).toThrow('cpu: storage used after release');
-    expect(() => b.unary('neg', view(s2, [3]), s1)).toThrow('cpu: storage used after release');
-    expect(() => b.fill(s2, 1)).toThrow('cpu: storage used after release');
+    expect(() => kernels.unary(b, 'neg', view(s2, [3]), s1)).toThrow('cpu: storage used after release');
+    expect(() => kernels.fill(b, s2, 1)).toThrow('cpu: storage used after release');
     expect(() => b.release(s2)).toThrow('cpu: storage used after release');
     expect(() => new CpuBackend().release(s1)).toThrow('belongs to another CpuBackend');
     b.destroy();
@@ -133,11 +135,11 @@ describe('CpuBackend storage', () => {
   it('rejects views that reach outside their storage', () => {
     const s = up([1, 2, 3, 4, 5, 6]);
     const out = be.allocate(6, 'float64');
-    expect(() => be.unary('neg', view(s, [2, 3], [3, 1], 1), out)).toThrow(
-      'unary neg: x view [2,3] strides [3,1] offset 1 reaches element 6 of a storage of 6',
+    expect(() => kernels.unary(be, 'neg', view(s, [2, 3], [3, 1], 1), out)).toThrow(
+      'elementwise: input 0 view [2,3] strides [3,1] offset 1 reaches element 6 of a storage of 6',
     );
-    expect(() => be.unary('neg', view(s, [4, 3]), out)).toThrow('reaches element 11');
-    expect(() => be.unary('neg', view(s, [6]), be.allocate(2, 'float64'))).toThrow('unary neg: output storage holds 2 elements, needs 6');
+    expect(() => kernels.unary(be, 'neg', view(s, [4, 3]), out)).toThrow('reaches element 11');
+    expect(() => kernels.unary(be, 'neg', view(s, [6]), be.allocate(2, 'float64'))).toThrow('elementwise: output 0 view [6] strides [1] offset 0 reaches element 5 of a storage of 2');
   });
 });
 
@@ -235,21 +237,21 @@ describe('CpuBackend unary', () => {
     expect(unary('isnan', [0, NaN, Infinity])).toEqual([0, 1, 0]);
     expect(unary('isinf', [0, NaN, Infinity, -Infinity])).toEqual([0, 0, 1, 1]);
     const o = be.allocate(2, 'float32');
-    be.unary('isnan', flat([1, NaN]), o);
+    kernels.unary(be, 'isnan', flat([1, NaN]), o);
     expect(vals(o)).toEqual([0, 1]);
   });
 
   it('reads transposed, broadcast (stride 0), offset and rank-0 views', () => {
     const s = up([1, 2, 3, 4, 5, 6]); // [2,3]
     const out = be.allocate(6, 'float64');
-    be.unary('neg', view(s, [3, 2], [1, 3]), out); // transpose
+    kernels.unary(be, 'neg', view(s, [3, 2], [1, 3]), out); // transpose
     expect(vals(out)).toEqual([-1, -4, -2, -5, -3, -6]);
-    be.unary('square', view(s, [2, 3], [0, 1], 3), out); // row 1 broadcast over 2 rows
+    kernels.unary(be, 'square', view(s, [2, 3], [0, 1], 3), out); // row 1 broadcast over 2 rows
     expect(vals(out)).toEqual([16, 25, 36, 16, 25, 36]);
     const o1 = be.allocate(1, 'float64');
-    be.unary('exp', view(s, [], [], 0), o1);
+    kernels.unary(be, 'exp', view(s, [], [], 0), o1);
     expect(vals(o1)).toEqual([Math.E]);
-    be.unary('abs', view(s, [3, 0], [1, 3]), o1); // empty: no-op
+    kernels.unary(be, 'abs', view(s, [3, 0], [1, 3]), o1); // empty: no-op
     expect(vals(o1)).toEqual([Math.E]);
   });
 });
@@ -297,16 +299,16 @@ describe('CpuBackend binary', () => {
 
   it('comparisons of float32 inputs write int32', () => {
     const out = be.allocate(3, 'int32');
-    be.binary('lt', flat([1, 2, 3], 'float32'), flat([2, 2, 2], 'float32'), out);
+    kernels.binary(be, 'lt', flat([1, 2, 3], 'float32'), flat([2, 2, 2], 'float32'), out);
     expect(be.readSync(out)).toBeInstanceOf(Int32Array);
     expect(vals(out)).toEqual([1, 0, 0]);
     const mask = be.allocate(3, 'float32'); // float masks (used by autograd) get the same 0/1 values
-    be.binary('ge', flat([1, 2, 3], 'float32'), flat([2, 2, 2], 'float32'), mask);
+    kernels.binary(be, 'ge', flat([1, 2, 3], 'float32'), flat([2, 2, 2], 'float32'), mask);
     expect(vals(mask)).toEqual([0, 1, 1]);
-    expect(() => be.binary('add', flat([1]), flat([1], 'float32'), be.allocate(1, 'float64'))).toThrow(
+    expect(() => kernels.binary(be, 'add', flat([1]), flat([1], 'float32'), be.allocate(1, 'float64'))).toThrow(
       'binary add: operand dtypes differ: float64 and float32',
     );
-    expect(() => be.binary('add', flat([1, 2]), flat([1, 2, 3]), be.allocate(3, 'float64'))).toThrow(
+    expect(() => kernels.binary(be, 'add', flat([1, 2]), flat([1, 2, 3]), be.allocate(3, 'float64'))).toThrow(
       'binary add: operand shapes differ: [2] and [3]',
     );
   });
@@ -342,14 +344,14 @@ describe('CpuBackend binary', () => {
     const r = up([10, 20, 30]);
     const c = up([100, 200]);
     const out = be.allocate(6, 'float64');
-    be.binary('add', view(s, [2, 3]), view(r, [2, 3], [0, 1]), out);
+    kernels.binary(be, 'add', view(s, [2, 3]), view(r, [2, 3], [0, 1]), out);
     expect(vals(out)).toEqual([11, 22, 33, 14, 25, 36]);
-    be.binary('sub', view(c, [2, 3], [1, 0]), view(s, [2, 3]), out);
+    kernels.binary(be, 'sub', view(c, [2, 3], [1, 0]), view(s, [2, 3]), out);
     expect(vals(out)).toEqual([99, 98, 97, 196, 195, 194]);
-    be.binary('mul', view(s, [3, 2], [1, 3]), view(s, [3, 2], [1, 3]), out);
+    kernels.binary(be, 'mul', view(s, [3, 2], [1, 3]), view(s, [3, 2], [1, 3]), out);
     expect(vals(out)).toEqual([1, 16, 4, 25, 9, 36]);
     const one = be.allocate(1, 'float64');
-    be.binary('mul', view(s, [], [], 5), view(r, [], [], 2), one);
+    kernels.binary(be, 'mul', view(s, [], [], 5), view(r, [], [], 2), one);
     expect(vals(one)).toEqual([180]);
   });
 
@@ -381,11 +383,11 @@ describe('CpuBackend binary', () => {
       const sb = be.upload(bData, 'float64');
       const n = shape.reduce((x, y) => x * y, 1);
       const out = be.allocate(n, 'float64');
-      be.binary('sub', view(sa, shape, stA, offA), view(sb, shape, stB, offB), out);
+      kernels.binary(be, 'sub', view(sa, shape, stA, offA), view(sb, shape, stB, offB), out);
       const uout = be.allocate(n, 'float64');
-      be.unary('neg', view(sa, shape, stA, offA), uout);
+      kernels.unary(be, 'neg', view(sa, shape, stA, offA), uout);
       const dst = be.allocate(span(stD, 3), 'float32');
-      be.copy(view(sa, shape, stA, offA), view(dst, shape, stD, 3));
+      kernels.copy(be, view(sa, shape, stA, offA), view(dst, shape, stD, 3));
       const got = vals(out);
       const ugot = vals(uout);
       const dd = vals(dst);
@@ -408,13 +410,13 @@ describe('CpuBackend where and copy', () => {
     const a = up([1, 2, 3, 4]);
     const b = up([9]);
     const out = be.allocate(4, 'float64');
-    be.where(view(cond, [4]), view(a, [4]), view(b, [4], [0]), out);
+    kernels.where(be, view(cond, [4]), view(a, [4]), view(b, [4], [0]), out);
     expect(vals(out)).toEqual([1, 9, 3, 4]);
     const ci = up([0, 1], 'int32');
     const ai = up([5, 6, 7], 'int32');
     const bi = up([-1, -2, -3], 'int32');
     const o2 = be.allocate(6, 'int32');
-    be.where(view(ci, [2, 3], [1, 0]), view(ai, [2, 3], [0, 1]), view(bi, [2, 3], [0, 1]), o2);
+    kernels.where(be, view(ci, [2, 3], [1, 0]), view(ai, [2, 3], [0, 1]), view(bi, [2, 3], [0, 1]), o2);
     expect(vals(o2)).toEqual([-1, -2, -3, 5, 6, 7]);
   });
 
@@ -422,32 +424,32 @@ describe('CpuBackend where and copy', () => {
     const src = up([1.9, -1.9, 2.5, -2.5, 0.2, -0.7], 'float32');
     const dst = be.allocate(12, 'int32');
     // write the [2,3] source transposed into column 1 and 2 of a [3,4] destination
-    be.copy(view(src, [3, 2], [1, 3]), view(dst, [3, 2], [4, 1], 1));
+    kernels.copy(be, view(src, [3, 2], [1, 3]), view(dst, [3, 2], [4, 1], 1));
     expect(vals(dst)).toEqual([0, 1, -2, 0, 0, -1, 0, 0, 0, 2, 0, 0]);
   });
 
   it('copy float64 -> float32 rounds to nearest; int32 -> float64 exact; broadcast source', () => {
     const s = up([0.1, 1 / 3]);
     const d = be.allocate(2, 'float32');
-    be.copy(view(s, [2]), view(d, [2]));
+    kernels.copy(be, view(s, [2]), view(d, [2]));
     expect(vals(d)).toEqual([Math.fround(0.1), Math.fround(1 / 3)]);
     const i = up([2 ** 31 - 1, -5], 'int32');
     const f = be.allocate(2, 'float64');
-    be.copy(view(i, [2]), view(f, [2]));
+    kernels.copy(be, view(i, [2]), view(f, [2]));
     expect(vals(f)).toEqual([2 ** 31 - 1, -5]);
     const one = up([7]);
     const big = be.allocate(6, 'float64');
-    be.copy(view(one, [2, 3], [0, 0]), view(big, [2, 3]));
+    kernels.copy(be, view(one, [2, 3], [0, 0]), view(big, [2, 3]));
     expect(vals(big)).toEqual([7, 7, 7, 7, 7, 7]);
-    expect(() => be.copy(view(one, [1]), view(big, [2]))).toThrow('copy: shapes differ: [1] -> [2]');
+    expect(() => kernels.copy(be, view(one, [1]), view(big, [2]))).toThrow('copy: shapes differ: [1] -> [2]');
   });
 });
 
 describe('CpuBackend reduce and softmax', () => {
   const x = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]; // [3,4]
-  const run = (op: Parameters<CpuBackend['reduce']>[0], data: number[], rows: number, cols: number, offset = 0, dtype: DType = 'float64'): number[] => {
+  const run = (op: Parameters<typeof kernels.reduce>[1], data: number[], rows: number, cols: number, offset = 0, dtype: DType = 'float64'): number[] => {
     const out = be.allocate(rows, op === 'argmax' || op === 'argmin' ? 'int32' : dtype);
-    be.reduce(op, up(data, dtype), offset, rows, cols, out);
+    kernels.reduce(be, op, up(data, dtype), offset, rows, cols, out);
     return vals(out);
   };
   it('sum, prod, max, min, argmax, argmin per row', () => {
@@ -493,7 +495,7 @@ describe('CpuBackend reduce and softmax', () => {
     const n = 100001;
     const data = new Float32Array(n).fill(0.1);
     const out = be.allocate(1, 'float32');
-    be.reduce('sum', be.upload(data, 'float32'), 0, 1, n, out);
+    kernels.reduce(be, 'sum', be.upload(data, 'float32'), 0, 1, n, out);
     expect(vals(out)[0]).toBe(Math.fround(n * Math.fround(0.1)));
   });
 
@@ -501,18 +503,18 @@ describe('CpuBackend reduce and softmax', () => {
     const data = [1, 2, 3, 1000, 1001, 1002, -Infinity, 0, -Infinity];
     const s = up(data);
     const out = be.allocate(9, 'float64');
-    be.softmax(s, 0, 3, 3, out, false);
+    kernels.softmax(be, s, 0, 3, 3, out, false);
     const e = [Math.exp(-2), Math.exp(-1), 1];
     const z = e[0]! + e[1]! + e[2]!;
     const want = [...e.map((v) => v / z), ...e.map((v) => v / z), 0, 1, 0];
     vals(out).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 15));
-    be.softmax(s, 0, 3, 3, out, true);
+    kernels.softmax(be, s, 0, 3, 3, out, true);
     vals(out).forEach((v, i) => expect(v).toBeCloseTo(Math.log(want[i]!), 13));
     const o2 = be.allocate(3, 'float64');
-    be.softmax(s, 3, 1, 3, o2, false);
+    kernels.softmax(be, s, 3, 1, 3, o2, false);
     vals(o2).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 15));
     // an all -inf row is NaN, as in PyTorch
-    be.softmax(up([-Infinity, -Infinity]), 0, 1, 2, o2, false);
+    kernels.softmax(be, up([-Infinity, -Infinity]), 0, 1, 2, o2, false);
     expect(vals(o2).slice(0, 2)).toEqual([NaN, NaN]);
   });
 });
@@ -567,7 +569,7 @@ describe('CpuBackend fused norms', () => {
       const out = be.allocate(rows * cols, 'float64');
       const mean = be.allocate(rows, 'float64');
       const rstd = be.allocate(rows, 'float64');
-      be.layerNorm!(up(xv), w ? up([...w]) : null, b ? up([...b]) : null, rows, cols, 1e-5, out, mean, rstd);
+      be.overrides.layerNorm!({ x: up(xv), weight: w ? up([...w]) : null, bias: b ? up([...b]) : null, rows, cols, eps: 1e-5, out, mean, rstd });
       const o = vals(out);
       for (let r = 0; r < rows; r++) {
         const row = xv.slice(r * cols, (r + 1) * cols);
@@ -585,7 +587,7 @@ describe('CpuBackend fused norms', () => {
     for (const w of [wv, null]) {
       const out = be.allocate(rows * cols, 'float32');
       const rstd = be.allocate(rows, 'float32');
-      be.rmsNorm!(up(xv, 'float32'), w ? up(w, 'float32') : null, rows, cols, 1e-6, out, rstd);
+      be.overrides.rmsNorm!({ x: up(xv, 'float32'), weight: w ? up(w, 'float32') : null, rows, cols, eps: 1e-6, out, rstd });
       const o = vals(out);
       const xf = xv.map(Math.fround);
       for (let r = 0; r < rows; r++) {

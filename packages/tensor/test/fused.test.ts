@@ -18,16 +18,18 @@ import {
   tidy,
   where,
   type Backend,
-  type FusedKernelName,
+  type OverrideName,
   type Tensor,
 } from '../src/index.js';
 
-const FUSED: FusedKernelName[] = ['layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention'];
+const FUSED: OverrideName[] = ['softmax', 'logsumexp', 'layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention'];
 
-/** A CPU backend that offers no fused kernel (the front end composes everything). */
+/** A CPU backend that offers no override (the front end composes everything). */
 function composedCpu(): Backend {
   const b = new CpuBackend();
-  for (const k of FUSED) Object.defineProperty(b, k, { value: undefined });
+  const kept = { ...b.overrides };
+  for (const k of FUSED) delete kept[k];
+  Object.defineProperty(b, 'overrides', { value: kept });
   return b;
 }
 

@@ -1,3 +1,4 @@
+import { kernels } from '@unihetero/tensor';
 /**
  * Elementwise kernel parity with the CPU reference backend: every UnaryOp and BinaryOp of the
  * contract (float32, and int32 where the front end sends int32), where, copy/cast and fill, on
@@ -68,7 +69,7 @@ describe('unary float32', () => {
       const data = c.data();
       const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
         const out = alloc(N, INT_OUT.has(c.op) ? 'int32' : 'float32');
-        be.unary(c.op, view(up(data), [N]), out, c.params);
+        kernels.unary(be, c.op, view(up(data), [N]), out, c.params);
         return [out];
       });
       expectClose(c.op, g[0]!, w[0]!, c.tol ?? ELEMENTWISE);
@@ -80,11 +81,11 @@ describe('unary float32', () => {
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const x = up(data);
       const t = alloc(24);
-      be.unary('exp', view(x, [4, 6], [1, 8], 3), t); // transposed window at an offset
+      kernels.unary(be, 'exp', view(x, [4, 6], [1, 8], 3), t); // transposed window at an offset
       const bc = alloc(5 * 7 * 3);
-      be.unary('tanh', view(x, [5, 7, 3], [0, 3, 1], 2), bc); // broadcast along dim 0
+      kernels.unary(be, 'tanh', view(x, [5, 7, 3], [0, 3, 1], 2), bc); // broadcast along dim 0
       const r9 = alloc(2 * 2 * 2 * 2 * 2 * 2 * 2 * 2);
-      be.unary('neg', view(x, [2, 2, 2, 2, 2, 2, 2, 2], [1, 2, 4, 8, 16, 32, 0, 0]), r9); // rank 8 after merging
+      kernels.unary(be, 'neg', view(x, [2, 2, 2, 2, 2, 2, 2, 2], [1, 2, 4, 8, 16, 32, 0, 0]), r9); // rank 8 after merging
       return [t, bc, r9];
     });
     g.forEach((r, i) => expectClose(`view ${i}`, r, w[i]!, ELEMENTWISE));
@@ -102,7 +103,7 @@ describe('unary int32', () => {
       const data = ints(N, -20, 20);
       const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
         const out = alloc(N, 'int32');
-        be.unary(op, view(up(data), [N]), out, params);
+        kernels.unary(be, op, view(up(data), [N]), out, params);
         return [out];
       });
       expect(g[0]).toBeInstanceOf(Int32Array);
@@ -148,7 +149,7 @@ describe('binary float32', () => {
       const y = db();
       const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
         const out = alloc(N, COMPARE.has(op) ? 'int32' : 'float32');
-        be.binary(op, view(up(x), [N]), view(up(y), [N]), out);
+        kernels.binary(be, op, view(up(x), [N]), view(up(y), [N]), out);
         return [out];
       });
       expectClose(op, g[0]!, w[0]!, COMPARE.has(op) ? EXACT : ELEMENTWISE);
@@ -161,7 +162,7 @@ describe('binary float32', () => {
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const out = alloc(3 * 4 * 5);
       // a: [3,4,5] from a transposed [4,3] with a broadcast last dim; b: [5] broadcast over [3,4]
-      be.binary('mul', view(up(x), [3, 4, 5], [1, 3, 0]), view(up(y), [3, 4, 5], [0, 0, 1]), out);
+      kernels.binary(be, 'mul', view(up(x), [3, 4, 5], [1, 3, 0]), view(up(y), [3, 4, 5], [0, 0, 1]), out);
       return [out];
     });
     expectClose('broadcast mul', g[0]!, w[0]!, ELEMENTWISE);
@@ -176,7 +177,7 @@ describe('binary int32', () => {
       const y = Int32Array.from(ints(N, -7, 8), (v) => (op === 'div' && v === 0 ? 3 : v));
       const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
         const out = alloc(N, 'int32');
-        be.binary(op, view(up(x), [N]), view(up(y), [N]), out);
+        kernels.binary(be, op, view(up(x), [N]), view(up(y), [N]), out);
         return [out];
       });
       expectClose(op, g[0]!, w[0]!, EXACT);
@@ -191,7 +192,7 @@ describe('where, copy, fill', () => {
     const c = normals(4 * 6);
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const out = alloc(24);
-      be.where(view(up(cond), [4, 6]), view(up(a), [4, 6], [0, 1]), view(up(c), [4, 6], [1, 4]), out);
+      kernels.where(be, view(up(cond), [4, 6]), view(up(a), [4, 6], [0, 1]), view(up(c), [4, 6], [1, 4]), out);
       return [out];
     });
     expectClose('where', g[0]!, w[0]!, EXACT);
@@ -203,7 +204,7 @@ describe('where, copy, fill', () => {
     const c = normals(30);
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const out = alloc(30);
-      be.where(view(up(cond), [30]), view(up(a), [30]), view(up(c), [30]), out);
+      kernels.where(be, view(up(cond), [30]), view(up(a), [30]), view(up(c), [30]), out);
       return [out];
     });
     expectClose('where f32 cond', g[0]!, w[0]!, EXACT);
@@ -215,11 +216,11 @@ describe('where, copy, fill', () => {
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const xs = up(x);
       const dst = alloc(130);
-      be.copy(view(xs, [3, 4, 5], [1, 15, 3]), view(dst, [3, 4, 5], [2, 30, 6], 1)); // permuted -> permuted window
+      kernels.copy(be, view(xs, [3, 4, 5], [1, 15, 3]), view(dst, [3, 4, 5], [2, 30, 6], 1)); // permuted -> permuted window
       const asInt = alloc(60, 'int32');
-      be.copy(view(xs, [60]), view(asInt, [60])); // float32 -> int32 truncates toward zero
+      kernels.copy(be, view(xs, [60]), view(asInt, [60])); // float32 -> int32 truncates toward zero
       const asFloat = alloc(60);
-      be.copy(view(up(xi), [6, 10], [1, 6]), view(asFloat, [6, 10])); // int32 -> float32, transposed
+      kernels.copy(be, view(up(xi), [6, 10], [1, 6]), view(asFloat, [6, 10])); // int32 -> float32, transposed
       return [dst, asInt, asFloat];
     });
     g.forEach((r, i) => expectClose(`copy ${i}`, r, w[i]!, EXACT));
@@ -228,9 +229,9 @@ describe('where, copy, fill', () => {
   it('fills float32 and int32 storages', async () => {
     const [g, w] = await onBoth(b, ({ be, alloc }) => {
       const f = alloc(1000);
-      be.fill(f, -2.5);
+      kernels.fill(be, f, -2.5);
       const i = alloc(7, 'int32');
-      be.fill(i, 42);
+      kernels.fill(be, i, 42);
       return [f, i];
     });
     expectClose('fill f32', g[0]!, w[0]!, EXACT);

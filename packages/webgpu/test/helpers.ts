@@ -3,7 +3,7 @@
  * construction, running the same kernel calls on both backends, and tolerance checks.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { CpuBackend, Generator, type Backend, type DType, type Storage, type TypedArray, type View } from '@unihetero/tensor';
+import { CpuBackend, Generator, type Backend, type DType, type Storage, type TypedArray, type View, kernels } from '@unihetero/tensor';
 import { initWebGPU, type InitWebGPUOptions, type WebGPUBackend } from '../src/index.js';
 
 /** Handles filled in by `useBackends()` before the tests of a file run. */
@@ -79,7 +79,7 @@ export async function onBoth(b: Backends, body: (c: Ctx) => Storage[]): Promise<
       },
       alloc: (size, dtype = 'float32') => {
         const s = be.allocate(size, dtype);
-        be.fill(s, 0);
+        kernels.fill(be, s, 0);
         made.push(s);
         return s;
       },

@@ -1,3 +1,4 @@
+import { kernels } from '@unihetero/tensor';
 /**
  * gather / scatterAdd parity with the CPU reference backend, including repeated indices (the
  * deterministic column kernel and the atomic kernels), strided and broadcast index views, and
@@ -52,7 +53,7 @@ describe('scatterAdd', () => {
     const src = normals(500 * 64);
     const once = async () => {
       const t = b.gpu.allocate(3 * 64, 'float32');
-      b.gpu.fill(t, 0);
+      kernels.fill(b.gpu, t, 0);
       const i = b.gpu.upload(idx, 'int32');
       const s = b.gpu.upload(src, 'float32');
       b.gpu.scatterAdd(t, view(i, [1, 500, 64], [0, 1, 0]), view(s, [1, 500, 64]));
@@ -84,7 +85,7 @@ describe('scatterAdd', () => {
       const idx = ints(400, 0, 7);
       const src = normals(400 * 3);
       const t = atomic.allocate(7 * 3, 'float32');
-      atomic.fill(t, 1);
+      kernels.fill(atomic, t, 1);
       const i = atomic.upload(idx, 'int32');
       const s = atomic.upload(src, 'float32');
       atomic.scatterAdd(t, view(i, [1, 400, 3], [0, 1, 0]), view(s, [1, 400, 3]));
@@ -113,7 +114,7 @@ describe('out-of-range indices', () => {
   it('scatterAdd reports negative indices at sync', async () => {
     const gpu = b.gpu;
     const t = gpu.allocate(4, 'float32');
-    gpu.fill(t, 0);
+    kernels.fill(gpu, t, 0);
     const idx = gpu.upload(Int32Array.from([1, -1]), 'int32');
     const src = gpu.upload(Float32Array.from([1, 2]), 'float32');
     gpu.scatterAdd(t, view(idx, [1, 2, 1]), view(src, [1, 2, 1]));

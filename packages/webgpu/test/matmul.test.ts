@@ -1,3 +1,4 @@
+import { kernels } from '@unihetero/tensor';
 /**
  * Matmul parity with the CPU reference backend on odd sizes (edge tiles), transposed operands
  * (both kernels' layouts), batch broadcast (batch stride 0), offsets, and layouts that need a copy.
@@ -79,7 +80,7 @@ describe('matmul float32', () => {
       const out = alloc(B * M * N);
       be.matmul(view(up(a), [B, M, K]), view(up(bb), [B, K, N]), out);
       const empty = alloc(M * N);
-      be.fill(empty, 7);
+      kernels.fill(be, empty, 7);
       be.matmul(view(up(new Float32Array(0)), [1, M, 0]), view(up(new Float32Array(0)), [1, 0, N]), empty);
       return [out, empty];
     });

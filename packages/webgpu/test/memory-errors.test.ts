@@ -2,7 +2,7 @@
  * Memory pool, batched submission, write ordering, device discovery and error paths.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CpuBackend } from '@unihetero/tensor';
+import { CpuBackend, kernels } from '@unihetero/tensor';
 import { WebGPUBackend, bucketBytes, createBackend, initWebGPU, isSoftwareAdapter } from '../src/index.js';
 import { view } from './helpers.js';
 
@@ -49,9 +49,9 @@ describe('memory pool', () => {
     let peakPooled = 0;
     for (let i = 0; i < 1000; i++) {
       const y = gpu.allocate(1000, 'float32');
-      gpu.unary('mul_scalar', view(x, [1000]), y, { a: 2 });
+      kernels.unary(gpu, 'mul_scalar', view(x, [1000]), y, { a: 2 });
       const z = gpu.allocate(1000 - (i % 7), 'float32');
-      gpu.unary('exp', view(y, [1000 - (i % 7)]), z);
+      kernels.unary(gpu, 'exp', view(y, [1000 - (i % 7)]), z);
       gpu.release(y);
       gpu.release(z);
       peakPooled = Math.max(peakPooled, gpu.memory().bytesPooled);
@@ -72,7 +72,7 @@ describe('memory pool', () => {
     const x = gpu.upload(new Float32Array(64).fill(1), 'float32');
     await gpu.sync();
     const before = gpu.submissions;
-    for (let i = 0; i < 640; i++) gpu.unary('add_scalar', view(x, [64]), x, { a: 1 });
+    for (let i = 0; i < 640; i++) kernels.unary(gpu, 'add_scalar', view(x, [64]), x, { a: 1 });
     const r = await gpu.read(x);
     expect(r[0]).toBe(641);
     expect(gpu.submissions - before).toBeLessThanOrEqual(11);
@@ -82,9 +82,9 @@ describe('memory pool', () => {
   it('orders host writes after queued kernels', async () => {
     const x = gpu.upload(Float32Array.from([1, 2, 3]), 'float32');
     const y = gpu.allocate(3, 'float32');
-    gpu.unary('neg', view(x, [3]), y); // recorded, not submitted
+    kernels.unary(gpu, 'neg', view(x, [3]), y); // recorded, not submitted
     gpu.write(x, Float32Array.from([10, 20, 30])); // must not overtake the kernel
-    gpu.unary('add_scalar', view(x, [3]), x, { a: 0.5 });
+    kernels.unary(gpu, 'add_scalar', view(x, [3]), x, { a: 0.5 });
     expect(Array.from(await gpu.read(y))).toEqual([-1, -2, -3]);
     expect(Array.from(await gpu.read(x))).toEqual([10.5, 20.5, 30.5]);
     gpu.release(x);
@@ -93,8 +93,8 @@ describe('memory pool', () => {
 
   it('handles outputs that alias inputs', async () => {
     const x = gpu.upload(Float32Array.from([1, 2, 3, 4]), 'float32');
-    gpu.copy(view(x, [2], [1], 0), view(x, [2], [1], 2)); // [1, 2, 1, 2]
-    gpu.binary('mul', view(x, [4]), view(x, [4]), x);
+    kernels.copy(gpu, view(x, [2], [1], 0), view(x, [2], [1], 2)); // [1, 2, 1, 2]
+    kernels.binary(gpu, 'mul', view(x, [4]), view(x, [4]), x);
     expect(Array.from(await gpu.read(x))).toEqual([1, 4, 1, 4]);
     gpu.release(x);
   });
@@ -102,13 +102,13 @@ describe('memory pool', () => {
   it('computes in place (outputs that are also inputs of row kernels)', async () => {
     const data = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const x = gpu.upload(data, 'float32');
-    gpu.softmax(x, 0, 2, 3, x, true);
+    kernels.softmax(gpu, x, 0, 2, 3, x, true);
     const lse = (a: number[]) => Math.log(a.reduce((p, v) => p + Math.exp(v), 0));
     const want = [...[1, 2, 3].map((v) => v - lse([1, 2, 3])), ...[4, 5, 6].map((v) => v - lse([4, 5, 6]))];
     Array.from(await gpu.read(x)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
     const y = gpu.upload(data, 'float32');
     const r = gpu.allocate(2, 'float32');
-    gpu.rmsNorm(y, null, 2, 3, 0, y, r);
+    gpu.overrides.rmsNorm!({ x: y, weight: null, rows: 2, cols: 3, eps: 0, out: y, rstd: r });
     const rs = [Math.sqrt(14 / 3), Math.sqrt(77 / 3)];
     Array.from(await gpu.read(y)).forEach((v, i) => expect(v).toBeCloseTo(data[i]! / rs[Math.floor(i / 3)]!, 5));
     for (const s of [x, y, r]) gpu.release(s);
@@ -138,7 +138,7 @@ describe('errors', () => {
     const cpu = new CpuBackend();
     const c = cpu.upload(Float32Array.from([1, 2]), 'float32');
     const g = gpu.allocate(2, 'float32');
-    expect(() => gpu.unary('neg', view(c, [2]), g)).toThrow(/storage belongs to another backend/);
+    expect(() => kernels.unary(gpu, 'neg', view(c, [2]), g)).toThrow(/storage belongs to another backend/);
     expect(() => gpu.matmul(view(g, [1, 1, 2]), view(g, [1, 1, 2]), g)).toThrow('matmul: inner dimensions differ: [1,1,2] @ [1,1,2]');
     gpu.release(g);
   });
@@ -155,10 +155,10 @@ describe('errors', () => {
       const out = g2.allocate(4, 'float32');
       const kernel = { key: 'too_many_groups', name: 'too_many_groups', source: () => '@group(0) @binding(0) var<storage, read_write> o: array<f32>;\n@group(0) @binding(1) var<uniform> p: vec4<u32>;\n@compute @workgroup_size(1) fn main() { o[0] = f32(p.x); }' };
       // dispatch is internal; a grid over maxComputeWorkgroupsPerDimension fails validation at submit
-      (g2 as unknown as { dispatch(k: unknown, b: GPUBuffer[], p: Uint32Array, g: number[]): void }).dispatch(kernel, [(out as unknown as { buffer: GPUBuffer }).buffer], new Uint32Array(4), [1e6, 1, 1]);
+      (g2 as unknown as { rt: { dispatch(d: unknown): void } }).rt.dispatch({ kernel, buffers: [(out as unknown as { buffer: GPUBuffer }).buffer], params: new Uint32Array(4), grid: [1e6, 1, 1] });
       await expect(g2.read(out)).rejects.toThrow(/submission with kernels \[too_many_groups\] failed/);
       // the error is reported once; later work succeeds
-      g2.fill(out, 2);
+      kernels.fill(g2, out, 2);
       expect(Array.from(await g2.read(out))).toEqual([2, 2, 2, 2]);
     } finally {
       g2.destroy();

@@ -1,9 +1,10 @@
+import { kernels } from '@unihetero/tensor';
 /**
  * Row kernel parity with the CPU reference backend: every ReduceOp on short rows (one invocation
  * per row) and long rows (workgroup tree reduction), softmax / log-softmax, layerNorm and rmsNorm.
  */
 import { describe, it } from 'vitest';
-import type { ReduceOp } from '@unihetero/tensor';
+import type { AnyReduceOp as ReduceOp } from '@unihetero/tensor';
 import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends } from './helpers.js';
 
 const b = useBackends();
@@ -25,7 +26,7 @@ describe('reduce float32', () => {
         if (op === 'argmax' || op === 'argmin') data[offset + 2] = data[offset + 5 % Math.max(cols, 1)]!; // a tie
         const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
           const out = alloc(rows, op === 'argmax' || op === 'argmin' ? 'int32' : 'float32');
-          be.reduce(op, up(data), offset, rows, cols, out);
+          kernels.reduce(be, op, up(data), offset, rows, cols, out);
           return [out];
         });
         expectClose(op, g[0]!, w[0]!, op.startsWith('arg') ? EXACT : ACCUMULATE);
@@ -41,9 +42,9 @@ describe('reduce int32', () => {
       const long = ints(2 * 700, op === 'prod' ? 1 : -1000, op === 'prod' ? 2 : 1000);
       const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
         const o1 = alloc(4, 'int32');
-        be.reduce(op, up(short), 0, 4, 6, o1);
+        kernels.reduce(be, op, up(short), 0, 4, 6, o1);
         const o2 = alloc(2, 'int32');
-        be.reduce(op, up(long), 0, 2, 700, o2);
+        kernels.reduce(be, op, up(long), 0, 2, 700, o2);
         return [o1, o2];
       });
       expectClose(`${op} short`, g[0]!, w[0]!, EXACT);
@@ -59,7 +60,7 @@ describe('softmax', () => {
         const data = normals(offset + rows * cols, 5);
         const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
           const out = alloc(rows * cols);
-          be.softmax(up(data), offset, rows, cols, out, log);
+          kernels.softmax(be, up(data), offset, rows, cols, out, log);
           return [out];
         });
         expectClose('softmax', g[0]!, w[0]!, ACCUMULATE);
@@ -71,9 +72,9 @@ describe('softmax', () => {
     const data = Float32Array.from([1000, 1001, 999, -1000, 88, 89, 90, 91]);
     const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
       const p = alloc(8);
-      be.softmax(up(data), 0, 2, 4, p, false);
+      kernels.softmax(be, up(data), 0, 2, 4, p, false);
       const lp = alloc(8);
-      be.softmax(up(data), 0, 2, 4, lp, true);
+      kernels.softmax(be, up(data), 0, 2, 4, lp, true);
       return [p, lp];
     });
     expectClose('softmax', g[0]!, w[0]!, ACCUMULATE);
@@ -92,7 +93,7 @@ describe('fused norms', () => {
           const out = alloc(rows * cols);
           const mean = alloc(rows);
           const rstd = alloc(rows);
-          be.layerNorm!(up(x), hasW ? up(wt) : null, hasB ? up(bs) : null, rows, cols, 1e-5, out, mean, rstd);
+          be.overrides!.layerNorm!({ x: up(x), weight: hasW ? up(wt) : null, bias: hasB ? up(bs) : null, rows, cols, eps: 1e-5, out, mean, rstd });
           return [out, mean, rstd];
         });
         g.forEach((r, i) => expectClose(`layerNorm output ${i}`, r, w[i]!, ACCUMULATE));
@@ -105,7 +106,7 @@ describe('fused norms', () => {
         const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
           const out = alloc(rows * cols);
           const rstd = alloc(rows);
-          be.rmsNorm!(up(x), hasW ? up(wt) : null, rows, cols, 1e-6, out, rstd);
+          be.overrides!.rmsNorm!({ x: up(x), weight: hasW ? up(wt) : null, rows, cols, eps: 1e-6, out, rstd });
           return [out, rstd];
         });
         g.forEach((r, i) => expectClose(`rmsNorm output ${i}`, r, w[i]!, ACCUMULATE));

@@ -19,6 +19,7 @@ import { disposeJax, useJax, type JaxDevice } from '../peers/jax.js';
 import { disposeTfjs, loadTfjsGradients, useTfjs, type TfjsKind } from '../peers/tfjs.js';
 import { fmt, fmtRatio } from '../stats.js';
 import { Footnotes, renderTable } from '../table.js';
+import { ratioOfRounds, runRounds, type Contender, type RoundsEntry } from './rounds.js';
 
 /** Layer widths of the standard MLP. */
 export const MLP_WIDTHS = [256, 512, 512, 10] as const;
@@ -50,6 +51,8 @@ export interface MlpOptions {
   lr?: number;
   /** Seed of weights and data. */
   seed?: number;
+  /** Interleaved timing rounds (default 3). */
+  rounds?: number;
   /** Write raw numbers here as JSON. */
   json?: string;
 }
@@ -64,16 +67,8 @@ export interface MlpSetup {
   eps: number;
 }
 
-/** One framework's result. */
-export interface MlpEntry {
-  id: string;
-  variant: string | null;
-  stepsPerSec: number | null;
-  msPerStep: number | null;
-  /** Loss of every step, warmup included. */
-  losses: number[];
-  error: string | null;
-}
+/** One framework's result (see `RoundsEntry`). */
+export type MlpEntry = RoundsEntry;
 
 /** Everything `runMlp` measured (also what `--json` writes). */
 export interface MlpReport {
@@ -82,21 +77,11 @@ export interface MlpReport {
   machine: MachineInfo;
   device: string | null;
   options: MlpOptions;
-  entries: MlpEntry[];
+  entries: RoundsEntry[];
   /** max over peers of |loss1 - ours1| / |ours1| (null without ours). */
   firstLossMaxRelDiff: number | null;
   table: string;
   footnotes: string[];
-}
-
-interface Trainer {
-  id: string;
-  variant: string;
-  /** Make this framework's device current (tfjs has one active backend). */
-  activate(): Promise<void>;
-  /** One training step on batch `k`; resolves to the loss (read back). */
-  step(k: number): Promise<number>;
-  dispose(): void;
 }
 
 /** Weights and batches from one seeded generator (PyTorch nn.Linear-style init, normal inputs). */
@@ -119,8 +104,12 @@ export function makeSetup(seed: number, lr = 1e-3): MlpSetup {
   return { layers, batches, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 }
 
-/** Our side: the tensor API with autograd, Adam written with noGrad / tidy / assign. */
-async function oursTrainer(id: string, backend: Backend, variant: string, s: MlpSetup): Promise<Trainer> {
+/**
+ * Our side: the tensor API with autograd; Adam as one fused kernel per parameter
+ * (`applyElementwise`, bias corrections as host scalars); with `compiled`, the whole step
+ * (forward, backward, update) goes through `compile`.
+ */
+async function oursTrainer(id: string, backend: Backend, variant: string, s: MlpSetup, compiled: boolean): Promise<Contender> {
   const T = await import('@unihetero/tensor');
   const params = s.layers.flatMap((l) => [
     T.tensor(l.w, { shape: [l.fanIn, l.fanOut], backend, requiresGrad: true }),
@@ -131,36 +120,32 @@ async function oursTrainer(id: string, backend: Backend, variant: string, s: Mlp
   const xs = s.batches.map((b) => T.tensor(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], backend }));
   const ys = s.batches.map((b) => T.tensor(b.y, { shape: [MLP_BATCH], dtype: 'int32', backend }));
   let t = 0;
+  const adam = adamProgram(T);
+  const scalars = [T.hostScalar(() => 1 - s.beta1 ** t), T.hostScalar(() => 1 - s.beta2 ** t)];
+  const step = (x: InstanceType<typeof T.Tensor>, y: InstanceType<typeof T.Tensor>) => {
+    for (const p of params) p.zeroGrad();
+    const loss = T.tidy(() => {
+      let h = x;
+      for (let l = 0; l < s.layers.length; l++) {
+        h = h.matmul(params[2 * l]!).add(params[2 * l + 1]!);
+        if (l + 1 < s.layers.length) h = h.relu();
+      }
+      return T.crossEntropy(h, y);
+    });
+    loss.backward();
+    T.hostEffect(() => {
+      t++;
+    });
+    T.noGrad(() => params.forEach((p, i) => T.applyElementwise(adam, [p, p.grad!, m[i]!, v[i]!], [p, m[i]!, v[i]!], [s.beta1, s.beta2, s.eps, s.lr, ...scalars])));
+    return loss;
+  };
+  const run = compiled ? T.compile(step, { name: 'mlp step', onFallback: (msg) => console.error(msg) }) : step;
   return {
     id,
-    variant,
+    variant: compiled ? `${variant}, compile()` : variant,
     async activate() {},
     async step(k) {
-      t++;
-      const loss = T.tidy(() => {
-        let h = xs[k]!;
-        for (let l = 0; l < s.layers.length; l++) {
-          h = h.matmul(params[2 * l]!).add(params[2 * l + 1]!);
-          if (l + 1 < s.layers.length) h = h.relu();
-        }
-        return T.crossEntropy(h, ys[k]!);
-      });
-      loss.backward();
-      const bc1 = 1 - s.beta1 ** t;
-      const bc2 = 1 - s.beta2 ** t;
-      T.noGrad(() =>
-        T.tidy(() => {
-          params.forEach((p, i) => {
-            const g = p.grad;
-            if (!g) throw new Error(`mlp: parameter ${i} got no gradient`);
-            m[i]!.assign(m[i]!.mul(s.beta1).add(g.mul(1 - s.beta1)));
-            v[i]!.assign(v[i]!.mul(s.beta2).add(g.square().mul(1 - s.beta2)));
-            const update = m[i]!.div(bc1).div(v[i]!.div(bc2).sqrt().add(s.eps)).mul(s.lr);
-            p.assign(p.sub(update));
-          });
-        }),
-      );
-      for (const p of params) p.zeroGrad();
+      const loss = run(xs[k]!, ys[k]!);
       try {
         return backend.readSync ? loss.itemSync() : await loss.item();
       } finally {
@@ -170,11 +155,28 @@ async function oursTrainer(id: string, backend: Backend, variant: string, s: Mlp
     dispose() {
       for (const t of [...params, ...m, ...v, ...xs, ...ys]) t.dispose();
     },
+    dispatches: 'dispatches' in backend ? () => (backend as unknown as { dispatches: number }).dispatches : undefined,
   };
 }
 
+/**
+ * Adam as one program: inputs p, g, m, v; scalars b1, b2, eps, lr, 1 - b1^t, 1 - b2^t; outputs
+ * p, m, v (`m / bc1 / (sqrt(v / bc2) + eps) * lr`, as the other frameworks compute it).
+ */
+function adamProgram(T: typeof import('@unihetero/tensor')) {
+  const e = T.expr;
+  const f = 'float32' as const;
+  const s = (i: number) => e.scalar(i, f);
+  const one = e.constant(1, f);
+  const g = e.input(1, f);
+  const m = e.binary('add', e.binary('mul', e.input(2, f), s(0)), e.binary('mul', g, e.binary('sub', one, s(0))));
+  const v = e.binary('add', e.binary('mul', e.input(3, f), s(1)), e.binary('mul', e.binary('mul', g, g), e.binary('sub', one, s(1))));
+  const update = e.binary('mul', e.binary('div', e.binary('div', m, s(4)), e.binary('add', e.unary('sqrt', e.binary('div', v, s(5))), s(2))), s(3));
+  return e.program([e.binary('sub', e.input(0, f), update), m, v]);
+}
+
 /** tfjs: variables + tf.train.adam + minimize, loss = -mean(sum(onehot * logSoftmax)). */
-async function tfjsTrainer(id: string, kind: TfjsKind, s: MlpSetup, gpu?: GpuContext): Promise<Trainer> {
+async function tfjsTrainer(id: string, kind: TfjsKind, s: MlpSetup, gpu?: GpuContext): Promise<Contender> {
   const share = gpu ? { device: gpu.device, adapterInfo: gpu.adapterInfo } : undefined;
   const { tf, variant } = await useTfjs(kind, share);
   await loadTfjsGradients();
@@ -217,7 +219,7 @@ async function tfjsTrainer(id: string, kind: TfjsKind, s: MlpSetup, gpu?: GpuCon
 }
 
 /** jax-js: valueAndGrad of a pure loss, Adam as a pure function of (params, m, v), optionally jit. */
-async function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: MlpSetup): Promise<Trainer> {
+async function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: MlpSetup): Promise<Contender> {
   const { jax, variant } = await useJax(device);
   const np = jax.numpy;
   type A = InstanceType<typeof jax.Array>;
@@ -280,16 +282,18 @@ async function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: Mlp
   };
 }
 
-async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined, cpuBackend: () => Promise<Backend>): Promise<Trainer> {
+async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined, cpuBackend: () => Promise<Backend>): Promise<Contender> {
   switch (id) {
-    case 'ours-cpu': {
+    case 'ours-cpu':
+    case 'ours-cpu-compiled': {
       const b = await cpuBackend();
-      return oursTrainer(id, b, `@unihetero/tensor CpuBackend (${b.info.description})`, s);
+      return oursTrainer(id, b, `@unihetero/tensor CpuBackend (${b.info.description})`, s, id.endsWith('compiled'));
     }
     case 'ours-webgpu':
+    case 'ours-webgpu-compiled':
       if (!gpu) throw new Error('WebGPU unavailable');
       if (!gpu.backend) throw new Error(`@unihetero/webgpu failed: ${gpu.backendError}`);
-      return oursTrainer(id, gpu.backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, s);
+      return oursTrainer(id, gpu.backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, s, id.endsWith('compiled'));
     case 'tfjs-wasm':
       return tfjsTrainer(id, 'wasm', s);
     case 'tfjs-webgpu':
@@ -308,22 +312,25 @@ async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined,
 }
 
 /**
- * Run the mlp suite: one table on `io.out` (steps/s, ms/step, losses of steps 1-3 and the last,
- * speed relative to ours), progress on `io.progress`; disposes everything at the end.
+ * Run the mlp suite: one table on `io.out` (steps/s as the median of interleaved rounds, the
+ * per-round spread, losses of steps 1-3 and the last, speed relative to our compiled step),
+ * progress on `io.progress`; disposes everything at the end.
  */
 export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> {
-  const ours = opts.backend === 'all' ? ['ours-cpu', 'ours-webgpu'] : [`ours-${opts.backend}`];
+  const ourKinds = opts.backend === 'all' ? ['cpu', 'webgpu'] : [opts.backend];
+  const ours = ourKinds.flatMap((k) => [`ours-${k}`, `ours-${k}-compiled`]);
   const usesGpu = opts.backend !== 'cpu';
   const defaultPeers: string[] = [...MLP_CPU_PEERS, ...(usesGpu ? MLP_WEBGPU_PEERS : [])];
   const peers = opts.peers ? defaultPeers.filter((p) => opts.peers!.includes(p)) : defaultPeers;
   const ids = [...ours, ...peers];
   const setup = makeSetup(opts.seed ?? 0, opts.lr ?? 1e-3);
   const notes = new Footnotes();
-  const entries: MlpEntry[] = [];
+  let entries: RoundsEntry[] = [];
   let gpu: GpuContext | undefined;
   let gpuError: string | null = null;
   const cpu: { backend: Backend | null } = { backend: null };
   const cpuBackend = async () => (cpu.backend ??= new (await import('@unihetero/tensor')).CpuBackend());
+  const rounds = opts.rounds ?? 3;
   try {
     if (usesGpu) {
       try {
@@ -332,34 +339,14 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
         gpuError = reason(e);
       }
     }
-    for (const id of ids) {
-      const entry: MlpEntry = { id, variant: null, stepsPerSec: null, msPerStep: null, losses: [], error: null };
-      entries.push(entry);
-      let trainer: Trainer | null = null;
-      try {
+    const loaders = ids.map((id) => ({
+      id,
+      load: async () => {
         if (id.includes('webgpu') && !gpu) throw new Error(`WebGPU unavailable: ${gpuError}`);
-        io.progress(`mlp: ${id} (${opts.warmup} warmup + ${opts.steps} timed steps)`);
-        trainer = await loadTrainer(id, setup, gpu, cpuBackend);
-        entry.variant = trainer.variant;
-        await trainer.activate();
-        let t0 = 0;
-        for (let i = 0; i < opts.warmup + opts.steps; i++) {
-          if (i === opts.warmup) t0 = performance.now();
-          const loss = await trainer.step(i % setup.batches.length);
-          if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${i + 1}`);
-          entry.losses.push(loss);
-        }
-        const ms = (performance.now() - t0) / opts.steps;
-        entry.msPerStep = ms;
-        entry.stepsPerSec = 1000 / ms;
-        io.progress(`  ${id}: ${entry.stepsPerSec.toFixed(2)} steps/s, losses ${entry.losses.slice(0, 3).map((l) => l.toFixed(6)).join(', ')} ... ${entry.losses.at(-1)!.toFixed(6)}`);
-      } catch (e) {
-        entry.error = reason(e);
-        io.progress(`  ${id} failed: ${entry.error}`);
-      } finally {
-        trainer?.dispose();
-      }
-    }
+        return loadTrainer(id, setup, gpu, cpuBackend);
+      },
+    }));
+    entries = await runRounds('mlp', loaders, { warmup: opts.warmup, steps: opts.steps, rounds, batches: setup.batches.length }, io);
   } finally {
     await disposeTfjs();
     await disposeJax();
@@ -367,35 +354,48 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
     cpu.backend?.destroy();
   }
 
-  const ref = entries.find((e) => e.id.startsWith('ours') && e.error === null);
-  const ref1 = ref?.losses[0];
+  const ref = entries.find((e) => e.id === 'ours-cpu-compiled' && e.error === null) ?? entries.find((e) => e.id.startsWith('ours') && e.error === null);
+  const lossRef = entries.find((e) => e.id.startsWith('ours') && e.error === null);
+  const ref1 = lossRef?.losses[0];
   let firstLossMaxRelDiff: number | null = null;
-  const total = opts.warmup + opts.steps;
+  const total = opts.warmup + rounds * opts.steps;
   // Losses of the first (up to) 3 steps and of the last step.
   const lossSteps = [...Array(Math.min(3, total)).keys()];
   if (total > 3) lossSteps.push(total - 1);
-  const headers = ['impl', 'steps/s', 'ms/step', ...lossSteps.map((i) => `loss@${i + 1}`), 'Δloss@1 vs ours', 'ours/impl'];
+  const showDispatches = entries.some((e) => e.dispatchesPerStep !== null);
+  const refName = ref?.id ?? 'ours';
+  const headers = ['impl', 'steps/s', 'ms/step', 'rounds (steps/s)', ...(showDispatches ? ['dispatches/step'] : []), ...lossSteps.map((i) => `loss@${i + 1}`), 'Δloss@1 vs ours', `${refName}/impl`];
   const rows = entries.map((e) => {
     if (e.error !== null) {
       const mark = notes.add(`${e.id}: ${e.error}`);
       return [e.id, `n/a ${mark}`, ...headers.slice(2).map(() => 'n/a')];
     }
     let diff = 'n/a';
-    if (ref1 !== undefined && e !== ref) {
+    if (ref1 !== undefined && e !== lossRef) {
       const rel = Math.abs(e.losses[0]! - ref1) / Math.abs(ref1);
       firstLossMaxRelDiff = Math.max(firstLossMaxRelDiff ?? 0, rel);
       diff = rel.toExponential(1);
       if (rel > LOSS_TOLERANCE) diff += ` ✗${notes.add(`${e.id}: step-1 loss ${e.losses[0]} differs from ours ${ref1} by ${rel.toExponential(2)} (tolerance ${LOSS_TOLERANCE})`)}`;
-    } else if (e === ref) diff = '0 (ref)';
+    } else if (e === lossRef) diff = '0 (ref)';
     const l = (i: number) => (e.losses[i] === undefined ? 'n/a' : e.losses[i]!.toFixed(5));
-    return [e.id, fmt(e.stepsPerSec), fmt(e.msPerStep, 1), ...lossSteps.map(l), diff, e === ref ? '1.00x' : fmtRatio(ref?.stepsPerSec, e.stepsPerSec)];
+    const ratio = ratioOfRounds(ref, e);
+    return [
+      e.id,
+      fmt(e.stepsPerSec),
+      fmt(e.msPerStep, 1),
+      e.rates.map((r) => r.toFixed(1)).join(' / '),
+      ...(showDispatches ? [e.dispatchesPerStep === null ? '' : e.dispatchesPerStep.toFixed(0)] : []),
+      ...lossSteps.map(l),
+      diff,
+      e === ref ? '1.00x' : ratio === null ? 'n/a' : `${ratio.toFixed(2)}x`,
+    ];
   });
   const table = renderTable(headers, rows);
   const device = gpu ? `${gpu.description} (${gpu.featureLevel}) via Dawn` : null;
   io.out('');
   io.out(
     `mlp training, batch ${MLP_BATCH}, ${MLP_WIDTHS.join(' -> ')}, ReLU, softmax cross-entropy, Adam(lr ${setup.lr}): ` +
-      `steps/s over ${opts.steps} steps after ${opts.warmup} warmup (each step reads its loss back); machine: ${machineLine()}` +
+      `steps/s = median of ${rounds} interleaved rounds of ${opts.steps} steps after ${opts.warmup} warmup (each step reads its loss back); ratios = median of per-round ratios; machine: ${machineLine()}` +
       (device ? `; WebGPU: ${device}` : ''),
   );
   io.out('');

@@ -5,28 +5,40 @@
  */
 import {
   dtypeBytes,
+  type AttentionArgs,
   type Backend,
   type BackendInfo,
   type BackendMemory,
-  type BinaryOp,
+  type BackendOverrides,
+  type CrossEntropyArgs,
+  type CrossEntropyBackwardArgs,
   type DType,
-  type ReduceOp,
+  type LayerNormArgs,
+  type LayerNormBackwardArgs,
+  type LogsumexpArgs,
+  type RmsNormArgs,
+  type RmsNormBackwardArgs,
+  type SoftmaxArgs,
   type Storage,
   type TypedArray,
-  type UnaryOp,
-  type UnaryParams,
   type View,
 } from '../backend.js';
-import { BINARY_OPS, UNARY_OPS, binaryRow, copyRow, unaryRow, whereRow } from './elementwise.js';
+import type { Program } from '../expr/ir.js';
+import { rowKernel } from '../expr/js.js';
 import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
 import { contiguousStridesOf, eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
-import { layerNormRows, reduceRows, rmsNormRows, softmaxRows } from './reduce.js';
+import { layerNormRows, reduceRows, rmsNormRows, softmaxRows, type RowReduceOp } from './reduce.js';
 import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, layerNormBackwardRows, rmsNormBackwardRows, type HostView4 } from './fused.js';
-import { CpuStorage, arrayFor, dtypeOfArray } from './storage.js';
+import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
+import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
+import { WasmElementwise } from './wasm/expr-kernels.js';
+import { copyRow } from './elementwise.js';
 
 const DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'float64', 'int32']);
-const REDUCE_OPS: ReadonlySet<string> = new Set<ReduceOp>(['sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'logsumexp']);
+/** Reductions the CPU kernels implement (the contract's four plus the ones the front end otherwise composes). */
+type CpuReduceOp = RowReduceOp;
+const REDUCE_OPS: ReadonlySet<string> = new Set<CpuReduceOp>(['sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'logsumexp']);
 
 function fmt(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -36,6 +48,10 @@ function numelOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+function sameView(a: View, b: View): boolean {
+  return a.storage === b.storage && a.offset === b.offset && sameShape(a.shape, b.shape) && sameShape(a.strides, b.strides);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -54,6 +70,8 @@ export class CpuBackend implements Backend {
   private liveStorages = 0;
   private liveBytes = 0;
   private readonly ws = new MatmulWorkspace();
+  private readonly arena: Arena | null = sharedArena();
+  private readonly simd: WasmElementwise | null = this.arena ? new WasmElementwise(this.arena) : null;
 
   /** A new CPU backend (cheap; storages of different CpuBackends are all host memory). */
   constructor() {
@@ -87,15 +105,23 @@ export class CpuBackend implements Backend {
   allocate(size: number, dtype: DType): CpuStorage {
     this.alive('allocate');
     if (!Number.isInteger(size) || size < 0) throw new Error(`cpu: allocate: size must be a non-negative integer, got ${size}`);
+    if (this.arena && (dtype === 'float32' || dtype === 'int32') && size * 4 <= ARENA_MAX_BLOCK) {
+      const s = arenaStorage(this, this.arena, dtype, size);
+      if (s) {
+        this.liveStorages++;
+        this.liveBytes += size * 4;
+        return s;
+      }
+    }
     return this.track(arrayFor(dtype, size));
   }
 
   /** A new storage holding a copy of `data` converted to `dtype`. */
   upload(data: TypedArray, dtype: DType): CpuStorage {
     this.alive('upload');
-    const arr = arrayFor(dtype, data.length);
-    arr.set(data);
-    return this.track(arr);
+    const s = this.allocate(data.length, dtype);
+    s.data.set(data);
+    return s;
   }
 
   /** Release a storage; any later use of it throws. Releasing twice is an error. */
@@ -154,95 +180,74 @@ export class CpuBackend implements Backend {
 
   // ---------------------------------------------------------------- kernels
 
-  /** Set every element of `out` to `value` (cast to its dtype). */
-  fill(out: Storage, value: number): void {
-    this.arr(out, 'fill').fill(value);
-  }
-
-  /** Copy a strided view into another strided view of equal shape, casting between dtypes. */
-  copy(src: View, dst: View): void {
-    const sd = this.view(src, 'copy', 'src');
-    const dd = this.view(dst, 'copy', 'dst');
-    if (!sameShape(src.shape, dst.shape)) throw new Error(`copy: shapes differ: ${fmt(src.shape)} -> ${fmt(dst.shape)}`);
-    const plan = planRows(src.shape, [src.strides, dst.strides]);
-    const n = plan.len;
-    const ss = plan.inner[0]!;
-    const ds = plan.inner[1]!;
-    eachRow(plan, [src.offset, dst.offset], (o) => copyRow(sd, o[0]!, ss, dd, o[1]!, ds, n));
-  }
-
   /**
-   * Elementwise `out = op(x)` into contiguous `out`. not/isnan/isinf write 0/1 (normally into an
-   * int32 `out`; any output dtype receives the same 0/1 values).
+   * Evaluate an expression program at every element (see `Backend.elementwise`): views are walked
+   * row by row (dims merged where every operand allows) with a JavaScript kernel generated once per
+   * program and operand layout. Outputs overlapping an input with a different view are computed
+   * through a temporary.
    */
-  unary(op: UnaryOp, x: View, out: Storage, params?: UnaryParams): void {
-    if (!UNARY_OPS.has(op)) throw new Error(`unary: unknown op '${String(op)}'`);
-    const xd = this.view(x, `unary ${op}`, 'x');
-    const od = this.out(out, numelOf(x.shape), `unary ${op}`);
-    let a = params?.a ?? NaN;
-    let b = params?.b ?? NaN;
-    if (op === 'clamp') {
-      a = params?.a ?? -Infinity;
-      b = params?.b ?? Infinity;
-    } else if (op.endsWith('_scalar') && params?.a === undefined) {
-      throw new Error(`unary ${op}: missing parameter a`);
+  elementwise(program: Program, inputs: readonly View[], outputs: readonly View[], scalars: ArrayLike<number>): void {
+    const op = 'elementwise';
+    if (inputs.length !== program.inputs.length) throw new Error(`${op}: program reads ${program.inputs.length} inputs, got ${inputs.length}`);
+    if (outputs.length !== program.outputs.length) throw new Error(`${op}: program writes ${program.outputs.length} outputs, got ${outputs.length}`);
+    if (scalars.length < program.scalars) throw new Error(`${op}: program reads ${program.scalars} scalars, got ${scalars.length}`);
+    const shape = outputs[0]!.shape;
+    const ins = inputs.map((v, i) => {
+      if (!sameShape(v.shape, shape)) throw new Error(`${op}: input ${i} shape ${fmt(v.shape)} differs from the output shape ${fmt(shape)}`);
+      if (v.storage.dtype !== program.inputs[i]) throw new Error(`${op}: input ${i} is ${v.storage.dtype}, the program reads ${program.inputs[i]}`);
+      return this.view(v, op, `input ${i}`);
+    });
+    const outs = outputs.map((v, k) => {
+      if (!sameShape(v.shape, shape)) throw new Error(`${op}: output ${k} shape ${fmt(v.shape)} differs from output 0 ${fmt(shape)}`);
+      if (v.storage.dtype !== program.outputs[k]!.dtype) throw new Error(`${op}: output ${k} is ${v.storage.dtype}, the program writes ${program.outputs[k]!.dtype}`);
+      return this.view(v, op, `output ${k}`);
+    });
+    if (numelOf(shape) === 0) return;
+    if (this.simd && this.simd.run(program, inputs, outputs, scalars)) return;
+    // An output sharing a storage with an input under a different view would be read after being
+    // written: stage such outputs through temporaries.
+    let staged: { tmp: TypedArray; view: View; k: number }[] | null = null;
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs[k]!;
+      if (inputs.some((v) => v.storage === o.storage && !sameView(v, o))) {
+        const tmp = arrayFor(o.storage.dtype, numelOf(shape));
+        (staged ??= []).push({ tmp, view: { storage: o.storage, shape, strides: contiguousStridesOf(shape), offset: 0 }, k });
+        outs[k] = tmp;
+      }
     }
-    const intMode = x.storage.dtype === 'int32' && out.dtype === 'int32';
-    const plan = planRows(x.shape, [x.strides, contiguousStridesOf(x.shape)]);
+    const outStrides = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? contiguousStridesOf(shape) : o.strides));
+    const outOffsets = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? 0 : o.offset));
+    const plan = planRows(shape, [...inputs.map((v) => v.strides), ...outStrides]);
+    const layout = plan.inner.map((st) => (st === 0 ? '0' : st === 1 ? '1' : 's')).join('');
+    const kernel = rowKernel(program, layout);
+    const nIn = inputs.length;
+    const IS = plan.inner.slice(0, nIn);
+    const OS = plan.inner.slice(nIn);
+    const IO = new Array<number>(nIn);
+    const OO = new Array<number>(outputs.length);
     const n = plan.len;
-    const xs = plan.inner[0]!;
-    eachRow(plan, [x.offset, 0], (o) => unaryRow(op, xd, o[0]!, xs, od, o[1]!, n, a, b, intMode));
-  }
-
-  /**
-   * Elementwise `out = op(a, b)`; both views have out's shape (stride-0 broadcast) and one dtype.
-   * Comparisons and logical ops write 0/1 in `out`'s dtype (int32 normally; float masks are allowed).
-   */
-  binary(op: BinaryOp, a: View, b: View, out: Storage): void {
-    if (!BINARY_OPS.has(op)) throw new Error(`binary: unknown op '${String(op)}'`);
-    const ad = this.view(a, `binary ${op}`, 'a');
-    const bd = this.view(b, `binary ${op}`, 'b');
-    if (!sameShape(a.shape, b.shape)) throw new Error(`binary ${op}: operand shapes differ: ${fmt(a.shape)} and ${fmt(b.shape)}`);
-    if (a.storage.dtype !== b.storage.dtype) throw new Error(`binary ${op}: operand dtypes differ: ${a.storage.dtype} and ${b.storage.dtype}`);
-    const od = this.out(out, numelOf(a.shape), `binary ${op}`);
-    const intMode = a.storage.dtype === 'int32' && out.dtype === 'int32';
-    const plan = planRows(a.shape, [a.strides, b.strides, contiguousStridesOf(a.shape)]);
-    const n = plan.len;
-    const as = plan.inner[0]!;
-    const bs = plan.inner[1]!;
-    eachRow(plan, [a.offset, b.offset, 0], (o) => binaryRow(op, ad, o[0]!, as, bd, o[1]!, bs, od, o[2]!, n, intMode));
-  }
-
-  /** `out = cond != 0 ? a : b`; all three views have out's shape. */
-  where(cond: View, a: View, b: View, out: Storage): void {
-    const cd = this.view(cond, 'where', 'cond');
-    const ad = this.view(a, 'where', 'a');
-    const bd = this.view(b, 'where', 'b');
-    if (!sameShape(cond.shape, a.shape) || !sameShape(cond.shape, b.shape)) {
-      throw new Error(`where: shapes differ: cond ${fmt(cond.shape)}, a ${fmt(a.shape)}, b ${fmt(b.shape)}`);
+    eachRow(plan, [...inputs.map((v) => v.offset), ...outOffsets], (o) => {
+      for (let i = 0; i < nIn; i++) IO[i] = o[i]!;
+      for (let k = 0; k < OO.length; k++) OO[k] = o[nIn + k]!;
+      kernel(ins, IO, IS, outs, OO, OS, n, scalars);
+    });
+    if (staged) {
+      for (const { tmp, k } of staged) {
+        const o = outputs[k]!;
+        const dst = this.arr(o.storage, op);
+        const p2 = planRows(shape, [contiguousStridesOf(shape), o.strides]);
+        eachRow(p2, [0, o.offset], (off) => copyRow(tmp, off[0]!, p2.inner[0]!, dst, off[1]!, p2.inner[1]!, p2.len));
+      }
     }
-    const od = this.out(out, numelOf(cond.shape), 'where');
-    const plan = planRows(cond.shape, [cond.strides, a.strides, b.strides, contiguousStridesOf(cond.shape)]);
-    const n = plan.len;
-    const [cs, as, bs] = plan.inner as [number, number, number];
-    eachRow(plan, [cond.offset, a.offset, b.offset, 0], (o) => whereRow(cd, o[0]!, cs, ad, o[1]!, as, bd, o[2]!, bs, od, o[3]!, n));
   }
 
   /** Reduce each row of contiguous `x [rows, cols]` (from `offset`) into `out [rows]`. */
-  reduce(op: ReduceOp, x: Storage, offset: number, rows: number, cols: number, out: Storage): void {
+  reduce(op: CpuReduceOp, x: Storage, offset: number, rows: number, cols: number, out: Storage): void {
     if (!REDUCE_OPS.has(op)) throw new Error(`reduce: unknown op '${String(op)}'`);
     const xd = this.rows(x, offset, rows, cols, `reduce ${op}`);
     const od = this.out(out, rows, `reduce ${op}`);
     if ((op === 'argmax' || op === 'argmin') && out.dtype !== 'int32') throw new Error(`reduce ${op}: output must be int32, got ${out.dtype}`);
     reduceRows(op, xd, offset, rows, cols, od);
-  }
-
-  /** Softmax (or log-softmax) of each row of contiguous `x [rows, cols]` into `out [rows, cols]`. */
-  softmax(x: Storage, offset: number, rows: number, cols: number, out: Storage, log: boolean): void {
-    const name = log ? 'logSoftmax' : 'softmax';
-    const xd = this.rows(x, offset, rows, cols, name);
-    const od = this.out(out, rows * cols, name);
-    softmaxRows(xd, offset, rows, cols, od, log);
   }
 
   /** Batched matmul of views `a [B, M, K]` and `b [B, K, N]` into contiguous `out [B, M, N]`. */
@@ -284,100 +289,95 @@ export class CpuBackend implements Backend {
     scatterAddHost(td, target.size, this.r3(index, id), this.r3(src, sd));
   }
 
-  /** Fused LayerNorm forward over contiguous `x [rows, cols]`; writes `out`, `mean [rows]` and `rstd [rows]`. */
-  layerNorm(x: Storage, weight: Storage | null, bias: Storage | null, rows: number, cols: number, eps: number, out: Storage, mean: Storage, rstd: Storage): void {
-    const xd = this.rows(x, 0, rows, cols, 'layerNorm');
-    const wd = weight ? this.out(weight, cols, 'layerNorm weight') : null;
-    const bd = bias ? this.out(bias, cols, 'layerNorm bias') : null;
-    layerNormRows(xd, wd, bd, rows, cols, eps, this.out(out, rows * cols, 'layerNorm'), this.out(mean, rows, 'layerNorm mean'), this.out(rstd, rows, 'layerNorm rstd'));
-  }
+  /**
+   * Every override: softmax, logsumexp, the norms forward and backward, cross-entropy and its
+   * gradient, and attention (float32 and float64). They are the reference the other backends'
+   * overrides are checked against.
+   */
+  readonly overrides: BackendOverrides = {
+    softmax: (a: SoftmaxArgs) => {
+      const name = a.log ? 'logSoftmax' : 'softmax';
+      softmaxRows(this.rows(a.x, a.offset, a.rows, a.cols, name), a.offset, a.rows, a.cols, this.out(a.out, a.rows * a.cols, name), a.log);
+    },
+    logsumexp: (a: LogsumexpArgs) => {
+      reduceRows('logsumexp', this.rows(a.x, a.offset, a.rows, a.cols, 'logsumexp'), a.offset, a.rows, a.cols, this.out(a.out, a.rows, 'logsumexp'));
+    },
+    layerNorm: (a: LayerNormArgs) => {
+      const { rows, cols } = a;
+      const xd = this.rows(a.x, 0, rows, cols, 'layerNorm');
+      const wd = a.weight ? this.out(a.weight, cols, 'layerNorm weight') : null;
+      const bd = a.bias ? this.out(a.bias, cols, 'layerNorm bias') : null;
+      layerNormRows(xd, wd, bd, rows, cols, a.eps, this.out(a.out, rows * cols, 'layerNorm'), this.out(a.mean, rows, 'layerNorm mean'), this.out(a.rstd, rows, 'layerNorm rstd'));
+    },
+    rmsNorm: (a: RmsNormArgs) => {
+      const { rows, cols } = a;
+      const xd = this.rows(a.x, 0, rows, cols, 'rmsNorm');
+      const wd = a.weight ? this.out(a.weight, cols, 'rmsNorm weight') : null;
+      rmsNormRows(xd, wd, rows, cols, a.eps, this.out(a.out, rows * cols, 'rmsNorm'), this.out(a.rstd, rows, 'rmsNorm rstd'));
+    },
+    layerNormBackward: (a: LayerNormBackwardArgs) => {
+      const op = 'layerNormBackward';
+      const { rows, cols } = a;
+      layerNormBackwardRows(
+        this.rows(a.x, 0, rows, cols, op),
+        this.out(a.mean, rows, `${op} mean`),
+        this.out(a.rstd, rows, `${op} rstd`),
+        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
+        this.rows(a.grad, 0, rows, cols, `${op} grad`),
+        rows,
+        cols,
+        this.out(a.dx, rows * cols, `${op} dx`),
+        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
+        a.dbias ? this.out(a.dbias, cols, `${op} dbias`) : null,
+      );
+    },
+    rmsNormBackward: (a: RmsNormBackwardArgs) => {
+      const op = 'rmsNormBackward';
+      const { rows, cols } = a;
+      rmsNormBackwardRows(
+        this.rows(a.x, 0, rows, cols, op),
+        this.out(a.rstd, rows, `${op} rstd`),
+        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
+        this.rows(a.grad, 0, rows, cols, `${op} grad`),
+        rows,
+        cols,
+        this.out(a.dx, rows * cols, `${op} dx`),
+        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
+      );
+    },
+    crossEntropy: (a: CrossEntropyArgs) => {
+      const op = 'crossEntropy';
+      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+      crossEntropyRows(
+        this.rows(a.logits, 0, a.rows, a.cols, op),
+        this.out(a.targets, a.rows, `${op} targets`),
+        a.rows,
+        a.cols,
+        a.ignoreIndex,
+        a.labelSmoothing,
+        this.out(a.stats, 2 * a.rows, `${op} stats`),
+      );
+    },
+    crossEntropyBackward: (a: CrossEntropyBackwardArgs) => {
+      const op = 'crossEntropyBackward';
+      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+      crossEntropyBackwardRows(
+        this.rows(a.logits, 0, a.rows, a.cols, op),
+        this.out(a.targets, a.rows, `${op} targets`),
+        this.out(a.stats, 2 * a.rows, `${op} stats`),
+        this.out(a.grad, 2 * a.rows, `${op} grad`),
+        a.rows,
+        a.cols,
+        a.ignoreIndex,
+        a.labelSmoothing,
+        this.out(a.dx, a.rows * a.cols, `${op} dx`),
+      );
+    },
+    attention: (a: AttentionArgs) => this.attentionHost(a),
+  };
 
-  /** Fused RMSNorm forward over contiguous `x [rows, cols]`: `out = x * rstd * weight`; writes `rstd [rows]`. */
-  rmsNorm(x: Storage, weight: Storage | null, rows: number, cols: number, eps: number, out: Storage, rstd: Storage): void {
-    const xd = this.rows(x, 0, rows, cols, 'rmsNorm');
-    const wd = weight ? this.out(weight, cols, 'rmsNorm weight') : null;
-    rmsNormRows(xd, wd, rows, cols, eps, this.out(out, rows * cols, 'rmsNorm'), this.out(rstd, rows, 'rmsNorm rstd'));
-  }
-
-  /** Fused LayerNorm backward: `dx`, and `dweight` / `dbias` when given (see `FusedKernels.layerNormBackward`). */
-  layerNormBackward(
-    x: Storage,
-    mean: Storage,
-    rstd: Storage,
-    weight: Storage | null,
-    grad: Storage,
-    rows: number,
-    cols: number,
-    dx: Storage,
-    dweight: Storage | null,
-    dbias: Storage | null,
-  ): void {
-    const op = 'layerNormBackward';
-    layerNormBackwardRows(
-      this.rows(x, 0, rows, cols, op),
-      this.out(mean, rows, `${op} mean`),
-      this.out(rstd, rows, `${op} rstd`),
-      weight ? this.out(weight, cols, `${op} weight`) : null,
-      this.rows(grad, 0, rows, cols, `${op} grad`),
-      rows,
-      cols,
-      this.out(dx, rows * cols, `${op} dx`),
-      dweight ? this.out(dweight, cols, `${op} dweight`) : null,
-      dbias ? this.out(dbias, cols, `${op} dbias`) : null,
-    );
-  }
-
-  /** Fused RMSNorm backward: `dx`, and `dweight` when given (see `FusedKernels.rmsNormBackward`). */
-  rmsNormBackward(x: Storage, rstd: Storage, weight: Storage | null, grad: Storage, rows: number, cols: number, dx: Storage, dweight: Storage | null): void {
-    const op = 'rmsNormBackward';
-    rmsNormBackwardRows(
-      this.rows(x, 0, rows, cols, op),
-      this.out(rstd, rows, `${op} rstd`),
-      weight ? this.out(weight, cols, `${op} weight`) : null,
-      this.rows(grad, 0, rows, cols, `${op} grad`),
-      rows,
-      cols,
-      this.out(dx, rows * cols, `${op} dx`),
-      dweight ? this.out(dweight, cols, `${op} dweight`) : null,
-    );
-  }
-
-  /** Cross-entropy rows: losses then logsumexps into `stats [2 * rows]`; throws on a target out of range. */
-  crossEntropy(logits: Storage, targets: Storage, rows: number, cols: number, ignoreIndex: number, labelSmoothing: number, stats: Storage): void {
-    const op = 'crossEntropy';
-    if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${targets.dtype}`);
-    crossEntropyRows(this.rows(logits, 0, rows, cols, op), this.out(targets, rows, `${op} targets`), rows, cols, ignoreIndex, labelSmoothing, this.out(stats, 2 * rows, `${op} stats`));
-  }
-
-  /** Gradient of the cross-entropy rows with respect to the logits, from `grad [2 * rows]`. */
-  crossEntropyBackward(
-    logits: Storage,
-    targets: Storage,
-    stats: Storage,
-    grad: Storage,
-    rows: number,
-    cols: number,
-    ignoreIndex: number,
-    labelSmoothing: number,
-    dx: Storage,
-  ): void {
-    const op = 'crossEntropyBackward';
-    if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${targets.dtype}`);
-    crossEntropyBackwardRows(
-      this.rows(logits, 0, rows, cols, op),
-      this.out(targets, rows, `${op} targets`),
-      this.out(stats, 2 * rows, `${op} stats`),
-      this.out(grad, 2 * rows, `${op} grad`),
-      rows,
-      cols,
-      ignoreIndex,
-      labelSmoothing,
-      this.out(dx, rows * cols, `${op} dx`),
-    );
-  }
-
-  /** Scaled dot-product attention forward (see `FusedKernels.attention`); always runs (returns true). */
-  attention(q: View, k: View, v: View, mask: View | null, scale: number, out: Storage, lse: Storage): boolean {
+  /** Scaled dot-product attention forward (see `AttentionArgs`); always runs (returns true). */
+  private attentionHost({ q, k, v, mask, scale, out, lse }: AttentionArgs): boolean {
     const op = 'attention';
     const h4 = (w: View, what: string): HostView4 => {
       if (w.shape.length !== 4) throw new Error(`${op}: ${what} must be a rank-4 view, got ${fmt(w.shape)}`);

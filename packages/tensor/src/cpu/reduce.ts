@@ -2,7 +2,10 @@
  * Row reductions, softmax and the fused normalisation kernels over contiguous `[rows, cols]`
  * data. Accumulation is in float64 (JavaScript numbers) whatever the storage dtype.
  */
-import type { ReduceOp, TypedArray } from '../backend.js';
+import type { TypedArray } from '../backend.js';
+
+/** Row reductions the CPU kernels implement. */
+export type RowReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' | 'logsumexp';
 
 /** Sum of `x[o .. o + n)` with four independent accumulators (float64). */
 function sumRow(x: TypedArray, o: number, n: number): number {
@@ -62,7 +65,7 @@ function logsumexpRow(x: TypedArray, o: number, n: number): number {
  * Reduce each row of contiguous `x[offset + r * cols + c]` into `out[r]`. Empty rows: sum 0,
  * prod 1, logsumexp -Infinity; max/min/argmax/argmin of an empty row are an error.
  */
-export function reduceRows(op: ReduceOp, x: TypedArray, offset: number, rows: number, cols: number, out: TypedArray): void {
+export function reduceRows(op: RowReduceOp, x: TypedArray, offset: number, rows: number, cols: number, out: TypedArray): void {
   if (cols === 0 && rows > 0 && (op === 'max' || op === 'min' || op === 'argmax' || op === 'argmin')) {
     throw new Error(`reduce ${op}: cannot reduce an empty row (cols = 0, rows = ${rows})`);
   }

@@ -13,6 +13,8 @@ import { broadcastShapes, fmtShape, sameShape } from '../shape.js';
 import { alloc, record, sameBackend } from './core.js';
 import { unbroadcast, where } from './elementwise.js';
 import { expand, reshape } from './views.js';
+import { offers } from '../runtime/overrides.js';
+import { override } from '../runtime/dispatch.js';
 
 /** Options of `scaledDotProductAttention`. */
 export interface AttentionOptions {
@@ -111,11 +113,11 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     : null;
   const fwd = noGrad(() =>
     tidy(() => {
-      if (b.attention && d.B * d.H * d.Lq * d.Dv > 0 && d.Lk > 0) {
+      if (offers(b, 'attention') && d.B * d.H * d.Lq * d.Dv > 0 && d.Lk > 0) {
         const out = alloc(b, [d.B, d.H, d.Lq, d.Dv], q.dtype);
         const lse = alloc(b, [d.B, d.H, d.Lq, 1], q.dtype);
         const mv = mask ? expand(mask, full).view_ : null;
-        if (b.attention(q.view_, k.view_, v.view_, mv, scale, out._slab.storage, lse._slab.storage)) return { out, lse };
+        if (override(b, 'attention', { q: q.view_, k: k.view_, v: v.view_, mask: mv, scale, out: out._slab.storage, lse: lse._slab.storage })) return { out, lse };
         out.dispose();
         lse.dispose();
       }

@@ -1,45 +1,53 @@
 /** Elementwise ops with broadcasting, dtype promotion and their gradients. */
-import type { BinaryOp, DType, UnaryOp, UnaryParams } from '../backend.js';
+import type { DType } from '../backend.js';
 import { isFloatDType } from '../backend.js';
-import { Slab, Tensor, type TensorOrScalar } from '../tensor.js';
+import { FLOAT_ONLY_UNARY, PREDICATE_UNARY, binaryScalarProgram, whereScalarProgram, type BinaryOp, type UnaryOp } from '../expr/library.js';
+import { HostScalar, elementwise as dispatchElementwise, scalarOf, type ScalarLike } from '../runtime/dispatch.js';
+import { binaryKernel, copyKernel, unaryKernel } from '../runtime/kernels.js';
+import { Tensor, fromStorage, type TensorOrScalar } from '../tensor.js';
 import { broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
+import { uploadStorage } from '../runtime/dispatch.js';
 import { alloc, finish, floatOf, promote, record, reduceTo, sameBackend } from './core.js';
 import { sum } from './reduce.js';
 import { reshape } from './views.js';
+
+/** Parameters of the parameterised unary ops (numbers, or host scalars re-read at every replay of a compiled function). */
+export interface OpParams {
+  a?: ScalarLike;
+  b?: ScalarLike;
+}
 
 /** Sum a gradient back to an input's shape. */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   return reduceTo(g, shape, (t, dims, keep) => sum(t, dims, keep), (t, s) => reshape(t, s));
 }
 
-const FLOAT_ONLY = new Set<UnaryOp>([
-  'exp', 'log', 'sqrt', 'rsqrt', 'reciprocal', 'sin', 'cos', 'tanh', 'erf', 'sigmoid', 'gelu', 'gelu_tanh',
-  'silu', 'softplus', 'rdiv_scalar', 'rpow_scalar', 'pow_scalar',
-]);
-const INT_OUT = new Set<UnaryOp>(['isnan', 'isinf', 'not']);
-
 /** A 0-d tensor holding `value` on `like`'s backend with `dtype`. */
 export function scalarTensor(value: number, like: Tensor, dtype: DType): Tensor {
   const b = like.backend;
   const data = dtype === 'int32' ? Int32Array.of(value) : dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value);
-  return new Tensor(new Slab(b.upload(data, dtype)), [], [], 0);
+  return fromStorage(uploadStorage(b, data, dtype), []);
 }
 
 /** Elementwise op without recording (for backward code and internal use). */
-export function unaryRaw(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
+export function unaryRaw(op: UnaryOp, x: Tensor, params?: OpParams): Tensor {
   const b = sameBackend(op, x);
   let input = x;
-  if (x.dtype === 'int32' && (FLOAT_ONLY.has(op) || !paramsAreInts(op, params))) input = castRaw(x, 'float32');
-  const outDtype: DType = INT_OUT.has(op) ? 'int32' : input.dtype;
+  if (x.dtype === 'int32' && !FLOAT_ONLY_UNARY.has(op) && (op === 'pow_scalar' || !paramsAreInts(op, params))) input = castRaw(x, 'float32');
+  const outDtype: DType = PREDICATE_UNARY.has(op) ? 'int32' : FLOAT_ONLY_UNARY.has(op) ? floatOf(input.dtype) : input.dtype;
   const out = alloc(b, x.shape, outDtype);
-  b.unary(op, input.view_, out._slab.storage, params);
+  unaryKernel(b, op, input.view_, out._slab.storage, params);
   if (input !== x) input.dispose();
   return out;
 }
 
-function paramsAreInts(op: UnaryOp, p?: UnaryParams): boolean {
-  if (op === 'add_scalar' || op === 'mul_scalar' || op === 'rsub_scalar') return Number.isInteger(p?.a ?? 0);
-  if (op === 'clamp') return (p?.a === undefined || !Number.isFinite(p.a) || Number.isInteger(p.a)) && (p?.b === undefined || !Number.isFinite(p.b) || Number.isInteger(p.b));
+function isIntLike(v: ScalarLike | undefined): boolean {
+  return v === undefined || (typeof v === 'number' && (!Number.isFinite(v) || Number.isInteger(v)));
+}
+
+function paramsAreInts(op: UnaryOp, p?: OpParams): boolean {
+  if (op === 'add_scalar' || op === 'mul_scalar' || op === 'rsub_scalar') return typeof p?.a === 'number' ? Number.isInteger(p.a) : p?.a === undefined;
+  if (op === 'clamp') return isIntLike(p?.a) && isIntLike(p?.b);
   return true;
 }
 
@@ -52,7 +60,8 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType):
   const ac = a.dtype === dt ? a : castRaw(a, dt);
   const bc = b.dtype === dt ? b : castRaw(b, dt);
   const out = alloc(be, shape, outDtype ?? dt);
-  be.binary(
+  binaryKernel(
+    be,
     op,
     { storage: ac._slab.storage, shape, strides: broadcastStrides(ac.shape, ac.strides, shape), offset: ac.offset },
     { storage: bc._slab.storage, shape, strides: broadcastStrides(bc.shape, bc.strides, shape), offset: bc.offset },
@@ -67,15 +76,16 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType):
 export function castRaw(x: Tensor, dtype: DType): Tensor {
   const b = sameBackend('cast', x);
   const out = alloc(b, x.shape, dtype);
-  b.copy(x.view_, out.view_);
+  copyKernel(b, x.view_, out.view_);
   return out;
 }
 
 /** Elementwise unary op with its gradient. */
-export function unary(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
+export function unary(op: UnaryOp, x: Tensor, params?: OpParams): Tensor {
   const y = unaryRaw(op, x, params);
-  if (INT_OUT.has(op) || !isFloatDType(y.dtype)) return finish(y, op);
+  if (PREDICATE_UNARY.has(op) || !isFloatDType(y.dtype)) return finish(y, op);
   const a = params?.a ?? 0;
+  const an = typeof a === 'number' ? a : NaN;
   switch (op) {
     case 'neg':
       return record(y, op, [x], [], (g) => [unaryRaw('neg', g)]);
@@ -124,13 +134,13 @@ export function unary(op: UnaryOp, x: Tensor, params?: UnaryParams): Tensor {
     case 'rdiv_scalar':
       return record(y, op, [x], [x, y], (g, [xs, ys]) => [g.mul(ys!).div(xs!).neg()]);
     case 'pow_scalar':
-      if (a === 0) return record(y, op, [x], [], () => [null]);
-      return record(y, op, [x], [x], (g, [xs]) => [g.mul(unaryRaw('pow_scalar', xs!, { a: a - 1 })).mul(a)]);
+      if (an === 0) return record(y, op, [x], [], () => [null]);
+      return record(y, op, [x], [x], (g, [xs]) => [g.mul(unaryRaw('pow_scalar', xs!, { a: an - 1 })).mul(an)]);
     case 'rpow_scalar':
-      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!).mul(Math.log(a))]);
+      return record(y, op, [x], [y], (g, [ys]) => [g.mul(ys!).mul(Math.log(scalarOf(a)))]);
     case 'clamp': {
-      const lo = params?.a ?? -Infinity;
-      const hi = params?.b ?? Infinity;
+      const lo = scalarOf(params?.a ?? -Infinity);
+      const hi = scalarOf(params?.b ?? Infinity);
       return record(y, op, [x], [x], (g, [xs]) => {
         const inside = binaryRaw('and', xs!.ge(lo), xs!.le(hi), 'int32');
         return [where(inside, g, 0)];
@@ -146,6 +156,23 @@ function asTensor(v: TensorOrScalar, like: Tensor): Tensor {
   if (typeof v !== 'number') throw new Error(`expected a Tensor or a number, got ${typeof v}`);
   const dt = like.dtype === 'int32' && !Number.isInteger(v) ? 'float32' : like.dtype;
   return scalarTensor(v, like, dt);
+}
+
+/** The dtype a tensor of `dt` and a number operand compute in (int32 with a fraction -> float32). */
+function scalarDtype(dt: DType, v: ScalarLike): DType {
+  return dt === 'int32' && !(typeof v === 'number' && Number.isInteger(v)) ? 'float32' : dt;
+}
+
+/** `op(a, s)` (or `op(s, a)` when `reversed`) for a tensor and a scalar operand, without recording. */
+export function binaryScalarRaw(op: BinaryOp, a: Tensor, s: ScalarLike, outDtype?: DType, reversed = false): Tensor {
+  const be = sameBackend(op, a);
+  let dt = scalarDtype(a.dtype, s);
+  if ((op === 'div' || op === 'pow' || op === 'atan2') && dt === 'int32') dt = 'float32';
+  const ac = a.dtype === dt ? a : castRaw(a, dt);
+  const out = alloc(be, a.shape, outDtype ?? dt);
+  if (out.size > 0) dispatchElementwise(be, binaryScalarProgram(op, dt, out.dtype, reversed), [ac.view_], [out.view_], [s]);
+  if (ac !== a) ac.dispose();
+  return out;
 }
 
 function binaryGrad(op: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2', a: Tensor, b: Tensor): Tensor {
@@ -196,29 +223,40 @@ function binaryGrad(op: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'min
   }
 }
 
+/** A tensor, a number, or a host scalar (re-read at every replay of a compiled function). */
+export type TensorOrScalarLike = Tensor | ScalarLike;
+
+function negated(s: ScalarLike): ScalarLike {
+  return typeof s === 'number' ? -s : new HostScalar(() => -s.value);
+}
+
+function inverted(s: ScalarLike): ScalarLike {
+  return typeof s === 'number' ? 1 / s : new HostScalar(() => 1 / s.value);
+}
+
 /** a + b. */
-export function add(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') return unary('add_scalar', a, { a: b });
+export function add(a: Tensor, b: TensorOrScalarLike): Tensor {
+  if (!(b instanceof Tensor)) return unary('add_scalar', a, { a: b });
   return binaryGrad('add', a, b);
 }
 
 /** a - b. */
-export function sub(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') return unary('add_scalar', a, { a: -b });
+export function sub(a: Tensor, b: TensorOrScalarLike): Tensor {
+  if (!(b instanceof Tensor)) return unary('add_scalar', a, { a: negated(b) });
   return binaryGrad('sub', a, b);
 }
 
 /** a * b. */
-export function mul(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') return unary('mul_scalar', a, { a: b });
+export function mul(a: Tensor, b: TensorOrScalarLike): Tensor {
+  if (!(b instanceof Tensor)) return unary('mul_scalar', a, { a: b });
   return binaryGrad('mul', a, b);
 }
 
 /** a / b (true division). */
-export function div(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') {
-    if (a.dtype === 'int32') return unary('mul_scalar', castForFloat(a), { a: 1 / b });
-    return unary('mul_scalar', a, { a: 1 / b });
+export function div(a: Tensor, b: TensorOrScalarLike): Tensor {
+  if (!(b instanceof Tensor)) {
+    if (a.dtype === 'int32') return unary('mul_scalar', castForFloat(a), { a: inverted(b) });
+    return unary('mul_scalar', a, { a: inverted(b) });
   }
   return binaryGrad('div', a, b);
 }
@@ -239,6 +277,7 @@ export function pow(a: Tensor, b: TensorOrScalar): Tensor {
 
 /** Elementwise maximum. */
 export function maximum(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return scalarExtreme('maximum', a, b);
   const bt = asTensor(b, a);
   const out = binaryGrad('maximum', a, bt);
   if (bt !== b) bt.dispose();
@@ -247,6 +286,7 @@ export function maximum(a: Tensor, b: TensorOrScalar): Tensor {
 
 /** Elementwise minimum. */
 export function minimum(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return scalarExtreme('minimum', a, b);
   const bt = asTensor(b, a);
   const out = binaryGrad('minimum', a, bt);
   if (bt !== b) bt.dispose();
@@ -261,41 +301,61 @@ export function atan2(a: Tensor, b: TensorOrScalar): Tensor {
   return out;
 }
 
+/** maximum / minimum against a number (the gradient flows to the tensor where it wins, half at ties). */
+function scalarExtreme(op: 'maximum' | 'minimum', a: Tensor, v: number): Tensor {
+  const y = binaryScalarRaw(op, a, v);
+  if (!isFloatDType(y.dtype)) return finish(y, op);
+  return record(y, op, [a], [a], (g, [as]) => {
+    const w = binaryScalarRaw(op === 'maximum' ? 'gt' : 'lt', as!, v, g.dtype).add(binaryScalarRaw('eq', as!, v, g.dtype).mul(0.5));
+    return [binaryRaw('mul', g, w)];
+  });
+}
+
 /** Comparison / logical ops: int32 0/1, no gradient. */
 export function compare(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or', a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') return finish(binaryScalarRaw(op, a, b, 'int32'), op);
   const bt = asTensor(b, a);
   const out = binaryRaw(op, a, bt, 'int32');
   if (bt !== b) bt.dispose();
   return finish(out, op);
 }
 
-/** `cond != 0 ? a : b`, broadcasting all three. */
+/** `cond != 0 ? a : b`, broadcasting all three (number branches become kernel scalars). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
-  const like = a instanceof Tensor ? a : b instanceof Tensor ? b : cond;
-  const dt0 = a instanceof Tensor && b instanceof Tensor ? promote(a.dtype, b.dtype) : like === cond ? 'float32' : like.dtype;
-  const at = a instanceof Tensor ? a : scalarTensor(a, like, dt0 === 'int32' && !Number.isInteger(a) ? 'float32' : dt0);
-  const bt = b instanceof Tensor ? b : scalarTensor(b, like, dt0 === 'int32' && !Number.isInteger(b) ? 'float32' : dt0);
-  const be = sameBackend('where', cond, at, bt);
-  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, at.shape), bt.shape);
-  const dt = promote(at.dtype, bt.dtype);
-  const ac = at.dtype === dt ? at : castRaw(at, dt);
-  const bc = bt.dtype === dt ? bt : castRaw(bt, dt);
+  const at = a instanceof Tensor ? a : null;
+  const bt = b instanceof Tensor ? b : null;
+  if (!at && typeof a !== 'number') throw new Error(`where: expected a Tensor or a number, got ${typeof a}`);
+  if (!bt && typeof b !== 'number') throw new Error(`where: expected a Tensor or a number, got ${typeof b}`);
+  const like = at ?? bt;
+  let dt: DType;
+  if (at && bt) dt = promote(at.dtype, bt.dtype);
+  else if (like) dt = scalarDtype(like.dtype, (at ? b : a) as number);
+  else dt = 'float32';
+  const be = sameBackend('where', cond, ...(at ? [at] : []), ...(bt ? [bt] : []));
+  let shape = [...cond.shape];
+  if (at) shape = broadcastShapes('where', shape, at.shape);
+  if (bt) shape = broadcastShapes('where', shape, bt.shape);
+  const ac = at && at.dtype !== dt ? castRaw(at, dt) : at;
+  const bc = bt && bt.dtype !== dt ? castRaw(bt, dt) : bt;
   const out = alloc(be, shape, dt);
   const v = (t: Tensor) => ({ storage: t._slab.storage, shape, strides: broadcastStrides(t.shape, t.strides, shape), offset: t.offset });
-  be.where(v(cond), v(ac), v(bc), out._slab.storage);
-  if (ac !== at) ac.dispose();
-  if (bc !== bt) bc.dispose();
-  const sa = [...at.shape];
-  const sb = [...bt.shape];
-  const result = isFloatDType(dt)
-    ? record(out, 'where', [at, bt], [cond], (g, [cs]) => [
-        at.requiresGrad ? unbroadcast(where(cs!, g, 0), sa) : null,
-        bt.requiresGrad ? unbroadcast(where(cs!, 0, g), sb) : null,
-      ])
-    : finish(out, 'where');
-  if (at !== a) at.dispose();
-  if (bt !== b) bt.dispose();
-  return result;
+  if (out.size > 0) {
+    const inputs = [v(cond), ...(ac ? [v(ac)] : []), ...(bc ? [v(bc)] : [])];
+    const scalars = [...(ac ? [] : [a as number]), ...(bc ? [] : [b as number])];
+    dispatchElementwise(be, whereScalarProgram(cond.dtype, dt, ac !== null, bc !== null), inputs, [out.view_], scalars);
+  }
+  if (ac && ac !== at) ac.dispose();
+  if (bc && bc !== bt) bc.dispose();
+  const sa = at ? [...at.shape] : [];
+  const sb = bt ? [...bt.shape] : [];
+  const inputs = [...(at ? [at] : []), ...(bt ? [bt] : [])];
+  if (!isFloatDType(dt) || inputs.length === 0) return finish(out, 'where');
+  return record(out, 'where', inputs, [cond], (g, [cs]) => {
+    const grads: (Tensor | null)[] = [];
+    if (at) grads.push(at.requiresGrad ? unbroadcast(where(cs!, g, 0), sa) : null);
+    if (bt) grads.push(bt.requiresGrad ? unbroadcast(where(cs!, 0, g), sb) : null);
+    return grads;
+  });
 }
 
 /** Clamp into [min, max]. */

@@ -5,6 +5,8 @@ import type { Tensor } from '../tensor.js';
 import { fmtShape, normDim, numel } from '../shape.js';
 import { alloc, finish, record, sameBackend } from './core.js';
 import { contiguousRaw, reshape, slice } from './views.js';
+import { copyKernel, fillKernel } from '../runtime/kernels.js';
+import * as dispatch from '../runtime/dispatch.js';
 
 function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be int32, got ${index.dtype}`);
@@ -22,10 +24,10 @@ function split3(t: Tensor, d: number): View {
 function scatterIntoZeros(shape: number[], d: number, index: Tensor, src: Tensor): Tensor {
   const b = src.backend;
   const out = alloc(b, shape, src.dtype);
-  b.fill(out._slab.storage, 0);
+  fillKernel(b, out._slab.storage, 0);
   const ic = contiguousRaw(index, false);
   const sc = contiguousRaw(src, false);
-  if (sc.size > 0) b.scatterAdd(out._slab.storage, split3(ic, d), split3(sc, d));
+  if (sc.size > 0) dispatch.scatterAdd(b, out._slab.storage, split3(ic, d), split3(sc, d));
   if (ic !== index) ic.dispose();
   if (sc !== src) sc.dispose();
   return out;
@@ -52,7 +54,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const xc = contiguousRaw(xs, false);
   const ic = contiguousRaw(index, false);
   const out = alloc(b, index.shape, x.dtype);
-  if (out.size > 0) b.gather(split3(xc, d), split3(ic, d), out._slab.storage);
+  if (out.size > 0) dispatch.gather(b, split3(xc, d), split3(ic, d), out._slab.storage);
   if (xc !== xs) xc.dispose();
   if (xs !== x) xs.dispose();
   if (ic !== index) ic.dispose();
@@ -64,9 +66,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     if (full.every((s, i) => s === xShape[i])) return [part];
     // Pad back to x's shape when index was smaller.
     const gx = alloc(g.backend, xShape, g.dtype);
-    g.backend.fill(gx._slab.storage, 0);
+    fillKernel(g.backend, gx._slab.storage, 0);
     const strides = xShape.map((_, i) => numel(xShape.slice(i + 1)));
-    g.backend.copy(part.view_, { storage: gx._slab.storage, shape: part.shape, strides, offset: 0 });
+    copyKernel(g.backend, part.view_, { storage: gx._slab.storage, shape: part.shape, strides, offset: 0 });
     return [gx];
   });
 }
@@ -85,15 +87,15 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   shape[d] = n;
   const out = alloc(b, shape, x.dtype);
   const idxView = (t: Tensor): View => ({ storage: t._slab.storage, shape: [outer, n, inner], strides: [0, t.strides[0]!, 0], offset: t.offset });
-  if (out.size > 0) b.gather(split3(xc, d), idxView(index), out._slab.storage);
+  if (out.size > 0) dispatch.gather(b, split3(xc, d), idxView(index), out._slab.storage);
   if (xc !== x) xc.dispose();
   if (!isFloatDType(x.dtype)) return finish(out, 'indexSelect');
   const xShape = [...x.shape];
   return record(out, 'indexSelect', [x], [index], (g, [is]) => {
     const gx = alloc(g.backend, xShape, g.dtype);
-    g.backend.fill(gx._slab.storage, 0);
+    fillKernel(g.backend, gx._slab.storage, 0);
     const gc = contiguousRaw(g, false);
-    if (gc.size > 0) g.backend.scatterAdd(gx._slab.storage, idxView(is!), split3(gc, d));
+    if (gc.size > 0) dispatch.scatterAdd(g.backend, gx._slab.storage, idxView(is!), split3(gc, d));
     if (gc !== g) gc.dispose();
     return [gx];
   });
@@ -113,7 +115,7 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const out = contiguousRaw(x, true);
   const ic = contiguousRaw(index, false);
   const sc = contiguousRaw(src, false);
-  if (sc.size > 0) b.scatterAdd(out._slab.storage, split3(ic, d), split3(sc, d));
+  if (sc.size > 0) dispatch.scatterAdd(b, out._slab.storage, split3(ic, d), split3(sc, d));
   if (ic !== index) ic.dispose();
   if (sc !== src) sc.dispose();
   if (!isFloatDType(x.dtype)) return finish(out, 'scatterAdd');
@@ -137,12 +139,12 @@ export function oneHot(ids: Tensor, numClasses: number): Tensor {
   checkIndex('oneHot', ids);
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new Error(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   const out = alloc(b, [...ids.shape, numClasses], 'int32');
-  b.fill(out._slab.storage, 0);
+  fillKernel(b, out._slab.storage, 0);
   const ones = alloc(b, [ids.size, 1, 1], 'int32');
-  b.fill(ones._slab.storage, 1);
+  fillKernel(b, ones._slab.storage, 1);
   const ic = contiguousRaw(ids, false);
   if (ids.size > 0) {
-    b.scatterAdd(out._slab.storage, { storage: ic._slab.storage, shape: [ids.size, 1, 1], strides: [1, 1, 1], offset: ic.offset }, ones.view_);
+    dispatch.scatterAdd(b, out._slab.storage, { storage: ic._slab.storage, shape: [ids.size, 1, 1], strides: [1, 1, 1], offset: ic.offset }, ones.view_);
   }
   if (ic !== ids) ic.dispose();
   ones.dispose();

@@ -7,6 +7,8 @@ import { alloc, finish, promote, record, sameBackend } from './core.js';
 import { castRaw, unbroadcast } from './elementwise.js';
 import { contiguousRaw, reshape, squeeze, unsqueeze, expand, transpose } from './views.js';
 import { makeView } from '../tensor.js';
+import { fillKernel } from '../runtime/kernels.js';
+import * as dispatch from '../runtime/dispatch.js';
 
 /** View a [...batch, R, C] tensor (already broadcast to `batch`) as rank-3 [B, R, C], copying if needed. */
 function as3d(x: Tensor, batch: number[]): { view: View; tmp: Tensor | null } {
@@ -50,11 +52,11 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const bc = b.dtype === dt ? b : castRaw(b, dt);
   const out = alloc(be, [...batch, M, N], dt);
   if (out.size > 0) {
-    if (K === 0) be.fill(out._slab.storage, 0);
+    if (K === 0) fillKernel(be, out._slab.storage, 0);
     else {
       const av = as3d(ac, batch);
       const bv = as3d(bc, batch);
-      be.matmul(av.view, bv.view, out._slab.storage);
+      dispatch.matmul(be, av.view, bv.view, out._slab.storage);
       av.tmp?.dispose();
       bv.tmp?.dispose();
     }

@@ -9,6 +9,9 @@ import { alloc, floatOf, record, sameBackend } from './core.js';
 import { castRaw, where } from './elementwise.js';
 import { contiguousRaw, permuteRaw, reshape, permute } from './views.js';
 import { gather } from './indexing.js';
+import { offers, offersAll } from '../runtime/overrides.js';
+import { override, uploadStorage } from '../runtime/dispatch.js';
+import { softmaxKernel } from '../runtime/kernels.js';
 
 /** Softmax / log-softmax along `dim` (fused kernel on the last axis). */
 export function softmax(x: Tensor, dim: number, log: boolean): Tensor {
@@ -26,7 +29,7 @@ export function softmax(x: Tensor, dim: number, log: boolean): Tensor {
   const cols = x.shape[d]!;
   const rows = cols === 0 ? 0 : c.size / cols;
   let y = alloc(b, c.shape, c.dtype);
-  if (rows > 0) b.softmax(c._slab.storage, c.offset, rows, cols, y._slab.storage, log);
+  if (rows > 0) softmaxKernel(b, c._slab.storage, c.offset, rows, cols, y._slab.storage, log);
   if (c !== moved) c.dispose();
   if (moved !== xf) moved.dispose();
   if (xf !== x) xf.dispose();
@@ -93,7 +96,7 @@ function denseRaw(x: Tensor): Tensor {
 /** True when the backend offers both fused cross-entropy kernels and they apply to these logits. */
 function useFusedCrossEntropy(logits: Tensor, rows: number, cols: number): boolean {
   const b = logits.backend;
-  return !!(b.crossEntropy && b.crossEntropyBackward) && isFloatDType(logits.dtype) && rows > 0 && cols > 0;
+  return offersAll(b, 'crossEntropy', 'crossEntropyBackward') && isFloatDType(logits.dtype) && rows > 0 && cols > 0;
 }
 
 /**
@@ -113,13 +116,23 @@ function crossEntropyStats(logits: Tensor, targets: Tensor, a: CeArgs): Tensor {
     if (xd !== x2) x2.dispose();
     if (td !== t1) t1.dispose();
     const st = alloc(b, [2, rows], logits.dtype);
-    b.crossEntropy!(xd._slab.storage, td._slab.storage, rows, cols, a.ignoreIndex, a.eps, st._slab.storage);
+    override(b, 'crossEntropy', { logits: xd._slab.storage, targets: td._slab.storage, rows, cols, ignoreIndex: a.ignoreIndex, labelSmoothing: a.eps, stats: st._slab.storage });
     return { stats: st, xc: xd, tc: td };
   });
   const out = record(stats, 'crossEntropy', [logits], [xc, tc, stats], (g, [xs, ts, st]) => {
     const gd = denseRaw(g);
     const dx = alloc(b, [rows, cols], xs!.dtype);
-    b.crossEntropyBackward!(xs!._slab.storage, ts!._slab.storage, st!._slab.storage, gd._slab.storage, rows, cols, a.ignoreIndex, a.eps, dx._slab.storage);
+    override(b, 'crossEntropyBackward', {
+      logits: xs!._slab.storage,
+      targets: ts!._slab.storage,
+      stats: st!._slab.storage,
+      grad: gd._slab.storage,
+      rows,
+      cols,
+      ignoreIndex: a.ignoreIndex,
+      labelSmoothing: a.eps,
+      dx: dx._slab.storage,
+    });
     return [reshape(dx, inShape)];
   });
   xc.dispose();
@@ -215,7 +228,7 @@ export function dropout(x: Tensor, p: number, training: boolean, generator?: Gen
   const b = x.backend;
   const dt = isFloatDType(x.dtype) ? x.dtype : 'float32';
   const data = dt === 'float64' ? Float64Array.from(keep) : keep;
-  const mask = new Tensor(new Slab(b.upload(data, dt)), [...x.shape], contiguousStridesOf(x.shape), 0);
+  const mask = new Tensor(new Slab(uploadStorage(b, data, dt)), [...x.shape], contiguousStridesOf(x.shape), 0);
   const out = x.mul(mask);
   mask.dispose();
   return out;
@@ -252,14 +265,24 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const fused = isFloatDType(x.dtype) && rows > 0;
   const fwd = noGrad(() =>
     tidy(() => {
-      if (b.layerNorm && fused) {
+      if (offers(b, 'layerNorm') && fused) {
         const xc = denseRaw(x);
         const wc = weight ? denseRaw(weight) : null;
         const bc = bias ? denseRaw(bias) : null;
         const y = alloc(b, x.shape, x.dtype);
         const mean = alloc(b, [rows], x.dtype);
         const rs = alloc(b, [rows], x.dtype);
-        b.layerNorm(xc._slab.storage, wc?._slab.storage ?? null, bc?._slab.storage ?? null, rows, cols, eps, y._slab.storage, mean._slab.storage, rs._slab.storage);
+        override(b, 'layerNorm', {
+          x: xc._slab.storage,
+          weight: wc?._slab.storage ?? null,
+          bias: bc?._slab.storage ?? null,
+          rows,
+          cols,
+          eps,
+          out: y._slab.storage,
+          mean: mean._slab.storage,
+          rstd: rs._slab.storage,
+        });
         return { y, mean: reshape(mean, keepShape), rstd: reshape(rs, keepShape) };
       }
       const mu = x.mean(dims, true);
@@ -278,12 +301,23 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const out = record(fwd.y, 'layerNorm', inputs, [x, fwd.mean, fwd.rstd, ...(weight ? [weight] : [])], (g, [xs, mu, rs, w]) => {
     const wantW = !!weight && weight.requiresGrad;
     const wantB = !!bias && bias.requiresGrad;
-    if (b.layerNormBackward && fused && g.dtype === x.dtype) {
+    if (offers(b, 'layerNormBackward') && fused && g.dtype === x.dtype) {
       const dx = alloc(b, x.shape, x.dtype);
       const dw = wantW ? alloc(b, normShape, x.dtype) : null;
       const db = wantB ? alloc(b, normShape, x.dtype) : null;
       const st = (t: Tensor) => denseRaw(t)._slab.storage;
-      b.layerNormBackward(st(xs!), st(mu!), st(rs!), w ? st(w) : null, st(g), rows, cols, dx._slab.storage, dw?._slab.storage ?? null, db?._slab.storage ?? null);
+      override(b, 'layerNormBackward', {
+        x: st(xs!),
+        mean: st(mu!),
+        rstd: st(rs!),
+        weight: w ? st(w) : null,
+        grad: st(g),
+        rows,
+        cols,
+        dx: dx._slab.storage,
+        dweight: dw?._slab.storage ?? null,
+        dbias: db?._slab.storage ?? null,
+      });
       const grads: (Tensor | null)[] = [dx];
       if (weight) grads.push(dw);
       if (bias) grads.push(db);
@@ -316,12 +350,12 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   const fused = isFloatDType(x.dtype) && rows > 0;
   const fwd = noGrad(() =>
     tidy(() => {
-      if (b.rmsNorm && fused) {
+      if (offers(b, 'rmsNorm') && fused) {
         const xc = denseRaw(x);
         const wc = weight ? denseRaw(weight) : null;
         const y = alloc(b, x.shape, x.dtype);
         const rs = alloc(b, [rows], x.dtype);
-        b.rmsNorm(xc._slab.storage, wc?._slab.storage ?? null, rows, cols, eps, y._slab.storage, rs._slab.storage);
+        override(b, 'rmsNorm', { x: xc._slab.storage, weight: wc?._slab.storage ?? null, rows, cols, eps, out: y._slab.storage, rstd: rs._slab.storage });
         return { y, rstd: reshape(rs, keepShape) };
       }
       const rstd = x.square().mean(-1, true).add(eps).rsqrt();
@@ -332,11 +366,11 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   const lead = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const out = record(fwd.y, 'rmsNorm', inputs, [x, fwd.rstd, ...(weight ? [weight] : [])], (g, [xs, rs, w]) => {
     const wantW = !!weight && weight.requiresGrad;
-    if (b.rmsNormBackward && fused && g.dtype === x.dtype) {
+    if (offers(b, 'rmsNormBackward') && fused && g.dtype === x.dtype) {
       const dx = alloc(b, x.shape, x.dtype);
       const dw = wantW ? alloc(b, [cols], x.dtype) : null;
       const st = (t: Tensor) => denseRaw(t)._slab.storage;
-      b.rmsNormBackward(st(xs!), st(rs!), w ? st(w) : null, st(g), rows, cols, dx._slab.storage, dw?._slab.storage ?? null);
+      override(b, 'rmsNormBackward', { x: st(xs!), rstd: st(rs!), weight: w ? st(w) : null, grad: st(g), rows, cols, dx: dx._slab.storage, dweight: dw?._slab.storage ?? null });
       return weight ? [dx, dw] : [dx];
     }
     const xh = xs!.mul(rs!);

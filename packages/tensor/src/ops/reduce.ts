@@ -1,6 +1,6 @@
 /** Reductions over dims, with gradients. */
-import type { ReduceOp } from '../backend.js';
 import { isFloatDType } from '../backend.js';
+import { reduceKernel, type AnyReduceOp } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { fmtShape, normDims, numel } from '../shape.js';
 import { alloc, finish, record, sameBackend } from './core.js';
@@ -19,7 +19,7 @@ function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean
 }
 
 /** Reduce `dims` of x with a backend kernel, no recording. */
-export function reduceRaw(op: ReduceOp, x: Tensor, dims: number[], keepdim: boolean): Tensor {
+export function reduceRaw(op: AnyReduceOp, x: Tensor, dims: number[], keepdim: boolean): Tensor {
   const b = sameBackend(op, x);
   const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
   const perm = [...kept, ...dims];
@@ -32,18 +32,16 @@ export function reduceRaw(op: ReduceOp, x: Tensor, dims: number[], keepdim: bool
   const out = alloc(b, outShape, outDtype);
   if (cols === 0) {
     if (rows > 0) {
-      if (op === 'sum') b.fill(out._slab.storage, 0);
-      else if (op === 'prod') b.fill(out._slab.storage, 1);
-      else if (op === 'logsumexp') b.fill(out._slab.storage, -Infinity);
-      else {
+      if (op !== 'sum' && op !== 'prod' && op !== 'logsumexp') {
         out.dispose();
         throw new Error(`${op}: cannot reduce over an empty dimension of a tensor of shape ${fmtShape(x.shape)}`);
       }
+      reduceKernel(b, op, input._slab.storage, 0, rows, 0, out._slab.storage);
     }
   } else if (rows > 0) {
     const permuted = permuteRaw(input, perm);
     const c = contiguousRaw(permuted, false);
-    b.reduce(op, c._slab.storage, c.offset, rows, cols, out._slab.storage);
+    reduceKernel(b, op, c._slab.storage, c.offset, rows, cols, out._slab.storage);
     if (c !== permuted) c.dispose();
     permuted.dispose();
   }

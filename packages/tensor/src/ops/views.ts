@@ -4,13 +4,14 @@ import { Tensor, makeView } from '../tensor.js';
 import { contiguousStrides, fmtShape, normDim, numel, sameShape, viewStrides } from '../shape.js';
 import { alloc, finish, record, sameBackend } from './core.js';
 import { unbroadcast } from './elementwise.js';
+import { copyKernel, fillKernel } from '../runtime/kernels.js';
 
 /** A contiguous tensor with x's values: x itself (a new handle) unless a copy is needed or forced. No recording. */
 export function contiguousRaw(x: Tensor, force: boolean): Tensor {
   if (!force && x.isContiguous) return x;
   const b = sameBackend('contiguous', x);
   const out = alloc(b, x.shape, x.dtype);
-  if (out.size > 0) b.copy(x.view_, out.view_);
+  if (out.size > 0) copyKernel(b, x.view_, out.view_);
   return out;
 }
 
@@ -132,11 +133,11 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   const inShape = [...x.shape];
   return record(y, 'slice', [x], [], (g) => {
     const gx = alloc(g.backend, inShape, g.dtype);
-    g.backend.fill(gx._slab.storage, 0);
+    fillKernel(g.backend, gx._slab.storage, 0);
     if (len > 0) {
       const tgtStrides = contiguousStrides(inShape);
       const dst = { storage: gx._slab.storage, shape: g.shape, strides: tgtStrides.map((st, i) => (i === d ? st * step : st)), offset: s * tgtStrides[d]! };
-      g.backend.copy(g.view_, dst);
+      copyKernel(g.backend, g.view_, dst);
     }
     return [gx];
   });
@@ -245,7 +246,7 @@ export function concat(ts: Tensor[], dim = 0): Tensor {
   for (const t of ts) {
     const len = t.shape[d]!;
     sizes.push(len);
-    if (t.size > 0) b.copy(t.view_, { storage: out._slab.storage, shape: t.shape, strides, offset: pos * strides[d]! });
+    if (t.size > 0) copyKernel(b, t.view_, { storage: out._slab.storage, shape: t.shape, strides, offset: pos * strides[d]! });
     pos += len;
   }
   if (!isFloatDType(dtype)) return finish(out, 'concat');
@@ -276,5 +277,5 @@ export function assignInPlace(target: Tensor, value: Tensor): void {
   const strides = new Array<number>(target.rank).fill(0);
   const lead = target.rank - value.rank;
   for (let i = 0; i < value.rank; i++) strides[lead + i] = value.shape[i] === 1 && target.shape[lead + i] !== 1 ? 0 : value.strides[i]!;
-  if (target.size > 0) b.copy({ storage: value._slab.storage, shape: target.shape, strides, offset: value.offset }, target.view_);
+  if (target.size > 0) copyKernel(b, { storage: value._slab.storage, shape: target.shape, strides, offset: value.offset }, target.view_);
 }

@@ -1,277 +1,233 @@
 /**
- * Fused training kernels: cross-entropy rows (loss and logsumexp) and their gradient,
- * layerNorm / rmsNorm backward (a row kernel for dx, a column kernel for dweight / dbias), and a
- * scaled dot-product attention forward with an online softmax over key tiles held in workgroup
- * memory. Row kernels use the `ROWS` uniform layout plus the words below.
+ * Launchers of the fused training kernels (WGSL in `fused-wgsl.ts`): cross-entropy rows and their
+ * gradient, layerNorm / rmsNorm backward, attention forward. Registered as overrides.
  */
-import { ROWS, entry, tree } from './rows.js';
-import { helpersFor } from './math.js';
-import { report } from './indexing.js';
+import type { AttentionArgs, CrossEntropyArgs, CrossEntropyBackwardArgs, LayerNormBackwardArgs, RmsNormBackwardArgs, Storage, View } from '@unihetero/tensor';
+import { separateInputs } from '../runtime/bindings.js';
+import type { LaunchContext } from '../runtime/context.js';
+import { f32Bits, i32Bits } from '../runtime/runtime.js';
+import type { WebGPUStorage } from '../runtime/storage.js';
+import {
+  ATT,
+  ATTENTION_MAX_HEAD,
+  CE,
+  COLS,
+  attentionSource,
+  crossEntropyBackwardSource,
+  crossEntropySource,
+  normBackwardDxSource,
+  normBackwardParamsSource,
+  type AttentionSpec,
+} from './fused-wgsl.js';
+import { checkRows, launchReduce, runRows } from './rows.js';
 
-/** Extra row-uniform words of the cross-entropy kernels: ignoreIndex (i32 bits), label smoothing (f32 bits). */
-export const CE = { ignore: 5, smoothing: 6 } as const;
-
-/** Code of a cross-entropy target out of range in the error buffer (see `ERR_CODES`). */
-export const CE_ERR_CODE = 3;
-
-const f32 = (name: string, binding: number, rw = false) => `@group(0) @binding(${binding}) var<storage, ${rw ? 'read_write' : 'read'}> ${name}: array<f32>;`;
-const i32 = (name: string, binding: number) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<i32>;`;
-const uniform = (binding: number) => `@group(0) @binding(${binding}) var<uniform> P: Params;`;
-
-/** Cross-entropy forward, one workgroup per row. Bindings: x, targets, stats [2 rows], err, params. */
-export function crossEntropySource(wg: number): string {
-  const decl = [
-    f32('x', 0),
-    i32('tg', 1),
-    f32('stats', 2, true),
-    '@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;',
-    uniform(4),
-    `var<workgroup> sv: array<f32, ${wg}>;`,
-    `var<workgroup> sw: array<f32, ${wg}>;`,
-    report(CE_ERR_CODE),
-  ].join('\n');
-  return entry(wg, true, `  var m = -inf_();
-  for (var c = lid; c < cols; c = c + ${wg}u) { m = fmax_(m, x[base + c]); }
-  sv[lid] = m;
-${tree(wg, '      sv[lid] = fmax_(sv[lid], sv[lid + s]);')}
-  let mm = sv[0];
-  let ms = select(mm, 0.0, isinf_(mm));
-  workgroupBarrier();
-  var acc = 0.0;
-  var sx = 0.0;
-  for (var c = lid; c < cols; c = c + ${wg}u) { let v = x[base + c]; acc = acc + exp(v - ms); sx = sx + v; }
-  sv[lid] = acc;
-  sw[lid] = sx;
-${tree(wg, '      sv[lid] = sv[lid] + sv[lid + s];\n      sw[lid] = sw[lid] + sw[lid + s];')}
-  if (lid == 0u) {
-    let rows = pu(${ROWS.rows}u);
-    let lse = ms + log(sv[0]);
-    stats[rows + row] = lse;
-    let t = tg[row];
-    let sm = bitcast<f32>(pu(${CE.smoothing}u));
-    if (t == bitcast<i32>(pu(${CE.ignore}u))) {
-      stats[row] = 0.0;
-    } else if (t < 0 || u32(t) >= cols) {
-      report(t, cols);
-      stats[row] = nan_();
-    } else {
-      var loss = (1.0 - sm) * (lse - x[base + u32(t)]);
-      if (sm > 0.0) { loss = loss + sm * (lse - sw[0] / f32(cols)); }
-      stats[row] = loss;
-    }
-  }`, decl);
-}
-
-/** Cross-entropy backward, one workgroup per row. Bindings: x, targets, stats, grad [2 rows], dx, params. */
-export function crossEntropyBackwardSource(wg: number): string {
-  const decl = [f32('x', 0), i32('tg', 1), f32('stats', 2), f32('grad', 3), f32('dx', 4, true), uniform(5)].join('\n');
-  return entry(wg, true, `  let rows = pu(${ROWS.rows}u);
-  let lse = stats[rows + row];
-  let t = tg[row];
-  let valid = t != bitcast<i32>(pu(${CE.ignore}u)) && t >= 0 && u32(t) < cols;
-  let gl = select(0.0, grad[row], valid);
-  let gp = gl + grad[rows + row];
-  let sm = bitcast<f32>(pu(${CE.smoothing}u));
-  let uni = gl * (sm / f32(cols));
-  let hit = gl * (1.0 - sm);
-  for (var c = lid; c < cols; c = c + ${wg}u) {
-    let p = exp(x[base + c] - lse);
-    var d = gp * p - uni;
-    if (valid && c == u32(t)) { d = d - hit; }
-    dx[base + c] = d;
-  }`, decl);
-}
-
-/**
- * dx of layerNorm (`centered`) or rmsNorm, one workgroup per row. Bindings: x, [mean], rstd,
- * [w], g, dx, params.
- */
-export function normBackwardDxSource(wg: number, centered: boolean, hasWeight: boolean): string {
-  let b = 0;
-  const decls = [f32('x', b++)];
-  if (centered) decls.push(f32('mean', b++));
-  decls.push(f32('rstd', b++));
-  if (hasWeight) decls.push(f32('w', b++));
-  decls.push(f32('g', b++), f32('dx', b++, true), uniform(b++), `var<workgroup> sv: array<f32, ${wg}>;`);
-  if (centered) decls.push(`var<workgroup> sw: array<f32, ${wg}>;`);
-  const xh = centered ? '(x[base + c] - mu) * rs' : 'x[base + c] * rs';
-  const gh = hasWeight ? 'g[base + c] * w[c]' : 'g[base + c]';
-  const body = `  let rs = rstd[row];
-  ${centered ? 'let mu = mean[row];' : ''}
-  var a = 0.0;
-  var bs = 0.0;
-  for (var c = lid; c < cols; c = c + ${wg}u) { let xh = ${xh}; let gh = ${gh}; a = a + gh; bs = bs + gh * xh; }
-  ${centered ? 'sw[lid] = a;' : ''}
-  sv[lid] = bs;
-${tree(wg, `      sv[lid] = sv[lid] + sv[lid + s];${centered ? '\n      sw[lid] = sw[lid] + sw[lid + s];' : ''}`)}
-  let n = f32(cols);
-  let mb = sv[0] / n;
-  ${centered ? 'let ma = sw[0] / n;' : 'let ma = 0.0;'}
-  for (var c = lid; c < cols; c = c + ${wg}u) { let xh = ${xh}; let gh = ${gh}; dx[base + c] = rs * (gh - ma - xh * mb); }`;
-  return entry(wg, true, body, decls.join('\n'));
-}
-
-/** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line), rows per chunk, chunks. */
-export const COLS = { rows: 0, cols: 1, rowStride: 2, chunkRows: 3, chunks: 4, words: 8 } as const;
-
-/**
- * dweight (`sum_rows g * xhat`) and / or dbias (`sum_rows g`) of layerNorm (`centered`) or rmsNorm:
- * invocation (column c, chunk z) sums rows `[z * chunkRows, (z + 1) * chunkRows)` in order and
- * writes `out[c * chunks + z]` (the final value when there is one chunk; else partial sums that a
- * row reduction finishes). Bindings: [x, [mean], rstd] (with dw), g, [dw], [db], params.
- */
-export function normBackwardParamsSource(wg: number, centered: boolean, wantW: boolean, wantB: boolean): string {
-  let b = 0;
-  const decls: string[] = [];
-  if (wantW) {
-    decls.push(f32('x', b++));
-    if (centered) decls.push(f32('mean', b++));
-    decls.push(f32('rstd', b++));
-  }
-  decls.push(f32('g', b++));
-  if (wantW) decls.push(f32('dw', b++, true));
-  if (wantB) decls.push(f32('db', b++, true));
-  decls.push(uniform(b++));
-  const xh = centered ? '(x[i] - mean[r]) * rstd[r]' : 'x[i] * rstd[r]';
-  return `${decls.join('\n')}
-struct Params { v: array<vec4<u32>, 2> };
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x + gid.y * P.v[0][${COLS.rowStride}];
-  let cols = P.v[0][${COLS.cols}];
-  if (c >= cols) { return; }
-  let chunkRows = P.v[0][${COLS.chunkRows}];
-  let chunks = P.v[1][${COLS.chunks - 4}];
-  let r0 = gid.z * chunkRows;
-  let r1 = min(P.v[0][${COLS.rows}], r0 + chunkRows);
-  var sw = 0.0;
-  var sb = 0.0;
-  for (var r = r0; r < r1; r = r + 1u) {
-    let i = r * cols + c;
-    let gg = g[i];
-    ${wantW ? `sw = sw + gg * ${xh};` : ''}
-    ${wantB ? 'sb = sb + gg;' : ''}
-  }
-  ${wantW ? 'dw[c * chunks + gid.z] = sw;' : ''}
-  ${wantB ? 'db[c * chunks + gid.z] = sb;' : ''}
-}`;
-}
-
-/** Uniform layout of the attention kernel (u32 words). */
-export const ATT = {
-  B: 0, H: 1, Hkv: 2, Lq: 3, Lk: 4, gridX: 5, blocks: 6, scale: 7,
-  qOff: 8, qs: 9, kOff: 13, ks: 14, vOff: 18, vs: 19, mOff: 23, ms: 24,
-  words: 28,
+/** Storage buffers each fused override binds at most (an override needing more than the device binds is not offered). */
+export const FUSED_STORAGE_BUFFERS = {
+  softmax: 2,
+  logsumexp: 2,
+  layerNorm: 4,
+  rmsNorm: 4,
+  layerNormBackward: 6,
+  rmsNormBackward: 5,
+  crossEntropy: 4,
+  crossEntropyBackward: 5,
+  attention: 6,
 } as const;
 
-/** Compile-time shape of one attention kernel. */
-export interface AttentionSpec {
-  /** Head size of q and k. */
-  D: number;
-  /** Head size of v. */
-  Dv: number;
-  /** Keys per workgroup-memory tile. */
-  TK: number;
-  /** Query rows (invocations) per workgroup. */
-  wg: number;
-  /** Whether an additive mask is bound. */
-  mask: boolean;
+function shapeStr(s: readonly number[]): string {
+  return `[${s.join(',')}]`;
 }
 
-/** Largest head size the attention kernel keeps in registers. */
-export const ATTENTION_MAX_HEAD = 256;
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Own every storage, require float32 (int32 where listed), and return them. */
+function fusedStorages(ctx: LaunchContext, op: string, list: (Storage | null)[], ints: Storage[] = []): (WebGPUStorage | null)[] {
+  return list.map((s) => {
+    if (s === null) return null;
+    const w = ctx.own(s, op);
+    const want = ints.includes(s) ? 'int32' : 'float32';
+    if (w.dtype !== want) throw new Error(`webgpu: ${op}: expected a ${want} storage, got ${w.dtype} (${w.size} elements)`);
+    return w;
+  });
+}
+
+function needSize(op: string, what: string, s: WebGPUStorage | null, n: number): void {
+  if (s && s.size < n) throw new Error(`webgpu: ${op}: ${what} has ${s.size} elements, needs ${n}`);
+}
+
+/** Arguments shared by the layerNorm and rmsNorm backward launches (`mean` null for rmsNorm). */
+interface NormBackward {
+  op: string;
+  x: Storage;
+  mean: Storage | null;
+  rstd: Storage;
+  weight: Storage | null;
+  grad: Storage;
+  rows: number;
+  cols: number;
+  dx: Storage;
+  dweight: Storage | null;
+  dbias: Storage | null;
+}
+
+/** LayerNorm backward: dx (row kernel) and dweight / dbias (column kernel). */
+export function launchLayerNormBackward(ctx: LaunchContext, a: LayerNormBackwardArgs): void {
+  normBackward(ctx, { op: 'layerNormBackward', ...a });
+}
+
+/** RMSNorm backward: dx (row kernel) and dweight (column kernel). */
+export function launchRmsNormBackward(ctx: LaunchContext, a: RmsNormBackwardArgs): void {
+  normBackward(ctx, { op: 'rmsNormBackward', ...a, mean: null, dbias: null });
+}
+
+function normBackward(ctx: LaunchContext, a: NormBackward): void {
+  const { op, rows, cols } = a;
+  const rt = ctx.rt;
+  const [xs, ms, rs, ws, gs, dxs, dws, dbs] = fusedStorages(ctx, op, [a.x, a.mean, a.rstd, a.weight, a.grad, a.dx, a.dweight, a.dbias]);
+  checkRows(op, xs!, 0, rows, cols);
+  checkRows(`${op} grad`, gs!, 0, rows, cols);
+  needSize(op, 'mean', ms!, rows);
+  needSize(op, 'rstd', rs!, rows);
+  needSize(op, 'weight', ws!, cols);
+  needSize(op, 'dx', dxs!, rows * cols);
+  needSize(op, 'dweight', dws!, cols);
+  needSize(op, 'dbias', dbs!, cols);
+  if (rows === 0 || cols === 0) return;
+  const centered = ms !== null;
+  const ins = [xs!, ms, rs!, ws, gs!];
+  const { buffers, done } = separateInputs(ctx, ins, [dxs, dws, dbs]);
+  const [bx, bm, br, bw, bg] = buffers;
+  const stats = [bm, br].filter((b): b is GPUBuffer => b !== null);
+  const base = centered ? 'layer_norm' : 'rms_norm';
+  const dxName = `${base}_backward_dx${ws ? '_w' : ''}`;
+  const dxBuffers = [bx!, ...stats, ...(bw ? [bw] : []), bg!, dxs!.buffer!];
+  runRows(ctx, { name: dxName, key: dxName, source: (_g, wg) => normBackwardDxSource(wg, centered, ws !== null), rows, cols, buffers: dxBuffers, forceGroup: true });
+  if (dws || dbs) {
+    // Columns in parallel; long column sums split into chunks of rows whose partial sums a row
+    // reduction finishes (deterministic order either way).
+    const wg = Math.min(64, rt.wg);
+    const chunkRows = rows <= 256 ? rows : 128;
+    const chunks = Math.min(Math.ceil(rows / chunkRows), rt.maxGroups);
+    const rowsPer = Math.ceil(rows / chunks);
+    const { grid, rowStride } = rt.grid1d(cols, wg);
+    const p = new Uint32Array(COLS.words);
+    p[COLS.rows] = rows;
+    p[COLS.cols] = cols;
+    p[COLS.rowStride] = rowStride;
+    p[COLS.chunkRows] = rowsPer;
+    p[COLS.chunks] = chunks;
+    const partial = (s: WebGPUStorage | null) => (s === null ? null : chunks === 1 ? s : ctx.temp(cols * chunks, 'float32'));
+    const pw = partial(dws);
+    const pb = partial(dbs);
+    const name = `${base}_backward_params${dws ? '_dw' : ''}${dbs ? '_db' : ''}`;
+    const bufs = [...(dws ? [bx!, ...stats] : []), bg!, ...(pw ? [pw.buffer!] : []), ...(pb ? [pb.buffer!] : [])];
+    rt.dispatch({ kernel: { key: `${name}|${wg}`, name, source: () => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null) }, buffers: bufs, params: p, grid: [grid[0], grid[1], chunks] });
+    for (const [part, final] of [[pw, dws], [pb, dbs]] as const) {
+      if (part && final && part !== final) {
+        launchReduce(ctx, { op: 'sum', x: part, offset: 0, rows: cols, cols: chunks, out: final });
+        ctx.free(part);
+      }
+    }
+  }
+  done();
+}
+
+/** Cross-entropy rows: losses then logsumexps into `stats [2 rows]`; a bad target is reported at the next read. */
+export function launchCrossEntropy(ctx: LaunchContext, a: CrossEntropyArgs): void {
+  const op = 'crossEntropy';
+  const { rows, cols } = a;
+  const [xs, ts, ss] = fusedStorages(ctx, op, [a.logits, a.targets, a.stats], [a.targets]);
+  checkRows(op, xs!, 0, rows, cols);
+  needSize(op, 'targets', ts!, rows);
+  needSize(op, 'stats', ss!, 2 * rows);
+  if (rows === 0) return;
+  const { buffers, done } = separateInputs(ctx, [xs, ts], [ss]);
+  const extra: [number, number][] = [
+    [CE.ignore, i32Bits(a.ignoreIndex)],
+    [CE.smoothing, f32Bits(a.labelSmoothing)],
+  ];
+  const name = 'cross_entropy';
+  runRows(ctx, { name, key: name, source: (_g, wg) => crossEntropySource(wg), rows, cols, buffers: [buffers[0]!, buffers[1]!, ss!.buffer!, ctx.rt.errorBuffer], forceGroup: true, extra });
+  done();
+}
+
+/** Gradient of the cross-entropy rows with respect to the logits, from `grad [2 rows]`. */
+export function launchCrossEntropyBackward(ctx: LaunchContext, a: CrossEntropyBackwardArgs): void {
+  const op = 'crossEntropyBackward';
+  const { rows, cols } = a;
+  const [xs, ts, ss, gs, ds] = fusedStorages(ctx, op, [a.logits, a.targets, a.stats, a.grad, a.dx], [a.targets]);
+  checkRows(op, xs!, 0, rows, cols);
+  needSize(op, 'targets', ts!, rows);
+  needSize(op, 'stats', ss!, 2 * rows);
+  needSize(op, 'grad', gs!, 2 * rows);
+  needSize(op, 'dx', ds!, rows * cols);
+  if (rows === 0 || cols === 0) return;
+  const { buffers, done } = separateInputs(ctx, [xs, ts, ss, gs], [ds]);
+  const extra: [number, number][] = [
+    [CE.ignore, i32Bits(a.ignoreIndex)],
+    [CE.smoothing, f32Bits(a.labelSmoothing)],
+  ];
+  const name = 'cross_entropy_backward';
+  runRows(ctx, { name, key: name, source: (_g, wg) => crossEntropyBackwardSource(wg), rows, cols, buffers: [...(buffers as GPUBuffer[]), ds!.buffer!], forceGroup: true, extra });
+  done();
+}
 
 /**
- * Attention forward: one workgroup per (batch, head, block of `wg` query rows), one invocation per
- * query row holding its (pre-scaled) query and output accumulator; key / value tiles of `TK` rows
- * are loaded cooperatively into workgroup memory and folded in with an online softmax. Bindings:
- * q, k, v, [mask], out, lse, params.
+ * Attention forward (online softmax over key tiles in workgroup memory). Declines (returns false)
+ * for head sizes above 256, tiles that do not fit the device's workgroup storage, or more storage
+ * buffers than the device binds.
  */
-export function attentionSource(spec: AttentionSpec): string {
-  const { D, Dv, TK, wg } = spec;
-  let b = 0;
-  const decls = [f32('q', b++), f32('k', b++), f32('v', b++)];
-  if (spec.mask) decls.push(f32('mask', b++));
-  decls.push(f32('out', b++, true), f32('lse', b++, true), uniform(b++));
-  const pu4 = (w: number) => `pu(${w}u)`;
-  const src = `${decls.join('\n')}
-struct Params { v: array<vec4<u32>, ${Math.ceil(ATT.words / 4)}> };
-fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }
-var<workgroup> kt: array<f32, ${TK * D}>;
-var<workgroup> vt: array<f32, ${TK * Dv}>;
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
-  let grp = wid.x + wid.y * ${pu4(ATT.gridX)};
-  let blocks = ${pu4(ATT.blocks)};
-  let H = ${pu4(ATT.H)};
-  if (grp >= ${pu4(ATT.B)} * H * blocks) { return; }
-  let lid = lidv.x;
-  let bh = grp / blocks;
-  let bi = bh / H;
-  let h = bh % H;
-  let kh = h / (H / ${pu4(ATT.Hkv)});
-  let Lq = ${pu4(ATT.Lq)};
-  let Lk = ${pu4(ATT.Lk)};
-  let i = (grp % blocks) * ${wg}u + lid;
-  let valid = i < Lq;
-  let ii = min(i, Lq - 1u);
-  let scale = bitcast<f32>(${pu4(ATT.scale)});
-  var qr: array<f32, ${D}>;
-  let qb = ${pu4(ATT.qOff)} + bi * ${pu4(ATT.qs)} + h * ${pu4(ATT.qs + 1)} + ii * ${pu4(ATT.qs + 2)};
-  let qd = ${pu4(ATT.qs + 3)};
-  for (var d = 0u; d < ${D}u; d = d + 1u) { qr[d] = q[qb + d * qd] * scale; }
-  let kb = ${pu4(ATT.kOff)} + bi * ${pu4(ATT.ks)} + kh * ${pu4(ATT.ks + 1)};
-  let kj = ${pu4(ATT.ks + 2)};
-  let kd = ${pu4(ATT.ks + 3)};
-  let vb = ${pu4(ATT.vOff)} + bi * ${pu4(ATT.vs)} + kh * ${pu4(ATT.vs + 1)};
-  let vj = ${pu4(ATT.vs + 2)};
-  let vd = ${pu4(ATT.vs + 3)};
-  ${spec.mask ? `let mb = ${pu4(ATT.mOff)} + bi * ${pu4(ATT.ms)} + h * ${pu4(ATT.ms + 1)} + ii * ${pu4(ATT.ms + 2)};\n  let mj = ${pu4(ATT.ms + 3)};` : ''}
-  var acc: array<f32, ${Dv}>;
-  for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = 0.0; }
-  var sc: array<f32, ${TK}>;
-  var m = -inf_();
-  var l = 0.0;
-  for (var t0 = 0u; t0 < Lk; t0 = t0 + ${TK}u) {
-    let n = min(${TK}u, Lk - t0);
-    workgroupBarrier();
-    for (var e = lid; e < n * ${D}u; e = e + ${wg}u) {
-      let j = e / ${D}u;
-      kt[e] = k[kb + (t0 + j) * kj + (e - j * ${D}u) * kd];
-    }
-    for (var e = lid; e < n * ${Dv}u; e = e + ${wg}u) {
-      let j = e / ${Dv}u;
-      vt[e] = v[vb + (t0 + j) * vj + (e - j * ${Dv}u) * vd];
-    }
-    workgroupBarrier();
-    var tm = -inf_();
-    for (var j = 0u; j < n; j = j + 1u) {
-      var s = 0.0;
-      for (var d = 0u; d < ${D}u; d = d + 1u) { s = s + qr[d] * kt[j * ${D}u + d]; }
-      ${spec.mask ? 's = s + mask[mb + (t0 + j) * mj];' : ''}
-      sc[j] = s;
-      tm = fmax_(tm, s);
-    }
-    let mn = fmax_(m, tm);
-    if (!(isinf_(mn) && mn < 0.0)) {
-      let corr = exp(m - mn);
-      l = l * corr;
-      for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = acc[d] * corr; }
-      for (var j = 0u; j < n; j = j + 1u) {
-        let p = exp(sc[j] - mn);
-        l = l + p;
-        for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = acc[d] + p * vt[j * ${Dv}u + d]; }
-      }
-      m = mn;
-    }
+export function launchAttention(ctx: LaunchContext, { q, k, v, mask, scale, out, lse }: AttentionArgs): boolean {
+  const op = 'attention';
+  const rt = ctx.rt;
+  for (const [what, w] of [['q', q], ['k', k], ['v', v], ['mask', mask]] as const) {
+    if (w && w.shape.length !== 4) throw new Error(`webgpu: ${op}: ${what} must be a rank-4 view, got ${shapeStr(w.shape)}`);
   }
-  if (valid) {
-    let row = bh * Lq + i;
-    let empty = l == 0.0;
-    let inv = select(1.0 / l, 0.0, empty);
-    for (var d = 0u; d < ${Dv}u; d = d + 1u) { out[row * ${Dv}u + d] = acc[d] * inv; }
-    lse[row] = select(m + log(l), -inf_(), empty);
+  const [B, H, Lq, D] = q.shape as [number, number, number, number];
+  const [B2, Hkv, Lk, D2] = k.shape as [number, number, number, number];
+  const Dv = v.shape[3]!;
+  if (B2 !== B || D2 !== D || Hkv === 0 || H % Hkv !== 0 || !sameShape(v.shape.slice(0, 3), k.shape.slice(0, 3))) {
+    throw new Error(`webgpu: ${op}: incompatible q ${shapeStr(q.shape)}, k ${shapeStr(k.shape)}, v ${shapeStr(v.shape)}`);
   }
-}`;
-  return `${helpersFor(src)}\n${src}`;
+  if (mask && !sameShape(mask.shape, [B, H, Lq, Lk])) throw new Error(`webgpu: ${op}: mask view ${shapeStr(mask.shape)} must be [${B},${H},${Lq},${Lk}]`);
+  const [qs, ks, vs, ms, os, ls] = fusedStorages(ctx, op, [q.storage, k.storage, v.storage, mask?.storage ?? null, out, lse]);
+  needSize(op, 'out', os!, B * H * Lq * Dv);
+  needSize(op, 'lse', ls!, B * H * Lq);
+  const lim = rt.device.limits;
+  if (D < 1 || Dv < 1 || Lk < 1 || D > ATTENTION_MAX_HEAD || Dv > ATTENTION_MAX_HEAD) return false;
+  if ((mask ? 6 : 5) > lim.maxStorageBuffersPerShaderStage) return false;
+  const TK = Math.min(32, Math.floor(lim.maxComputeWorkgroupStorageSize / ((D + Dv) * 4)));
+  if (TK < 1) return false;
+  if (B * H * Lq === 0) return true;
+  const wg = Math.min(rt.wg, Lq <= 16 ? 16 : Lq <= 32 ? 32 : 64);
+  const blocks = Math.ceil(Lq / wg);
+  const groups = B * H * blocks;
+  if (groups > rt.maxGroups * rt.maxGroups) return false;
+  const { grid, gridX } = rt.gridGroups(groups);
+  const p = new Uint32Array(Math.ceil(ATT.words / 4) * 4);
+  p[ATT.B] = B;
+  p[ATT.H] = H;
+  p[ATT.Hkv] = Hkv;
+  p[ATT.Lq] = Lq;
+  p[ATT.Lk] = Lk;
+  p[ATT.gridX] = gridX;
+  p[ATT.blocks] = blocks;
+  p[ATT.scale] = f32Bits(scale);
+  const put = (w: View, off: number, st: number) => {
+    p[off] = w.offset;
+    w.strides.forEach((s, i) => (p[st + i] = s));
+  };
+  put(q, ATT.qOff, ATT.qs);
+  put(k, ATT.kOff, ATT.ks);
+  put(v, ATT.vOff, ATT.vs);
+  if (mask) put(mask, ATT.mOff, ATT.ms);
+  const spec: AttentionSpec = { D, Dv, TK, wg, mask: mask !== null };
+  const { buffers, done } = separateInputs(ctx, [qs, ks, vs, ms], [os, ls]);
+  const ins = buffers.filter((b): b is GPUBuffer => b !== null);
+  const key = `attention|${D}|${Dv}|${TK}|${wg}|${spec.mask ? 'm' : ''}`;
+  rt.dispatch({ kernel: { key, name: `attention_d${D}_dv${Dv}${spec.mask ? '_mask' : ''}`, source: () => attentionSource(spec) }, buffers: [...ins, os!.buffer!, ls!.buffer!], params: p, grid });
+  done();
+  return true;
 }

@@ -1,133 +1,107 @@
-/**
- * gather / scatterAdd over rank-3 views `[outer, dim, inner]`.
- *
- * Out-of-range indices cannot throw on a GPU: the kernels skip them (gather writes 0) and record
- * the first offence in a small error buffer that the backend checks at the next `read`/`sync`
- * and turns into a thrown error naming the kernel, the index and the dimension size.
- */
-import type { WType } from './elementwise.js';
+/** Launchers of gather and scatterAdd (WGSL in `indexing-wgsl.ts`). */
+import type { Storage, View } from '@unihetero/tensor';
+import { separateInputs } from '../runtime/bindings.js';
+import type { LaunchContext } from '../runtime/context.js';
+import { wtype } from './elementwise-wgsl.js';
+import { IX, gatherSource, scatterAtomicSource, scatterColumnSource } from './indexing-wgsl.js';
 
-/** Uniform layout of the indexing kernels (u32 words). */
-export const IX = {
-  O: 0, Dj: 1, I: 2, Dx: 3,
-  xOff: 4, xs0: 5, xs1: 6, xs2: 7,
-  iOff: 8, is0: 9, is1: 10, is2: 11,
-  n: 12, rowStride: 13,
-  words: 16,
-} as const;
+/** How float `scatterAdd` accumulates: column walks in order ('deterministic') or compare-exchange atomics. */
+export type ScatterAddMode = 'auto' | 'deterministic' | 'atomic';
 
-/** Codes written into the error buffer. */
-export const ERR_CODES: Record<number, string> = { 1: 'gather', 2: 'scatterAdd', 3: 'crossEntropy (target)' };
-
-const HEADER = `struct Params { v: array<vec4<u32>, ${IX.words / 4}> };
-fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }`;
-
-/** WGSL `report(k, dim)`: record the first out-of-range index in the error buffer `err` under `code`. */
-export function report(code: number): string {
-  return `fn report(k: i32, dim: u32) {
-  let prev = atomicMax(&err[0], ${code}u);
-  if (prev == 0u) { atomicStore(&err[1], bitcast<u32>(k)); atomicStore(&err[2], dim); }
-}`;
+function shapeStr(s: readonly number[]): string {
+  return `[${s.join(',')}]`;
 }
 
-/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
-export function gatherSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read> x: array<${t}>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(1)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let i = f % I;
-  let t = f / I;
-  let j = t % Dj;
-  let o = t / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
-  let Dx = pu(${IX.Dx}u);
-  if (k < 0 || u32(k) >= Dx) {
-    report(k, Dx);
-    out[f] = ${t}(0);
-    return;
+function rank3(v: View, what: string, op: string): [number, number, number] {
+  if (v.shape.length !== 3) throw new Error(`webgpu: ${op}: ${what} must be a rank-3 view [outer, dim, inner], got ${shapeStr(v.shape)}`);
+  return v.shape as [number, number, number];
+}
+
+/** The indexing uniform. */
+interface IxParams {
+  O: number;
+  Dj: number;
+  I: number;
+  Dx: number;
+  x: View;
+  index: View;
+  n: number;
+  rowStride: number;
+}
+
+function ixParams({ O, Dj, I, Dx, x, index, n, rowStride }: IxParams): Uint32Array {
+  const p = new Uint32Array(IX.words);
+  p[IX.O] = O;
+  p[IX.Dj] = Dj;
+  p[IX.I] = I;
+  p[IX.Dx] = Dx;
+  p[IX.xOff] = x.offset;
+  p[IX.xs0] = x.strides[0]!;
+  p[IX.xs1] = x.strides[1]!;
+  p[IX.xs2] = x.strides[2]!;
+  p[IX.iOff] = index.offset;
+  p[IX.is0] = index.strides[0]!;
+  p[IX.is1] = index.strides[1]!;
+  p[IX.is2] = index.strides[2]!;
+  p[IX.n] = n;
+  p[IX.rowStride] = rowStride;
+  return p;
+}
+
+/** `out[o, j, i] = x[o, index[o, j, i], i]`; out-of-range indices are reported at the next read. */
+export function launchGather(ctx: LaunchContext, { x, index, out }: { x: View; index: View; out: Storage }): void {
+  const rt = ctx.rt;
+  const xs = ctx.own(x.storage, 'gather');
+  const is = ctx.own(index.storage, 'gather');
+  const os = ctx.own(out, 'gather');
+  const [O, Dx, I] = rank3(x, 'x', 'gather');
+  const [O2, Dj, I2] = rank3(index, 'index', 'gather');
+  if (O !== O2 || I !== I2) throw new Error(`webgpu: gather: x ${shapeStr(x.shape)} and index ${shapeStr(index.shape)} differ outside the gathered dim`);
+  if (is.dtype !== 'int32') throw new Error(`webgpu: gather: index must be int32, got ${is.dtype}`);
+  if (xs.dtype !== os.dtype) throw new Error(`webgpu: gather: dtypes differ: ${xs.dtype} -> ${os.dtype}`);
+  const n = O * Dj * I;
+  if (os.size < n) throw new Error(`webgpu: gather: output has ${os.size} elements, need ${n}`);
+  if (n === 0) return;
+  const t = wtype(xs.dtype);
+  const wg = rt.wg;
+  const { grid, rowStride } = rt.grid1d(n, wg);
+  const p = ixParams({ O, Dj, I, Dx, x, index, n, rowStride });
+  const { buffers, done } = separateInputs(ctx, [xs, is], [os]);
+  rt.dispatch({ kernel: { key: `gather|${t}|${wg}`, name: `gather_${t}`, source: () => gatherSource(t, wg) }, buffers: [buffers[0]!, buffers[1]!, os.buffer!, rt.errorBuffer], params: p, grid });
+  done();
+}
+
+/** `target[o, index[o, j, i], i] += src[o, j, i]`. */
+export function launchScatterAdd(ctx: LaunchContext, { target, index, src, mode }: { target: Storage; index: View; src: View; mode: ScatterAddMode }): void {
+  const rt = ctx.rt;
+  const ts = ctx.own(target, 'scatterAdd');
+  const is = ctx.own(index.storage, 'scatterAdd');
+  const ss = ctx.own(src.storage, 'scatterAdd');
+  const [O, Dj, I] = rank3(index, 'index', 'scatterAdd');
+  if (!(index.shape.length === src.shape.length && index.shape.every((d, i) => d === src.shape[i]))) {
+    throw new Error(`webgpu: scatterAdd: index ${shapeStr(index.shape)} and src ${shapeStr(src.shape)} differ`);
   }
-  out[f] = x[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + u32(k) * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-}`;
-}
-
-/**
- * Deterministic scatterAdd: one invocation per (outer, inner) column walks j in order, so the
- * float sums are reproducible. Bindings: tgt, index, src, err, params. Here `Dx` is the
- * tgt's middle size and `x*` describe src.
- */
-export function scatterColumnSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<${t}>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
-  let o = f / I;
-  let ib = pu(${IX.iOff}u) + o * pu(${IX.is0}u) + i * pu(${IX.is2}u);
-  let sb = pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + i * pu(${IX.xs2}u);
-  let is1 = pu(${IX.is1}u);
-  let ss1 = pu(${IX.xs1}u);
-  for (var j = 0u; j < Dj; j = j + 1u) {
-    let k = index[ib + j * is1];
-    if (k < 0 || u32(k) >= Dt) { report(k, Dt); continue; }
-    let ti = (o * Dt + u32(k)) * I + i;
-    tgt[ti] = tgt[ti] + src[sb + j * ss1];
+  if (is.dtype !== 'int32') throw new Error(`webgpu: scatterAdd: index must be int32, got ${is.dtype}`);
+  if (ss.dtype !== ts.dtype) throw new Error(`webgpu: scatterAdd: dtypes differ: src ${ss.dtype}, target ${ts.dtype}`);
+  if (O * I === 0 || Dj === 0) return;
+  if (ts.size % (O * I) !== 0) throw new Error(`webgpu: scatterAdd: target of ${ts.size} elements is not [${O}, Dt, ${I}]`);
+  const Dt = ts.size / (O * I);
+  const { buffers, done } = separateInputs(ctx, [is, ss], [ts]);
+  const t = wtype(ts.dtype);
+  const cols = O * I;
+  const atomic = t === 'i32' || mode === 'atomic' || (mode === 'auto' && cols < 64 && Dj > 64);
+  const wg = rt.wg;
+  const bufs = [ts.buffer!, buffers[0]!, buffers[1]!, rt.errorBuffer];
+  if (atomic) {
+    const n = O * Dj * I;
+    const { grid, rowStride } = rt.grid1d(n, wg);
+    const p = ixParams({ O, Dj, I, Dx: Dt, x: src, index, n, rowStride });
+    rt.dispatch({ kernel: { key: `scatter_atomic|${t}|${wg}`, name: `scatter_add_atomic_${t}`, source: () => scatterAtomicSource(t, wg) }, buffers: bufs, params: p, grid });
+  } else {
+    const cwg = Math.min(64, wg);
+    const { grid, rowStride } = rt.grid1d(cols, cwg);
+    const p = ixParams({ O, Dj, I, Dx: Dt, x: src, index, n: cols, rowStride });
+    rt.dispatch({ kernel: { key: `scatter_column|${t}|${cwg}`, name: `scatter_add_${t}`, source: () => scatterColumnSource(t, cwg) }, buffers: bufs, params: p, grid });
   }
-}`;
-}
-
-/** Atomic scatterAdd: one invocation per source element (f32 via a compare-exchange loop on the bits). */
-export function scatterAtomicSource(t: WType, wg: number): string {
-  const add =
-    t === 'i32'
-      ? `  atomicAdd(&tgt[ti], v);`
-      : `  var old = atomicLoad(&tgt[ti]);
-  loop {
-    let r = atomicCompareExchangeWeak(&tgt[ti], old, bitcast<u32>(bitcast<f32>(old) + v));
-    if (r.exchanged) { break; }
-    old = r.old_value;
-  }`;
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
-  let q = f / I;
-  let j = q % Dj;
-  let o = q / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
-  if (k < 0 || u32(k) >= Dt) { report(k, Dt); return; }
-  let v = src[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-  let ti = (o * Dt + u32(k)) * I + i;
-${add}
-}`;
+  done();
 }

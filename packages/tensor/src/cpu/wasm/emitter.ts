@@ -195,6 +195,40 @@ export class FunctionBody {
     return this.simd(0xe6);
   }
 
+  /** Any SIMD instruction without immediates, by its opcode (after the 0xfd prefix). */
+  simdOp(opcode: number): this {
+    return this.simd(opcode);
+  }
+  /** `v128.const` of 16 bytes. */
+  v128Const(bytes: readonly number[]): this {
+    if (bytes.length !== 16) throw new Error(`wasm emitter: v128.const needs 16 bytes, got ${bytes.length}`);
+    return this.simd(0x0c, ...bytes);
+  }
+  /** `v128.load32_zero`: one f32 / i32 at `addr + offset` into lane 0, zeros elsewhere. */
+  v128Load32Zero(offset = 0): this {
+    return this.simd(0x5c, ...this.memarg(2, offset));
+  }
+  /** `v128.store32_lane`: store lane `lane` (4 bytes) at `addr + offset`. */
+  v128Store32Lane(offset: number, lane: number): this {
+    return this.simd(0x5a, ...this.memarg(2, offset), lane);
+  }
+  /** `i32.load` of 4 bytes at `addr + offset`. */
+  i32Load(offset = 0): this {
+    return this.op(0x28, ...this.memarg(2, offset));
+  }
+  /** `i32.ge_u`. */
+  i32GeU(): this {
+    return this.op(0x4f);
+  }
+  /** `i32.and`. */
+  i32And(): this {
+    return this.op(0x71);
+  }
+  /** `i32.shl`. */
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+
   /** `f64x2.add`. */
   f64x2Add(): this {
     return this.simd(0xf0);
@@ -224,12 +258,13 @@ interface FuncDef {
   readonly body: FunctionBody;
 }
 
-/** Builds a module: function types, functions, one own memory, exports. */
+/** Builds a module: function types, functions, one own or imported memory, exports. */
 export class ModuleBuilder {
   private readonly types: number[][] = [];
   private readonly funcs: FuncDef[] = [];
   private readonly exports: number[][] = [];
   private memoryPages: number | null = null;
+  private importedMemory: { module: string; field: string; minPages: number } | null = null;
 
   /** Register (or reuse) the function type `params -> results`; returns its index. */
   type(params: readonly ValType[], results: readonly ValType[]): number {
@@ -252,6 +287,11 @@ export class ModuleBuilder {
     this.memoryPages = initialPages;
   }
 
+  /** Import the module's memory as `module.field` (at least `minPages` pages) instead of declaring one. */
+  importMemory(module: string, field: string, minPages = 1): void {
+    this.importedMemory = { module, field, minPages };
+  }
+
   /** Export function `index` under `exportName`. */
   exportFunc(exportName: string, index: number): void {
     this.exports.push([...name(exportName), 0x00, ...uleb(index)]);
@@ -268,6 +308,10 @@ export class ModuleBuilder {
     const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
     const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     bytes.push(...section(1, vec(this.types)));
+    if (this.importedMemory) {
+      const m = this.importedMemory;
+      bytes.push(...section(2, vec([[...name(m.module), ...name(m.field), 0x02, 0x00, ...uleb(m.minPages)]])));
+    }
     bytes.push(...section(3, vec(this.funcs.map((f) => uleb(f.type)))));
     if (this.memoryPages !== null) bytes.push(...section(5, vec([[0x00, ...uleb(this.memoryPages)]])));
     if (this.exports.length > 0) bytes.push(...section(7, vec(this.exports)));

@@ -84,6 +84,23 @@ const HELPERS: Record<string, Helper> = {
   return select(r, -r, x < 0.0);
 }`,
   },
+  // erfc over the whole line: the tail formula for x >= 0, 2 - erfc(-x) below.
+  erfc_: {
+    deps: ['erfc_pos_'],
+    code: `fn erfc_(x: f32) -> f32 {
+  if (x >= 0.0) { return erfc_pos_(x); }
+  return 2.0 - erfc_pos_(-x);
+}`,
+  },
+  // log(1 + u) without cancellation: log(w) * u / (w - 1) with w = 1 + u (exact where w == 1).
+  log1p_: {
+    deps: [],
+    code: `fn log1p_(u: f32) -> f32 {
+  let w = 1.0 + u;
+  if (w == 1.0) { return u; }
+  return log(w) * (u / (w - 1.0));
+}`,
+  },
   // Standard normal CDF, with relative accuracy in the lower tail.
   phi_: {
     deps: ['erfc_pos_'],

@@ -1,0 +1,207 @@
+/**
+ * Expression kernels against the reference semantics: random expression trees (fuzz) evaluated by
+ * the interpreter (`evalProgram`), the generated JavaScript kernels (exactly equal) and the
+ * WebAssembly SIMD kernels (float32 lanes: within a few ulps of a float32 evaluation), plus the
+ * accuracy of the SIMD exp / log / tanh over wide ranges.
+ */
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, Generator, evalProgram, expr, type Expr, type Program } from '../src/index.js';
+import { CpuStorage } from '../src/cpu/storage.js';
+import { WasmElementwise, setSimdElementwise } from '../src/cpu/wasm/expr-kernels.js';
+import { sharedArena } from '../src/cpu/wasm/arena.js';
+import { wasmSupports } from '../src/cpu/wasm/expr-module.js';
+import { kernels } from '../src/runtime/kernels.js';
+
+const gen = new Generator(4242);
+const pick = <T>(xs: readonly T[]): T => xs[gen.int(xs.length)]!;
+
+const F_UNARY = ['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'floor', 'ceil', 'round', 'sin', 'cos', 'erf', 'erfc', 'log1p'] as const;
+const F_BINARY = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'atan2'] as const;
+const CMP = ['lt', 'le', 'eq', 'ne'] as const;
+
+/** A random float32 expression of depth <= `depth` over `nIn` inputs and 2 scalars. */
+function randomF32(depth: number, nIn: number, simdOnly: boolean): Expr {
+  const leaf = (): Expr => {
+    const r = gen.uniform();
+    if (r < 0.6) return expr.input(gen.int(nIn), 'float32');
+    if (r < 0.8) return expr.scalar(gen.int(2), 'float32');
+    return expr.constant(Math.round((gen.uniform() * 6 - 3) * 4) / 4, 'float32');
+  };
+  if (depth === 0) return leaf();
+  const r = gen.uniform();
+  const sub = () => randomF32(depth - 1, nIn, simdOnly);
+  if (r < 0.35) {
+    const ops = simdOnly ? F_UNARY.slice(0, 9) : F_UNARY;
+    return expr.unary(pick(ops), sub());
+  }
+  if (r < 0.8) {
+    const ops = simdOnly ? F_BINARY.slice(0, 6) : F_BINARY;
+    return expr.binary(pick(ops), sub(), sub());
+  }
+  if (r < 0.9) {
+    const c = expr.binary(pick(CMP), sub(), sub());
+    return expr.where(gen.uniform() < 0.3 ? expr.unary('not', c) : c, sub(), sub());
+  }
+  // int32 round trip: cast to int32, integer arithmetic, back
+  const i = expr.cast(sub(), 'int32');
+  const j = expr.binary(pick(['add', 'sub', 'mul', 'max', 'min'] as const), i, expr.cast(sub(), 'int32'));
+  return expr.cast(j, 'float32');
+}
+
+const N = 301; // not a multiple of 4: the SIMD tail runs too
+const be = new CpuBackend();
+
+function inputs(nIn: number): CpuStorage[] {
+  return Array.from({ length: nIn }, () => be.upload(Float32Array.from({ length: N }, () => (gen.uniform() < 0.05 ? pick([0, -0, 1e-3, 40, -40, 100]) : gen.normal() * 2)), 'float32') as CpuStorage);
+}
+const view = (s: CpuStorage) => ({ storage: s, shape: [N], strides: [1], offset: 0 });
+
+function reference(p: Program, ins: CpuStorage[], scalars: number[]): number[][] {
+  const cols = ins.map((s) => s.data);
+  const out = p.outputs.map(() => new Array<number>(N));
+  const x = new Array<number>(ins.length);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < ins.length; k++) x[k] = cols[k]![i]!;
+    evalProgram(p, x, scalars).forEach((v, k) => (out[k]![i] = Math.fround(v)));
+  }
+  return out;
+}
+
+/** Same or both NaN, or within `ulps` float32 ulps of `want` (plus a small absolute floor). */
+function close(got: number, want: number, rel: number, abs: number): boolean {
+  if (Number.isNaN(want)) return Number.isNaN(got);
+  if (!Number.isFinite(want)) return got === want;
+  return Math.abs(got - want) <= abs + rel * Math.abs(want);
+}
+
+describe('expression kernels: fuzz against the reference', () => {
+  it('generated JavaScript kernels equal the interpreter exactly (48 random programs, transposed and broadcast operands)', () => {
+    setSimdElementwise(false);
+    try {
+      const R = 7;
+      const C = 43;
+      for (let t = 0; t < 48; t++) {
+        const nIn = 1 + gen.int(3);
+        const outs = [randomF32(1 + gen.int(4), nIn, false), ...(gen.uniform() < 0.3 ? [randomF32(2, nIn, false)] : [])];
+        const p = expr.program(outs, Array.from({ length: nIn }, () => 'float32' as const));
+        // each input: contiguous [R, C], transposed (a [C, R] storage), a broadcast row, or a broadcast scalar
+        const kinds = Array.from({ length: nIn }, () => gen.int(4));
+        const sizes = kinds.map((kd) => (kd < 2 ? R * C : kd === 2 ? C : 1));
+        const ins = sizes.map((n) => be.upload(Float32Array.from({ length: n }, () => gen.normal() * 2), 'float32') as CpuStorage);
+        const views = kinds.map((kd, i) => ({ storage: ins[i]!, shape: [R, C], strides: kd === 0 ? [C, 1] : kd === 1 ? [1, R] : kd === 2 ? [0, 1] : [0, 0], offset: 0 }));
+        const scalars = [gen.normal(), gen.uniform() * 3];
+        const got = p.outputs.map(() => be.allocate(R * C, 'float32') as CpuStorage);
+        be.elementwise(p, views, got.map((g) => ({ storage: g, shape: [R, C], strides: [C, 1], offset: 0 })), scalars);
+        const x = new Array<number>(nIn);
+        for (let r = 0; r < R; r++) {
+          for (let c = 0; c < C; c++) {
+            views.forEach((v, i) => (x[i] = ins[i]!.data[r * v.strides[0]! + c * v.strides[1]!]!));
+            const want = evalProgram(p, x, scalars).map(Math.fround);
+            got.forEach((g, k) => {
+              const d = g.data[r * C + c]!;
+              if (!Object.is(d, want[k]) && !(Number.isNaN(d) && Number.isNaN(want[k]))) {
+                throw new Error(`program ${t} output ${k} [${r},${c}]: js ${d} vs reference ${want[k]}: ${expr.show(p.outputs[k]!)}`);
+              }
+            });
+          }
+        }
+        for (const s of [...ins, ...got]) be.release(s);
+      }
+    } finally {
+      setSimdElementwise(true);
+    }
+  });
+
+  it('WebAssembly SIMD kernels agree with a float32 evaluation within a few ulps (48 random programs)', () => {
+    const arena = sharedArena();
+    if (!arena) return; // no WebAssembly SIMD here: nothing to compare
+    const simd = new WasmElementwise(arena);
+    let ran = 0;
+    for (let t = 0; t < 48; t++) {
+      const nIn = 1 + gen.int(3);
+      const p = expr.program([randomF32(1 + gen.int(3), nIn, true)], Array.from({ length: nIn }, () => 'float32' as const));
+      expect(wasmSupports(p)).toBe(true);
+      const ins = inputs(nIn);
+      const scalars = [Math.fround(gen.normal()), Math.fround(gen.uniform() * 3)];
+      // reference in float32: round every float node (what the lanes do), transcendental ops exact
+      const p32 = expr.program([roundEveryNode(p.outputs[0]!)], p.inputs);
+      const want = reference(p32, ins, scalars)[0]!;
+      const out = be.allocate(N, 'float32') as CpuStorage;
+      expect(simd.run(p, ins.map(view), [view(out)], scalars)).toBe(true);
+      ran++;
+      const d = out.data;
+      for (let i = 0; i < N; i++) {
+        if (!close(d[i]!, want[i]!, 2e-5, 1e-6)) throw new Error(`program ${t} [${i}]: simd ${d[i]} vs float32 reference ${want[i]}: ${expr.show(p.outputs[0]!)}`);
+      }
+      for (const s of [...ins, out]) be.release(s);
+    }
+    expect(ran).toBe(48);
+  });
+
+  it('SIMD exp, log and tanh are within 3 float32 ulps over wide ranges, with IEEE special values', () => {
+    const arena = sharedArena();
+    if (!arena) return;
+    const simd = new WasmElementwise(arena);
+    const n = 4099;
+    const ulp = (x: number) => {
+      const a = Math.abs(Math.fround(x));
+      if (a === 0) return 1.4e-45;
+      const e = Math.floor(Math.log2(a));
+      return Math.max(2 ** (e - 23), 1.4e-45);
+    };
+    const cases: [string, (x: Expr) => Expr, (x: number) => number, number, number][] = [
+      ['exp', (x) => expr.unary('exp', x), Math.exp, -87, 88.7],
+      ['log', (x) => expr.unary('log', x), Math.log, 1e-30, 1e30],
+      ['tanh', (x) => expr.unary('tanh', x), Math.tanh, -12, 12],
+    ];
+    for (const [name, build, f, lo, hi] of cases) {
+      const p = expr.program([build(expr.input(0, 'float32'))]);
+      const xs = Float32Array.from({ length: n }, (_, i) => (name === 'log' ? lo * (hi / lo) ** (i / (n - 1)) : lo + ((hi - lo) * i) / (n - 1)));
+      const x = be.upload(xs, 'float32') as CpuStorage;
+      const out = be.allocate(n, 'float32') as CpuStorage;
+      const v = (s: CpuStorage) => ({ storage: s, shape: [n], strides: [1], offset: 0 });
+      expect(simd.run(p, [v(x)], [v(out)], [])).toBe(true);
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const want = Math.fround(f(xs[i]!));
+        worst = Math.max(worst, Math.abs(out.data[i]! - want) / ulp(want));
+      }
+      expect(worst, `${name} worst error in ulps`).toBeLessThanOrEqual(3);
+      const sp = be.upload(Float32Array.from([NaN, Infinity, -Infinity, 0, -0, -1, 100, -100, ...new Array(300).fill(0.5)]), 'float32') as CpuStorage;
+      const so = be.allocate(308, 'float32') as CpuStorage;
+      const vv = (s: CpuStorage) => ({ storage: s, shape: [308], strides: [1], offset: 0 });
+      expect(simd.run(p, [vv(sp)], [vv(so)], [])).toBe(true);
+      const got = Array.from(so.data.slice(0, 8));
+      const want = [NaN, Infinity, -Infinity, 0, -0, -1, 100, -100].map((u) => Math.fround(f(u)));
+      got.forEach((g, i) => expect(Number.isNaN(want[i]!) ? Number.isNaN(g) : g === want[i] || Math.abs(g - want[i]!) <= 3 * ulp(want[i]!), `${name}(${[NaN, Infinity, -Infinity, 0, -0, -1, 100, -100][i]}) = ${g}, want ${want[i]}`).toBe(true));
+      for (const s of [x, out, sp, so]) be.release(s);
+    }
+  });
+
+  it('large eager ops run on the SIMD kernels in place of the JavaScript ones, with the same results to float32 rounding', () => {
+    const x = be.upload(Float32Array.from({ length: 1000 }, () => gen.normal()), 'float32') as CpuStorage;
+    const a = be.allocate(1000, 'float32') as CpuStorage;
+    const b = be.allocate(1000, 'float32') as CpuStorage;
+    const v = (s: CpuStorage) => ({ storage: s, shape: [1000], strides: [1], offset: 0 });
+    kernels.unary(be, 'gelu_tanh', v(x), a);
+    setSimdElementwise(false);
+    kernels.unary(be, 'gelu_tanh', v(x), b);
+    setSimdElementwise(true);
+    for (let i = 0; i < 1000; i++) expect(close(a.data[i]!, b.data[i]!, 1e-5, 1e-6), `${i}: ${a.data[i]} vs ${b.data[i]}`).toBe(true);
+    for (const s of [x, a, b]) be.release(s);
+  });
+});
+
+/** The same expression with every float32 node rounded to float32 (a cast after each op). */
+function roundEveryNode(e: Expr): Expr {
+  const memo = new Map<number, Expr>();
+  const visit = (n: Expr): Expr => {
+    const hit = memo.get(n.id);
+    if (hit) return hit;
+    let r: Expr = n.args.length === 0 ? n : expr.rebuild(n, n.args.map(visit));
+    if (r.dtype === 'float32' && r.op !== 'input' && r.op !== 'cast') r = expr.cast(expr.cast(r, 'float64'), 'float32');
+    memo.set(n.id, r);
+    return r;
+  };
+  return visit(e);
+}

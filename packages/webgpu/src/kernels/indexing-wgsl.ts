@@ -1,0 +1,132 @@
+/**
+ * gather / scatterAdd over rank-3 views `[outer, dim, inner]`.
+ *
+ * Out-of-range indices cannot throw on a GPU: the kernels skip them (gather writes 0) and record
+ * the first offence in a small error buffer that the backend checks at the next `read`/`sync`
+ * and turns into a thrown error naming the kernel, the index and the dimension size.
+ */
+import type { WType } from './elementwise-wgsl.js';
+
+/** Uniform layout of the indexing kernels (u32 words). */
+export const IX = {
+  O: 0, Dj: 1, I: 2, Dx: 3,
+  xOff: 4, xs0: 5, xs1: 6, xs2: 7,
+  iOff: 8, is0: 9, is1: 10, is2: 11,
+  n: 12, rowStride: 13,
+  words: 16,
+} as const;
+
+/** Codes written into the error buffer are listed in `ERR_CODES` (runtime/runtime.ts). */
+
+const HEADER = `struct Params { v: array<vec4<u32>, ${IX.words / 4}> };
+fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }`;
+
+/** WGSL `report(k, dim)`: record the first out-of-range index in the error buffer `err` under `code`. */
+export function report(code: number): string {
+  return `fn report(k: i32, dim: u32) {
+  let prev = atomicMax(&err[0], ${code}u);
+  if (prev == 0u) { atomicStore(&err[1], bitcast<u32>(k)); atomicStore(&err[2], dim); }
+}`;
+}
+
+/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
+export function gatherSource(t: WType, wg: number): string {
+  return `@group(0) @binding(0) var<storage, read> x: array<${t}>;
+@group(0) @binding(1) var<storage, read> index: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${t}>;
+@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
+@group(0) @binding(4) var<uniform> P: Params;
+${HEADER}
+${report(1)}
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let f = gid.x + gid.y * pu(${IX.rowStride}u);
+  if (f >= pu(${IX.n}u)) { return; }
+  let I = pu(${IX.I}u);
+  let Dj = pu(${IX.Dj}u);
+  let i = f % I;
+  let t = f / I;
+  let j = t % Dj;
+  let o = t / Dj;
+  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
+  let Dx = pu(${IX.Dx}u);
+  if (k < 0 || u32(k) >= Dx) {
+    report(k, Dx);
+    out[f] = ${t}(0);
+    return;
+  }
+  out[f] = x[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + u32(k) * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
+}`;
+}
+
+/**
+ * Deterministic scatterAdd: one invocation per (outer, inner) column walks j in order, so the
+ * float sums are reproducible. Bindings: tgt, index, src, err, params. Here `Dx` is the
+ * tgt's middle size and `x*` describe src.
+ */
+export function scatterColumnSource(t: WType, wg: number): string {
+  return `@group(0) @binding(0) var<storage, read_write> tgt: array<${t}>;
+@group(0) @binding(1) var<storage, read> index: array<i32>;
+@group(0) @binding(2) var<storage, read> src: array<${t}>;
+@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
+@group(0) @binding(4) var<uniform> P: Params;
+${HEADER}
+${report(2)}
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let f = gid.x + gid.y * pu(${IX.rowStride}u);
+  if (f >= pu(${IX.n}u)) { return; }
+  let I = pu(${IX.I}u);
+  let Dj = pu(${IX.Dj}u);
+  let Dt = pu(${IX.Dx}u);
+  let i = f % I;
+  let o = f / I;
+  let ib = pu(${IX.iOff}u) + o * pu(${IX.is0}u) + i * pu(${IX.is2}u);
+  let sb = pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + i * pu(${IX.xs2}u);
+  let is1 = pu(${IX.is1}u);
+  let ss1 = pu(${IX.xs1}u);
+  for (var j = 0u; j < Dj; j = j + 1u) {
+    let k = index[ib + j * is1];
+    if (k < 0 || u32(k) >= Dt) { report(k, Dt); continue; }
+    let ti = (o * Dt + u32(k)) * I + i;
+    tgt[ti] = tgt[ti] + src[sb + j * ss1];
+  }
+}`;
+}
+
+/** Atomic scatterAdd: one invocation per source element (f32 via a compare-exchange loop on the bits). */
+export function scatterAtomicSource(t: WType, wg: number): string {
+  const add =
+    t === 'i32'
+      ? `  atomicAdd(&tgt[ti], v);`
+      : `  var old = atomicLoad(&tgt[ti]);
+  loop {
+    let r = atomicCompareExchangeWeak(&tgt[ti], old, bitcast<u32>(bitcast<f32>(old) + v));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }`;
+  return `@group(0) @binding(0) var<storage, read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>;
+@group(0) @binding(1) var<storage, read> index: array<i32>;
+@group(0) @binding(2) var<storage, read> src: array<${t}>;
+@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
+@group(0) @binding(4) var<uniform> P: Params;
+${HEADER}
+${report(2)}
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let f = gid.x + gid.y * pu(${IX.rowStride}u);
+  if (f >= pu(${IX.n}u)) { return; }
+  let I = pu(${IX.I}u);
+  let Dj = pu(${IX.Dj}u);
+  let Dt = pu(${IX.Dx}u);
+  let i = f % I;
+  let q = f / I;
+  let j = q % Dj;
+  let o = q / Dj;
+  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
+  if (k < 0 || u32(k) >= Dt) { report(k, Dt); return; }
+  let v = src[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
+  let ti = (o * Dt + u32(k)) * I + i;
+${add}
+}`;
+}
