@@ -51,11 +51,12 @@ export const FlowSchema = z
      */
     trainOn: z.enum(['masked', 'span']).default('masked'),
     /**
-     * Add the position's span *input* embedding (the mask embedding where masked; the committed
-     * semantic token where visible) to the head's condition: the head then decodes semantic tokens
-     * into pixels directly instead of only through the hidden state.
+     * Add the position's semantic token, as an LLM input embedding, to the head's condition: in
+     * training the true token's `P(f_i)` (no gradient), at generation the committed prediction fed
+     * back at that position. The head then decodes semantic tokens into pixels directly, not only
+     * through the hidden state.
      */
-    conditionOnInput: z.boolean().default(false),
+    conditionOnToken: z.boolean().default(false),
     /**
      * When generation samples pixels: 'reveal' (MAR: each token from the state that revealed it) or
      * 'final' (every token from one extra pass over the fully committed span; needs `trainOn: 'span'`).

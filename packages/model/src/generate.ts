@@ -191,14 +191,14 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
       return next;
     };
     /** Pixel latents `[T, C]` for hidden states `zc [T, d]` (and `zu`, their unconditional twins) at span positions `positions`. */
-    const sampleLatents = (zc: Tensor, zu: Tensor | null, positions: Int32Array, spanInputs: Tensor, scale: number): Tensor =>
+    const sampleLatents = (zc: Tensor, zu: Tensor | null, positions: Int32Array, tokens: Tensor, scale: number): Tensor =>
       tidy(() =>
-        sampleFlow(model.flow_head, model.flowCondition(zc, positions, spanInputs), {
+        sampleFlow(model.flow_head, model.flowCondition(zc, positions, tokens), {
           steps: flowSteps,
           method,
           temperature: options.temperature,
           cfgScale: scale,
-          nullCondition: zu ? model.flowCondition(zu, positions, spanInputs) : undefined,
+          nullCondition: zu ? model.flowCondition(zu, positions, tokens) : undefined,
           generator: gen,
         }),
       );
@@ -211,8 +211,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
           const zc = z.indexSelect(0, tensor(rows, { dtype: 'int32', backend: be }));
           const eHat = invert.predict(zc);
           const fb = model.feedback(eHat);
-          const rowsT = tensor(rows, { dtype: 'int32', backend: be });
-          const x = decode && decodeAt === 'reveal' ? sampleLatents(zc, guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : null, positions, inputs.indexSelect(0, rowsT), scale) : null;
+          const x = decode && decodeAt === 'reveal' ? sampleLatents(zc, guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : null, positions, fb, scale) : null;
           return { inputs: replaceRows(inputs, rows, fb, be), predictions: replaceRows(predictions, rows, eHat, be), latents: x && latents ? replaceRows(latents, rows, x, be) : null };
         });
         inputs = swap(inputs, next.inputs);

@@ -227,17 +227,18 @@ export class UniHetero extends Module {
 
   /**
    * The flow head's condition for hidden states `z [T, d]` at visual positions `positions` (`[T]`
-   * indices in `0..N-1`): `z`, plus the span inputs `inputs [T, d]` at those positions when the
-   * config has `flow.conditionOnInput`, plus the learned flow position embedding when configured.
+   * indices in `0..N-1`): `z`, plus the semantic tokens `tokens [T, d]` (LLM input embeddings) at
+   * those positions when the config has `flow.conditionOnToken`, plus the learned flow position
+   * embedding when configured.
    */
-  flowCondition(z: Tensor, positions: Int32Array, inputs?: Tensor): Tensor {
+  flowCondition(z: Tensor, positions: Int32Array, tokens?: Tensor): Tensor {
     const pe = this.flow_position_embedding;
-    const useInput = this.config.flow.conditionOnInput;
+    const useToken = this.config.flow.conditionOnToken;
     if (positions.length !== z.shape[0]) throw new Error(`UniHetero.flowCondition: ${positions.length} positions for ${z.shape[0]} conditions`);
-    if (useInput && (!inputs || inputs.shape[0] !== z.shape[0])) throw new Error(`UniHetero.flowCondition: config.flow.conditionOnInput needs the span inputs of the ${z.shape[0]} positions, got ${inputs ? JSON.stringify(inputs.shape) : 'none'}`);
-    if (!pe && !useInput) return z;
+    if (useToken && (!tokens || tokens.shape[0] !== z.shape[0])) throw new Error(`UniHetero.flowCondition: config.flow.conditionOnToken needs the semantic tokens of the ${z.shape[0]} positions, got ${tokens ? JSON.stringify(tokens.shape) : 'none'}`);
+    if (!pe && !useToken) return z;
     return tidy(() => {
-      let c = useInput ? z.add(inputs!) : z;
+      let c = useToken ? z.add(tokens!) : z;
       if (pe) c = c.add(pe.indexSelect(0, tensor(positions, { dtype: 'int32', backend: this.backend })));
       return c;
     });
@@ -301,14 +302,12 @@ export class UniHetero extends Module {
         const N = this.numVisualTokens;
         const flowTokens = rows.tokens;
         let z = hidden.indexSelect(0, tensor(rows.rows, { dtype: 'int32', backend: be }));
-        let inputs = c.flow.conditionOnInput ? table.indexSelect(0, tensor(rows.sources, { dtype: 'int32', backend: be })) : undefined;
-        // Stop the gradient at the LLM state and its inputs (exp2), not at the position
-        // embedding, so that the flow head's own position table still learns.
-        if (c.loss.detachFlowCondition) {
-          z = z.detach();
-          inputs = inputs?.detach();
-        }
-        const cond = this.flowCondition(z, flowTokens.map((t) => t % N), inputs);
+        // The true semantic tokens P(f_i), as a condition only: no diffuloss gradient reaches P here.
+        const tokens = c.flow.conditionOnToken ? table.indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be })).detach() : undefined;
+        // Stop the gradient at the LLM state (exp2), not at the position embedding, so that the
+        // flow head's own position table still learns.
+        if (c.loss.detachFlowCondition) z = z.detach();
+        const cond = this.flowCondition(z, flowTokens.map((t) => t % N), tokens);
         const x = batch.latents.reshape(-1, c.pixelDim).indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be }));
         diffuloss = flowMatchingLoss(this.flow_head, x, cond, { batchMul: c.flow.batchMul, time: c.flow.time, detachCondition: false, generator });
       }
@@ -319,10 +318,10 @@ export class UniHetero extends Module {
     });
   }
 
-  /** The positions that train the flow head (config `flow.trainOn`): hidden rows, visual-table rows of the true tokens, and input rows. */
-  flowRows(s: SequenceBatch): { rows: Int32Array; tokens: Int32Array; sources: Int32Array } {
-    if (this.config.flow.trainOn === 'span') return { rows: s.spanRows, tokens: s.spanTokens, sources: s.spanSources };
-    return { rows: s.maskedRows, tokens: s.maskedTokens, sources: new Int32Array(s.maskedRows.length).fill(s.maskRow) };
+  /** The positions that train the flow head (config `flow.trainOn`): hidden rows and visual-table rows of the true tokens. */
+  flowRows(s: SequenceBatch): { rows: Int32Array; tokens: Int32Array } {
+    if (this.config.flow.trainOn === 'span') return { rows: s.spanRows, tokens: s.spanTokens };
+    return { rows: s.maskedRows, tokens: s.maskedTokens };
   }
 
   /** Fold the mean norm of a batch of ploss targets `[T, D]` into `target_norm` (no gradient). */

@@ -62,8 +62,6 @@ export interface SequenceBatch {
   /** Every span position of the generation rows (masked and visible): hidden-state rows and visual-table rows. */
   spanRows: Int32Array;
   spanTokens: Int32Array;
-  /** The visual-table row each `spanRows` entry reads as input (`maskRow` where masked). */
-  spanSources: Int32Array;
   /** Number of generation and understanding rows. */
   generationRows: number;
   understandingRows: number;
@@ -120,7 +118,6 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
   const maskedTokens: number[] = [];
   const spanRows: number[] = [];
   const spanTokens: number[] = [];
-  const spanSources: number[] = [];
   let v = 0;
   let g = 0;
   for (let b = 0; b < B; b++) {
@@ -142,7 +139,6 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
       if (e.kind === 'generate') {
         spanRows.push(b * L + p);
         spanTokens.push(tableRow);
-        spanSources.push(masked ? maskRow : tableRow);
       }
     }
     for (let t = r.targetFrom; t < r.targetTo; t++) {
@@ -166,7 +162,6 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
     maskedTokens: Int32Array.from(maskedTokens),
     spanRows: Int32Array.from(spanRows),
     spanTokens: Int32Array.from(spanTokens),
-    spanSources: Int32Array.from(spanSources),
     generationRows: nGen,
     understandingRows: B - nGen,
   };

@@ -5,7 +5,7 @@
  * optional flow-head warm-up (exp4), and checkpoints that resume with identical numbers.
  */
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
-import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint } from '@unihetero/nn';
+import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
 import { imagesToTensor, mixSeed, type Sample, type ShapesWorld } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
@@ -23,6 +23,11 @@ export interface TrainerOptions {
   minLr?: number;
   /** Warmup steps (default 5% of the steps, at least 1). */
   warmupSteps?: number;
+  /**
+   * The decay after warmup: 'cosine' (default: a half-cosine to `minLr` over the whole run) or
+   * 'wsd' (warmup-stable-decay: the peak rate held, then a half-cosine over the last fifth).
+   */
+  schedule?: 'cosine' | 'wsd';
   /** AdamW weight decay on matrices (default 0.1). */
   weightDecay?: number;
   /** AdamW betas (default [0.9, 0.95]). */
@@ -140,6 +145,7 @@ export class Trainer {
       lr,
       minLr: options.minLr ?? lr / 10,
       warmupSteps: options.warmupSteps ?? Math.max(1, Math.round(totalSteps * 0.05)),
+      schedule: options.schedule ?? 'cosine',
       weightDecay: options.weightDecay ?? 0.1,
       betas: options.betas ?? ([0.9, 0.95] as [number, number]),
       gradClip: options.gradClip ?? 1,
@@ -155,7 +161,9 @@ export class Trainer {
     this.totalSteps = totalSteps;
     this.generator = new Generator(o.seed);
     this.optimizer = new AdamW(paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
-    this.scheduler = new LRScheduler(this.optimizer, linearWarmupCosine({ lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps }));
+    if (o.schedule !== 'cosine' && o.schedule !== 'wsd') throw new Error(`Trainer: schedule must be 'cosine' or 'wsd', got ${JSON.stringify(o.schedule)}`);
+    const shape = { lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps };
+    this.scheduler = new LRScheduler(this.optimizer, o.schedule === 'wsd' ? warmupStableDecay(shape) : linearWarmupCosine(shape));
   }
 
   /** Whether the data budget is spent. */
@@ -184,13 +192,13 @@ export class Trainer {
         tidy(() => {
           const images = imagesToTensor(samples.map((s) => s.image), model.backend);
           const batch = model.prepare(examples, images, gen);
-          const { rows, tokens, sources } = model.flowRows(batch.sequences);
+          const { rows, tokens } = model.flowRows(batch.sequences);
           const N = model.numVisualTokens;
           const table = model.visualTable(batch.features);
           const z = model.hiddenStates(batch, table).reshape(-1, d).indexSelect(0, tensor(rows, { dtype: 'int32', backend: model.backend }));
           const x = batch.latents.reshape(-1, model.config.pixelDim).indexSelect(0, tensor(tokens, { dtype: 'int32', backend: model.backend }));
-          const inputs = model.config.flow.conditionOnInput ? table.indexSelect(0, tensor(sources, { dtype: 'int32', backend: model.backend })) : undefined;
-          return { condition: model.flowCondition(z, tokens.map((t) => t % N), inputs), latent: x, dispose: true };
+          const semantic = model.config.flow.conditionOnToken ? table.indexSelect(0, tensor(tokens, { dtype: 'int32', backend: model.backend })) : undefined;
+          return { condition: model.flowCondition(z, tokens.map((t) => t % N), semantic), latent: x, dispose: true };
         }),
       );
     };
