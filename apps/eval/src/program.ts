@@ -9,6 +9,7 @@ import { PRESET_NAMES, presetNames } from '@unihetero/model';
 import { rewriteReport, runAblation } from './ablation.js';
 import { selectBackend } from './backend.js';
 import { runEvaluate } from './evaluate.js';
+import { runDiagnose } from './diagnose.js';
 import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
 import { parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
@@ -208,6 +209,24 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
   });
 
   program
+    .command('diagnose')
+    .description('the generation ladder on held-out data: decoder (real semantics -> pixels), semantics (caption -> tokens, read by a probe), end to end (caption -> pixels), round trip')
+    .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint that records how its model was built')
+    .option('--count <n>', 'images per rung (default 32)', int('--count', 1))
+    .option('--probe-images <n>', 'training images the semantic probe is fitted on (default 512)', int('--probe-images', 16))
+    .option('--roundtrip-count <n>', 'captions sent text -> semantics -> text (default 16)', int('--roundtrip-count', 1))
+    .option('--gen-steps <n>', 'MAR steps of generation (default 16)', int('--gen-steps', 1))
+    .addOption(new Option('--split <name>', 'evaluation split').choices(['test', 'heldout']).default('test'))
+    .option('--json <file>', 'also write the numbers as JSON')
+    .option('--sheets <prefix>', 'write <prefix>-decoder.png and <prefix>-generated.png')
+    .addOption(backendOption())
+    .action(async (o: { checkpoint: string; count?: number; probeImages?: number; roundtripCount?: number; genSteps?: number; split: 'test' | 'heldout'; json?: string; sheets?: string; backend?: string }) => {
+      await withBackend(o.backend, (b) =>
+        runDiagnose({ checkpoint: o.checkpoint, count: o.count ?? 32, probeImages: o.probeImages ?? 512, roundTrips: o.roundtripCount ?? 16, steps: o.genSteps ?? 16, split: o.split, json: o.json, sheets: o.sheets ?? null }, b, deps.io),
+      );
+    });
+
+  program
     .command('report')
     .description('rewrite REPORT.md and the SVG plots of an ablation folder from its results.json (no training)')
     .option('--out <dir>', 'the ablation output folder', 'runs/ablation')
@@ -221,7 +240,7 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
   }
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --scales 2000,4000,8000 --seeds 0,1\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n\nResults go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --scales 2000,4000,8000 --seeds 0,1\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n  unihetero-eval diagnose --checkpoint runs/demo/checkpoint.safetensors --sheets runs/demo/ladder\n\nResults go to stdout, progress to stderr.',
   );
   return program;
 }

@@ -9,7 +9,7 @@ import { presetNames } from '@unihetero/model';
 import { formatError, isVerbose } from '@unihetero/app-common';
 import type { Backend } from '@unihetero/tensor';
 import { createBackend } from '@unihetero/webgpu';
-import { DEMO_RECIPE, TINY_RECIPE, runDemo } from './demo.js';
+import { DEMO_RECIPE, STANDARD_RECIPE, TINY_RECIPE, runDemo } from './demo.js';
 import { UsageError, plural, type AppIO } from './io.js';
 import { intArg, positiveArg } from './options.js';
 import { LIMITS, parseFileSpec, resolveRunSpec, type CliOverrides, type FileSpec } from './spec.js';
@@ -124,9 +124,10 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
 
   program
     .command('demo')
-    .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report accuracy, write a sheet of generated images and a round trip`)
-    .option('--out <dir>', 'output folder', 'runs/demo')
-    .option('--samples <n>', `training samples (default ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
+    .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report understanding, the generation ladder (decoder, semantics, end to end), a sheet of generated images and a round trip; --recipe standard is the ~1 hour run (${STANDARD_RECIPE.samples} samples)`)
+    .option('--out <dir>', 'output folder (default runs/<recipe>)')
+    .addOption(new Option('--recipe <name>', 'demo (~10 minutes) or standard (~1 hour)').choices(['demo', 'standard']).default('demo'))
+    .option('--samples <n>', `training samples (default: the recipe's; demo ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
     .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
     .option('--resume', 'continue an interrupted demo from its checkpoint')
@@ -135,8 +136,9 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .addOption(new Option('--tiny', 'a seconds-long recipe (tests)').hideHelp())
     .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
     .exitOverride()
-    .action((o: { out: string; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean }) => {
-      done(withBackend(o.backend, (backend) => runDemo({ out: o.out, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe: o.tiny ? TINY_RECIPE : DEMO_RECIPE }, io)));
+    .action((o: { out?: string; recipe: 'demo' | 'standard'; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean }) => {
+      const recipe = o.tiny ? TINY_RECIPE : o.recipe === 'standard' ? STANDARD_RECIPE : DEMO_RECIPE;
+      done(withBackend(o.backend, (backend) => runDemo({ out: o.out ?? `runs/${o.recipe}`, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe }, io)));
     });
 
   program.addHelpText(
@@ -147,6 +149,7 @@ Examples:
   ${NAME} --config run.json --out runs/mine
   ${NAME} --resume --out runs/exp2          (after Ctrl-C or a crash)
   ${NAME} demo --out runs/demo
+  ${NAME} demo --recipe standard --out runs/standard
 
 Ctrl-C finishes the current step, saves the checkpoint and exits with code 130; SIGTERM does the
 same and exits with code 143. Errors are one line; --verbose (or UNIHETERO_VERBOSE=1) adds the stack.`,

@@ -35,6 +35,7 @@ export type MaskRateSamplerConfig =
   | { kind: 'uniform'; a?: number; b?: number }
   | { kind: 'gaussian'; mean?: number; std?: number; lo?: number; hi?: number }
   | { kind: 'mar'; min?: number }
+  | { kind: 'mixture'; components: MixtureComponent[] }
   | { kind: string; [option: string]: unknown };
 
 function checkBatch(op: string, batch: number): void {
@@ -173,6 +174,49 @@ export function mar(options: MarOptions = {}): MaskRateSampler {
   };
 }
 
+/** One weighted component of `mixture`. */
+export interface MixtureComponent {
+  /** Relative weight (> 0; weights need not sum to 1). */
+  weight: number;
+  /** The component: a sampler, or any config `getMaskRateSampler` accepts. */
+  sampler: MaskRateSampler | MaskRateSamplerConfig | string;
+}
+
+/**
+ * A mixture: each draw first picks a component with probability proportional to its weight (one
+ * uniform draw), then draws from it. `mixture([{ weight: 0.5, sampler: fixed(1) }, { weight: 0.5,
+ * sampler: mar() }])` masks half of the samples completely, so that the caption alone must
+ * predict every token as in the first generation step.
+ */
+export function mixture(components: readonly MixtureComponent[]): MaskRateSampler {
+  if (!Array.isArray(components) || components.length === 0) throw new Error(`mixture: needs at least one component, got ${JSON.stringify(components)}`);
+  const parts = components.map((c, i) => {
+    if (!c || !isNum(c.weight) || !(c.weight > 0)) throw new Error(`mixture: component ${i} needs a weight > 0, got ${JSON.stringify(c?.weight)}`);
+    return { weight: c.weight, sampler: getMaskRateSampler(c.sampler) };
+  });
+  const total = parts.reduce((a, p) => a + p.weight, 0);
+  const cum = parts.map((_, i) => parts.slice(0, i + 1).reduce((a, p) => a + p.weight, 0) / total);
+  const sample = (gen: Generator): number => {
+    const u = gen.uniform();
+    const k = cum.findIndex((c) => u < c);
+    return parts[k < 0 ? parts.length - 1 : k]!.sampler.sample(gen);
+  };
+  const means = parts.map((p) => p.sampler.mean);
+  const mean = means.every(isNum) ? parts.reduce((a, p, i) => a + (p.weight / total) * means[i]!, 0) : undefined;
+  const stds = parts.map((p) => p.sampler.std);
+  const std =
+    mean !== undefined && stds.every(isNum) ? Math.sqrt(parts.reduce((a, p, i) => a + (p.weight / total) * (stds[i]! ** 2 + means[i]! ** 2), 0) - mean * mean) : undefined;
+  return {
+    name: 'mixture',
+    support: [Math.min(...parts.map((p) => p.sampler.support[0])), Math.max(...parts.map((p) => p.sampler.support[1]))],
+    mean,
+    std,
+    sample,
+    sampleBatch: makeSampleBatch('mixture', sample),
+    toConfig: () => ({ kind: 'mixture', components: parts.map((p) => ({ weight: p.weight, sampler: p.sampler.toConfig() })) }),
+  };
+}
+
 /** A factory that builds a sampler from a config's options (everything except `kind`). */
 export type MaskRateSamplerFactory = (options: Record<string, unknown>) => MaskRateSampler;
 
@@ -186,6 +230,7 @@ const registry = new Map<string, RegistryEntry>([
   ['uniform', { options: ['a', 'b'], factory: (o) => uniform(o.a as number | undefined, o.b as number | undefined) }],
   ['gaussian', { options: ['mean', 'std', 'lo', 'hi'], factory: (o) => gaussian(o as GaussianOptions) }],
   ['mar', { options: ['min'], factory: (o) => mar(o as MarOptions) }],
+  ['mixture', { options: ['components'], factory: (o) => mixture(o.components as MixtureComponent[]) }],
 ]);
 
 /** Add a sampler kind to the registry (`options` lists the config keys it accepts). */
@@ -231,5 +276,6 @@ export function getMaskRateSampler(spec: string | MaskRateSamplerConfig | MaskRa
     }
   }
   if (kind === 'fixed' && options.rate === undefined) throw new Error(`fixed: option 'rate' is required`);
+  if (kind === 'mixture' && options.components === undefined) throw new Error(`mixture: option 'components' is required`);
   return entry.factory(options);
 }

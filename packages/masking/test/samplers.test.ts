@@ -5,6 +5,7 @@ import {
   getMaskRateSampler,
   mar,
   maskRateSamplerKinds,
+  mixture,
   normalCdf,
   registerMaskRateSampler,
   uniform,
@@ -147,5 +148,36 @@ describe('registry', () => {
     expect(maskRateSamplerKinds()).toContain('half');
     expect(getMaskRateSampler('half').sample(new Generator(0))).toBe(0.5);
     expect(() => registerMaskRateSampler('half', () => fixed(0.5))).toThrow("registerMaskRateSampler: kind 'half' is already registered");
+  });
+});
+
+describe('mixture', () => {
+  it('picks components by weight: half fully masked, half MAR, with the exact mixture mean', () => {
+    const m = mixture([
+      { weight: 1, sampler: fixed(1) },
+      { weight: 1, sampler: { kind: 'mar' } },
+    ]);
+    const marMean = mar().mean!;
+    expect(m.mean).toBeCloseTo(0.5 + 0.5 * marMean, 12);
+    expect(m.support).toEqual([0.7, 1]);
+    const g = new Generator(3);
+    const draws = Array.from({ length: 20000 }, () => m.sample(g));
+    const ones = draws.filter((r) => r === 1).length / draws.length;
+    expect(ones).toBeGreaterThan(0.48);
+    expect(ones).toBeLessThan(0.52);
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    expect(Math.abs(mean - m.mean!)).toBeLessThan(0.005);
+    expect(Math.abs(Math.sqrt(draws.reduce((a, r) => a + (r - mean) ** 2, 0) / draws.length) - m.std!)).toBeLessThan(0.005);
+  });
+
+  it('is reproducible, round-trips through its config and the registry, and rejects bad components', () => {
+    const cfg = { kind: 'mixture', components: [{ weight: 3, sampler: { kind: 'fixed', rate: 1 } }, { weight: 1, sampler: 'mar' }] };
+    const a = getMaskRateSampler(cfg);
+    const b = getMaskRateSampler(a.toConfig());
+    expect(Array.from(a.sampleBatch(new Generator(7), 50))).toEqual(Array.from(b.sampleBatch(new Generator(7), 50)));
+    expect(() => mixture([])).toThrow('mixture: needs at least one component');
+    expect(() => mixture([{ weight: 0, sampler: 'mar' }])).toThrow('mixture: component 0 needs a weight > 0, got 0');
+    expect(() => getMaskRateSampler({ kind: 'mixture' })).toThrow("mixture: option 'components' is required");
+    expect(() => mixture([{ weight: 1, sampler: 'nope' }])).toThrow("getMaskRateSampler: unknown kind 'nope'");
   });
 });

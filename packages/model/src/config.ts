@@ -39,6 +39,29 @@ export const FlowSchema = z
     /** Sampler steps at inference (docs/method.md 14: 20). */
     sampleSteps: posInt.default(20),
     sampler: z.enum(['euler', 'heun']).default('euler'),
+    /**
+     * A learned embedding per visual position added to the head's condition `z` (MAR's
+     * `diffusion_pos_embed_learned`): tells the per-token head which part of the image it paints.
+     */
+    positionEmbedding: z.boolean().default(false),
+    /**
+     * Which span positions of generation rows train the head: 'masked' (the paper: the masked
+     * positions only) or 'span' (every position, masked and visible, so that the head can also decode
+     * from a fully committed span: the decoder rung and `decode: 'final'`).
+     */
+    trainOn: z.enum(['masked', 'span']).default('masked'),
+    /**
+     * Add the position's semantic token, as an LLM input embedding, to the head's condition: in
+     * training the true token's `P(f_i)` (no gradient), at generation the committed prediction fed
+     * back at that position. The head then decodes semantic tokens into pixels directly, not only
+     * through the hidden state.
+     */
+    conditionOnToken: z.boolean().default(false),
+    /**
+     * When generation samples pixels: 'reveal' (MAR: each token from the state that revealed it) or
+     * 'final' (every token from one extra pass over the fully committed span; needs `trainOn: 'span'`).
+     */
+    decode: z.enum(['reveal', 'final']).default('reveal'),
   })
   .strict();
 
@@ -57,7 +80,15 @@ export const LossSchema = z
 /** Training-time data composition. */
 export const DataMixSchema = z
   .object({
-    /** Fraction of samples placed image-first (understanding); the rest are generation samples. */
+    /**
+     * How image-text pairs become examples: 'split' (each pair is either an understanding or a
+     * generation example, by `understandingFraction`: equal samples across presets) or 'both'
+     * (each pair is always an understanding example, chosen from the pair alone so it is the same
+     * for every preset, and, when the model trains generation, also a generation example: equal
+     * understanding data, generation in addition).
+     */
+    pairing: z.enum(['split', 'both']).default('split'),
+    /** Fraction of samples placed image-first (understanding) with `pairing: 'split'`; the rest are generation samples. */
     understandingFraction: z.number().min(0).max(1).default(0.5),
     /** Of the understanding samples, the fraction that are question-answer (the rest captions). */
     questionFraction: z.number().min(0).max(1).default(0.5),
@@ -92,12 +123,26 @@ export const ModelConfigSchema = z
          */
         momentum: z.number().min(0).max(1).default(0.99),
         hiddenDim: posInt.optional(),
+        /**
+         * How a prediction is scaled before it is fed back at generation: 'as-is' (the paper), or
+         * 'target-mean' (rescaled to the running mean norm of the training targets). A cosine loss
+         * leaves the prediction's norm free; at our scale the fed-back embeddings came out about
+         * twice as long as the inputs the backbone trained on.
+         */
+        feedbackNorm: z.enum(['as-is', 'target-mean']).default('as-is'),
       })
       .strict()
-      .default({ name: 'ema-mlp-llm-cos', momentum: 0.99 }),
+      .default({ name: 'ema-mlp-llm-cos', momentum: 0.99, feedbackNorm: 'as-is' }),
     flow: FlowSchema.default(FlowSchema.parse({})),
     loss: LossSchema.default(LossSchema.parse({})),
     mix: DataMixSchema.default(DataMixSchema.parse({})),
+    /**
+     * Position embedding of the image span's inputs: 'none' (1-D RoPE only, the Llama default) or
+     * 'learned' (one learned vector per visual position added to every span input, visible or
+     * masked, as MAR's encoder does): without it a fully masked span gives every position the same
+     * input and only RoPE tells the positions apart.
+     */
+    visualPositions: z.enum(['none', 'learned']).default('none'),
     /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (docs/method.md 5.3). */
     maskRate: z.union([z.string(), z.object({ kind: z.string() }).passthrough()]).default('gaussian'),
   })

@@ -39,6 +39,11 @@ export interface GenerateOptions {
   flowSteps?: number;
   /** Flow ODE method (default: the config's `flow.sampler`). */
   flowSampler?: 'euler' | 'heun';
+  /**
+   * When pixels are sampled (default: the config's `flow.decode`): 'reveal' (each token from the
+   * state that revealed it, MAR) or 'final' (all tokens from one more pass over the committed span).
+   */
+  decode?: 'reveal' | 'final';
   /** Sample pixel latents and decode images (default true); false generates semantics only. */
   decodePixels?: boolean;
   /** The random stream (default `new Generator(0)`). */
@@ -111,7 +116,7 @@ function spanHidden(model: UniHetero, prefix: Prefix, inputs: Tensor): Tensor {
   const d = model.config.backbone.hiddenSize;
   return tidy(() => {
     const B = inputs.shape[0]! / N;
-    const x = prefix.rows === B ? inputs : concat([inputs, inputs], 0);
+    const x = model.spanInputs(prefix.rows === B ? inputs : concat([inputs, inputs], 0));
     const z = model.lm.model.forward({
       inputsEmbeds: x.reshape(prefix.rows, N, d),
       positionIds: prefix.spanPositions,
@@ -172,6 +177,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
   if (!(rho > 0 && rho <= 1)) throw new Error(`${op}: regenerationFraction must be in (0, 1], got ${rho}`);
   const gen = options.generator ?? new Generator(0);
   const decode = options.decodePixels ?? true;
+  const decodeAt = options.decode ?? model.config.flow.decode;
   const flowSteps = options.flowSteps ?? model.config.flow.sampleSteps;
   const method = options.flowSampler ?? model.config.flow.sampler;
   const schedule = options.guidanceSchedule ?? 'linear';
@@ -197,6 +203,18 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
       old.dispose();
       return next;
     };
+    /** Pixel latents `[T, C]` for hidden states `zc [T, d]` (and `zu`, their unconditional twins) at span positions `positions`. */
+    const sampleLatents = (zc: Tensor, zu: Tensor | null, positions: Int32Array, tokens: Tensor, scale: number): Tensor =>
+      tidy(() =>
+        sampleFlow(model.flow_head, model.flowCondition(zc, positions, tokens), {
+          steps: flowSteps,
+          method,
+          temperature: options.temperature,
+          cfgScale: scale,
+          nullCondition: zu ? model.flowCondition(zu, positions, tokens) : undefined,
+          generator: gen,
+        }),
+      );
     /** Reveal `positions` (flat [B*count]) with scale `scale`: commit predictions, feedback and latents. */
     const reveal = (positions: Int32Array, count: number, scale: number) => {
       noGrad(() => {
@@ -205,8 +223,8 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
           const z = spanHidden(model, prefix, inputs);
           const zc = z.indexSelect(0, tensor(rows, { dtype: 'int32', backend: be }));
           const eHat = invert.predict(zc);
-          const fb = invert.feedback(eHat);
-          const x = decode ? sampleFlow(model.flow_head, zc, { steps: flowSteps, method, temperature: options.temperature, cfgScale: scale, nullCondition: guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : undefined, generator: gen }) : null;
+          const fb = model.feedback(eHat);
+          const x = decode && decodeAt === 'reveal' ? sampleLatents(zc, guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : null, positions, fb, scale) : null;
           return { inputs: replaceRows(inputs, rows, fb, be), predictions: replaceRows(predictions, rows, eHat, be), latents: x && latents ? replaceRows(latents, rows, x, be) : null };
         });
         inputs = swap(inputs, next.inputs);
@@ -258,6 +276,20 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
       plans.forEach((p, b) => {
         if (p.generationOrder) current[b] = p.generationOrder;
       });
+    }
+    if (latents && decodeAt === 'final') {
+      // One more pass over the fully committed span; every token's pixels from its state there.
+      const all = new Int32Array(B * N);
+      for (let i = 0; i < all.length; i++) all[i] = i % N;
+      latents = swap(
+        latents,
+        noGrad(() =>
+          tidy(() => {
+            const z = spanHidden(model, prefix, inputs);
+            return sampleLatents(z.narrow(0, 0, B * N), guided ? z.narrow(0, B * N, B * N) : null, all, inputs, g);
+          }),
+        ),
+      );
     }
     const shapeOut = (t: Tensor, w: number) => noGrad(() => tidy(() => t.reshape(B, N, w).contiguous()));
     const embeddings = shapeOut(inputs, d);

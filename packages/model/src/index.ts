@@ -9,7 +9,25 @@ export { buildSequences, type BuildOptions, type SequenceBatch, type SequenceExa
 export { UniHetero, type LossParts, type PreparedBatch, type UniHeteroOptions } from './model.js';
 export { generateImages, type GenerateOptions, type GenerationResult, type GenerationStep } from './generate.js';
 export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings, type CaptionOptions, type ChoiceQuestion, type ChoiceResult } from './understand.js';
-export { NonFiniteLossError, Trainer, batchExamples, type StepMetrics, type TrainerOptions } from './trainer.js';
+export { NonFiniteLossError, Trainer, batchExamples, trainsGeneration, type StepMetrics, type TrainerOptions } from './trainer.js';
 export { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type EvalSet, type GenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
 export { createShapesModel, loadShapesModel, readCheckpointSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
 export { createShapesModelFrom, loadEncoderFromBytes, loadShapesModelFromBytes, readCheckpointMetaFromBytes, shapesCheckpointBytes, type CheckpointBytesOptions, type EncoderSource } from './portable.js';
+export {
+  decodeImages,
+  diagnoseGeneration,
+  evaluateDecoder,
+  evaluateSemantics,
+  fitSemanticProbe,
+  judgeImages,
+  scoreCellReadings,
+  semanticTargets,
+  type CellReading,
+  type CellScores,
+  type DecoderReport,
+  type DiagnoseOptions,
+  type DiagnosisReport,
+  type SemanticProbe,
+  type SemanticsReport,
+} from './diagnose.js';
+export { GENERATION_RECIPE, RECIPE_NAMES, getRecipe, mergeConfig, registerRecipe, type Recipe } from './recipes.js';

@@ -68,6 +68,12 @@ export class UniHetero extends Module {
   declare invert_projector: InvertProjector;
   declare flow_head: FlowHead;
   declare pixel_encoder: PixelEncoder & Module;
+  /** `[N, d]` learned position embedding of the span inputs (config `visualPositions: 'learned'`). */
+  declare visual_position_embedding: Tensor | undefined;
+  /** `[2]` running (weighted sum, weight) of the ploss targets' norms (config `invertProjector.feedbackNorm: 'target-mean'`). */
+  declare target_norm: Tensor | undefined;
+  /** `[N, d]` learned position embedding added to the flow head's condition (config `flow.positionEmbedding`). */
+  declare flow_position_embedding: Tensor | undefined;
   /** The resolved configuration. */
   readonly config: ModelConfig;
   /** The tokenizer. */
@@ -144,6 +150,23 @@ export class UniHetero extends Module {
     );
     this.registerModule('pixel_encoder', pixel);
     this.pixel_encoder.requiresGrad_(false);
+    // Optional parts are initialised last, so that switching them on leaves every other
+    // parameter's initial values unchanged.
+    const N = c.numVisualTokens;
+    if (c.visualPositions === 'learned') {
+      const pe = zeros([N, d], { backend: options.backend });
+      init.normal_(pe, 0, 0.02, gen);
+      this.registerParameter('visual_position_embedding', pe.requiresGrad_(true));
+    }
+    if (c.invertProjector.feedbackNorm === 'target-mean') {
+      // [sum, weight] of an exponentially weighted mean of the targets' norms (bias-corrected).
+      this.registerBuffer('target_norm', zeros([2], { backend: options.backend }));
+    }
+    if (c.flow.positionEmbedding) {
+      const pe = zeros([N, d], { backend: options.backend });
+      init.normal_(pe, 0, 0.02, gen);
+      this.registerParameter('flow_position_embedding', pe.requiresGrad_(true));
+    }
     this.maskRateSampler = getMaskRateSampler(c.maskRate as Parameters<typeof getMaskRateSampler>[0]);
   }
 
@@ -169,13 +192,14 @@ export class UniHetero extends Module {
   /**
    * Sample training masks for the generation examples and build the sequences. `images` are
    * encoded here unless `encoded` features/latents are given (e.g. from a feature cache).
+   * `options.generationMask` (`[generation rows * N]`, 1 = masked) replaces the sampled masks.
    */
-  prepare(examples: readonly SequenceExample[], images: Tensor | { features: Tensor; latents: Tensor }, generator: Generator): PreparedBatch {
+  prepare(examples: readonly SequenceExample[], images: Tensor | { features: Tensor; latents: Tensor }, generator: Generator, options: { generationMask?: Uint8Array } = {}): PreparedBatch {
     const enc = images instanceof Tensor ? this.encodeImages(images) : images;
     const nImg = enc.features.shape[0]!;
     const N = this.numVisualTokens;
     const nGen = examples.filter((e) => e.kind === 'generate').length;
-    const mask = nGen > 0 ? sampleTrainingMasks(generator, { batch: nGen, n: N, sampler: this.maskRateSampler }).mask : new Uint8Array(0);
+    const mask = options.generationMask ?? (nGen > 0 ? sampleTrainingMasks(generator, { batch: nGen, n: N, sampler: this.maskRateSampler }).mask : new Uint8Array(0));
     const sequences = buildSequences(examples, this.special, { numVisualTokens: N, numImages: nImg, generationMask: mask, textLossOnPrompt: this.config.loss.textLossOnPrompt });
     return { sequences, features: enc.features, latents: enc.latents };
   }
@@ -189,13 +213,44 @@ export class UniHetero extends Module {
     });
   }
 
+  /**
+   * The backbone inputs of image spans: `visual [B*N, d]` (or `[B, N, d]`) plus the learned
+   * visual position embedding when the config has one; `[B*N, d]`.
+   */
+  spanInputs(visual: Tensor): Tensor {
+    const pe = this.visual_position_embedding;
+    const d = this.config.backbone.hiddenSize;
+    if (!pe) return visual.rank === 2 ? visual : visual.reshape(-1, d);
+    const N = this.numVisualTokens;
+    return tidy(() => visual.reshape(-1, N, d).add(pe).reshape(-1, d));
+  }
+
+  /**
+   * The flow head's condition for hidden states `z [T, d]` at visual positions `positions` (`[T]`
+   * indices in `0..N-1`): `z`, plus the semantic tokens `tokens [T, d]` (LLM input embeddings) at
+   * those positions when the config has `flow.conditionOnToken`, plus the learned flow position
+   * embedding when configured.
+   */
+  flowCondition(z: Tensor, positions: Int32Array, tokens?: Tensor): Tensor {
+    const pe = this.flow_position_embedding;
+    const useToken = this.config.flow.conditionOnToken;
+    if (positions.length !== z.shape[0]) throw new Error(`UniHetero.flowCondition: ${positions.length} positions for ${z.shape[0]} conditions`);
+    if (useToken && (!tokens || tokens.shape[0] !== z.shape[0])) throw new Error(`UniHetero.flowCondition: config.flow.conditionOnToken needs the semantic tokens of the ${z.shape[0]} positions, got ${tokens ? JSON.stringify(tokens.shape) : 'none'}`);
+    if (!pe && !useToken) return z;
+    return tidy(() => {
+      let c = useToken ? z.add(tokens!) : z;
+      if (pe) c = c.add(pe.indexSelect(0, tensor(positions, { dtype: 'int32', backend: this.backend })));
+      return c;
+    });
+  }
+
   /** Hidden states `[B, L, d]` of a prepared batch (understanding and generation rows alike). */
-  hiddenStates(batch: PreparedBatch): Tensor {
+  hiddenStates(batch: PreparedBatch, table?: Tensor): Tensor {
     const s = batch.sequences;
     const be = this.backend;
     return tidy(() => {
-      const table = this.visualTable(batch.features);
-      const visual = table.indexSelect(0, tensor(s.visualSource, { dtype: 'int32', backend: be }));
+      table ??= this.visualTable(batch.features);
+      const visual = this.spanInputs(table.indexSelect(0, tensor(s.visualSource, { dtype: 'int32', backend: be })));
       return this.lm.model.forward({
         inputIds: tensor(s.ids, { shape: [s.batch, s.length], dtype: 'int32', backend: be }),
         inputsEmbeds: visual,
@@ -216,7 +271,8 @@ export class UniHetero extends Module {
     const be = this.backend;
     const d = c.backbone.hiddenSize;
     return tidy(() => {
-      const hidden = this.hiddenStates(batch).reshape(-1, d);
+      const table = this.visualTable(batch.features);
+      const hidden = this.hiddenStates(batch, table).reshape(-1, d);
       const zero = () => zeros([], { backend: be });
       let text: Tensor;
       let crossEntropy: Tensor;
@@ -234,22 +290,64 @@ export class UniHetero extends Module {
       let diffuloss = zero();
       const needP = c.loss.alpha > 0;
       const needF = c.loss.beta > 0;
-      if (s.maskedRows.length > 0 && (needP || needF)) {
+      if (s.maskedRows.length > 0 && needP) {
         const z = hidden.indexSelect(0, tensor(s.maskedRows, { dtype: 'int32', backend: be }));
-        const tokens = tensor(s.maskedTokens, { dtype: 'int32', backend: be });
-        if (needP) {
-          const f = batch.features.reshape(-1, c.semanticDim).indexSelect(0, tokens);
-          ploss = this.invert_projector.loss(this.invert_projector.predict(z), this.invert_projector.target(f));
-        }
-        if (needF) {
-          const x = batch.latents.reshape(-1, c.pixelDim).indexSelect(0, tokens);
-          diffuloss = flowMatchingLoss(this.flow_head, x, z, { batchMul: c.flow.batchMul, time: c.flow.time, detachCondition: c.loss.detachFlowCondition, generator });
-        }
+        const f = batch.features.reshape(-1, c.semanticDim).indexSelect(0, tensor(s.maskedTokens, { dtype: 'int32', backend: be }));
+        const target = this.invert_projector.target(f);
+        ploss = this.invert_projector.loss(this.invert_projector.predict(z), target);
+        if (this.training) this.trackTargetNorm(target);
+      }
+      const rows = this.flowRows(s);
+      if (rows.rows.length > 0 && needF) {
+        const N = this.numVisualTokens;
+        const flowTokens = rows.tokens;
+        let z = hidden.indexSelect(0, tensor(rows.rows, { dtype: 'int32', backend: be }));
+        // The true semantic tokens P(f_i), as a condition only: no diffuloss gradient reaches P here.
+        const tokens = c.flow.conditionOnToken ? table.indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be })).detach() : undefined;
+        // Stop the gradient at the LLM state (exp2), not at the position embedding, so that the
+        // flow head's own position table still learns.
+        if (c.loss.detachFlowCondition) z = z.detach();
+        const cond = this.flowCondition(z, flowTokens.map((t) => t % N), tokens);
+        const x = batch.latents.reshape(-1, c.pixelDim).indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be }));
+        diffuloss = flowMatchingLoss(this.flow_head, x, cond, { batchMul: c.flow.batchMul, time: c.flow.time, detachCondition: false, generator });
       }
       let total = text;
       if (needP) total = total.add(ploss.mul(c.loss.alpha));
       if (needF) total = total.add(diffuloss.mul(c.loss.beta));
       return { total, text, crossEntropy, zLoss, ploss, diffuloss };
+    });
+  }
+
+  /** The positions that train the flow head (config `flow.trainOn`): hidden rows and visual-table rows of the true tokens. */
+  flowRows(s: SequenceBatch): { rows: Int32Array; tokens: Int32Array } {
+    if (this.config.flow.trainOn === 'span') return { rows: s.spanRows, tokens: s.spanTokens };
+    return { rows: s.maskedRows, tokens: s.maskedTokens };
+  }
+
+  /** Fold the mean norm of a batch of ploss targets `[T, D]` into `target_norm` (no gradient). */
+  private trackTargetNorm(target: Tensor): void {
+    const tn = this.target_norm;
+    if (!tn) return;
+    const mu = 0.99;
+    noGrad(() =>
+      tidy(() => {
+        const n = target.square().sum(-1).sqrt().mean();
+        tn.assign(tn.mul(mu).add(concat([n.reshape(1), tensor([1], { backend: this.backend })], 0).mul(1 - mu)));
+      }),
+    );
+  }
+
+  /**
+   * The LLM input embedding fed back for predictions `eHat [T, outDim]` (the invert-projector's
+   * `feedback`), after rescaling every row to the running mean target norm when the config asks.
+   */
+  feedback(eHat: Tensor): Tensor {
+    const tn = this.target_norm;
+    if (!tn) return this.invert_projector.feedback(eHat);
+    return tidy(() => {
+      const [sum, weight] = tn.split(1, 0);
+      const scale = sum!.div(weight!.maximum(1e-12)).div(eHat.square().sum(-1, true).sqrt().maximum(1e-12));
+      return this.invert_projector.feedback(eHat.mul(scale));
     });
   }
 

@@ -59,6 +59,9 @@ export interface SequenceBatch {
   /** Masked visual positions: hidden-state rows (flat `b*L + t`) and visual-table rows (`image*N + j`). */
   maskedRows: Int32Array;
   maskedTokens: Int32Array;
+  /** Every span position of the generation rows (masked and visible): hidden-state rows and visual-table rows. */
+  spanRows: Int32Array;
+  spanTokens: Int32Array;
   /** Number of generation and understanding rows. */
   generationRows: number;
   understandingRows: number;
@@ -113,6 +116,8 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
   const textTargets: number[] = [];
   const maskedRows: number[] = [];
   const maskedTokens: number[] = [];
+  const spanRows: number[] = [];
+  const spanTokens: number[] = [];
   let v = 0;
   let g = 0;
   for (let b = 0; b < B; b++) {
@@ -130,6 +135,10 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
       if (masked) {
         maskedRows.push(b * L + p);
         maskedTokens.push(tableRow);
+      }
+      if (e.kind === 'generate') {
+        spanRows.push(b * L + p);
+        spanTokens.push(tableRow);
       }
     }
     for (let t = r.targetFrom; t < r.targetTo; t++) {
@@ -151,6 +160,8 @@ export function buildSequences(examples: readonly SequenceExample[], special: Sp
     textTargets: Int32Array.from(textTargets),
     maskedRows: Int32Array.from(maskedRows),
     maskedTokens: Int32Array.from(maskedTokens),
+    spanRows: Int32Array.from(spanRows),
+    spanTokens: Int32Array.from(spanTokens),
     generationRows: nGen,
     understandingRows: B - nGen,
   };

@@ -5,9 +5,9 @@
  * optional flow-head warm-up (exp4), and checkpoints that resume with identical numbers.
  */
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
-import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint } from '@unihetero/nn';
+import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
-import { imagesToTensor, type Sample, type ShapesWorld } from '@unihetero/data';
+import { imagesToTensor, mixSeed, type Sample, type ShapesWorld } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
 import type { SequenceExample } from './sequence.js';
 
@@ -23,6 +23,11 @@ export interface TrainerOptions {
   minLr?: number;
   /** Warmup steps (default 5% of the steps, at least 1). */
   warmupSteps?: number;
+  /**
+   * The decay after warmup: 'cosine' (default: a half-cosine to `minLr` over the whole run) or
+   * 'wsd' (warmup-stable-decay: the peak rate held, then a half-cosine over the last fifth).
+   */
+  schedule?: 'cosine' | 'wsd';
   /** AdamW weight decay on matrices (default 0.1). */
   weightDecay?: number;
   /** AdamW betas (default [0.9, 0.95]). */
@@ -72,20 +77,34 @@ export class NonFiniteLossError extends Error {
 const PARTS = ['total', 'text', 'crossEntropy', 'zLoss', 'ploss', 'diffuloss'] as const;
 const CHECK_ORDER = ['crossEntropy', 'zLoss', 'text', 'ploss', 'diffuloss', 'total'] as const;
 
-/** The examples of one batch: kind, text and image row per sample (draws from `gen` in sample order). */
-export function batchExamples(model: UniHetero, samples: readonly Sample[], gen: Generator): SequenceExample[] {
+/**
+ * The examples of one batch: kind, text and image row per sample. The understanding example of the
+ * run's `k`-th sample (question or caption; `k = first + i`) always comes from a stream seeded by
+ * `(seed, k)` alone, so every preset trained with the same seed sees the same ones. With `mix.pairing: 'split'` each sample is an understanding
+ * example with probability `understandingFraction` (drawn from `gen` in sample order), else a
+ * generation example; with 'both' every sample is an understanding example and, when the model
+ * trains generation, also a generation example. Caption dropout is drawn from `gen`.
+ */
+export function batchExamples(model: UniHetero, samples: readonly Sample[], gen: Generator, seed = 0, first = 0): SequenceExample[] {
   const mix = model.config.mix;
   const tok = model.tokenizer;
   const enc = (s: string) => tok.encode(s, { bos: false, eos: false });
-  return samples.map((s, i) => {
-    const caption = mix.captionStyle === 'canonical' ? s.canonicalCaption : s.caption;
-    if (gen.uniform() < mix.understandingFraction) {
-      if (gen.uniform() < mix.questionFraction) return { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) };
-      return { kind: 'understand', image: i, prompt: [], target: enc(caption) };
-    }
-    const drop = gen.uniform() < mix.captionDropout;
-    return { kind: 'generate', image: i, prompt: drop ? [] : enc(caption) };
-  });
+  const captionOf = (s: Sample) => (mix.captionStyle === 'canonical' ? s.canonicalCaption : s.caption);
+  const understand = (s: Sample, i: number, g: Generator): SequenceExample =>
+    g.uniform() < mix.questionFraction ? { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) } : { kind: 'understand', image: i, prompt: [], target: enc(captionOf(s)) };
+  const generate = (s: Sample, i: number): SequenceExample => ({ kind: 'generate', image: i, prompt: gen.uniform() < mix.captionDropout ? [] : enc(captionOf(s)) });
+  const own = (i: number) => new Generator(mixSeed(seed, first + i, 0x0d47));
+  if (mix.pairing === 'both') {
+    const out = samples.map((s, i) => understand(s, i, own(i)));
+    if (trainsGeneration(model)) out.push(...samples.map((s, i) => generate(s, i)));
+    return out;
+  }
+  return samples.map((s, i) => (gen.uniform() < mix.understandingFraction ? understand(s, i, own(i)) : generate(s, i)));
+}
+
+/** Whether the model has any generation loss (ploss or diffuloss weight above 0). */
+export function trainsGeneration(model: UniHetero): boolean {
+  return model.config.loss.alpha > 0 || model.config.loss.beta > 0;
 }
 
 /** Trains a model; see the module comment. */
@@ -106,6 +125,8 @@ export class Trainer {
   readonly options: Required<Omit<TrainerOptions, 'minLr' | 'warmupSteps'>> & { minLr: number; warmupSteps: number };
   /** Whether the flow warm-up has run (saved in checkpoints). */
   flowWarmedUp = false;
+  /** The samples and examples of the last step (for inspection: which data a run has seen). */
+  lastBatch: { samples: { split: string; index: number }[]; examples: SequenceExample[] } | null = null;
 
   /** Set up optimizer and schedule for `model` trained on `world`. */
   constructor(
@@ -124,6 +145,7 @@ export class Trainer {
       lr,
       minLr: options.minLr ?? lr / 10,
       warmupSteps: options.warmupSteps ?? Math.max(1, Math.round(totalSteps * 0.05)),
+      schedule: options.schedule ?? 'cosine',
       weightDecay: options.weightDecay ?? 0.1,
       betas: options.betas ?? ([0.9, 0.95] as [number, number]),
       gradClip: options.gradClip ?? 1,
@@ -139,7 +161,9 @@ export class Trainer {
     this.totalSteps = totalSteps;
     this.generator = new Generator(o.seed);
     this.optimizer = new AdamW(paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
-    this.scheduler = new LRScheduler(this.optimizer, linearWarmupCosine({ lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps }));
+    if (o.schedule !== 'cosine' && o.schedule !== 'wsd') throw new Error(`Trainer: schedule must be 'cosine' or 'wsd', got ${JSON.stringify(o.schedule)}`);
+    const shape = { lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps };
+    this.scheduler = new LRScheduler(this.optimizer, o.schedule === 'wsd' ? warmupStableDecay(shape) : linearWarmupCosine(shape));
   }
 
   /** Whether the data budget is spent. */
@@ -168,9 +192,13 @@ export class Trainer {
         tidy(() => {
           const images = imagesToTensor(samples.map((s) => s.image), model.backend);
           const batch = model.prepare(examples, images, gen);
-          const z = model.hiddenStates(batch).reshape(-1, d).indexSelect(0, tensor(batch.sequences.maskedRows, { dtype: 'int32', backend: model.backend }));
-          const x = batch.latents.reshape(-1, model.config.pixelDim).indexSelect(0, tensor(batch.sequences.maskedTokens, { dtype: 'int32', backend: model.backend }));
-          return { condition: z, latent: x, dispose: true };
+          const { rows, tokens } = model.flowRows(batch.sequences);
+          const N = model.numVisualTokens;
+          const table = model.visualTable(batch.features);
+          const z = model.hiddenStates(batch, table).reshape(-1, d).indexSelect(0, tensor(rows, { dtype: 'int32', backend: model.backend }));
+          const x = batch.latents.reshape(-1, model.config.pixelDim).indexSelect(0, tensor(tokens, { dtype: 'int32', backend: model.backend }));
+          const semantic = model.config.flow.conditionOnToken ? table.indexSelect(0, tensor(tokens, { dtype: 'int32', backend: model.backend })) : undefined;
+          return { condition: model.flowCondition(z, tokens.map((t) => t % N), semantic), latent: x, dispose: true };
         }),
       );
     };
@@ -184,7 +212,8 @@ export class Trainer {
     const t0 = performance.now();
     const model = this.model;
     const samples = this.nextSamples();
-    const examples = batchExamples(model, samples, this.generator);
+    const examples = batchExamples(model, samples, this.generator, this.options.seed, this.samplesSeen);
+    this.lastBatch = { samples: samples.map((s) => ({ split: s.split, index: s.index })), examples };
     this.optimizer.zeroGrad();
     const { parts, total } = tidy(() => {
       const images = imagesToTensor(samples.map((s) => s.image), model.backend);

@@ -65,7 +65,7 @@ export async function decodeFromEmbeddings(model: UniHetero, visual: Tensor, opt
         tidy(() => {
           const h = model.lm.model.forward({
             inputIds: tensor(ids, { shape: [B, L], dtype: 'int32', backend: be }),
-            inputsEmbeds: visual.reshape(B * N, d),
+            inputsEmbeds: model.spanInputs(visual),
             embedsMask: mask,
             attention: { spans: [[2, 2 + N]] },
             cache,

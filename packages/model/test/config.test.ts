@@ -6,7 +6,7 @@ describe('model config', () => {
     const c = resolveModelConfig({ vocabSize: 81 });
     expect(c.backbone).toMatchObject({ hiddenSize: 128, numHiddenLayers: 4, numAttentionHeads: 4, rmsNormEps: 1e-5, ropeTheta: 10000, qkNorm: 'layernorm-shared', zLossWeight: 1e-5 });
     expect(c.loss).toEqual({ alpha: 10, beta: 10, detachFlowCondition: false, textLossOnPrompt: false });
-    expect(c.invertProjector).toEqual({ name: 'ema-mlp-llm-cos', momentum: 0.99 });
+    expect(c.invertProjector).toEqual({ name: 'ema-mlp-llm-cos', momentum: 0.99, feedbackNorm: 'as-is' });
     expect(c.flow).toMatchObject({ size: 'small', batchMul: 4, sampleSteps: 20, sampler: 'euler' });
     expect([c.numVisualTokens, c.semanticDim, c.pixelDim]).toEqual([64, 64, 48]);
     expect(c.maskRate).toBe('gaussian');

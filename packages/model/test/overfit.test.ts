@@ -1,10 +1,12 @@
 /**
  * A tiny model overfits a handful of training samples: its captions are reproduced exactly, and
- * a generated image of a training caption is judged correct by the deterministic judge.
+ * images generated from three distinct training captions are judged exact by the deterministic
+ * judge (with a check that the span's hidden states depend on the caption).
  */
 import { describe, expect, it } from 'vitest';
 import { Judge, imagesToTensor } from '@unihetero/data';
-import { Trainer, describeImages, generateImages } from '../src/index.js';
+import { GENERATION_RECIPE, Trainer, describeImages, generateImages, mergeConfig } from '../src/index.js';
+import { cachedSpanHidden } from '../src/generate.js';
 import { tinyModel } from './helpers.js';
 
 const SMALL = {
@@ -25,17 +27,30 @@ describe('overfitting', () => {
     images.dispose();
   }, 300_000);
 
-  it('generates an image of a training caption that the judge accepts', async () => {
-    const { model, world } = await tinyModel('exp3', { seed: 0, config: SMALL });
-    const trainer = new Trainer(model, world, { samples: 8 * 200, batchSize: 8, seed: 0, lr: 3e-3, pool: 1, warmupSteps: 10 });
+  it('generates judge-exact images for three distinct training captions, and the span reads the caption', async () => {
+    // The generation recipe (GENERATION_RECIPE) at a tiny size, on a pool of three scenes.
+    const config = mergeConfig(GENERATION_RECIPE, SMALL, { flow: { ...SMALL.flow, batchMul: 1, trainOn: 'span', decode: 'final', conditionOnToken: true, positionEmbedding: true } });
+    const { model, world } = await tinyModel('exp2', { seed: 0, config: { ...config, mix: { ...SMALL.mix, understandingFraction: 0.25 } } });
+    const trainer = new Trainer(model, world, { samples: 8 * 220, batchSize: 8, seed: 0, lr: 3e-3, pool: 3, warmupSteps: 10 });
     while (!trainer.done) await trainer.trainStep();
-    const s = world.sample('train', 0);
-    const g = await generateImages(model, [model.tokenizer.encode(s.canonicalCaption, { bos: false, eos: false })], { steps: 8 });
-    const score = new Judge(world).score(g.images![0]!, s.scene);
+    const samples = [0, 1, 2].map((i) => world.sample('train', i));
+    expect(new Set(samples.map((s) => s.canonicalCaption)).size).toBe(3);
+    const prompts = samples.map((s) => model.tokenizer.encode(s.canonicalCaption, { bos: false, eos: false }));
+    const g = await generateImages(model, prompts, { steps: 8, temperature: 0 });
+    const judge = new Judge(world);
+    const scores = g.images!.map((img, i) => judge.score(img, samples[i]!.scene));
     g.embeddings.dispose();
     g.predictions.dispose();
     g.latents?.dispose();
-    expect(score.objectAccuracy).toBe(1);
-    expect(score.exact).toBe(true);
+    expect(scores.map((s) => s.objectAccuracy)).toEqual([1, 1, 1]);
+    expect(scores.every((s) => s.exact)).toBe(true);
+    // The span's hidden states must depend on the caption: a fully masked span after two of the
+    // captions gives states far apart at every position.
+    const z = cachedSpanHidden(model, prompts.slice(0, 2));
+    const N = model.numVisualTokens;
+    const [a, b] = [z.narrow(0, 0, N), z.narrow(0, N, N)];
+    const rel = (await a.sub(b).square().sum(-1).sqrt().div(a.square().sum(-1).sqrt()).min().item()) as number;
+    z.dispose();
+    expect(rel).toBeGreaterThan(0.05);
   }, 300_000);
 });

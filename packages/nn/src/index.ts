@@ -67,7 +67,7 @@ export {
   type ParamsInput,
   type SGDHyper,
 } from './optim.js';
-export { constantLR, linearWarmupCosine, linearWarmupLinear, LRScheduler, type LRSchedule, type WarmupScheduleOptions } from './schedule.js';
+export { constantLR, linearWarmupCosine, linearWarmupLinear, warmupStableDecay, LRScheduler, type LRSchedule, type WarmupScheduleOptions, type WarmupStableDecayOptions } from './schedule.js';
 export { ExponentialMovingAverage, type EMAOptions } from './ema.js';
 export {
   CHECKPOINT_METADATA_KEY,

@@ -64,6 +64,32 @@ export function linearWarmupLinear(options: WarmupScheduleOptions): LRSchedule {
   return warmupThen('linearWarmupLinear', options, (done, span, lr, minLr) => lr + ((minLr - lr) * done) / span);
 }
 
+/** Options of `warmupStableDecay`. */
+export interface WarmupStableDecayOptions extends WarmupScheduleOptions {
+  /** Fraction of the steps after warmup spent decaying, at the end (default 0.2). */
+  decayFraction?: number;
+}
+
+/**
+ * Warmup-stable-decay: linear warmup to `lr` (as `linearWarmupCosine`), `lr` held, then a
+ * half-cosine from `lr` to `minLr` over the last `decayFraction` of the post-warmup steps. A short
+ * run spends most of its steps at the peak rate.
+ */
+export function warmupStableDecay(options: WarmupStableDecayOptions): LRSchedule {
+  const { lr, minLr } = checkWarmup('warmupStableDecay', options);
+  const f = options.decayFraction ?? 0.2;
+  if (typeof f !== 'number' || !(f >= 0 && f <= 1)) throw new Error(`warmupStableDecay: decayFraction must be in [0, 1], got ${String(f)}`);
+  const { warmupSteps: w, totalSteps: T } = options;
+  const decayStart = T - Math.round(f * (T - w));
+  return (step: number) => {
+    if (step < w) return (lr * (step + 1)) / w;
+    if (step >= T) return minLr;
+    if (step < decayStart) return lr;
+    const progress = (step - decayStart) / Math.max(1, T - decayStart);
+    return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
+  };
+}
+
 /**
  * Applies a schedule to an optimizer: on construction and after every `step()` it sets each
  * group's `lr = schedule(currentStep) * (group.lrScale ?? 1)`. Call `scheduler.step()` once per

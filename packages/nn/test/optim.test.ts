@@ -14,6 +14,7 @@ import {
   constantLR,
   linearWarmupCosine,
   linearWarmupLinear,
+  warmupStableDecay,
   paramGroupsNoDecay,
 } from '../src/index.js';
 
@@ -222,6 +223,13 @@ describe('LR schedules', () => {
     const lin = linearWarmupLinear({ lr: 2, warmupSteps: 0, totalSteps: 4 });
     expect([0, 1, 2, 3, 4].map(lin)).toEqual([2, 1.5, 1, 0.5, 0]);
     expect(constantLR(0.3)(77)).toBe(0.3);
+    // Warmup 2, stable until the last fifth of the 10 post-warmup steps, then a half-cosine to 0.1.
+    const wsd = warmupStableDecay({ lr: 1, warmupSteps: 2, totalSteps: 12, minLr: 0.1 });
+    expect([0, 1, 2, 9].map(wsd)).toEqual([0.5, 1, 1, 1]);
+    expect(wsd(10)).toBeCloseTo(1, 12);
+    expect(wsd(11)).toBeCloseTo(0.1 + 0.45 * (1 + Math.cos(Math.PI / 2)), 12);
+    expect(wsd(12)).toBe(0.1);
+    expect(() => warmupStableDecay({ warmupSteps: 0, totalSteps: 4, decayFraction: 2 })).toThrow('warmupStableDecay: decayFraction must be in [0, 1], got 2');
     expect(() => linearWarmupCosine({ warmupSteps: 5, totalSteps: 3 })).toThrow('linearWarmupCosine: totalSteps must be an integer >= warmupSteps (5), got 3');
 
     const p = tensor([1], { requiresGrad: true });
