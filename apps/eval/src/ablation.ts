@@ -105,7 +105,7 @@ export function runSpec(plan: RunPlan, seed: number, world: WorldConfig = {}): S
   return { preset: plan.preset, config: plan.config, world, seed };
 }
 
-/** The per-run record kept in `<out>/<preset>/seed<k>.json`. */
+/** The per-run record kept in `<out>/<run>/seed<k>.json`. */
 interface RunRecord {
   /** Everything that must match for a resume to continue the same run. */
   fingerprint: string;

@@ -182,8 +182,3 @@ export function planRuns(base: Partial<ModelConfigInput>, designs: readonly Desi
   }
   return [...plans.values()];
 }
-
-/** The run a table row of `design` and `preset` reads. */
-export function runIdOf(design: DesignName, preset: string): string {
-  return sharedAcrossDesigns(preset) ? `shared/${preset}` : `${design}/${preset}`;
-}

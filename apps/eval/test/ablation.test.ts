@@ -114,7 +114,7 @@ describe('unihetero-eval ablation (tiny, end to end)', () => {
     expect(again.metrics.test.accuracy).toBe(full.metrics.test.accuracy);
   });
 
-  it('rewrites REPORT.md and the plots from results.json', async () => {
+  it('rewrites REPORT.md and the plots from results.json', { timeout: 300_000 }, async () => {
     const before = readFileSync(join(out, 'REPORT.md'), 'utf8');
     const svg = readFileSync(join(out, 'variants-understanding.svg'), 'utf8');
     rmSync(join(out, 'REPORT.md'));
@@ -128,7 +128,7 @@ describe('unihetero-eval ablation (tiny, end to end)', () => {
     expect(missing.err).toContain(`report: '${join(dir, 'nothing', 'results.json')}' does not exist`);
   });
 
-  it('evaluates a checkpoint written by the ablation', async () => {
+  it('evaluates a checkpoint written by the ablation', { timeout: 300_000 }, async () => {
     const json = join(dir, 'eval.json');
     const r = await cli(['evaluate', '--checkpoint', join(out, 'equal-understanding/exp2/seed0-n4.safetensors'), '--eval-count', '4', '--caption-count', '2', '--gen-count', '2', '--roundtrip-count', '2', '--gen-steps', '2', '--flow-steps', '2', '--semantics-count', '2', '--probe-images', '8', '--backend', 'cpu', '--json', json]);
     expect(r.err).toBe('');
