@@ -1,10 +1,14 @@
 /**
- * `unihetero-eval ablation`: trains the presets (exp1..exp4 by default) with the same seeds and
- * sample budgets, one run per preset and seed up to the largest budget, saving and evaluating a
- * checkpoint at each budget on the way (the paper's "checkpoints during pretraining", docs/method.md
- * 12.2); then fits Equation 6 per preset and writes REPORT.md, results.json and SVG plots.
- * Resumable: a preset and seed whose record in `<out>/<preset>/seed<k>.json` matches the settings
- * continues from its last checkpoint (Trainer.resume continues with identical numbers).
+ * `unihetero-eval ablation`: trains the presets (exp1..exp4 by default) in two data designs
+ * (equal understanding data, the primary; equal samples, the second table) and the paper's Table 2
+ * invert-projector variants, every run from one base recipe, with the same seeds and sample
+ * budgets; one run per preset (or variant), design and seed up to the largest budget, saving and
+ * evaluating a checkpoint at each budget on the way (the paper's "checkpoints during pretraining",
+ * docs/method.md 12.2); exp1, whose examples are the same in both designs, is one run per seed for both.
+ * Then it summarises over seeds (means with 95% t-intervals), fits Equation 6 and writes
+ * REPORT.md, results.json and SVG plots. Resumable: a run whose record in
+ * `<out>/<design>/<preset>/seed<k>.json` matches the settings continues from its last checkpoint
+ * (Trainer.resume continues with identical numbers).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { UsageError, makeFolder, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
@@ -12,32 +16,26 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
 import { writeSheet, type WorldConfig } from '@unihetero/data';
-import { NonFiniteLossError, Trainer, createShapesModel, getPreset, type ModelConfigInput, type ShapesModelSpec } from '@unihetero/model';
+import { NonFiniteLossError, Trainer, createShapesModel, getPreset, resolveModelConfig, type ModelConfigInput, type ShapesModelSpec } from '@unihetero/model';
 import { formatDuration, type EvalIO } from './io.js';
 import { machineInfo } from './machine.js';
-import { measureModel, trainsGeneration, validateEvalSettings, type EvalSettings } from './metrics.js';
+import { measureModel, trainsGeneration, validateEvalSettings } from './metrics.js';
 import { linePlotSvg, type Series } from './plot.js';
-import { buildReport, table1 } from './report.js';
-import type { AblationModelSize, AblationResults, AblationSettings } from './results.js';
-import { compareExp2Exp1, summarizeRuns, type PresetRun, type PresetSummary } from './summary.js';
-
-/** Width of the flow head's 'small' size (docs/method.md 14), the reference of presets with their own width. */
-export const SMALL_FLOW_WIDTH = 128;
+import { buildReport, designRows, resultsTables, variantRows } from './report.js';
+import type { AblationResults, AblationSettings } from './results.js';
+import { DESIGNS, DESIGN_NAMES, VARIANT_DESIGN, planRuns, type AblationRecipe, type DesignName, type RunPlan } from './recipe.js';
+import { compareExp2Exp1, summarizeRuns, type Comparison, type PresetRun, type PresetSummary } from './summary.js';
 
 /** Options of `runAblation`. */
 export interface AblationOptions {
   out: string;
+  /** Data designs, primary first. */
+  designs: DesignName[];
   presets: string[];
-  /** Sample budgets (each a multiple of the batch size). */
-  scales: number[];
-  seeds: number[];
-  batchSize: number;
-  lr: number;
-  /** Model size (null: the model package's defaults). */
-  model: AblationModelSize | null;
-  /** Override of the warm-up steps of presets that warm up (exp4; null: each preset's own). */
-  flowWarmupSteps: number | null;
-  eval: EvalSettings;
+  /** Table 2 invert-projector variants (empty: none). */
+  variants: string[];
+  /** The recipe every run shares: base model config, budgets, seeds, batch, learning rate, evaluation. */
+  recipe: AblationRecipe;
   quick: boolean;
   /** The command line, recorded in the report. */
   command: string;
@@ -47,52 +45,68 @@ export interface AblationOptions {
   progressIntervalSeconds?: number;
 }
 
-/** The settings shared by every preset, checked; errors name the offending values. */
+function unique(what: string, xs: readonly (string | number)[]): void {
+  if (new Set(xs).size !== xs.length) throw new Error(`ablation: ${what} repeat in [${xs.join(', ')}]`);
+}
+
+/** The settings shared by every run, checked (every run's config included); errors name the offending values. */
 export function ablationSettings(o: AblationOptions): AblationSettings {
-  if (o.presets.length === 0) throw new Error('ablation: no presets given');
-  if (new Set(o.presets).size !== o.presets.length) throw new Error(`ablation: presets repeat in [${o.presets.join(', ')}]`);
+  const r = o.recipe;
+  if (o.designs.length === 0) throw new Error('ablation: no designs given');
+  unique('designs', o.designs);
+  for (const d of o.designs) if (!DESIGN_NAMES.includes(d)) throw new Error(`ablation: unknown design '${d}' (known: ${DESIGN_NAMES.join(', ')})`);
+  if (o.presets.length === 0 && o.variants.length === 0) throw new Error('ablation: no presets and no variants given');
+  unique('presets', o.presets);
   for (const p of o.presets) getPreset(p);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`ablation: batch size must be a positive integer, got ${o.batchSize}`);
-  if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new Error(`ablation: learning rate must be a positive number, got ${o.lr}`);
-  if (o.scales.length === 0) throw new Error('ablation: no scales given');
-  for (const n of o.scales) {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`ablation: scales must be positive integers, got ${n}`);
-    if (n % o.batchSize !== 0) throw new Error(`ablation: scale ${n} is not a multiple of the batch size ${o.batchSize} (each checkpoint must fall on a step boundary)`);
+  unique('variants', o.variants);
+  if (o.variants.length > 0 && !o.designs.includes(VARIANT_DESIGN)) {
+    throw new Error(`ablation: the invert-projector variants (${o.variants.join(', ')}) are trained under the ${VARIANT_DESIGN} design, which is not among the designs (${o.designs.join(', ')}); add it or pass --variants none`);
   }
-  const scales = [...new Set(o.scales)].sort((a, b) => a - b);
-  if (o.seeds.length === 0) throw new Error('ablation: no seeds given');
-  for (const s of o.seeds) if (!Number.isInteger(s) || s < 0) throw new Error(`ablation: seeds must be non-negative integers, got ${s}`);
-  if (o.flowWarmupSteps !== null && (!Number.isInteger(o.flowWarmupSteps) || o.flowWarmupSteps < 0)) throw new Error(`ablation: flow warm-up steps must be a non-negative integer, got ${o.flowWarmupSteps}`);
-  validateEvalSettings(o.eval);
+  if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new Error(`ablation: batch size must be a positive integer, got ${r.batchSize}`);
+  if (!(r.lr > 0) || !Number.isFinite(r.lr)) throw new Error(`ablation: learning rate must be a positive number, got ${r.lr}`);
+  if (r.scales.length === 0) throw new Error('ablation: no scales given');
+  for (const n of r.scales) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`ablation: scales must be positive integers, got ${n}`);
+    if (n % r.batchSize !== 0) throw new Error(`ablation: scale ${n} is not a multiple of the batch size ${r.batchSize} (each checkpoint must fall on a step boundary)`);
+  }
+  const scales = [...new Set(r.scales)].sort((a, b) => a - b);
+  if (r.seeds.length === 0) throw new Error('ablation: no seeds given');
+  for (const s of r.seeds) if (!Number.isInteger(s) || s < 0) throw new Error(`ablation: seeds must be non-negative integers, got ${s}`);
+  if (r.flowWarmupSteps !== null && (!Number.isInteger(r.flowWarmupSteps) || r.flowWarmupSteps < 0)) throw new Error(`ablation: flow warm-up steps must be a non-negative integer, got ${r.flowWarmupSteps}`);
+  validateEvalSettings(r.eval);
+  const plan = planRuns(r.config, o.designs, o.presets, o.variants);
+  for (const p of plan) {
+    try {
+      // The vocabulary size is the tokenizer's, filled in when the model is built.
+      resolveModelConfig({ vocabSize: 1, ...p.config } as ModelConfigInput);
+    } catch (e) {
+      throw new Error(`ablation: the config of ${p.id} is invalid: ${(e as Error).message}`);
+    }
+  }
   return {
+    designs: [...o.designs],
     presets: [...o.presets],
+    variants: [...o.variants],
     scales,
-    seeds: [...new Set(o.seeds)],
-    batchSize: o.batchSize,
-    lr: o.lr,
-    stepsPerScale: scales.map((n) => n / o.batchSize),
-    model: o.model,
-    flowWarmupSteps: o.flowWarmupSteps,
-    eval: { ...o.eval },
+    seeds: [...new Set(r.seeds)],
+    batchSize: r.batchSize,
+    lr: r.lr,
+    trainer: { ...r.trainer },
+    stepsPerScale: scales.map((n) => n / r.batchSize),
+    config: r.config,
+    flowWarmupSteps: r.flowWarmupSteps,
+    eval: { ...r.eval },
     quick: o.quick,
+    plan,
   };
 }
 
-/** How a preset's model is built for this ablation (recorded in its checkpoints). */
-export function presetSpec(presetName: string, seed: number, model: AblationModelSize | null, world: WorldConfig = {}): ShapesModelSpec {
-  const preset = getPreset(presetName);
-  let config: Partial<ModelConfigInput> = {};
-  if (model) {
-    const width = preset.flowWidth ? Math.max(1, Math.round((preset.flowWidth * model.flowWidth) / SMALL_FLOW_WIDTH)) : model.flowWidth;
-    config = {
-      backbone: { hiddenSize: model.hiddenSize, numHiddenLayers: model.layers, numAttentionHeads: model.heads },
-      flow: { size: preset.flowSize, width, depth: preset.flowDepth ?? model.flowDepth },
-    };
-  }
-  return { preset: presetName, config, world, seed };
+/** How a run's model is built (recorded in its checkpoints). */
+export function runSpec(plan: RunPlan, seed: number, world: WorldConfig = {}): ShapesModelSpec {
+  return { preset: plan.preset, config: plan.config, world, seed };
 }
 
-/** The per-run record kept in `<out>/<preset>/seed<k>.json`. */
+/** The per-run record kept in `<out>/<run>/seed<k>.json`. */
 interface RunRecord {
   /** Everything that must match for a resume to continue the same run. */
   fingerprint: string;
@@ -113,26 +127,26 @@ async function readJson<T>(path: string, remedy: string): Promise<T> {
   }
 }
 
-/** Train and evaluate one preset and seed (resuming from its record when it matches). */
-async function runOne(presetName: string, seed: number, settings: AblationSettings, o: AblationOptions, backend: Backend, io: EvalIO): Promise<PresetRun> {
-  const preset = getPreset(presetName);
-  const dir = join(o.out, presetName);
+/** Train and evaluate one run and seed (resuming from its record when it matches). */
+async function runOne(plan: RunPlan, seed: number, settings: AblationSettings, o: AblationOptions, backend: Backend, io: EvalIO): Promise<PresetRun> {
+  const preset = getPreset(plan.preset);
+  const dir = join(o.out, plan.id);
   await mkdir(dir, { recursive: true });
   await removeStaleTempFiles(dir);
   const recordPath = join(dir, `seed${seed}.json`);
-  const spec = presetSpec(presetName, seed, settings.model, o.world);
+  const spec = runSpec(plan, seed, o.world);
   // The override changes how long presets that warm up do so; the others never warm up.
   const warmup = preset.flowWarmupSteps > 0 ? (settings.flowWarmupSteps ?? preset.flowWarmupSteps) : 0;
   const maxScale = settings.scales[settings.scales.length - 1]!;
-  const trainerOptions = { samples: maxScale, batchSize: settings.batchSize, lr: settings.lr, seed, flowWarmupSteps: warmup };
+  const trainerOptions = { ...settings.trainer, samples: maxScale, batchSize: settings.batchSize, lr: settings.lr, seed, flowWarmupSteps: warmup };
   const fingerprint = JSON.stringify({ spec, preset, trainerOptions, scales: settings.scales, eval: settings.eval });
-  const tag = `[${presetName} seed ${seed}]`;
+  const tag = `[${plan.id} seed ${seed}]`;
 
   let record: RunRecord | null = null;
   if (existsSync(recordPath)) {
-    const saved = await readJson<RunRecord>(recordPath, `delete ${dir} to start ${presetName} over`);
+    const saved = await readJson<RunRecord>(recordPath, `delete ${dir} to start ${plan.id} over`);
     if (saved.fingerprint !== fingerprint) {
-      throw new Error(`ablation: ${recordPath} was written with different settings (model, budgets, seeds or evaluation); use another --out or delete ${dir} to start ${presetName} over`);
+      throw new Error(`ablation: ${recordPath} was written with different settings (recipe, budgets, seeds or evaluation); use another --out or delete ${dir} to start ${plan.id} over`);
     }
     record = saved;
   }
@@ -147,15 +161,18 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
   let trainer: Trainer | undefined;
   try {
     const run: PresetRun = record?.run ?? {
-      preset: presetName,
-      description: preset.description,
+      id: plan.id,
+      preset: plan.preset,
+      description: plan.invertProjector === preset.invertProjector ? preset.description : `${preset.description}; invert-projector ${plan.invertProjector}`,
       alpha: preset.alpha,
       beta: preset.beta,
       detachFlowCondition: preset.detachFlowCondition,
+      invertProjector: model.config.invertProjector.name,
+      pairing: model.config.mix.pairing,
       flowWidth: model.flow_head.config.width,
       flowDepth: model.flow_head.config.depth,
       flowWarmupSteps: warmup,
-      trainsGeneration: trainsGeneration(preset),
+      trainsGeneration: trainsGeneration(preset, plan.pairing),
       seed,
       points: [],
       trainSeconds: 0,
@@ -203,8 +220,8 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
           );
         }
       }
-      const ckpt = join(presetName, `seed${seed}-n${scale}.safetensors`);
-      await trainer.save(join(o.out, ckpt), { build: spec, ablation: { preset: presetName, seed, samples: scale } });
+      const ckpt = join(plan.id, `seed${seed}-n${scale}.safetensors`);
+      await trainer.save(join(o.out, ckpt), { build: spec, ablation: { run: plan.id, preset: plan.preset, invertProjector: plan.invertProjector, pairing: plan.pairing, seed, samples: scale } });
       io.progress(`${tag} scale ${scale}: saved ${ckpt}; evaluating`);
       const { metrics, images, imageCaptions } = await measureModel(model, world, settings.eval, { generation: run.trainsGeneration });
       run.points.push({ samples: trainer.samplesSeen, step: trainer.step, trainSeconds, trainLoss: lossCount ? lossSum / lossCount : NaN, checkpoint: ckpt, metrics });
@@ -213,7 +230,8 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
       lastEvalSeconds = metrics.seconds;
       const gen = metrics.generation ? ` judge objects ${metrics.generation.objectAccuracy.toFixed(3)}` : '';
       const rt = metrics.roundTrip ? ` round-trip recall ${metrics.roundTrip.objectRecall.toFixed(3)}` : '';
-      io.progress(`${tag} scale ${scale}: MC test ${metrics.test.accuracy.toFixed(3)} heldout ${metrics.heldout.accuracy.toFixed(3)}${gen}${rt} (eval ${metrics.seconds.toFixed(1)} s)`);
+      const sem = metrics.semantics ? ` semantics ${metrics.semantics.objectAccuracy.toFixed(3)}` : '';
+      io.progress(`${tag} scale ${scale}: MC test ${metrics.test.accuracy.toFixed(3)} heldout ${metrics.heldout.accuracy.toFixed(3)}${gen}${rt}${sem} (eval ${metrics.seconds.toFixed(1)} s)`);
       if (images.length > 0 && scale === maxScale) await writeSheet(join(dir, `seed${seed}-samples.png`), images, imageCaptions);
       await writeJsonAtomic(recordPath, { fingerprint, run } satisfies RunRecord);
     }
@@ -224,21 +242,40 @@ async function runOne(presetName: string, seed: number, settings: AblationSettin
   }
 }
 
-/** Accuracy-vs-samples plots per preset with the dashed Equation 6 fits; returns the files written. */
-async function writePlots(out: string, summaries: readonly PresetSummary[]): Promise<string[]> {
+/** Accuracy-vs-samples plots per design and for the variants, with the dashed Equation 6 fits; returns the files written. */
+async function writePlots(out: string, settings: AblationSettings, summaries: readonly PresetSummary[]): Promise<string[]> {
   const written: string[] = [];
-  const plot = async (file: string, title: string, yLabel: string, pick: (s: PresetSummary) => Series | null) => {
-    const series = summaries.map(pick).filter((x): x is Series => x !== null && x.points.length > 0);
+  const plot = async (file: string, title: string, yLabel: string, rows: readonly { label: string; s: PresetSummary }[], pick: (label: string, s: PresetSummary) => Series | null) => {
+    const series = rows.map((r) => pick(r.label, r.s)).filter((x): x is Series => x !== null && x.points.length > 0);
     if (series.length === 0) return;
     await writeFile(join(out, file), linePlotSvg(series, { title, xLabel: 'training samples seen', yLabel }));
     written.push(file);
   };
-  await plot('understanding.svg', 'Multiple-choice accuracy (test) vs samples', 'accuracy', (s) => ({ label: s.preset, points: s.points.map((p) => [p.samples, p.test] as const), fit: s.fits.test ?? undefined }));
-  await plot('understanding-heldout.svg', 'Multiple-choice accuracy (held-out compositions) vs samples', 'accuracy', (s) => ({ label: s.preset, points: s.points.map((p) => [p.samples, p.heldout] as const), fit: s.fits.heldout ?? undefined }));
-  await plot('generation.svg', 'Judge object accuracy of generated images vs samples', 'object accuracy', (s) =>
-    s.points.every((p) => p.generation !== null) ? { label: s.preset, points: s.points.map((p) => [p.samples, p.generation!] as const), fit: s.fits.generation ?? undefined } : null,
-  );
+  const test = (label: string, s: PresetSummary): Series => ({ label, points: s.points.map((p) => [p.samples, p.test] as const), fit: s.fits.test ?? undefined });
+  const heldout = (label: string, s: PresetSummary): Series => ({ label, points: s.points.map((p) => [p.samples, p.heldout] as const), fit: s.fits.heldout ?? undefined });
+  const generation = (label: string, s: PresetSummary): Series | null =>
+    s.points.every((p) => p.generation !== null) ? { label, points: s.points.map((p) => [p.samples, p.generation!] as const), fit: s.fits.generation ?? undefined } : null;
+  for (const d of settings.designs) {
+    const rows = designRows(settings, summaries, d).map((s) => ({ label: s.preset, s }));
+    const t = DESIGNS[d].title.toLowerCase();
+    await plot(`${d}-understanding.svg`, `MC accuracy (test) vs samples, ${t}`, 'accuracy (mean over seeds)', rows, test);
+    await plot(`${d}-understanding-heldout.svg`, `MC accuracy (held-out compositions), ${t}`, 'accuracy (mean over seeds)', rows, heldout);
+    await plot(`${d}-generation.svg`, `Judge object accuracy of generated images, ${t}`, 'object accuracy (mean over seeds)', rows, generation);
+  }
+  const variants = variantRows(settings, summaries).map((r) => ({ label: r.variant, s: r.summary }));
+  await plot('variants-understanding.svg', 'MC accuracy (test) vs samples, invert-projector variants', 'accuracy (mean over seeds)', variants, test);
+  await plot('variants-generation.svg', 'Judge object accuracy, invert-projector variants', 'object accuracy (mean over seeds)', variants, generation);
   return written;
+}
+
+/** exp2 against exp1 in every design where both ran. */
+function comparisons(settings: AblationSettings, summaries: readonly PresetSummary[]): Comparison[] {
+  return settings.designs
+    .map((d) => {
+      const rows = designRows(settings, summaries, d);
+      return compareExp2Exp1(d, DESIGNS[d].title, rows.find((s) => s.preset === 'exp2'), rows.find((s) => s.preset === 'exp1'));
+    })
+    .filter((c): c is Comparison => c !== null);
 }
 
 /** Run the whole ablation; returns the results (also written to `<out>`). */
@@ -248,26 +285,27 @@ export async function runAblation(o: AblationOptions, backend: Backend, io: Eval
   const t0 = performance.now();
   await makeFolder(o.out, `--out '${o.out}'`);
   await removeStaleTempFiles(o.out);
-  const total = settings.presets.length * settings.seeds.length;
+  const total = settings.plan.length * settings.seeds.length;
   io.progress(
-    `ablation: ${settings.presets.join(', ')} x seeds ${settings.seeds.join(',')}, scales ${settings.scales.join(',')} (batch ${settings.batchSize}), ${total} training run${total === 1 ? '' : 's'} into ${o.out}`,
+    `ablation: designs ${settings.designs.join(', ')}; presets ${settings.presets.join(', ') || 'none'}; variants ${settings.variants.join(', ') || 'none'}; ` +
+      `${settings.plan.length} runs per seed (${settings.plan.map((p) => p.id).join(', ')}) x seeds ${settings.seeds.join(',')}, scales ${settings.scales.join(',')} (batch ${settings.batchSize}): ${total} training run${total === 1 ? '' : 's'} into ${o.out}`,
   );
   const runs: PresetRun[] = [];
   let k = 0;
   for (const seed of settings.seeds) {
-    for (const p of settings.presets) {
+    for (const plan of settings.plan) {
       const runStart = performance.now();
-      runs.push(await runOne(p, seed, settings, o, backend, io));
+      runs.push(await runOne(plan, seed, settings, o, backend, io));
       k++;
       const elapsed = (performance.now() - t0) / 1000;
-      io.progress(`ablation: ${k}/${total} runs done (${p} seed ${seed} took ${formatDuration((performance.now() - runStart) / 1000)}); ETA ${formatDuration((elapsed / k) * (total - k))}`);
+      io.progress(`ablation: ${k}/${total} runs done (${plan.id} seed ${seed} took ${formatDuration((performance.now() - runStart) / 1000)}); ETA ${formatDuration((elapsed / k) * (total - k))}`);
     }
   }
   const summaries = summarizeRuns(runs);
-  const comparison = compareExp2Exp1(summaries);
-  const plots = await writePlots(o.out, summaries);
+  const comps = comparisons(settings, summaries);
+  const plots = await writePlots(o.out, settings, summaries);
   const results: AblationResults = {
-    version: 1,
+    version: 2,
     command: o.command,
     started: started.toISOString(),
     finished: new Date().toISOString(),
@@ -276,14 +314,13 @@ export async function runAblation(o: AblationOptions, backend: Backend, io: Eval
     machine: machineInfo(backend.name === 'cpu' ? 'cpu' : `${backend.name} (${backend.info.description ?? 'device'})`),
     runs,
     summaries,
-    comparison,
+    comparisons: comps,
     plots,
   };
   await writeJsonAtomic(join(o.out, 'results.json'), results);
   await writeFile(join(o.out, 'REPORT.md'), buildReport(results));
-  io.out(table1(summaries));
-  if (comparison) io.out(`\n${comparison.verdict}`);
-  io.out(`\nWrote ${join(o.out, 'REPORT.md')}, results.json${plots.length ? `, ${plots.join(', ')}` : ''} and checkpoints in ${o.out}/<preset>/ (${formatDuration(results.wallSeconds)}).`);
+  io.out(resultsTables(results));
+  io.out(`\nWrote ${join(o.out, 'REPORT.md')}, results.json${plots.length ? `, ${plots.join(', ')}` : ''} and checkpoints in ${o.out}/<design>/<preset>/ (${formatDuration(results.wallSeconds)}).`);
   return results;
 }
 
@@ -292,14 +329,14 @@ export async function rewriteReport(out: string, io: EvalIO): Promise<AblationRe
   const path = join(out, 'results.json');
   if (!existsSync(path)) throw new Error(`report: '${path}' does not exist (run \`unihetero-eval ablation --out ${out}\` first)`);
   const results = await readJson<AblationResults>(path, `run \`unihetero-eval ablation --out ${out}\` again (finished presets are skipped)`);
-  if (results.version !== 1) throw new Error(`report: '${path}' has version ${String(results.version)}, expected 1`);
-  // Summaries, fits and the verdict are derived again from the raw checkpoints' numbers.
+  if (results.version !== 2) throw new Error(`report: '${path}' has version ${String(results.version)}, expected 2 (written by an older unihetero-eval: run the ablation again into another folder)`);
+  // Summaries, fits and the verdicts are derived again from the raw checkpoints' numbers.
   results.summaries = summarizeRuns(results.runs);
-  results.comparison = compareExp2Exp1(results.summaries);
-  results.plots = await writePlots(out, results.summaries);
+  results.comparisons = comparisons(results.settings, results.summaries);
+  results.plots = await writePlots(out, results.settings, results.summaries);
   await writeJsonAtomic(path, results);
   await writeFile(join(out, 'REPORT.md'), buildReport(results));
-  io.out(table1(results.summaries));
+  io.out(resultsTables(results));
   io.out(`\nWrote ${join(out, 'REPORT.md')}${results.plots.length ? ` and ${results.plots.join(', ')}` : ''} from ${path}.`);
   return results;
 }

@@ -39,6 +39,7 @@ export function metricsTable(m: ModelMetrics): string {
     rows.push(['judge object accuracy', f4(g.objectAccuracy), `${g.count}`]);
     for (const k of ['position', 'colour', 'shape', 'size', 'exact'] as const) rows.push([`judge ${k === 'exact' ? 'exact images' : k}`, f4(g[k]), `${g.count}`]);
   }
+  if (m.semantics) rows.push(['semantics rung object accuracy (probe)', f4(m.semantics.objectAccuracy), `${m.semantics.count}`], ['semantics rung probe ceiling', f4(m.semantics.ceiling), `${m.semantics.count}`]);
   if (m.roundTrip) rows.push(['round-trip object recall', f4(m.roundTrip.objectRecall), `${m.roundTrip.count}`], ['round-trip exact', f4(m.roundTrip.exact), `${m.roundTrip.count}`], ['round-trip unparsable', f4(m.roundTrip.unparsable), `${m.roundTrip.count}`]);
   return markdownTable(['metric', 'value', 'samples'], rows);
 }

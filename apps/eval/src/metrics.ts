@@ -1,12 +1,13 @@
 /**
  * One evaluation of a model, shared by `evaluate` and `ablation`: multiple-choice accuracy on the
  * test and held-out-composition splits (with the binomial standard error of each estimate),
- * caption accuracy, the judge's attribute accuracy on images generated from test captions, and
- * the text -> semantics -> text round-trip recall.
+ * caption accuracy, the judge's attribute accuracy on images generated from test captions, the
+ * text -> semantics -> text round-trip recall, and optionally the generation ladder's semantics
+ * rung (generated semantic tokens read by a probe, no pixels).
  */
 import { Generator } from '@unihetero/tensor';
 import type { RgbImage, ShapesWorld } from '@unihetero/data';
-import { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, type UniHetero, type UnderstandingReport } from '@unihetero/model';
+import { evaluateGeneration, evaluateRoundTrip, evaluateSemantics, evaluateUnderstanding, fitSemanticProbe, type GenerateOptions, type UniHetero, type UnderstandingReport } from '@unihetero/model';
 
 /** How many samples each metric uses and how images are generated. */
 export interface EvalSettings {
@@ -26,6 +27,12 @@ export interface EvalSettings {
   flowSteps: number;
   /** Seed of the generation noise and orders (the same for every model, so runs compare). */
   seed: number;
+  /** Test captions whose generated semantic tokens are read by the ladder's probe (the semantics rung; 0 or absent skips it). */
+  semanticsCount?: number;
+  /** Training images the semantics rung's probe is fitted on (default 256). */
+  probeImages?: number;
+  /** Further generation options of every generation (guidance, regeneration, order, decode; default: the model's). */
+  generate?: Omit<GenerateOptions, 'steps' | 'flowSteps' | 'generator' | 'decodePixels'>;
 }
 
 /** A multiple-choice accuracy estimate. */
@@ -71,6 +78,21 @@ export interface RoundTripMetrics {
   examples: { caption: string; roundTrip: string }[];
 }
 
+/** The ladder's semantics rung: generated semantic tokens read by a probe fitted on training images' targets. */
+export interface SemanticsMetrics {
+  count: number;
+  /** Fraction of caption objects read back with every attribute from the generated tokens. */
+  objectAccuracy: number;
+  position: number;
+  colour: number;
+  shape: number;
+  size: number;
+  /** The same probe on the true tokens of the same scenes (the rung's ceiling). */
+  ceiling: number;
+  /** Training images the probe was fitted on. */
+  probeImages: number;
+}
+
 /** Every metric of one evaluation (null where skipped). */
 export interface ModelMetrics {
   test: AccuracyEstimate;
@@ -78,6 +100,8 @@ export interface ModelMetrics {
   captions: CaptionMetrics | null;
   generation: GenerationMetrics | null;
   roundTrip: RoundTripMetrics | null;
+  /** The semantics rung (absent in results written before it existed; null where skipped). */
+  semantics?: SemanticsMetrics | null;
   /** Seconds the evaluation took. */
   seconds: number;
 }
@@ -99,7 +123,12 @@ export function validateEvalSettings(s: EvalSettings): void {
   const ints: [keyof EvalSettings, number][] = [['count', 1], ['captionCount', 0], ['generationCount', 0], ['roundTripCount', 0], ['batchSize', 1], ['generationSteps', 1], ['flowSteps', 1], ['seed', 0]];
   for (const [k, lo] of ints) {
     const v = s[k];
-    if (!Number.isInteger(v) || v < lo) throw new Error(`evaluation settings: ${k} must be an integer >= ${lo}, got ${v}`);
+    if (!Number.isInteger(v) || (v as number) < lo) throw new Error(`evaluation settings: ${k} must be an integer >= ${lo}, got ${String(v)}`);
+  }
+  const optional: [keyof EvalSettings, number][] = [['semanticsCount', 0], ['probeImages', 1]];
+  for (const [k, lo] of optional) {
+    const v = s[k];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < lo)) throw new Error(`evaluation settings: ${k} must be an integer >= ${lo}, got ${String(v)}`);
   }
 }
 
@@ -120,7 +149,7 @@ export async function measureModel(
     captions = { count: c.count, exact: c.captionExact ?? 0, objectRecall: c.captionObjectRecall ?? 0, examples: c.examples };
   }
   const wantGen = options.generation ?? true;
-  const generate = { steps: s.generationSteps, flowSteps: s.flowSteps };
+  const generate = { ...s.generate, steps: s.generationSteps, flowSteps: s.flowSteps };
   let generation: GenerationMetrics | null = null;
   let images: RgbImage[] = [];
   let imageCaptions: string[] = [];
@@ -136,11 +165,23 @@ export async function measureModel(
     const r = await evaluateRoundTrip(model, world, { split: 'test', count: s.roundTripCount, batchSize: s.batchSize, generate: { ...generate, generator: new Generator(s.seed + 1) } });
     roundTrip = { count: r.count, objectRecall: r.objectRecall, exact: r.exact, unparsable: r.unparsable, examples: r.examples };
   }
-  const metrics: ModelMetrics = { test: estimate(test), heldout: estimate(heldout), captions, generation, roundTrip, seconds: (performance.now() - t0) / 1000 };
+  let semantics: SemanticsMetrics | null = null;
+  if (wantGen && (s.semanticsCount ?? 0) > 0) {
+    const probeImages = s.probeImages ?? 256;
+    const probe = await fitSemanticProbe(model, world, { count: probeImages, batchSize: s.batchSize });
+    const r = await evaluateSemantics(model, world, { split: 'test', count: s.semanticsCount, batchSize: s.batchSize, probe, generate: { ...generate, generator: new Generator(s.seed + 2) } });
+    const sc = r.scores;
+    semantics = { count: r.count, objectAccuracy: sc.objectAccuracy, position: sc.position, colour: sc.colour, shape: sc.shape, size: sc.size, ceiling: r.ceiling.objectAccuracy, probeImages };
+  }
+  const metrics: ModelMetrics = { test: estimate(test), heldout: estimate(heldout), captions, generation, roundTrip, semantics, seconds: (performance.now() - t0) / 1000 };
   return { metrics, images, imageCaptions };
 }
 
-/** Whether a preset trains any generation objective (exp1 does not: its flow head and invert-projector stay untrained). */
-export function trainsGeneration(preset: { alpha: number; beta: number; understandingFraction: number }): boolean {
-  return (preset.alpha > 0 || preset.beta > 0) && preset.understandingFraction < 1;
+/**
+ * Whether a preset trains any generation objective (exp1 does not: its flow head and invert-projector
+ * stay untrained): a ploss or diffuloss weight, and generation examples (always with pairing 'both';
+ * with 'split', the default, only when some pairs are not understanding examples).
+ */
+export function trainsGeneration(preset: { alpha: number; beta: number; understandingFraction: number }, pairing: 'both' | 'split' = 'split'): boolean {
+  return (preset.alpha > 0 || preset.beta > 0) && (pairing === 'both' || preset.understandingFraction < 1);
 }

@@ -26,11 +26,11 @@ export function parseIntegerList(name: string, text: string, min = 0): number[] 
   return parts.map((p) => parseInteger(name, p, min));
 }
 
-/** A comma-separated list of names, each one of `known`. */
-export function parseNameList(name: string, text: string, known: readonly string[]): string[] {
+/** A comma-separated list of names, each one of `known` (`kind` names them in errors: preset, design, variant). */
+export function parseNameList(name: string, text: string, known: readonly string[], kind = 'preset'): string[] {
   const parts = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (parts.length === 0) throw new Error(`${name}: expected a comma-separated list, got '${text}'`);
-  for (const p of parts) if (!known.includes(p)) throw new Error(`${name}: unknown preset '${p}'; expected a comma-separated subset of ${known.join(', ')}`);
-  if (new Set(parts).size !== parts.length) throw new Error(`${name}: '${text}' names a preset twice`);
+  for (const p of parts) if (!known.includes(p)) throw new Error(`${name}: unknown ${kind} '${p}'; expected a comma-separated subset of ${known.join(', ')}`);
+  if (new Set(parts).size !== parts.length) throw new Error(`${name}: '${text}' names a ${kind} twice`);
   return parts;
 }

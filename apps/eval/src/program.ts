@@ -1,6 +1,6 @@
 /**
- * The `unihetero-eval` command line: `evaluate` (one checkpoint) and `ablation` (the paper's
- * Table 1 on the shapes world). `runCli` is the testable entry point: streams injectable, the
+ * The `unihetero-eval` command line: `evaluate` (one checkpoint), `ablation` (the paper's Tables
+ * 1 and 2 on the shapes world), `diagnose` (the generation ladder) and `report`. `runCli` is the testable entry point: streams injectable, the
  * backend destroyed at the end of every command, the exit code returned.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -14,7 +14,8 @@ import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
 import { parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
 import { formatError, isVerbose } from '@unihetero/app-common';
-import type { AblationModelSize } from './results.js';
+import type { AblationModelSize } from './recipe.js';
+import { ABLATION_RECIPE, DESIGN_NAMES, QUICK_RECIPE, VARIANT_DESIGN, VARIANT_NAMES, withSize, type DesignName } from './recipe.js';
 
 /** What the CLI needs from the outside (replaced in tests). */
 export interface CliDeps {
@@ -33,37 +34,6 @@ export const defaultDeps: CliDeps = {
   writeErr: (t) => void process.stderr.write(t),
   selectBackend,
 };
-
-/** The sizes of a full ablation (the defaults without `--quick`). */
-export const FULL = {
-  scales: [2000, 4000, 8000],
-  seeds: [0],
-  batchSize: 16,
-  lr: 2e-3,
-  model: null as AblationModelSize | null,
-  flowWarmupSteps: null as number | null,
-  eval: { count: 256, captionCount: 64, generationCount: 64, roundTripCount: 64, batchSize: 32, generationSteps: 16, flowSteps: 20, seed: 0 } satisfies EvalSettings,
-};
-
-/**
- * The `--quick` sizes: under 10 minutes on 2 CPU cores for exp1..exp4 (measured with the WASM
- * matmul on the development machine; see the README): a d=64, 2-layer backbone with a 64-wide,
- * 2-deep flow head, 2304 samples in batches of 16 with checkpoints at 768, 1536 and 2304, 10 flow
- * warm-up steps for exp4 instead of 50, 96 questions per split, 8 generated images and round trips
- * with 4 MAR steps.
- */
-export const QUICK = {
-  scales: [768, 1536, 2304],
-  seeds: [0],
-  batchSize: 16,
-  lr: 2e-3,
-  model: { hiddenSize: 64, layers: 2, heads: 2, flowWidth: 64, flowDepth: 2 } as AblationModelSize | null,
-  flowWarmupSteps: 10 as number | null,
-  eval: { count: 96, captionCount: 8, generationCount: 8, roundTripCount: 8, batchSize: 24, generationSteps: 4, flowSteps: 8, seed: 0 } satisfies EvalSettings,
-};
-
-/** The model package's default size, completed by `--hidden-size` and friends without `--quick`. */
-const DEFAULT_SIZE: AblationModelSize = { hiddenSize: 128, layers: 4, heads: 4, flowWidth: 128, flowDepth: 3 };
 
 /** Wrap an option parser so its error becomes commander's "invalid argument" error. */
 function checked<T>(fn: (text: string) => T) {
@@ -87,6 +57,8 @@ interface EvalFlags {
   genSteps?: number;
   flowSteps?: number;
   evalSeed?: number;
+  semanticsCount?: number;
+  probeImages?: number;
 }
 
 function addEvalOptions(c: Command, base: string): Command {
@@ -98,11 +70,16 @@ function addEvalOptions(c: Command, base: string): Command {
     .option('--eval-batch <n>', 'rows per evaluation forward pass', int('--eval-batch', 1))
     .option('--gen-steps <n>', 'MAR steps of generation', int('--gen-steps', 1))
     .option('--flow-steps <n>', 'flow sampler steps', int('--flow-steps', 1))
-    .option('--eval-seed <n>', 'seed of the generation noise and orders', int('--eval-seed', 0));
+    .option('--eval-seed <n>', 'seed of the generation noise and orders', int('--eval-seed', 0))
+    .option('--semantics-count <n>', "test captions for the generation ladder's semantics rung (generated semantic tokens read by a probe; 0 skips)", int('--semantics-count', 0))
+    .option('--probe-images <n>', "training images the semantics rung's probe is fitted on", int('--probe-images', 1));
 }
 
 function evalSettings(base: EvalSettings, f: EvalFlags): EvalSettings {
   return {
+    ...base,
+    semanticsCount: f.semanticsCount ?? base.semanticsCount,
+    probeImages: f.probeImages ?? base.probeImages,
     count: f.evalCount ?? base.count,
     captionCount: f.captionCount ?? base.captionCount,
     generationCount: f.genCount ?? base.generationCount,
@@ -116,7 +93,9 @@ function evalSettings(base: EvalSettings, f: EvalFlags): EvalSettings {
 
 interface AblationFlags extends EvalFlags {
   quick?: boolean;
+  designs?: string[];
   presets?: string[];
+  variants?: string[];
   scales?: number[];
   seeds?: number[];
   out: string;
@@ -134,7 +113,7 @@ interface AblationFlags extends EvalFlags {
 /** Build the program; `runCli` parses with it. */
 export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
   const program = new Command('unihetero-eval')
-    .description("Evaluation of UniHetero models on the shapes world, and the paper's Table 1 ablation (exp1..exp4).")
+    .description("Evaluation of UniHetero models on the shapes world, and the paper's ablation (Table 1: exp1..exp4 in two data designs; Table 2: the invert-projector variants).")
     .configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr })
     .exitOverride()
     .showHelpAfterError('(run with --help for the commands and their options)');
@@ -157,48 +136,62 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--sheet <file.png>', 'sample sheet of the generated images (default <checkpoint>-samples.png)')
     .option('--no-sheet', 'do not write a sample sheet')
     .addOption(backendOption());
-  addEvalOptions(evaluate, `default ${FULL.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; backend?: string }) => {
-    const settings = evalSettings(FULL.eval, o);
+  addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; backend?: string }) => {
+    const settings = evalSettings(ABLATION_RECIPE.eval, o);
     await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet }, b, deps.io));
   });
 
   const ablation = program
     .command('ablation')
-    .description("train the presets at several data scales with the same seeds and budgets, evaluate checkpoints along the way, fit y = a*n + b (Equation 6), write REPORT.md, results.json and SVG plots")
-    .option('--quick', 'the small size that finishes in about 10 minutes on 2 CPU cores (see the README)')
+    .description(
+      "train the presets in two data designs (equal understanding data, the primary table; equal samples) and the paper's Table 2 invert-projector variants from one recipe, with the same seeds and budgets; evaluate checkpoints along the way; summarise over seeds (mean, 95% t-interval), fit y = a*n + b (Equation 6); write REPORT.md, results.json and SVG plots",
+    )
+    .option('--quick', 'the recipe at a small size with one seed, to check the pipeline end to end (see the README)')
+    .option('--designs <list>', `data designs, comma-separated, primary first (default ${DESIGN_NAMES.join(',')})`, checked((t) => parseNameList('--designs', t, DESIGN_NAMES, 'design')))
     .option('--presets <list>', `presets to train, comma-separated (default ${PRESET_NAMES.join(',')})`, checked((t) => parseNameList('--presets', t, presetNames())))
-    .option('--scales <list>', `sample budgets with a checkpoint each (default ${FULL.scales.join(',')}; --quick ${QUICK.scales.join(',')})`, checked((t) => parseIntegerList('--scales', t, 1)))
-    .option('--seeds <list>', 'seeds (model initialisation and training stream), the same for every preset (default 0)', checked((t) => parseIntegerList('--seeds', t, 0)))
+    .option(
+      '--variants <list>',
+      `Table 2 invert-projector variants trained as exp2 under ${VARIANT_DESIGN}, comma-separated, or none (default ${VARIANT_NAMES.join(',')} when ${VARIANT_DESIGN} is among the designs)`,
+      checked((t) => (t.trim() === 'none' ? [] : parseNameList('--variants', t, VARIANT_NAMES, 'variant'))),
+    )
+    .option('--scales <list>', `sample budgets with a checkpoint each (default ${ABLATION_RECIPE.scales.join(',')}; --quick ${QUICK_RECIPE.scales.join(',')})`, checked((t) => parseIntegerList('--scales', t, 1)))
+    .option('--seeds <list>', `seeds (model initialisation and training stream), the same for every run (default ${ABLATION_RECIPE.seeds.join(',')}; --quick ${QUICK_RECIPE.seeds.join(',')})`, checked((t) => parseIntegerList('--seeds', t, 0)))
     .option('--out <dir>', 'output folder', 'runs/ablation')
-    .option('--batch-size <n>', `samples per step (default ${FULL.batchSize}); every scale must be a multiple`, int('--batch-size', 1))
-    .option('--lr <x>', `peak learning rate (default ${FULL.lr})`, checked((t) => parsePositive('--lr', t)))
-    .option('--hidden-size <n>', 'backbone width d', int('--hidden-size', 2))
+    .option('--batch-size <n>', `samples per step (default ${ABLATION_RECIPE.batchSize}); every scale must be a multiple`, int('--batch-size', 1))
+    .option('--lr <x>', `peak learning rate (default ${ABLATION_RECIPE.lr})`, checked((t) => parsePositive('--lr', t)))
+    .option('--hidden-size <n>', "backbone width d (default: the recipe's)", int('--hidden-size', 2))
     .option('--layers <n>', 'backbone layers', int('--layers', 1))
     .option('--heads <n>', 'attention heads', int('--heads', 1))
     .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1))
     .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1))
-    .option('--flow-warmup-steps <n>', "flow warm-up steps of presets that warm up (default: each preset's own; --quick 10)", int('--flow-warmup-steps', 0))
+    .option('--flow-warmup-steps <n>', `flow warm-up steps of presets that warm up (default: each preset's own; --quick ${QUICK_RECIPE.flowWarmupSteps})`, int('--flow-warmup-steps', 0))
     .addOption(backendOption());
-  addEvalOptions(ablation, `default ${FULL.eval.count}; --quick ${QUICK.eval.count}`).action(async (o: AblationFlags) => {
-    const base = o.quick ? QUICK : FULL;
-    const sizeGiven = [o.hiddenSize, o.layers, o.heads, o.flowWidth, o.flowDepth].some((x) => x !== undefined);
-    const size = base.model ?? (sizeGiven ? DEFAULT_SIZE : null);
-    const model: AblationModelSize | null = size
-      ? { hiddenSize: o.hiddenSize ?? size.hiddenSize, layers: o.layers ?? size.layers, heads: o.heads ?? size.heads, flowWidth: o.flowWidth ?? size.flowWidth, flowDepth: o.flowDepth ?? size.flowDepth }
-      : null;
-    if (model && model.hiddenSize % model.heads !== 0) throw new Error(`--hidden-size ${model.hiddenSize} is not divisible by --heads ${model.heads}`);
+  addEvalOptions(ablation, `default ${ABLATION_RECIPE.eval.count}; --quick ${QUICK_RECIPE.eval.count}`).action(async (o: AblationFlags) => {
+    const base = o.quick ? QUICK_RECIPE : ABLATION_RECIPE;
+    const config = withSize(base.config, { hiddenSize: o.hiddenSize, layers: o.layers, heads: o.heads, flowWidth: o.flowWidth, flowDepth: o.flowDepth });
+    if (o.hiddenSize !== undefined || o.heads !== undefined) {
+      const hidden = config.backbone?.hiddenSize ?? 128;
+      const heads = config.backbone?.numAttentionHeads ?? 4;
+      if (hidden % heads !== 0) throw new Error(`--hidden-size ${hidden} is not divisible by --heads ${heads}`);
+    }
+    const designs = (o.designs ?? [...DESIGN_NAMES]) as DesignName[];
     await withBackend(o.backend, (b) =>
       runAblation(
         {
           out: o.out,
+          designs,
           presets: o.presets ?? [...PRESET_NAMES],
-          scales: o.scales ?? base.scales,
-          seeds: o.seeds ?? base.seeds,
-          batchSize: o.batchSize ?? base.batchSize,
-          lr: o.lr ?? base.lr,
-          model,
-          flowWarmupSteps: o.flowWarmupSteps ?? base.flowWarmupSteps,
-          eval: evalSettings(base.eval, o),
+          variants: o.variants ?? (designs.includes(VARIANT_DESIGN) ? [...VARIANT_NAMES] : []),
+          recipe: {
+            ...base,
+            config,
+            scales: o.scales ?? base.scales,
+            seeds: o.seeds ?? base.seeds,
+            batchSize: o.batchSize ?? base.batchSize,
+            lr: o.lr ?? base.lr,
+            flowWarmupSteps: o.flowWarmupSteps ?? base.flowWarmupSteps,
+            eval: evalSettings(base.eval, o),
+          },
           quick: o.quick === true,
           command: ['unihetero-eval', ...argv].join(' '),
         },
@@ -240,7 +233,7 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
   }
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --scales 2000,4000,8000 --seeds 0,1\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n  unihetero-eval diagnose --checkpoint runs/demo/checkpoint.safetensors --sheets runs/demo/ladder\n\nResults go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --variants none --scales 2000,4000,8000 --seeds 0,1,2\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n  unihetero-eval diagnose --checkpoint runs/demo/checkpoint.safetensors --sheets runs/demo/ladder\n\nResults go to stdout, progress to stderr.',
   );
   return program;
 }

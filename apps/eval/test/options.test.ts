@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInteger, parseIntegerList, parseNameList, parsePositive } from '../src/options.js';
-import { ablationSettings, presetSpec } from '../src/ablation.js';
-import { FULL, QUICK } from '../src/program.js';
+import { ablationSettings, runSpec } from '../src/ablation.js';
+import { ABLATION_RECIPE, QUICK_RECIPE, planRuns, runConfig, withSize } from '../src/recipe.js';
 import { cli } from './helpers.js';
 
 describe('option errors', () => {
@@ -20,6 +20,19 @@ describe('option errors', () => {
     expect(r.err).toContain("option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu.");
     r = await cli(['ablation', '--frobnicate']);
     expect(r.err).toContain("error: unknown option '--frobnicate'");
+    r = await cli(['ablation', '--designs', 'equal-everything']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("--designs: unknown design 'equal-everything'; expected a comma-separated subset of equal-understanding, equal-samples");
+    r = await cli(['ablation', '--variants', 'mlp-cos,mlp-cos']);
+    expect(r.err).toContain("--variants: 'mlp-cos,mlp-cos' names a variant twice");
+    r = await cli(['ablation', '--variants', 'diffu-mse']);
+    expect(r.err).toContain("--variants: unknown variant 'diffu-mse'; expected a comma-separated subset of mlp-cos, norm-3-mlp-cos, ema-mlp-llm-cos, mlp-mse");
+  });
+
+  it('refuses variants without the equal-understanding design, before any training', async () => {
+    const r = await cli(['ablation', '--designs', 'equal-samples', '--variants', 'mlp-cos', '--backend', 'cpu', '--out', '/nonexistent/never']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ablation: the invert-projector variants (mlp-cos) are trained under the equal-understanding design, which is not among the designs (equal-samples); add it or pass --variants none');
   });
 
   it('rejects a scale off the step grid and a width the heads do not divide, before any training', async () => {
@@ -56,16 +69,54 @@ describe('option errors', () => {
     expect(() => parseNameList('--presets', 'exp1,exp1', ['exp1'])).toThrow("'exp1,exp1' names a preset twice");
   });
 
-  it('checks the ablation settings and builds the preset specs', () => {
-    const base = { out: 'x', presets: ['exp1', 'exp4'], scales: [64, 32], seeds: [0], batchSize: 16, lr: 2e-3, model: QUICK.model, flowWarmupSteps: null, eval: QUICK.eval, quick: true, command: 'c' };
+  it('checks the ablation settings and plans the runs over one base recipe', () => {
+    const base = { out: 'x', designs: ['equal-understanding' as const, 'equal-samples' as const], presets: ['exp1', 'exp4'], variants: [], recipe: { ...QUICK_RECIPE, scales: [64, 32] }, quick: true, command: 'c' };
     const s = ablationSettings(base);
     expect(s.scales).toEqual([32, 64]);
     expect(s.stepsPerScale).toEqual([2, 4]);
-    expect(() => ablationSettings({ ...base, eval: { ...FULL.eval, count: 0 } })).toThrow('evaluation settings: count must be an integer >= 1, got 0');
+    expect(s.seeds).toEqual([0]);
+    expect(s.plan.map((p) => [p.id, p.designs])).toEqual([
+      ['shared/exp1', ['equal-understanding', 'equal-samples']],
+      ['equal-understanding/exp4', ['equal-understanding']],
+      ['equal-samples/exp4', ['equal-samples']],
+    ]);
+    expect(() => ablationSettings({ ...base, recipe: { ...base.recipe, eval: { ...ABLATION_RECIPE.eval, count: 0 } } })).toThrow('evaluation settings: count must be an integer >= 1, got 0');
+    expect(() => ablationSettings({ ...base, recipe: { ...base.recipe, eval: { ...ABLATION_RECIPE.eval, semanticsCount: -1 } } })).toThrow('evaluation settings: semanticsCount must be an integer >= 0, got -1');
     expect(() => ablationSettings({ ...base, presets: ['exp1', 'exp1'] })).toThrow('ablation: presets repeat in [exp1, exp1]');
-    // exp4 keeps its flow head twice as wide as 'small' (256 / 128).
-    expect(presetSpec('exp4', 3, QUICK.model).config).toEqual({ backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 }, flow: { size: 'small', width: 128, depth: 2 } });
-    expect(presetSpec('exp1', 3, QUICK.model).config!.flow).toEqual({ size: 'small', width: 64, depth: 2 });
-    expect(presetSpec('exp2', 1, null)).toEqual({ preset: 'exp2', config: {}, world: {}, seed: 1 });
+    expect(() => ablationSettings({ ...base, designs: [] })).toThrow('ablation: no designs given');
+    expect(() => ablationSettings({ ...base, presets: [], variants: [] })).toThrow('ablation: no presets and no variants given');
+    // Every run's config is validated before training: a recipe the model rejects names the run.
+    expect(() => ablationSettings({ ...base, recipe: { ...base.recipe, config: withSize({}, { hiddenSize: 30, heads: 4 }) } })).toThrow(
+      /^ablation: the config of shared\/exp1 is invalid: UniHetero config: invalid configuration:\n {2}backbone.hiddenSize: 30 is not divisible by numAttentionHeads 4/,
+    );
+  });
+
+  it('applies each preset, variant and design over the base config', () => {
+    const cfg = QUICK_RECIPE.config;
+    expect(cfg).toEqual({ backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 }, flow: { width: 64, depth: 2 } });
+    // exp4 keeps its flow head twice as wide as 'small' (256 / 128); the others keep the recipe's.
+    expect(runConfig(cfg, 'exp4', 'both')).toEqual({
+      backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 },
+      flow: { size: 'small', width: 128, depth: 2 },
+      loss: { alpha: 10, beta: 10, detachFlowCondition: false },
+      invertProjector: { name: 'ema-mlp-llm-cos' },
+      mix: { pairing: 'both', understandingFraction: 0.5 },
+    });
+    expect(runConfig(cfg, 'exp1', 'split').flow).toEqual({ size: 'small', width: 64, depth: 2 });
+    expect(runConfig({}, 'exp4', 'split').flow).toEqual({ size: 'small', width: 256 });
+    // The recipe's other settings pass through; the preset's loss weights and the design's pairing win.
+    const rich = { maskRate: { kind: 'uniform', a: 0.8, b: 1 }, loss: { alpha: 1, textLossOnPrompt: true }, mix: { captionDropout: 0.2, pairing: 'split' as const }, invertProjector: { momentum: 0.9 } };
+    const c = runConfig(rich, 'exp2', 'both', 'mlp-cos');
+    expect(c.maskRate).toEqual({ kind: 'uniform', a: 0.8, b: 1 });
+    expect(c.loss).toEqual({ alpha: 10, beta: 10, detachFlowCondition: true, textLossOnPrompt: true });
+    expect(c.mix).toEqual({ captionDropout: 0.2, pairing: 'both', understandingFraction: 0.5 });
+    expect(c.invertProjector).toEqual({ momentum: 0.9, name: 'mlp-cos' });
+    // Variants are exp2 with another projector under equal understanding data; ema-mlp-llm-cos is exp2's own run.
+    const plan = planRuns({}, ['equal-understanding'], ['exp2'], ['mlp-cos', 'ema-mlp-llm-cos']);
+    expect(plan.map((p) => [p.id, p.invertProjector, p.designs, p.variants])).toEqual([
+      ['equal-understanding/exp2', 'ema-mlp-llm-cos', ['equal-understanding'], ['ema-mlp-llm-cos']],
+      ['equal-understanding/exp2-mlp-cos', 'mlp-cos', [], ['mlp-cos']],
+    ]);
+    expect(runSpec(plan[1]!, 2)).toEqual({ preset: 'exp2', config: plan[1]!.config, world: {}, seed: 2 });
   });
 });
