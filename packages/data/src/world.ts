@@ -74,6 +74,16 @@ export class ShapesWorld {
     return this.renderer.layout;
   }
 
+  /** Height and width of every image (a sample source's image size). */
+  get imageSize(): readonly [number, number] {
+    return [this.config.imageSize, this.config.imageSize];
+  }
+
+  /** Distinct samples of a split: `Infinity` for every known split (the world is procedural), 0 for an unknown name. */
+  size(split: string): number {
+    return (SPLITS as readonly string[]).includes(split) ? Number.POSITIVE_INFINITY : 0;
+  }
+
   /** What the question generator needs. */
   get vocabulary(): QuestionVocabulary {
     return { shapes: this.config.shapes, colours: this.config.colours, maxObjects: this.config.maxObjects };

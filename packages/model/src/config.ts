@@ -4,26 +4,55 @@
  * its path (`backbone.hiddenSize: expected a positive integer, got 0`).
  */
 import { z } from 'zod';
+import { defineConfig, type TransformerConfig } from '@unihetero/transformer';
 
 const posInt = z.number().int().positive();
 const nonNeg = z.number().nonnegative();
 
-/** The backbone: a Llama-style decoder (docs/method.md 1, 14). */
+/** The backbone's configuration: `@unihetero/transformer`'s `TransformerConfig` without `vocabSize` (the model's own). */
+export type BackboneConfig = Omit<TransformerConfig, 'vocabSize'>;
+/** What users write for the backbone: any subset of the transformer's fields (its `TransformerConfigInput`, `vocabSize` excepted). */
+export type BackboneConfigInput = Partial<BackboneConfig>;
+
+/**
+ * Where the model's backbone defaults differ from the transformer's (`defineConfig`): the sizes,
+ * which the transformer requires, and the cache length (512 positions: 2 + 64 visual tokens and
+ * the longest captions fit many times over). Every other field is the transformer's default.
+ */
+export const BACKBONE_DEFAULTS: Readonly<Pick<BackboneConfig, 'hiddenSize' | 'numHiddenLayers' | 'numAttentionHeads' | 'maxPositionEmbeddings'>> = Object.freeze({
+  hiddenSize: 128,
+  numHiddenLayers: 4,
+  numAttentionHeads: 4,
+  maxPositionEmbeddings: 512,
+});
+
+const BACKBONE_FIELD = /^defineConfig: (?:unknown field '(\w+)'|(\w+) )/;
+
+/**
+ * The backbone: a Llama-style decoder (docs/method.md 1, 14), configured by the transformer's own
+ * config (nested, not restated): the model fills `BACKBONE_DEFAULTS`, then `defineConfig` of
+ * `@unihetero/transformer` fills and validates the rest; a problem is reported at its path
+ * (`backbone.hiddenSize: ...`). The vocabulary size is the model's top-level `vocabSize`.
+ */
 export const BackboneSchema = z
-  .object({
-    hiddenSize: posInt.default(128),
-    numHiddenLayers: posInt.default(4),
-    numAttentionHeads: posInt.default(4),
-    numKeyValueHeads: posInt.optional(),
-    intermediateSize: posInt.optional(),
-    rmsNormEps: z.number().positive().default(1e-5),
-    ropeTheta: z.number().positive().default(10000),
-    qkNorm: z.enum(['none', 'layernorm-shared', 'layernorm-per-head']).default('layernorm-shared'),
-    zLossWeight: nonNeg.default(1e-5),
-    tieWordEmbeddings: z.boolean().default(false),
-    maxPositionEmbeddings: posInt.default(512),
-  })
-  .strict();
+  .custom<BackboneConfigInput>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object of transformer config fields' })
+  .transform((input, ctx): BackboneConfig => {
+    if ('vocabSize' in input) {
+      ctx.addIssue({ code: 'custom', path: ['vocabSize'], message: "set the model's top-level vocabSize, not the backbone's" });
+      return z.NEVER;
+    }
+    try {
+      const { vocabSize: _unused, ...backbone } = defineConfig({ vocabSize: 1, ...BACKBONE_DEFAULTS, ...input });
+      return backbone;
+    } catch (e) {
+      const message = (e as Error).message;
+      const m = BACKBONE_FIELD.exec(message);
+      const field = m?.[1] ?? m?.[2];
+      const text = message.replace(/^defineConfig: /, '').replace(/, got [^,]*$/, '');
+      ctx.addIssue({ code: 'custom', path: field ? [field] : [], message: m?.[2] ? text.slice(field!.length + 1) : text });
+      return z.NEVER;
+    }
+  });
 
 /** The flow-matching pixel head (docs/method.md 8). */
 export const FlowSchema = z
@@ -110,7 +139,8 @@ export const ModelConfigSchema = z
     semanticDim: posInt.default(64),
     /** Pixel latent channels per token `C` (patchify 4x4x3 = 48). */
     pixelDim: posInt.default(48),
-    backbone: BackboneSchema.default(BackboneSchema.parse({})),
+    /** The backbone: the transformer's config (see `BackboneSchema`). */
+    backbone: BackboneSchema.prefault({}),
     inputProjector: z.object({ type: z.string().regex(/^(linear|mlp\dx_gelu)$/, 'expected "linear" or "mlp<N>x_gelu"').default('mlp2x_gelu') }).strict().default({ type: 'mlp2x_gelu' }),
     invertProjector: z
       .object({
@@ -179,12 +209,5 @@ export function formatIssues(error: z.ZodError, input: unknown): string[] {
 export function resolveModelConfig(input: ModelConfigInput): ModelConfig {
   const r = ModelConfigSchema.safeParse(input);
   if (!r.success) throw new ConfigError('UniHetero config', formatIssues(r.error, input));
-  const c = r.data;
-  const b = c.backbone;
-  const problems: string[] = [];
-  if (b.hiddenSize % b.numAttentionHeads !== 0) problems.push(`backbone.hiddenSize: ${b.hiddenSize} is not divisible by numAttentionHeads ${b.numAttentionHeads}`);
-  if (b.numKeyValueHeads !== undefined && b.numAttentionHeads % b.numKeyValueHeads !== 0) problems.push(`backbone.numKeyValueHeads: ${b.numKeyValueHeads} does not divide numAttentionHeads ${b.numAttentionHeads}`);
-  if ((b.hiddenSize / b.numAttentionHeads) % 2 !== 0) problems.push(`backbone: head width ${b.hiddenSize / b.numAttentionHeads} must be even for RoPE`);
-  if (problems.length) throw new ConfigError('UniHetero config', problems);
-  return c;
+  return r.data;
 }

@@ -16,7 +16,7 @@
  */
 import { Generator, noGrad, tensor, tidy, type Tensor } from '@unihetero/tensor';
 import { sampleFlow } from '@unihetero/flow';
-import { Judge, ScoreTally, imagesToTensor, tensorToImages, type RgbImage, type Sample, type Scene, type ShapesWorld } from '@unihetero/data';
+import { Judge, ScoreTally, imagesToTensor, tensorToImages, type RgbImage, type Sample, type Scene, type SplitName, type ShapesWorld } from '@unihetero/data';
 import { fitRidgeProbe, poolCells, tokenCells, type LinearProbe } from '@unihetero/vision';
 import type { UniHetero } from './model.js';
 import { generateImages, type GenerateOptions } from './generate.js';
@@ -112,7 +112,7 @@ export interface SemanticProbe {
 function samplesOf(world: ShapesWorld, set: EvalSet, dflt: number): Sample[] {
   const n = set.count ?? dflt;
   if (!Number.isInteger(n) || n < 1) throw new Error(`diagnose: count must be a positive integer, got ${n}`);
-  return world.samples(set.split ?? 'test', set.start ?? 0, n);
+  return world.samples((set.split ?? 'test') as SplitName, set.start ?? 0, n);
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {

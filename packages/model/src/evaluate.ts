@@ -1,19 +1,23 @@
 /**
- * Evaluation on the shapes world (the apps' understanding and generation metrics):
- * multiple-choice accuracy (by option likelihood), caption accuracy (captions parsed back into
- * objects), generation accuracy (the deterministic judge on images generated from canonical
- * captions), and the text -> semantics -> text round trip (the paper's Figure 7).
+ * Evaluation (the apps' understanding and generation metrics). On any `SampleSource`: captioning
+ * (greedy captions against the reference captions) and generation (images generated from the
+ * reference captions, scored by an optional `GenerationJudge` and by their pixel distance to the
+ * source's image). On the shapes world only, because they need its questions and its caption
+ * grammar: multiple-choice accuracy (by option likelihood), caption accuracy (captions parsed back
+ * into objects), generation accuracy by the world's deterministic judge, and the text -> semantics
+ * -> text round trip (the paper's Figure 7).
  */
 import { noGrad } from '@unihetero/tensor';
-import { Judge, ScoreTally, imagesToTensor, type QuestionKind, type RgbImage, type Sample, type SceneObject, type ShapesWorld } from '@unihetero/data';
+import { Judge, ScoreTally, ShapesWorld, imagesToTensor, type QuestionKind, type RgbImage, type Sample, type SceneObject } from '@unihetero/data';
 import type { UniHetero } from './model.js';
 import { answerQuestions, decodeFromEmbeddings, describeImages } from './understand.js';
 import { generateImages, type GenerateOptions } from './generate.js';
+import { checkSourceImageSize, referenceCaption, type GenerationJudge, type SampleSource, type SourceSample } from './source.js';
 
 /** Which samples to evaluate on. */
 export interface EvalSet {
-  /** Split (default 'test'; 'heldout' holds the colour-shape pairs never trained on). */
-  split?: 'test' | 'heldout' | 'validation' | 'train';
+  /** Split (default 'test'; the shapes world's 'heldout' holds the colour-shape pairs never trained on). */
+  split?: 'test' | 'heldout' | 'validation' | 'train' | (string & {});
   /** Number of samples (default 64). */
   count?: number;
   /** Rows per forward (default 16). */
@@ -22,10 +26,12 @@ export interface EvalSet {
   start?: number;
 }
 
-function samplesOf(world: ShapesWorld, set: EvalSet): Sample[] {
+function samplesOf<S extends SourceSample>(source: SampleSource<S>, set: EvalSet): S[] {
   const n = set.count ?? 64;
   if (!Number.isInteger(n) || n < 1) throw new Error(`evaluate: count must be a positive integer, got ${n}`);
-  return Array.from({ length: n }, (_, i) => world.sample(set.split ?? 'test', (set.start ?? 0) + i));
+  const split = set.split ?? 'test';
+  if (!(source.size(split) > 0)) throw new Error(`evaluate: the sample source has no samples in split '${split}'`);
+  return source.samples(split, set.start ?? 0, n);
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {
@@ -71,9 +77,9 @@ function compareObjects(truth: readonly SceneObject[], found: readonly SceneObje
   return { recall: hit / truth.length, exact: hit === truth.length && found.length === truth.length };
 }
 
-/** Multiple-choice accuracy (and optionally caption accuracy) on `set`. */
+/** Multiple-choice accuracy (and optionally caption accuracy) on `set` of the shapes world (its questions and caption grammar; for other sources use `evaluateCaptioning`). */
 export async function evaluateUnderstanding(model: UniHetero, world: ShapesWorld, set: EvalSet & { captions?: boolean; maxCaptionTokens?: number } = {}): Promise<UnderstandingReport> {
-  const samples = samplesOf(world, set);
+  const samples = samplesOf<Sample>(world, set);
   let correct = 0;
   const byKind: UnderstandingReport['byKind'] = {};
   let capExact = 0;
@@ -108,6 +114,70 @@ export async function evaluateUnderstanding(model: UniHetero, world: ShapesWorld
   return { split: set.split ?? 'test', count: n, accuracy: correct / n, byKind, ...(set.captions ? { captionExact: capExact / n, captionObjectRecall: capRecall / n } : {}), examples };
 }
 
+/** Captioning results on any sample source. */
+export interface CaptioningReport {
+  split: string;
+  count: number;
+  /** Fraction of greedy captions equal to the reference caption (both as the tokenizer writes them). */
+  exact: number;
+  /** Mean fraction of the reference's words (with multiplicity) that the caption contains. */
+  wordRecall: number;
+  /** Mean fraction of the caption's words (with multiplicity) that the reference contains (0 for an empty caption). */
+  wordPrecision: number;
+  /** A few (reference, caption) pairs. */
+  examples: { truth: string; caption: string }[];
+}
+
+/** Words of `text` (the word tokenizer's split, lower-cased). */
+function wordsOf(text: string): string[] {
+  return Array.from(text.toLowerCase().matchAll(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu), (m) => m[0]);
+}
+
+/** Multiset overlap of two word lists. */
+function overlap(a: readonly string[], b: readonly string[]): number {
+  const counts = new Map<string, number>();
+  for (const w of b) counts.set(w, (counts.get(w) ?? 0) + 1);
+  let hit = 0;
+  for (const w of a) {
+    const c = counts.get(w) ?? 0;
+    if (c > 0) {
+      hit++;
+      counts.set(w, c - 1);
+    }
+  }
+  return hit;
+}
+
+/** Greedy captions of `set`'s images compared with their reference captions (any sample source). */
+export async function evaluateCaptioning<S extends SourceSample>(model: UniHetero, source: SampleSource<S>, set: EvalSet & { maxCaptionTokens?: number } = {}): Promise<CaptioningReport> {
+  checkSourceImageSize('evaluateCaptioning', source, model.imageSize);
+  const samples = samplesOf(source, set);
+  let exact = 0;
+  let recall = 0;
+  let precision = 0;
+  const examples: CaptioningReport['examples'] = [];
+  for (const batch of chunks(samples, set.batchSize ?? 16)) {
+    const images = imagesToTensor(batch.map((s) => s.image), model.backend);
+    try {
+      const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
+      caps.forEach((c, i) => {
+        const ref = model.tokenizer.decode(model.tokenizer.encode(referenceCaption(batch[i]!)), { skipSpecial: true });
+        const rw = wordsOf(ref);
+        const cw = wordsOf(c);
+        const hit = overlap(rw, cw);
+        exact += c === ref ? 1 : 0;
+        recall += rw.length ? hit / rw.length : 1;
+        precision += cw.length ? hit / cw.length : 0;
+        if (examples.length < 8) examples.push({ truth: ref, caption: c });
+      });
+    } finally {
+      images.dispose();
+    }
+  }
+  const n = samples.length;
+  return { split: set.split ?? 'test', count: n, exact: exact / n, wordRecall: recall / n, wordPrecision: precision / n, examples };
+}
+
 /** Judge scores of generated images. */
 export interface GenerationReport {
   split: string;
@@ -119,9 +189,60 @@ export interface GenerationReport {
   captions: string[];
 }
 
-/** Generate an image from each sample's canonical caption and score it with the judge. */
-export async function evaluateGeneration(model: UniHetero, world: ShapesWorld, set: EvalSet & { generate?: GenerateOptions } = {}): Promise<GenerationReport> {
-  const samples = samplesOf(world, set);
+/** Generated images of any sample source: optional judge scores and the distance to the source's images. */
+export interface SourceGenerationReport {
+  split: string;
+  count: number;
+  /** The judge's mean scores (when a judge was given). */
+  scores?: Record<string, number>;
+  /** Mean absolute pixel difference to the sample's own image, in [0, 1] (a weak signal: a caption allows many images). */
+  meanAbsError: number;
+  /** The generated images and the captions they were generated from. */
+  images: RgbImage[];
+  captions: string[];
+}
+
+/** Generate an image from each sample's canonical caption and score it with the shapes world's judge. */
+export async function evaluateGeneration(model: UniHetero, world: ShapesWorld, set?: EvalSet & { generate?: GenerateOptions }): Promise<GenerationReport>;
+/** Generate an image from each sample's reference caption; score it with `set.judge` (if any) and against the sample's image. */
+export async function evaluateGeneration<S extends SourceSample>(model: UniHetero, source: SampleSource<S>, set?: EvalSet & { generate?: GenerateOptions; judge?: GenerationJudge<S> }): Promise<SourceGenerationReport>;
+export async function evaluateGeneration<S extends SourceSample>(
+  model: UniHetero,
+  source: SampleSource<S> | ShapesWorld,
+  set: EvalSet & { generate?: GenerateOptions; judge?: GenerationJudge<S> } = {},
+): Promise<GenerationReport | SourceGenerationReport> {
+  if (source instanceof ShapesWorld && !set.judge) return evaluateShapesGeneration(model, source, set);
+  return evaluateSourceGeneration(model, source as SampleSource<S>, set);
+}
+
+async function evaluateSourceGeneration<S extends SourceSample>(model: UniHetero, source: SampleSource<S>, set: EvalSet & { generate?: GenerateOptions; judge?: GenerationJudge<S> }): Promise<SourceGenerationReport> {
+  checkSourceImageSize('evaluateGeneration', source, model.imageSize);
+  const samples = samplesOf(source, set);
+  const images: RgbImage[] = [];
+  const captions = samples.map(referenceCaption);
+  for (const batch of chunks(captions, set.batchSize ?? 16)) {
+    const g = await generateImages(model, batch.map((c) => model.tokenizer.encode(c, { bos: false, eos: false })), set.generate);
+    try {
+      images.push(...g.images!);
+    } finally {
+      g.embeddings.dispose();
+      g.predictions.dispose();
+      g.latents?.dispose();
+    }
+  }
+  let diff = 0;
+  let total = 0;
+  images.forEach((img, i) => {
+    const ref = samples[i]!.image.data;
+    for (let k = 0; k < ref.length; k++) diff += Math.abs(img.data[k]! - ref[k]!);
+    total += ref.length;
+  });
+  const scores = set.judge?.score(images, samples);
+  return { split: set.split ?? 'test', count: samples.length, ...(scores ? { scores } : {}), meanAbsError: diff / (255 * total), images, captions };
+}
+
+async function evaluateShapesGeneration(model: UniHetero, world: ShapesWorld, set: EvalSet & { generate?: GenerateOptions }): Promise<GenerationReport> {
+  const samples = samplesOf<Sample>(world, set);
   const judge = new Judge(world);
   const tally = new ScoreTally();
   const images: RgbImage[] = [];
@@ -162,7 +283,7 @@ export interface RoundTripReport {
  * tokens through the understanding path, and compare the objects.
  */
 export async function evaluateRoundTrip(model: UniHetero, world: ShapesWorld, set: EvalSet & { generate?: GenerateOptions; maxCaptionTokens?: number } = {}): Promise<RoundTripReport> {
-  const samples = samplesOf(world, set);
+  const samples = samplesOf<Sample>(world, set);
   let recall = 0;
   let exact = 0;
   let bad = 0;

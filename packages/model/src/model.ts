@@ -14,14 +14,14 @@ import { InputProjector, createInvertProjector, type InvertProjector } from '@un
 import { FlowHead, flowHeadConfig, flowMatchingLoss } from '@unihetero/flow';
 import { getMaskRateSampler, sampleTrainingMasks, type MaskRateSampler } from '@unihetero/masking';
 import { PatchifyEncoder, checkTokenGridsAlign, type PixelEncoder, type SemanticEncoder } from '@unihetero/vision';
-import type { Tokenizer } from '@unihetero/data';
 import { resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import type { TextTokenizer } from './source.js';
 import { buildSequences, type SequenceBatch, type SequenceExample, type SpecialIds } from './sequence.js';
 
 /** Construction options of `UniHetero`. */
 export interface UniHeteroOptions {
-  /** Tokenizer (its vocabulary size and special ids must match the config). */
-  tokenizer: Tokenizer;
+  /** Tokenizer (any `TextTokenizer`, e.g. `@unihetero/data`'s; its vocabulary size and special ids must match the config). */
+  tokenizer: TextTokenizer;
   /** The frozen semantic encoder (e.g. `await loadDefaultSemanticEncoder()`). */
   semanticEncoder: SemanticEncoder;
   /** The pixel encoder (default: `new PatchifyEncoder()`, patch 4). Registered as `pixel_encoder`. */
@@ -77,7 +77,7 @@ export class UniHetero extends Module {
   /** The resolved configuration. */
   readonly config: ModelConfig;
   /** The tokenizer. */
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: TextTokenizer;
   /** Special token ids. */
   readonly special: SpecialIds;
   /** The frozen semantic encoder. */
@@ -113,26 +113,7 @@ export class UniHetero extends Module {
     const gen = options.generator ?? new Generator(0);
     const lo = { generator: gen, backend: options.backend };
     const b = c.backbone;
-    this.registerModule(
-      'lm',
-      new TransformerLM(
-        {
-          vocabSize: c.vocabSize,
-          hiddenSize: b.hiddenSize,
-          numHiddenLayers: b.numHiddenLayers,
-          numAttentionHeads: b.numAttentionHeads,
-          numKeyValueHeads: b.numKeyValueHeads,
-          intermediateSize: b.intermediateSize,
-          rmsNormEps: b.rmsNormEps,
-          ropeTheta: b.ropeTheta,
-          qkNorm: b.qkNorm,
-          zLossWeight: b.zLossWeight,
-          tieWordEmbeddings: b.tieWordEmbeddings,
-          maxPositionEmbeddings: b.maxPositionEmbeddings,
-        },
-        lo,
-      ),
-    );
+    this.registerModule('lm', new TransformerLM({ vocabSize: c.vocabSize, ...b }, lo));
     const d = b.hiddenSize;
     const normalizeInput = c.invertProjector.name === 'norm-3-mlp-cos';
     this.registerModule('input_projector', new InputProjector(c.semanticDim, d, { type: c.inputProjector.type as 'mlp2x_gelu', normalizeInput, ...lo }));

@@ -11,6 +11,7 @@ import { loadDefaultSemanticEncoder, type SemanticEncoder } from '@unihetero/vis
 import { UniHetero } from './model.js';
 import { applyPreset, getPreset, type Preset } from './presets.js';
 import type { ModelConfigInput } from './config.js';
+import type { TextTokenizer } from './source.js';
 
 /** How a shapes-world model is built (stored in every checkpoint as `extra.build`). */
 export interface ShapesModelSpec {
@@ -38,11 +39,32 @@ export async function createShapesModel(spec: ShapesModelSpec = {}, backend?: Ba
   const preset = getPreset(full.preset);
   const world = new ShapesWorld(full.world);
   if (world.config.imageSize !== 32) throw new Error(`createShapesModel: the shipped encoder sees 32x32 images, the world renders ${world.config.imageSize}x${world.config.imageSize}`);
-  const tokenizer = wordTokenizer(world);
-  const encoder = semanticEncoder ?? (await loadDefaultSemanticEncoder({ backend }));
-  const config = { ...applyPreset({ vocabSize: tokenizer.vocabSize, ...full.config } as ModelConfigInput, preset), ...pickOverrides(full.config) };
-  const model = new UniHetero(config, { tokenizer, semanticEncoder: encoder, generator: new Generator(full.seed), backend });
+  const { model } = await createModel(wordTokenizer(world), { preset: full.preset, config: full.config, seed: full.seed }, { backend, semanticEncoder });
   return { model, world, preset, spec: full };
+}
+
+/** How a model for any sample source is built: preset, config overrides and seed (the tokenizer is given). */
+export interface ModelSpec {
+  /** Preset name (default 'exp2'). */
+  preset?: string;
+  /** Config overrides applied after the preset (the vocabulary size is the tokenizer's). */
+  config?: Partial<ModelConfigInput>;
+  /** Seed of the parameter initialisation (default 0). */
+  seed?: number;
+}
+
+/**
+ * Build a fresh model for any tokenizer (e.g. a folder source's) from a preset and config
+ * overrides, with `options.semanticEncoder`, else the shipped default encoder (32x32 images, read
+ * from disk in Node). `createShapesModel` is this with the shapes world's word tokenizer.
+ */
+export async function createModel(tokenizer: TextTokenizer, spec: ModelSpec = {}, options: { backend?: Backend; semanticEncoder?: SemanticEncoder; imageSize?: readonly [number, number] } = {}): Promise<{ model: UniHetero; preset: Preset }> {
+  const preset = getPreset(spec.preset ?? 'exp2');
+  const overrides = spec.config ?? {};
+  const encoder = options.semanticEncoder ?? (await loadDefaultSemanticEncoder({ backend: options.backend }));
+  const config = { ...applyPreset({ vocabSize: tokenizer.vocabSize, ...overrides } as ModelConfigInput, preset), ...pickOverrides(overrides) };
+  const model = new UniHetero(config, { tokenizer, semanticEncoder: encoder, generator: new Generator(spec.seed ?? 0), backend: options.backend, ...(options.imageSize ? { imageSize: options.imageSize } : {}) });
+  return { model, preset };
 }
 
 /** Overrides that must win over the preset (an explicit `loss`, `flow`, `mix` or projector in the config). */

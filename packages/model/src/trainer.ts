@@ -1,5 +1,5 @@
 /**
- * Training a UniHetero model on the shapes world (or any sample source): batches built
+ * Training a UniHetero model on any `SampleSource` (the shapes world, a folder of PNG + caption pairs): batches built
  * deterministically from (seed, sample index), AdamW with linear warmup and cosine decay, global
  * gradient clipping, the EMA update after every step, NaN/Inf detection that names the loss part,
  * optional flow-head warm-up (exp4), and checkpoints that resume with identical numbers.
@@ -7,9 +7,10 @@
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
 import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
-import { imagesToTensor, mixSeed, type Sample, type ShapesWorld } from '@unihetero/data';
+import { ShapesWorld, imagesToTensor, mixSeed } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
 import type { SequenceExample } from './sequence.js';
+import { checkSourceImageSize, type SampleSource, type SourceSample } from './source.js';
 
 /** Optimisation settings (docs/method.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
 export interface TrainerOptions {
@@ -36,8 +37,8 @@ export interface TrainerOptions {
   gradClip?: number;
   /** Seed of the run's random stream (data mix, masks, flow noise; default 0). */
   seed?: number;
-  /** Data split to train on (default 'train'). */
-  split?: 'train' | 'encoder' | 'validation';
+  /** Data split to train on (default 'train'; the shapes world also has 'encoder' and 'validation'). */
+  split?: 'train' | 'encoder' | 'validation' | (string & {});
   /** Steps of flow-head warm-up before joint training (default 0; the exp4 preset sets it). */
   flowWarmupSteps?: number;
   /** Cycle over `pool` samples of the split (from `start`) instead of drawing fresh ones (default: fresh samples). */
@@ -83,16 +84,18 @@ const CHECK_ORDER = ['crossEntropy', 'zLoss', 'text', 'ploss', 'diffuloss', 'tot
  * `(seed, k)` alone, so every preset trained with the same seed sees the same ones. With `mix.pairing: 'split'` each sample is an understanding
  * example with probability `understandingFraction` (drawn from `gen` in sample order), else a
  * generation example; with 'both' every sample is an understanding example and, when the model
- * trains generation, also a generation example. Caption dropout is drawn from `gen`.
+ * trains generation, also a generation example. Caption dropout is drawn from `gen`. A sample
+ * without a question (a source other than the shapes world) is captioned where a question would be
+ * asked; the random draws are the same either way.
  */
-export function batchExamples(model: UniHetero, samples: readonly Sample[], gen: Generator, seed = 0, first = 0): SequenceExample[] {
+export function batchExamples(model: UniHetero, samples: readonly SourceSample[], gen: Generator, seed = 0, first = 0): SequenceExample[] {
   const mix = model.config.mix;
   const tok = model.tokenizer;
   const enc = (s: string) => tok.encode(s, { bos: false, eos: false });
-  const captionOf = (s: Sample) => (mix.captionStyle === 'canonical' ? s.canonicalCaption : s.caption);
-  const understand = (s: Sample, i: number, g: Generator): SequenceExample =>
-    g.uniform() < mix.questionFraction ? { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) } : { kind: 'understand', image: i, prompt: [], target: enc(captionOf(s)) };
-  const generate = (s: Sample, i: number): SequenceExample => ({ kind: 'generate', image: i, prompt: gen.uniform() < mix.captionDropout ? [] : enc(captionOf(s)) });
+  const captionOf = (s: SourceSample) => (mix.captionStyle === 'canonical' ? (s.canonicalCaption ?? s.caption) : s.caption);
+  const understand = (s: SourceSample, i: number, g: Generator): SequenceExample =>
+    g.uniform() < mix.questionFraction && s.question ? { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) } : { kind: 'understand', image: i, prompt: [], target: enc(captionOf(s)) };
+  const generate = (s: SourceSample, i: number): SequenceExample => ({ kind: 'generate', image: i, prompt: gen.uniform() < mix.captionDropout ? [] : enc(captionOf(s)) });
   const own = (i: number) => new Generator(mixSeed(seed, first + i, 0x0d47));
   if (mix.pairing === 'both') {
     const out = samples.map((s, i) => understand(s, i, own(i)));
@@ -107,8 +110,8 @@ export function trainsGeneration(model: UniHetero): boolean {
   return model.config.loss.alpha > 0 || model.config.loss.beta > 0;
 }
 
-/** Trains a model; see the module comment. */
-export class Trainer {
+/** Trains a model on any `SampleSource` (the shapes world is one); see the module comment. */
+export class Trainer<S extends SourceSample = SourceSample> {
   /** Optimizer steps taken. */
   step = 0;
   /** Training samples consumed. */
@@ -128,12 +131,13 @@ export class Trainer {
   /** The samples and examples of the last step (for inspection: which data a run has seen). */
   lastBatch: { samples: { split: string; index: number }[]; examples: SequenceExample[] } | null = null;
 
-  /** Set up optimizer and schedule for `model` trained on `world`. */
+  /** Set up optimizer and schedule for `model` trained on `source` (a `ShapesWorld`, a folder source, or any `SampleSource`). */
   constructor(
     readonly model: UniHetero,
-    readonly world: ShapesWorld,
+    readonly source: SampleSource<S>,
     options: TrainerOptions,
   ) {
+    checkSourceImageSize('Trainer', source, model.imageSize);
     const batchSize = options.batchSize ?? 16;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`Trainer: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`Trainer: samples must be a positive integer, got ${options.samples}`);
@@ -157,6 +161,7 @@ export class Trainer {
     };
     if (!Number.isInteger(o.start) || o.start < 0) throw new Error(`Trainer: start must be a non-negative integer, got ${o.start}`);
     if (!Number.isInteger(o.pool) || o.pool < 0) throw new Error(`Trainer: pool must be a non-negative integer, got ${o.pool}`);
+    if (!(source.size(o.split) > 0)) throw new Error(`Trainer: the sample source has no samples in split '${o.split}'`);
     this.options = o;
     this.totalSteps = totalSteps;
     this.generator = new Generator(o.seed);
@@ -166,17 +171,33 @@ export class Trainer {
     this.scheduler = new LRScheduler(this.optimizer, o.schedule === 'wsd' ? warmupStableDecay(shape) : linearWarmupCosine(shape));
   }
 
+  /** The source as a shapes world (throws when the trainer trains on another source). */
+  get world(): ShapesWorld {
+    if (!(this.source instanceof ShapesWorld)) throw new Error('Trainer.world: this trainer trains on a sample source that is not a ShapesWorld (use trainer.source)');
+    return this.source;
+  }
+
+  /** Sample `index` of `split` from the source. */
+  private sampleAt(split: string, index: number): S {
+    return this.source.samples(split, index, 1)[0]!;
+  }
+
   /** Whether the data budget is spent. */
   get done(): boolean {
     return this.step >= this.totalSteps;
   }
 
-  /** The next batch's samples (sample indices `samplesSeen ..`). */
-  nextSamples(): Sample[] {
+  /** Indices (in the split) of the next batch's samples. */
+  private nextIndices(): number[] {
     const n = Math.min(this.options.batchSize, this.options.samples - this.samplesSeen);
     const pool = this.options.pool;
     const first = this.options.start;
-    return Array.from({ length: Math.max(1, n) }, (_, i) => this.world.sample(this.options.split, first + (pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i)));
+    return Array.from({ length: Math.max(1, n) }, (_, i) => first + (pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i));
+  }
+
+  /** The next batch's samples (sample indices `samplesSeen ..`). */
+  nextSamples(): S[] {
+    return this.nextIndices().map((k) => this.sampleAt(this.options.split, k));
   }
 
   /** Train the flow head alone for `flowWarmupSteps` steps on (z, latent) pairs from the current model (exp4). */
@@ -186,7 +207,7 @@ export class Trainer {
     const gen = new Generator(this.options.seed + 7919);
     const d = model.config.backbone.hiddenSize;
     const source = (step: number) => {
-      const samples = Array.from({ length: this.options.batchSize }, (_, i) => this.world.sample(this.options.split, 1_000_000_000 + step * this.options.batchSize + i));
+      const samples = Array.from({ length: this.options.batchSize }, (_, i) => this.sampleAt(this.options.split, 1_000_000_000 + step * this.options.batchSize + i));
       const examples: SequenceExample[] = samples.map((s, i) => ({ kind: 'generate', image: i, prompt: model.tokenizer.encode(s.caption, { bos: false, eos: false }) }));
       return noGrad(() =>
         tidy(() => {
@@ -211,9 +232,10 @@ export class Trainer {
     if (this.done) throw new Error(`Trainer.trainStep: the run is complete (${this.totalSteps} steps)`);
     const t0 = performance.now();
     const model = this.model;
-    const samples = this.nextSamples();
+    const indices = this.nextIndices();
+    const samples = indices.map((k) => this.sampleAt(this.options.split, k));
     const examples = batchExamples(model, samples, this.generator, this.options.seed, this.samplesSeen);
-    this.lastBatch = { samples: samples.map((s) => ({ split: s.split, index: s.index })), examples };
+    this.lastBatch = { samples: indices.map((index) => ({ split: this.options.split, index })), examples };
     this.optimizer.zeroGrad();
     const { parts, total } = tidy(() => {
       const images = imagesToTensor(samples.map((s) => s.image), model.backend);
