@@ -21,3 +21,4 @@ export * from './tokenizer.js';
 export * from './vocab.js';
 export * from './hf.js';
 export * from './batch.js';
+export * from './folder.js';
