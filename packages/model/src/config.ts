@@ -49,7 +49,8 @@ export const BackboneSchema = z
       const m = BACKBONE_FIELD.exec(message);
       const field = m?.[1] ?? m?.[2];
       const text = message.replace(/^defineConfig: /, '').replace(/, got [^,]*$/, '');
-      ctx.addIssue({ code: 'custom', path: field ? [field] : [], message: m?.[2] ? text.slice(field!.length + 1) : text });
+      const shown = m?.[2] ? text.slice(field!.length + 1) : text.replace(/^unknown field '\w+'/, 'unknown field').replace('vocabSize, ', '');
+      ctx.addIssue({ code: 'custom', path: field ? [field] : [], message: shown });
       return z.NEVER;
     }
   });

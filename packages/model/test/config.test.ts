@@ -50,3 +50,49 @@ describe('presets', () => {
     expect(() => getPreset('exp9')).toThrow(/unknown preset 'exp9' \(known: exp1, exp2, exp3, exp4, mine\)/);
   });
 });
+
+describe('backbone config: the transformer config, nested', () => {
+  it("resolves to @unihetero/transformer's defineConfig (the model's sizes and cache length as defaults)", async () => {
+    const { defineConfig } = await import('@unihetero/transformer');
+    const { BACKBONE_DEFAULTS } = await import('../src/index.js');
+    const c = resolveModelConfig({ vocabSize: 81 });
+    const { vocabSize, ...rest } = defineConfig({ vocabSize: 81, ...BACKBONE_DEFAULTS });
+    expect(vocabSize).toBe(81);
+    expect(c.backbone).toEqual(rest);
+    expect(c.backbone.maxPositionEmbeddings).toBe(512);
+    // Fields the model never restated are accepted and reach the backbone.
+    const d = resolveModelConfig({ vocabSize: 10, backbone: { hiddenSize: 32, numAttentionHeads: 2, headDim: 8, qkNormEps: 1e-6, initializerRange: 0.01 } });
+    expect(d.backbone).toMatchObject({ headDim: 8, qkNormEps: 1e-6, initializerRange: 0.01, numKeyValueHeads: 2 });
+  });
+  it('reports backbone problems at their path', () => {
+    const issues = (input: unknown) => {
+      try {
+        resolveModelConfig(input as never);
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    };
+    expect(issues({ vocabSize: 10, backbone: { vocabSize: 5 } })).toEqual(["backbone.vocabSize: set the model's top-level vocabSize, not the backbone's (got 5)"]);
+    expect(issues({ vocabSize: 10, backbone: { numHiddenLayer: 2 } })[0]).toMatch(/^backbone\.numHiddenLayer: unknown field \(known: .*numHiddenLayers.*\) \(got 2\)$/);
+    expect(issues({ vocabSize: 10, backbone: { numKeyValueHeads: 3 } })).toEqual(['backbone.numKeyValueHeads: 3 must divide numAttentionHeads 4 (got 3)']);
+    expect(issues({ vocabSize: 10, backbone: { qkNorm: 'rms' } })).toEqual(["backbone.qkNorm: must be one of none, layernorm-shared, layernorm-per-head (got \"rms\")"]);
+    expect(issues({ vocabSize: 10, backbone: 3 })).toEqual(['backbone: expected an object of transformer config fields (got 3)']);
+  });
+  it('loads a checkpoint written before the nesting (the same JSON shape) with identical weights', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const { loadShapesModel } = await import('../src/index.js');
+    const { readSafetensorsFile } = await import('@unihetero/safetensors');
+    const path = fileURLToPath(new URL('./fixtures/pre-nesting.safetensors', import.meta.url));
+    const loaded = await loadShapesModel(path);
+    expect(loaded.spec.config.backbone).toMatchObject({ hiddenSize: 16, numKeyValueHeads: 1, maxPositionEmbeddings: 256 });
+    expect(loaded.model.config.backbone).toMatchObject({ hiddenSize: 16, numAttentionHeads: 2, numKeyValueHeads: 1, intermediateSize: 32, maxPositionEmbeddings: 256, headDim: 8 });
+    const file = await readSafetensorsFile(path);
+    const state = loaded.model.stateDict();
+    for (const name of ['lm.model.layers.0.self_attn.q_proj.weight', 'lm.model.layers.0.self_attn.k_proj.weight', 'flow_head.final_layer.linear.weight']) {
+      if (!state.has(name)) continue;
+      expect(Array.from(await state.get(name)!.data())).toEqual(Array.from(file.getFloat32(`model.${name}`)));
+    }
+    expect(state.size).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ShapesWorld, encodePng, imageFolderFromEntries, type RgbImage } from '@unihetero/data';
+import { Trainer, createModel, evaluateCaptioning, evaluateGeneration, type GenerationJudge, type SampleSource, type SourceSample, type StepMetrics } from '../src/index.js';
+import { TINY, tinyModel } from './helpers.js';
+
+const world = new ShapesWorld();
+const config = { backbone: { ...TINY.backbone }, flow: { ...TINY.flow } };
+const strip = (m: StepMetrics) => ({ ...m, ms: 0 });
+
+/** A folder source of shapes-world pairs, built from PNG bytes as `readImageFolder` would. */
+function folder(n: number) {
+  return imageFolderFromEntries(
+    Array.from({ length: n }, (_, i) => ({ name: `p${i}.png`, split: i < n - 2 ? ('train' as const) : ('test' as const), png: encodePng(world.sample('train', i).image), caption: world.sample('train', i).canonicalCaption })),
+    { imageSize: 32 },
+  );
+}
+
+describe('sample sources', () => {
+  it('the shapes world is a SampleSource', () => {
+    const s: SampleSource = world;
+    expect(s.imageSize).toEqual([32, 32]);
+    expect([s.size('train'), s.size('heldout'), s.size('nope')]).toEqual([Infinity, Infinity, 0]);
+  });
+
+  it('trains on a folder source with its caption tokenizer, reproducibly, and evaluates captioning and generation', async () => {
+    const src = folder(6);
+    const run = async () => {
+      const { model } = await createModel(src.tokenizer, { preset: 'exp3', config, seed: 1 });
+      const t = new Trainer(model, src, { samples: 12, batchSize: 4, seed: 2, lr: 3e-3 });
+      const ms: StepMetrics[] = [];
+      while (!t.done) ms.push(strip(await t.trainStep()));
+      return { model, t, ms };
+    };
+    const a = await run();
+    expect(a.ms.length).toBe(3);
+    for (const m of a.ms) expect(Number.isFinite(m.loss)).toBe(true);
+    // The third step wraps around the 4 training pairs.
+    expect(a.t.lastBatch!.samples).toEqual([8, 9, 10, 11].map((index) => ({ split: 'train', index })));
+    // Without questions every understanding example captions its image.
+    for (const e of a.t.lastBatch!.examples) if (e.kind === 'understand') expect(e.prompt).toEqual([]);
+    expect((await run()).ms).toEqual(a.ms);
+
+    const cap = await evaluateCaptioning(a.model, src, { split: 'test', count: 2, maxCaptionTokens: 4 });
+    expect(cap.count).toBe(2);
+    expect(cap.examples.map((e) => e.truth)).toEqual(src.splits.test.map((s) => s.caption));
+    for (const v of [cap.exact, cap.wordRecall, cap.wordPrecision]) expect(v).toBeGreaterThanOrEqual(0);
+    const seen: number[] = [];
+    const judge: GenerationJudge<(typeof src.splits.test)[number]> = {
+      score: (images: readonly RgbImage[], samples) => {
+        seen.push(images.length, samples.length);
+        return { bright: 0.5 };
+      },
+    };
+    const gen = await evaluateGeneration(a.model, src, { split: 'test', count: 2, generate: { steps: 2 }, judge });
+    expect(gen.scores).toEqual({ bright: 0.5 });
+    expect(seen).toEqual([2, 2]);
+    expect(gen.images.length).toBe(2);
+    expect(gen.meanAbsError).toBeGreaterThan(0);
+    expect(gen.meanAbsError).toBeLessThan(1);
+    const plain = await evaluateGeneration(a.model, src, { split: 'test', count: 1, generate: { steps: 2 } });
+    expect(plain.scores).toBeUndefined();
+  });
+
+  it('takes any object with the interface, and refuses a source that does not fit the model', async () => {
+    const img = world.sample('test', 0).image;
+    const custom: SampleSource<SourceSample> = { imageSize: [32, 32], size: (s) => (s === 'train' ? 3 : 0), samples: (_s, start, count) => Array.from({ length: count }, (_, i) => ({ image: img, caption: (start + i) % 2 ? 'a large red ring at the top.' : 'a small blue circle at the left.' })) };
+    const { model } = await tinyModel('exp2', { seed: 1 });
+    const t = new Trainer(model, custom, { samples: 4, batchSize: 2 });
+    expect(Number.isFinite((await t.trainStep()).loss)).toBe(true);
+    expect(() => t.world).toThrow('Trainer.world: this trainer trains on a sample source that is not a ShapesWorld');
+    expect(() => new Trainer(model, { ...custom, imageSize: [16, 16] }, { samples: 4 })).toThrow("Trainer: the sample source's images are 16x16, the model sees 32x32 images");
+    expect(() => new Trainer(model, custom, { samples: 4, split: 'test' })).toThrow("Trainer: the sample source has no samples in split 'test'");
+    await expect(evaluateCaptioning(model, custom, { split: 'test' })).rejects.toThrow("evaluate: the sample source has no samples in split 'test'");
+  });
+});
