@@ -81,6 +81,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   const progress = createProgress(io.stderr, { quiet: options.quiet, notTTYSchedule: 2000 });
   const say = (line: string) => void io.stdout.write(`${line}\n`);
   const { built } = run;
+  if (!('world' in built)) throw new Error('demo: the run did not train on the shapes world');
 
   const stopped = () => {
     if (!io.signal?.aborted) return false;

@@ -22,6 +22,7 @@ const MAX_CONFIG_BYTES = 1 << 20;
 /** Options of the train command as commander parses them. */
 interface TrainFlags {
   preset?: string;
+  data?: string;
   samples?: number;
   batchSize?: number;
   lr?: number;
@@ -40,6 +41,7 @@ interface TrainFlags {
 /** Spec keys set by each flag (to tell a resumed run which settings the user asked for). */
 const FLAG_KEYS: Record<string, string[]> = {
   preset: ['preset'],
+  data: ['data'],
   samples: ['trainer.samples'],
   batchSize: ['trainer.batchSize'],
   lr: ['trainer.lr'],
@@ -83,14 +85,14 @@ async function train(flags: TrainFlags, io: AppIO): Promise<number> {
     file = parseFileSpec(text, flags.config);
     if (flags.resume) throw new UsageError('--resume continues the run spec stored in the checkpoint; drop --config');
   }
-  const cli: CliOverrides = { preset: flags.preset, samples: flags.samples, batchSize: flags.batchSize, lr: flags.lr, seed: flags.seed, evalEvery: flags.evalEvery, evalCount: flags.evalCount, ckptEvery: flags.ckptEvery };
+  const cli: CliOverrides = { preset: flags.preset, data: flags.data, samples: flags.samples, batchSize: flags.batchSize, lr: flags.lr, seed: flags.seed, evalEvery: flags.evalEvery, evalCount: flags.evalCount, ckptEvery: flags.ckptEvery };
   for (const [k, keys] of Object.entries(FLAG_KEYS)) if ((cli as Record<string, unknown>)[k] !== undefined) keys.forEach((key) => explicit.add(key));
   const spec = resolveRunSpec(file, cli);
   return withBackend(flags.backend, async (backend) => {
     const r = await runTraining({ spec, out: flags.out!, resume: flags.resume, explicit, backend, quiet: flags.quiet }, io);
     if (r.code === 0) {
       const last = r.checkpoint ? `${r.checkpoint.path} (step ${r.checkpoint.step})` : 'none';
-      io.stdout.write(`${NAME}: ${r.spec.preset} trained for ${plural(r.trainer.step, 'step')} (${plural(r.trainer.samplesSeen, 'sample')}); outputs in ${flags.out}/: metrics.jsonl, eval.jsonl, loss.svg, config.json; checkpoint ${last}\n`);
+      io.stdout.write(`${NAME}: ${r.spec.preset}${r.spec.data ? ` on '${r.spec.data}'` : ''} trained for ${plural(r.trainer.step, 'step')} (${plural(r.trainer.samplesSeen, 'sample')}); outputs in ${flags.out}/: metrics.jsonl, eval.jsonl, loss.svg, config.json; checkpoint ${last}\n`);
     }
     return r.code;
   });
@@ -99,22 +101,23 @@ async function train(flags: TrainFlags, io: AppIO): Promise<number> {
 /** Build the program; `run` receives each command's promise of an exit code. */
 export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): Command {
   const program = new Command(NAME)
-    .description('Train a UniHetero model on the shapes world: progress on stderr, metrics/evaluations as JSONL, atomic checkpoints, exact --resume.')
+    .description('Train a UniHetero model on the shapes world or on your own folder of PNG + caption pairs (--data): progress on stderr, metrics/evaluations as JSONL, atomic checkpoints, exact --resume.')
     .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
     .exitOverride()
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for the options)')
     .addOption(new Option('--preset <name>', `training recipe (${presetNames().join(', ')}; default exp2)`))
+    .option('--data <dir>', 'train on a folder of NAME.png + NAME.txt (caption) pairs, 32x32 images, in train/ and test/ subfolders or split by name, instead of the shapes world')
     .option('--samples <n>', 'training samples, the data budget (default 20000)', intArg('--samples', 1, LIMITS.samples))
     .option('--batch-size <n>', 'samples per step (default 16)', intArg('--batch-size', 1, LIMITS.batchSize))
     .option('--lr <x>', 'peak learning rate (default 0.002)', positiveArg('--lr'))
     .option('--seed <n>', 'seed of the initialisation and of the run (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
     .option('--out <dir>', 'run folder (required)')
-    .option('--config <file.json>', 'a JSON run spec: { preset, config, world, seed, trainer, eval, checkpointEvery }')
+    .option('--config <file.json>', 'a JSON run spec: { preset, data, config, world, seed, trainer, eval, checkpointEvery }')
     .option('--resume', 'continue from <out>/checkpoint.safetensors with identical numbers')
     .option('--eval-every <steps>', 'evaluate every N steps and at the end (0 = never; default: a tenth of the run)', intArg('--eval-every', 0))
-    .option('--eval-count <n>', 'multiple-choice questions per evaluation (default 64)', intArg('--eval-count', 1, LIMITS.evalCount))
+    .option('--eval-count <n>', 'multiple-choice questions (with --data: test images captioned) per evaluation (default 64)', intArg('--eval-count', 1, LIMITS.evalCount))
     .option('--ckpt-every <steps>', 'checkpoint every N steps (0 = at the end and on Ctrl-C only; default: a twentieth of the run)', intArg('--ckpt-every', 0))
     .option('--quiet', 'no progress output')
     .option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)')
@@ -127,6 +130,7 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report understanding, the generation ladder (decoder, semantics, end to end), a sheet of generated images and a round trip; --recipe standard is the ~1 hour run (${STANDARD_RECIPE.samples} samples)`)
     .option('--out <dir>', 'output folder (default runs/<recipe>)')
     .addOption(new Option('--recipe <name>', 'demo (~10 minutes) or standard (~1 hour)').choices(['demo', 'standard']).default('demo'))
+    .option('--data <dir>', 'train on a folder of NAME.png + NAME.txt (caption) pairs, 32x32 images, in train/ and test/ subfolders or split by name, instead of the shapes world')
     .option('--samples <n>', `training samples (default: the recipe's; demo ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
     .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
@@ -147,6 +151,7 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
 Examples:
   ${NAME} --preset exp2 --samples 20000 --backend auto --out runs/exp2
   ${NAME} --config run.json --out runs/mine
+  ${NAME} --data my-pairs --samples 2000 --out runs/mine   (a folder of NAME.png + NAME.txt)
   ${NAME} --resume --out runs/exp2          (after Ctrl-C or a crash)
   ${NAME} demo --out runs/demo
   ${NAME} demo --recipe standard --out runs/standard

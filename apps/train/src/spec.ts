@@ -1,5 +1,5 @@
 /**
- * The run specification: what to build (preset, model config overrides, world, seed), how to train
+ * The run specification: what to build (preset, model config overrides, world or data folder, seed), how to train
  * (the `Trainer` options), how often to evaluate and checkpoint. Read from a JSON file
  * (`--config`), completed by command-line options and defaults, validated with every problem
  * named by its key. The resolved spec is written to `<out>/config.json` and is itself a valid
@@ -45,6 +45,8 @@ export interface EvalSpec {
 /** A complete run specification. */
 export interface RunSpec {
   preset: string;
+  /** A folder of `NAME.png` + `NAME.txt` pairs to train on instead of the shapes world (`--data`). */
+  data?: string;
   config: Partial<ModelConfigInput>;
   world: WorldConfig;
   seed: number;
@@ -57,6 +59,7 @@ export interface RunSpec {
 /** What a `--config` file may contain (every key optional). */
 export interface FileSpec {
   preset?: string;
+  data?: string;
   config?: Partial<ModelConfigInput>;
   world?: WorldConfig;
   seed?: number;
@@ -68,6 +71,7 @@ export interface FileSpec {
 /** Values given on the command line (they win over the file). */
 export interface CliOverrides {
   preset?: string;
+  data?: string;
   samples?: number;
   batchSize?: number;
   lr?: number;
@@ -193,6 +197,7 @@ function checkWorld(world: Record<string, unknown>, issues: string[]): void {
 
 const TOP_KEYS: Record<keyof FileSpec, Check> = {
   preset: str,
+  data: str,
   config: obj,
   world: obj,
   seed: nonNegInt,
@@ -224,6 +229,8 @@ export function validateFileSpec(value: unknown, where = 'config file'): FileSpe
   if (v.trainer && !obj(v.trainer)) checkKeys(v.trainer as Record<string, unknown>, TRAINER_KEYS, 'trainer.', issues);
   if (v.eval && !obj(v.eval)) checkKeys(v.eval as Record<string, unknown>, EVAL_KEYS, 'eval.', issues);
   if (v.world && !obj(v.world)) checkWorld(v.world as Record<string, unknown>, issues);
+  if (typeof v.data === 'string' && v.world && !obj(v.world) && Object.keys(v.world).length > 0) issues.push('world: a run with data trains on the folder, not the shapes world; drop world');
+  if (typeof v.data === 'string' && v.trainer && !obj(v.trainer) && (v.trainer as Record<string, unknown>).split !== undefined) issues.push("trainer.split: a run with data trains on the folder's train split; drop trainer.split");
   if (typeof v.preset === 'string' && v.preset) {
     try {
       getPreset(v.preset);
@@ -266,7 +273,8 @@ export function resolveRunSpec(file: FileSpec = {}, cli: CliOverrides = {}): Run
     generationSteps: fe.generationSteps ?? DEFAULTS.generationSteps,
   };
   const checkpointEvery = cli.ckptEvery ?? file.checkpointEvery ?? Math.max(1, Math.ceil(totalSteps / 20));
-  const spec: RunSpec = { preset, config: file.config ?? {}, world: file.world ?? {}, seed, trainer, eval: evalSpec, checkpointEvery };
+  const data = cli.data ?? file.data;
+  const spec: RunSpec = { preset, ...(data !== undefined ? { data } : {}), config: file.config ?? {}, world: file.world ?? {}, seed, trainer, eval: evalSpec, checkpointEvery };
   validateFileSpec(spec, 'resolved run spec');
   return spec;
 }

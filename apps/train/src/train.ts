@@ -15,7 +15,8 @@ import { basename, join } from 'node:path';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Backend } from '@unihetero/tensor';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
-import { NonFiniteLossError, Trainer, createShapesModel, evaluateGeneration, evaluateUnderstanding, type ShapesModel, type StepMetrics } from '@unihetero/model';
+import { NonFiniteLossError, Trainer, createModel, createShapesModel, evaluateCaptioning, evaluateGeneration, evaluateUnderstanding, type Preset, type ShapesModel, type SourceSample, type StepMetrics, type UniHetero } from '@unihetero/model';
+import { readImageFolder, type FolderSource } from '@unihetero/data';
 import { acquireRunLock, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
 import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
@@ -56,12 +57,38 @@ export interface TrainRequest {
   resumeCommand?: string;
 }
 
+/** A model built for a folder of PNG + caption pairs (`--data`): the folder source and its caption tokenizer. */
+export interface FolderModel {
+  model: UniHetero;
+  folder: FolderSource;
+  preset: Preset;
+}
+
+/** What a run trains: a shapes-world model, or a model for a data folder. */
+export type BuiltRun = ShapesModel | FolderModel;
+
+/** The image size the shipped semantic encoder sees (a data folder's images must have it). */
+const IMAGE_SIZE = 32;
+
+/** Build the run's model: on the data folder when the spec names one, else on the shapes world. */
+async function buildRun(spec: RunSpec, backend: Backend): Promise<BuiltRun> {
+  if (spec.data === undefined) return createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, backend);
+  let folder: FolderSource;
+  try {
+    folder = await readImageFolder(spec.data, { imageSize: IMAGE_SIZE });
+  } catch (e) {
+    throw new UsageError(`--data: ${(e as Error).message.replace(/^readImageFolder: /, '')}`);
+  }
+  const { model, preset } = await createModel(folder.tokenizer, { preset: spec.preset, config: spec.config, seed: spec.seed }, { backend });
+  return { model, folder, preset };
+}
+
 /** How a run ended. */
 export interface TrainOutcome {
   /** 0 complete, 1 non-finite loss, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM. */
   code: 0 | 1 | 130 | 143;
-  /** The trained model (the run's state at the end). */
-  built: ShapesModel;
+  /** The trained model (the run's state at the end): a shapes-world model, or a `FolderModel` with `--data`. */
+  built: BuiltRun;
   trainer: Trainer;
   spec: RunSpec;
   /** The last checkpoint written or resumed from, with its step. */
@@ -201,8 +228,8 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
   }
 
   // 2. A fresh run builds its model before creating anything, so a bad config leaves no folder behind.
-  let built: ShapesModel | null = null;
-  if (!req.resume) built = await createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, req.backend);
+  let built: BuiltRun | null = null;
+  if (!req.resume) built = await buildRun(spec, req.backend);
   await makeFolder(out, `--out '${out}'`);
   const lock = await acquireRunLock(out, name);
   try {
@@ -224,7 +251,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
       resumeFrom = chosen.path;
       resumeStep = chosen.step;
       if (typeof chosen.extra.tag === 'string') tag ??= chosen.extra.tag;
-      built = await createShapesModel({ preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed }, req.backend);
+      built = await buildRun(spec, req.backend);
     } else if (replacing) {
       // The replaced run's checkpoints must not mix with this run's (the previous slot included).
       for (const p of [ckptPath, prevPath, `${ckptPath}.damaged`]) await rm(p, { force: true });
@@ -232,11 +259,11 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     return runLoop(built!, resumeFrom, resumeStep);
   }
 
-  async function runLoop(built: ShapesModel, resumeFrom: string | null, resumeStep: number): Promise<TrainOutcome> {
+  async function runLoop(built: BuiltRun, resumeFrom: string | null, resumeStep: number): Promise<TrainOutcome> {
     const progress = createProgress(io.stderr, { quiet: req.quiet });
-    const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed };
+    const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed, ...(spec.data !== undefined ? { data: spec.data } : {}) };
     const { model } = built;
-    const trainer = new Trainer(model, built.world, trainerOptions(spec));
+    const trainer = new Trainer<SourceSample>(model, 'world' in built ? built.world : built.folder, trainerOptions(spec));
     const steps = totalSteps(spec);
     let history: Record<string, unknown>[] = [];
     let checkpoint: TrainOutcome['checkpoint'] = null;
@@ -260,7 +287,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
 
     const params = model.numParameters(true);
     progress.log(
-      `${name}: ${spec.preset} on the shapes world, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +
+      `${name}: ${spec.preset} on ${'folder' in built ? `'${spec.data}' (${plural(built.folder.size('train'), 'training pair')}, ${plural(built.folder.size('test'), 'test pair')}, ${plural(built.folder.tokenizer.vocabSize, 'token')} in the vocabulary)` : 'the shapes world'}, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +
         (resumeFrom ? `resuming at step ${trainer.step}; ` : '') +
         `writing ${out}`,
     );
@@ -353,8 +380,9 @@ async function warmup(trainer: Trainer, progress: Progress, path: string): Promi
   progress.stop();
 }
 
-/** Periodic evaluation: multiple choice on a test slice, and sometimes a small judged generation. */
-async function evaluate(built: ShapesModel, spec: RunSpec, m: StepMetrics, generation: boolean, path: string, progress: Progress): Promise<void> {
+/** Periodic evaluation: multiple choice on a test slice (captioning with `--data`), and sometimes a small generation. */
+async function evaluate(built: BuiltRun, spec: RunSpec, m: StepMetrics, generation: boolean, path: string, progress: Progress): Promise<void> {
+  if ('folder' in built) return evaluateFolder(built, spec, m, generation, path, progress);
   const { model, world } = built;
   const t0 = performance.now();
   const u = await evaluateUnderstanding(model, world, { split: 'test', count: spec.eval.count, batchSize: spec.eval.batchSize });
@@ -366,6 +394,28 @@ async function evaluate(built: ShapesModel, spec: RunSpec, m: StepMetrics, gener
     const g = await evaluateGeneration(model, world, { split: 'test', count: spec.eval.generationCount, batchSize: spec.eval.batchSize, generate: { steps: Math.min(spec.eval.generationSteps, model.numVisualTokens) } });
     await appendJsonl(path, { step: m.step, samples: m.samples, kind: 'generation', split: g.split, count: g.count, scores: g.scores, ms: Math.round(performance.now() - t1) });
     line += `; generation: judge object accuracy ${fix(g.scores.objectAccuracy * 100, 3)}% on ${g.count} images`;
+  }
+  progress.log(line);
+}
+
+/**
+ * Periodic evaluation of a `--data` run: greedy captions of the test pairs (the train pairs when
+ * the folder has no test pair) against their captions, and sometimes images generated from those
+ * captions, compared with the folder's images (there is no judge for a user's own data).
+ */
+async function evaluateFolder(built: FolderModel, spec: RunSpec, m: StepMetrics, generation: boolean, path: string, progress: Progress): Promise<void> {
+  const { model, folder } = built;
+  const split = folder.size('test') > 0 ? 'test' : 'train';
+  const t0 = performance.now();
+  const c = await evaluateCaptioning(model, folder, { split, count: Math.min(spec.eval.count, folder.size(split)), batchSize: spec.eval.batchSize });
+  await appendJsonl(path, { step: m.step, samples: m.samples, kind: 'captioning', split: c.split, count: c.count, exact: c.exact, wordRecall: c.wordRecall, wordPrecision: c.wordPrecision, examples: c.examples.slice(0, 2), ms: Math.round(performance.now() - t0) });
+  let line = `eval step ${m.step}: captions ${fix(c.exact * 100, 3)}% exact, word recall ${fix(c.wordRecall * 100, 3)}% on ${plural(c.count, `${split} image`)}`;
+  const count = Math.min(spec.eval.generationCount, folder.size(split));
+  if (generation && count > 0) {
+    const t1 = performance.now();
+    const g = await evaluateGeneration(model, folder, { split, count, batchSize: spec.eval.batchSize, generate: { steps: Math.min(spec.eval.generationSteps, model.numVisualTokens) } });
+    await appendJsonl(path, { step: m.step, samples: m.samples, kind: 'generation', split: g.split, count: g.count, meanAbsError: g.meanAbsError, ms: Math.round(performance.now() - t1) });
+    line += `; generation: mean pixel error ${fix(g.meanAbsError * 100, 3)}% on ${plural(g.count, 'image')}`;
   }
   progress.log(line);
 }

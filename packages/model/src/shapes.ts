@@ -80,8 +80,9 @@ export async function readCheckpointSpec(path: string): Promise<ShapesModelSpec>
   const raw = header.metadata?.[CHECKPOINT_METADATA_KEY];
   if (!raw) throw new Error(`readCheckpointSpec: '${path}' is not a unihetero checkpoint (no '${CHECKPOINT_METADATA_KEY}' metadata)`);
   const json = JSON.parse(raw) as { extra?: { build?: ShapesModelSpec } };
-  const build = json.extra?.build;
+  const build = json.extra?.build as (ShapesModelSpec & { data?: string }) | undefined;
   if (!build) throw new Error(`readCheckpointSpec: '${path}' does not record how its model was built (extra.build); it was not written by unihetero-train`);
+  if (build.data !== undefined) throw new Error(`readCheckpointSpec: '${path}' was trained on the folder '${build.data}' (unihetero-train --data), not on the shapes world; build it with createModel(readImageFolder(...).tokenizer, spec) and loadCheckpoint`);
   return build;
 }
 
