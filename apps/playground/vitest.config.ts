@@ -1,3 +1,3 @@
 import { packageConfig } from '../../vitest.shared';
 
-export default packageConfig({ testTimeout: 120_000 });
+export default packageConfig({ testTimeout: 300_000 });

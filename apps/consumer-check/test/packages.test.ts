@@ -57,7 +57,7 @@ describe('published packages', () => {
     expect(native).toEqual([]);
   });
 
-  it('@unihetero/transformer alone installs tensor, nn and safetensors, and nothing native', () => {
+  it('@unihetero/transformer alone installs tensor, nn, safetensors and crc-32, the checkpoint checksums of nn, and nothing native', () => {
     const c = consumer();
     const lock = readJson<Lockfile>(join(c.dir, 'package-lock.json'));
     const closure = new Set<string>();
@@ -69,7 +69,7 @@ describe('published packages', () => {
       for (const d of [...Object.keys(e.dependencies ?? {}), ...peers]) visit(d);
     };
     visit('@unihetero/transformer');
-    expect([...closure].sort()).toEqual(['@unihetero/nn', '@unihetero/safetensors', '@unihetero/tensor', '@unihetero/transformer']);
+    expect([...closure].sort()).toEqual(['@unihetero/nn', '@unihetero/safetensors', '@unihetero/tensor', '@unihetero/transformer', 'crc-32']);
     for (const t of c.tarballs.filter((t) => closure.has(t.name))) expect(t.files.filter((f) => f.endsWith('.node'))).toEqual([]);
   });
 });

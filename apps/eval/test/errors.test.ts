@@ -44,13 +44,15 @@ describe('one-line errors', () => {
     expect(lr.code).toBe(1);
     expect(lr.err).toContain("--lr: expected a positive number, got '0x10'");
     const out = join(dir, 'abl');
-    await mkdir(join(out, 'exp1'), { recursive: true });
-    await writeFile(join(out, 'exp1', 'seed0.json'), '{"fingerprint": ');
-    await writeFile(join(out, 'exp1', 'seed0.json.tmp-4242'), 'stale');
+    // exp1's examples are the same in both designs: its runs live under shared/.
+    const run = join(out, 'shared', 'exp1');
+    await mkdir(run, { recursive: true });
+    await writeFile(join(run, 'seed0.json'), '{"fingerprint": ');
+    await writeFile(join(run, 'seed0.json.tmp-4242'), 'stale');
     const r = await cli(['ablation', '--presets', 'exp1', '--scales', '16', '--batch-size', '16', '--hidden-size', '16', '--layers', '1', '--heads', '2', '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(1);
-    expect(oneLine(r.err)).toMatch(/^unihetero-eval: ablation: '.*seed0\.json' is damaged \(.*\); delete .*exp1 to start exp1 over$/);
+    expect(oneLine(r.err)).toMatch(/^unihetero-eval: ablation: '.*seed0\.json' is damaged \(.*\); delete .*shared\/exp1 to start shared\/exp1 over$/);
     // The stale temporary file of an interrupted write is gone.
-    expect((await import('node:fs')).existsSync(join(out, 'exp1', 'seed0.json.tmp-4242'))).toBe(false);
+    expect((await import('node:fs')).existsSync(join(run, 'seed0.json.tmp-4242'))).toBe(false);
   });
 });

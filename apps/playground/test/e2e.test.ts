@@ -116,7 +116,7 @@ describe.skipIf(!chromiumPath)('the playground in Chromium', () => {
     // Pause after a few steps: the step count holds still until Resume.
     await page.waitForFunction(() => (globalThis as unknown as { __playground: PageState }).__playground.training.steps >= 3, null, { timeout: 60_000 });
     await page.click('#train-pause');
-    await page.waitForSelector('#train-status:has-text("paused at step")', { timeout: 30_000 });
+    await page.waitForSelector('#train-status:has-text("paused at step")', { timeout: 120_000 });
     const pausedAt = (await pageState(page)).training.steps;
     expect(await page.textContent('#train-status')).toBe(`paused at step ${pausedAt}`);
     await page.waitForTimeout(500);

@@ -131,7 +131,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 
-  const name = recipe.name === 'demo' ? 'demo' : `${recipe.name} run`;
+  const name = recipe.name === 'standard' ? 'standard run' : 'demo';
   say(`${name}: trained ${built.preset.name} on the shapes world for ${plural(run.trainer.step, 'step')} (${plural(run.trainer.samplesSeen, 'sample')}) in ${duration(trainMs)}; evaluation took ${duration(evalMs)}`);
   say(`understanding, multiple choice (chance 25%): test ${pct(test)} of ${recipe.questions} questions, held-out compositions ${pct(heldout)} of ${recipe.questions}`);
   say(`generation ladder, objects judged correct on ${recipe.images} test images: decoder ${pct(ladder.decoder.scores.objectAccuracy)} (real semantic tokens -> pixels), semantics ${pct(ladder.semantics.scores.objectAccuracy)} (caption -> semantic tokens, read by a probe; ceiling ${pct(ladder.semantics.ceiling.objectAccuracy)}), end to end ${pct(s.objectAccuracy)} (caption -> pixels)`);

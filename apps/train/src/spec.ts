@@ -24,6 +24,8 @@ export interface TrainerSpec {
   split?: 'train' | 'encoder' | 'validation';
   pool?: number;
   start?: number;
+  /** Learning-rate schedule: 'cosine' (default) or 'wsd' (warmup, stable, decay). */
+  schedule?: 'cosine' | 'wsd';
 }
 
 /** Periodic evaluation (appended to `<out>/eval.jsonl`). */
@@ -139,6 +141,7 @@ const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
   split: oneOf('train', 'encoder', 'validation'),
   pool: nonNegInt,
   start: nonNegInt,
+  schedule: oneOf('cosine', 'wsd'),
 };
 
 const EVAL_KEYS: Record<keyof EvalSpec, Check> = {

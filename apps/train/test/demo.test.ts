@@ -25,7 +25,8 @@ describe('demo (tiny recipe)', () => {
     const stdout = io.out();
     expect(stdout).toMatch(/^demo: trained exp2 on the shapes world for 2 steps \(8 samples\) in \d+s; evaluation took \d+s\n/);
     expect(stdout).toMatch(/understanding, multiple choice \(chance 25%\): test \d+\.\d% of 4 questions, held-out compositions \d+\.\d% of 4\n/);
-    expect(stdout).toMatch(/generation, judged on 2 images from test captions: objects \d+\.\d% \(position/);
+    expect(stdout).toMatch(/generation ladder, objects judged correct on 2 test images: decoder \d+\.\d% \(real semantic tokens -> pixels\), semantics \d+\.\d% \(caption -> semantic tokens, read by a probe; ceiling \d+\.\d%\), end to end \d+\.\d% \(caption -> pixels\)\n/);
+    expect(stdout).toMatch(/ {2}end to end: position \d+\.\d%, colour \d+\.\d%, shape \d+\.\d%, size \d+\.\d%, exact images \d+\.\d%\n/);
     expect(stdout).toContain('round trip (caption -> semantic tokens -> caption): object recall');
     expect(stdout).toContain(`outputs in ${out}/:`);
     expect(stdout).toContain('samples.png and samples.svg');
@@ -34,11 +35,13 @@ describe('demo (tiny recipe)', () => {
     expect(sheet.width).toBeGreaterThan(64);
     const svg = await readFile(join(out, 'samples.svg'), 'utf8');
     expect(svg.match(/<image /g)).toHaveLength(2);
+    expect((await readPng(join(out, 'reconstructions.png'))).width).toBe(sheet.width);
     const rt = await readFile(join(out, 'roundtrip.txt'), 'utf8');
     expect(rt.match(/^caption: {4}/gm)).toHaveLength(2);
     expect(rt.match(/^round trip: /gm)).toHaveLength(2);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
-    expect(report).toMatchObject({ preset: 'exp2', steps: 2, samples: 8, understanding: { test: { questions: 4 }, heldout: { questions: 4 } }, generation: { images: 2 }, roundTrip: { count: 2 } });
+    expect(report).toMatchObject({ preset: 'exp2', steps: 2, samples: 8, understanding: { test: { questions: 4 }, heldout: { questions: 4 } }, ladder: { images: 2 }, roundTrip: { count: 2 } });
+    for (const rung of ['decoder', 'semantics', 'endToEnd']) expect(report.ladder[rung].objects).toBeGreaterThanOrEqual(0);
     expect((await readJsonl(join(out, 'metrics.jsonl'))).map((r) => r.step)).toEqual([1, 2]);
 
     // Running the demo again replaces the previous one; --samples overrides the budget.

@@ -44,7 +44,9 @@ describe('a tiny run end to end', () => {
 
   it('holds the live tensor count flat across steps and evaluations', () => {
     expect(straightMemory).toHaveLength(4);
-    expect(new Set(straightMemory.slice(1)).size).toBe(1);
+    // Never above the count after the first step. It may dip: a batch whose rows are all
+    // understanding leaves the flow head's gradients unset until the next generation row.
+    expect(Math.max(...straightMemory)).toBe(straightMemory[0]);
   });
 
   it('appends understanding evaluations, and generation every few evaluations and at the end', async () => {
