@@ -93,3 +93,17 @@ describe('--data DIR', () => {
     expect(io.err()).toContain('world: a run with data trains on the folder, not the shapes world; drop world');
   });
 });
+
+it("runs the README's --data command on the fixture", async () => {
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.split('\n## Training on your own folder (`--data`)\n')[1]!.split('\n## ')[0]!;
+  const [sh] = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const argv = sh!.trim().split(/\s+/);
+  expect(argv[0]).toBe('unihetero-train');
+  const out = join(dir, 'readme-pairs');
+  const args = argv.slice(1).map((a) => (a === 'apps/train/test/fixtures/pairs' ? FIXTURE : a === 'runs/pairs' ? out : a));
+  const io = memoryIO();
+  expect(await runCli(args, io)).toBe(0);
+  expect(io.err()).toContain(`exp2 on '${FIXTURE}' (5 training pairs, 1 test pair, 32 tokens in the vocabulary)`);
+  expect((await readJsonl(join(out, 'metrics.jsonl'))).length).toBe(8);
+}, 300_000);

@@ -34,3 +34,29 @@ describe('README example', () => {
     expect([again.width, again.height]).toEqual([32, 32]);
   });
 });
+
+describe('README example: your own folder', () => {
+  it('runs the README block on a folder like the one it describes', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readImageFolder } = await import('../src/index');
+    const dir = mkdtempSync(join(tmpdir(), 'unihetero-data-readme-'));
+    try {
+      const world = new ShapesWorld();
+      for (const [i, name] of ['cat', 'dog', 'owl'].entries()) {
+        writeFileSync(join(dir, `${name}.png`), encodePng(world.sample('train', i).image));
+        writeFileSync(join(dir, `${name}.txt`), `a ${name} on a red sofa.\n`);
+      }
+      const data = await readImageFolder(dir, { imageSize: 32 });
+      expect([data.size('train'), data.size('test')]).toEqual([2, 1]);
+      expect(data.tokenizer.words).toEqual(['.', 'a', 'cat', 'dog', 'on', 'owl', 'red', 'sofa']);
+      const [first] = data.samples('train', 0, 1);
+      expect(first!.split).toBe('train');
+      expect(first!.caption).toMatch(/^a (cat|dog|owl) on a red sofa\.$/);
+      expect(data.tokenizer.decode(data.tokenizer.encode(first!.caption))).toBe(first!.caption);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

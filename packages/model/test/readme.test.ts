@@ -35,3 +35,35 @@ describe('README example', () => {
     expect((await roundTrip(model, [s.canonicalCaption], { steps: 16 })).length).toBe(1);
   }, 120_000);
 });
+
+describe('README example: your own folder', () => {
+  it('runs', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { ShapesWorld, encodePng, readImageFolder } = await import('@unihetero/data');
+    const { createModel, evaluateCaptioning, evaluateGeneration } = await import('../src/index.js');
+    const pairs = join(dir, 'my-pairs');
+    mkdirSync(pairs);
+    const world = new ShapesWorld();
+    for (let i = 0; i < 7; i++) {
+      writeFileSync(join(pairs, `p${i}.png`), encodePng(world.sample('train', i).image));
+      writeFileSync(join(pairs, `p${i}.txt`), world.sample('train', i).canonicalCaption);
+    }
+
+    const data = await readImageFolder(pairs, { imageSize: 32 });
+    const { model } = await createModel(data.tokenizer, {
+      preset: 'exp2',
+      config: { backbone: { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2 }, flow: { width: 32, depth: 1 } },
+    });
+    const trainer = new Trainer(model, data, { samples: 64, batchSize: 16, seed: 0 });
+    const losses: number[] = [];
+    while (!trainer.done) losses.push((await trainer.trainStep()).loss);
+    expect(losses.length).toBe(4);
+    expect(data.size('train')).toBe(6);
+
+    const captions = await evaluateCaptioning(model, data, { split: 'test', count: data.size('test') });
+    expect(captions.count).toBe(1);
+    expect(Object.keys(captions.examples[0]!)).toEqual(['truth', 'caption']);
+    const gen = await evaluateGeneration(model, data, { split: 'test', count: 1, generate: { steps: 8 } });
+    expect(gen.meanAbsError).toBeGreaterThan(0);
+  });
+});
