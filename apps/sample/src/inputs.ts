@@ -4,7 +4,8 @@
  * with the world's tokenizer, its unknown-word error surfaced with the caption that caused it.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { decodePng, type RgbImage, type SceneObject, type ShapesWorld, type Tokenizer } from '@unihetero/data';
+import { decodePng, type RgbImage, type SceneObject, type ShapesWorld } from '@unihetero/data';
+import type { TextTokenizer } from '@unihetero/model';
 import { UsageError, messageOf } from './io.js';
 import { LIMITS, clip } from './commands/common.js';
 
@@ -49,7 +50,7 @@ export async function readInputPng(path: string, size: number): Promise<RgbImage
 }
 
 /** Token ids of `text` (no specials); an unknown word becomes a `UsageError` naming `what` and the word. */
-export function encodeText(tokenizer: Tokenizer, text: string, what: string): number[] {
+export function encodeText(tokenizer: TextTokenizer, text: string, what: string): number[] {
   try {
     return tokenizer.encode(text, { bos: false, eos: false });
   } catch (e) {
