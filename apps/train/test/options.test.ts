@@ -84,7 +84,7 @@ describe('the --config file', () => {
     expect(err!.issues).toEqual([
       'sample: unknown key (known: preset, config, world, seed, trainer, eval, checkpointEvery)',
       'seed: expected a non-negative integer, got 1.5',
-      'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start)',
+      'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start, schedule)',
       'trainer.batchSize: expected an integer in [1, 4096], got 0',
       "trainer.betas: expected two numbers in [0, 1), got [0.9,1.5]",
       "trainer.split: expected one of 'train', 'encoder', 'validation', got \"test\"",
