@@ -53,6 +53,9 @@ async function train(r: TrainRequest): Promise<void> {
   post({ type: 'ready', backend: chosen.label, reason: chosen.reason, parameters });
   await trainer.warmupFlow();
   while (!trainer.done) {
+    // Let the worker's message queue run between steps: on the CPU backend a step settles in
+    // microtasks only, so without this a Pause (or a checkpoint request) waits for the whole run.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (paused) {
       post({ type: 'paused' });
       await new Promise<void>((resolve) => (wake = resolve));
