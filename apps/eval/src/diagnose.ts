@@ -40,7 +40,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** The three headline numbers of a diagnosis, as one line (the demo prints it too). */
 export function ladderLine(d: DiagnosisReport): string {
-  return `decoder ${pct(d.decoder.scores.objectAccuracy)} | semantics ${pct(d.semantics.scores.objectAccuracy)} (ceiling ${pct(d.semantics.ceiling.objectAccuracy)}) | end to end ${pct(d.endToEnd.scores.objectAccuracy)} | round trip ${pct(d.roundTrip.objectRecall)}`;
+  return `decoder ${pct(d.decoder.scores.objectAccuracy)} | semantics ${pct(d.semantics.scores.objectAccuracy)} (ceiling ${pct(d.semantics.ceiling.objectAccuracy)}) | end to end ${pct(d.endToEnd.scores.objectAccuracy)} | round trip ${pct(d.roundTrip.objectRecall)} (ceiling ${pct(d.roundTripCeiling.objectRecall)})`;
 }
 
 /** The ladder as a markdown table: one row per rung, objects and attributes. */
@@ -63,7 +63,7 @@ export function ladderTable(d: DiagnosisReport): string {
       row('  probe ceiling (true tokens)', d.semantics.ceiling, d.semantics.count),
       row('end to end (caption -> pixels)', d.endToEnd.scores, d.endToEnd.images.length),
     ],
-  ) + `\n\nround trip (caption -> tokens -> caption): object recall ${pct(d.roundTrip.objectRecall)}, exact ${pct(d.roundTrip.exact)}, unparsable ${pct(d.roundTrip.unparsable)} over ${d.roundTrip.count} captions`;
+  ) + `\n\nround trip (caption -> tokens -> caption): object recall ${pct(d.roundTrip.objectRecall)}, exact ${pct(d.roundTrip.exact)}, unparsable ${pct(d.roundTrip.unparsable)} over ${d.roundTrip.count} captions; ceiling (the model's captions of the real images): object recall ${pct(d.roundTripCeiling.objectRecall)}, exact ${pct(d.roundTripCeiling.exact)}`;
 }
 
 /** Run the ladder on a checkpoint; prints the table and returns the report. */

@@ -127,7 +127,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
       semantics: { ...rung(ladder.semantics.scores), ceiling: ladder.semantics.ceiling.objectAccuracy },
       endToEnd: rung(s),
     },
-    roundTrip: { count: rt.count, objectRecall: rt.objectRecall, exact: rt.exact, unparsable: rt.unparsable, examples: rt.examples },
+    roundTrip: { count: rt.count, objectRecall: rt.objectRecall, exact: rt.exact, unparsable: rt.unparsable, ceiling: ladder.roundTripCeiling, examples: rt.examples },
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -136,7 +136,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   say(`understanding, multiple choice (chance 25%): test ${pct(test)} of ${recipe.questions} questions, held-out compositions ${pct(heldout)} of ${recipe.questions}`);
   say(`generation ladder, objects judged correct on ${recipe.images} test images: decoder ${pct(ladder.decoder.scores.objectAccuracy)} (real semantic tokens -> pixels), semantics ${pct(ladder.semantics.scores.objectAccuracy)} (caption -> semantic tokens, read by a probe; ceiling ${pct(ladder.semantics.ceiling.objectAccuracy)}), end to end ${pct(s.objectAccuracy)} (caption -> pixels)`);
   say(`  end to end: position ${pct(s.position)}, colour ${pct(s.colour)}, shape ${pct(s.shape)}, size ${pct(s.size)}, exact images ${pct(s.exact)}`);
-  say(`round trip (caption -> semantic tokens -> caption): object recall ${pct(rt.objectRecall)} over ${rt.count} captions; for example:`);
+  say(`round trip (caption -> semantic tokens -> caption): object recall ${pct(rt.objectRecall)} over ${rt.count} captions (ceiling ${pct(ladder.roundTripCeiling.objectRecall)}: the model's captions of the real images); for example:`);
   for (const e of rt.examples.slice(0, 3)) say(`  ${e.caption}\n  -> ${e.roundTrip || '(empty)'}`);
   say(`outputs in ${out}/:`);
   say(`  ${sheet.png.split('/').pop()}${sheet.svg ? ` and ${sheet.svg.split('/').pop()}` : ''}  images generated from test captions, with the captions`);

@@ -20,7 +20,7 @@ import { Judge, ScoreTally, imagesToTensor, tensorToImages, type RgbImage, type 
 import { fitRidgeProbe, poolCells, tokenCells, type LinearProbe } from '@unihetero/vision';
 import type { UniHetero } from './model.js';
 import { generateImages, type GenerateOptions } from './generate.js';
-import { evaluateGeneration, evaluateRoundTrip, type EvalSet, type RoundTripReport } from './evaluate.js';
+import { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, type EvalSet, type RoundTripReport } from './evaluate.js';
 import type { SequenceExample } from './sequence.js';
 
 /** Per-attribute accuracies of a set of scenes read back (same fields as the judge's tally). */
@@ -354,6 +354,12 @@ export interface DiagnosisReport {
   semantics: SemanticsReport;
   endToEnd: { scores: ReturnType<ScoreTally['summary']>; images: RgbImage[]; captions: string[] };
   roundTrip: RoundTripReport;
+  /**
+   * The round trip's ceiling: the model's captions of the *real* images of the same captions
+   * (object recall and exact match). The round trip reads generated tokens with this captioner,
+   * so it cannot be expected above it.
+   */
+  roundTripCeiling: { objectRecall: number; exact: number };
   /** Wall time per rung in milliseconds. */
   ms: { decoder: number; semantics: number; endToEnd: number; roundTrip: number };
 }
@@ -376,6 +382,8 @@ export async function diagnoseGeneration(model: UniHetero, world: ShapesWorld, o
   const gen = await evaluateGeneration(model, world, { ...set, generate: options.generate });
   const msEnd = lap();
   const roundTrip = await evaluateRoundTrip(model, world, { ...set, count: options.roundTrips ?? 16, generate: options.generate });
+  const real = await evaluateUnderstanding(model, world, { split: set.split, count: options.roundTrips ?? 16, batchSize: set.batchSize, captions: true });
+  const roundTripCeiling = { objectRecall: real.captionObjectRecall ?? 0, exact: real.captionExact ?? 0 };
   const msRound = lap();
-  return { decoder, semantics, endToEnd: { scores: gen.scores, images: gen.images, captions: gen.captions }, roundTrip, ms: { decoder: msDecoder, semantics: msSemantics, endToEnd: msEnd, roundTrip: msRound } };
+  return { decoder, semantics, endToEnd: { scores: gen.scores, images: gen.images, captions: gen.captions }, roundTrip, roundTripCeiling, ms: { decoder: msDecoder, semantics: msSemantics, endToEnd: msEnd, roundTrip: msRound } };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, randn } from '@unihetero/tensor';
 import { ShapesWorld, imagesToTensor, type RgbImage } from '@unihetero/data';
-import { decodeImages, fitSemanticProbe, judgeImages, scoreCellReadings, semanticTargets, type CellReading } from '../src/index.js';
+import { decodeImages, diagnoseGeneration, evaluateUnderstanding, fitSemanticProbe, judgeImages, scoreCellReadings, semanticTargets, type CellReading } from '../src/index.js';
 import { tinyModel } from './helpers.js';
 
 const world = new ShapesWorld();
@@ -98,4 +98,30 @@ describe('decodeImages', () => {
     images.dispose();
     model.dispose();
   }, 60_000);
+});
+
+describe('diagnoseGeneration', () => {
+  it('runs every rung on a tiny model, deterministically, with the round trip beside its captioning ceiling', async () => {
+    const run = async () => {
+      const { model, world: w } = await tinyModel('exp2', { seed: 0 });
+      const d = await diagnoseGeneration(model, w, { count: 2, probeImages: 16, roundTrips: 2, batchSize: 2, generate: { steps: 2 } });
+      const real = await evaluateUnderstanding(model, w, { split: 'test', count: 2, batchSize: 2, captions: true });
+      model.dispose();
+      return { d, real };
+    };
+    const { d, real } = await run();
+    expect(d.decoder.images).toHaveLength(2);
+    expect(d.endToEnd.images).toHaveLength(2);
+    expect(d.semantics.count).toBe(2);
+    expect(d.roundTrip.count).toBe(2);
+    // The ceiling is the same model's captions of the real images of the round trip's captions.
+    expect(d.roundTripCeiling).toEqual({ objectRecall: real.captionObjectRecall, exact: real.captionExact });
+    for (const v of [d.decoder.scores.objectAccuracy, d.semantics.scores.objectAccuracy, d.endToEnd.scores.objectAccuracy, d.roundTrip.objectRecall, d.roundTripCeiling.objectRecall]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    const again = await run();
+    expect(again.d.endToEnd.scores).toEqual(d.endToEnd.scores);
+    expect(again.d.roundTrip.examples).toEqual(d.roundTrip.examples);
+  }, 120_000);
 });
