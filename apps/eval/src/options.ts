@@ -2,13 +2,17 @@
 import { parseNumber } from '@unihetero/app-common';
 
 /** A non-negative (or >= min) integer option. */
-export function parseInteger(name: string, text: string, min = 0): number {
+export function parseInteger(name: string, text: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const t = text.trim();
-  if (!/^-?\d+$/.test(t)) throw new Error(`${name}: expected an integer >= ${min}, got '${text}'`);
+  const want = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
+  if (!/^-?\d+$/.test(t)) throw new Error(`${name}: expected ${want}, got '${text}'`);
   const v = Number(t);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`${name}: expected an integer >= ${min}, got '${text}'`);
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new Error(`${name}: expected ${want}, got '${text}'`);
   return v;
 }
+
+/** Upper bounds of the evaluation counts (each item costs a forward pass or a generation). */
+export const COUNT_LIMITS = { questions: 100_000, images: 10_000, steps: 1_024 } as const;
 
 /** A positive finite number option (decimal: `0x10` is refused). */
 export function parsePositive(name: string, text: string): number {

@@ -12,7 +12,7 @@ import { runEvaluate } from './evaluate.js';
 import { runDiagnose } from './diagnose.js';
 import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
-import { parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
+import { COUNT_LIMITS, parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
 import { formatError, isVerbose } from '@unihetero/app-common';
 import type { AblationModelSize } from './recipe.js';
 import { ABLATION_RECIPE, DESIGN_NAMES, QUICK_RECIPE, VARIANT_DESIGN, VARIANT_NAMES, withSize, type DesignName } from './recipe.js';
@@ -46,7 +46,7 @@ function checked<T>(fn: (text: string) => T) {
   };
 }
 
-const int = (name: string, min: number) => checked((t) => parseInteger(name, t, min));
+const int = (name: string, min: number, max?: number) => checked((t) => parseInteger(name, t, min, max));
 
 interface EvalFlags {
   evalCount?: number;
@@ -63,16 +63,16 @@ interface EvalFlags {
 
 function addEvalOptions(c: Command, base: string): Command {
   return c
-    .option('--eval-count <n>', `multiple-choice questions per split, test and heldout (${base})`, int('--eval-count', 1))
-    .option('--caption-count <n>', 'test images captioned for caption accuracy (0 skips)', int('--caption-count', 0))
-    .option('--gen-count <n>', 'test captions generated into images and judged (0 skips)', int('--gen-count', 0))
-    .option('--roundtrip-count <n>', 'test captions sent text -> semantics -> text (0 skips)', int('--roundtrip-count', 0))
-    .option('--eval-batch <n>', 'rows per evaluation forward pass', int('--eval-batch', 1))
-    .option('--gen-steps <n>', 'MAR steps of generation', int('--gen-steps', 1))
-    .option('--flow-steps <n>', 'flow sampler steps', int('--flow-steps', 1))
+    .option('--eval-count <n>', `multiple-choice questions per split, test and heldout (${base})`, int('--eval-count', 1, COUNT_LIMITS.questions))
+    .option('--caption-count <n>', 'test images captioned for caption accuracy (0 skips)', int('--caption-count', 0, COUNT_LIMITS.images))
+    .option('--gen-count <n>', 'test captions generated into images and judged (0 skips)', int('--gen-count', 0, COUNT_LIMITS.images))
+    .option('--roundtrip-count <n>', 'test captions sent text -> semantics -> text (0 skips)', int('--roundtrip-count', 0, COUNT_LIMITS.images))
+    .option('--eval-batch <n>', 'rows per evaluation forward pass', int('--eval-batch', 1, 4096))
+    .option('--gen-steps <n>', 'MAR steps of generation', int('--gen-steps', 1, COUNT_LIMITS.steps))
+    .option('--flow-steps <n>', 'flow sampler steps', int('--flow-steps', 1, COUNT_LIMITS.steps))
     .option('--eval-seed <n>', 'seed of the generation noise and orders', int('--eval-seed', 0))
-    .option('--semantics-count <n>', "test captions for the generation ladder's semantics rung (generated semantic tokens read by a probe; 0 skips)", int('--semantics-count', 0))
-    .option('--probe-images <n>', "training images the semantics rung's probe is fitted on", int('--probe-images', 1));
+    .option('--semantics-count <n>', "test captions for the generation ladder's semantics rung (generated semantic tokens read by a probe; 0 skips)", int('--semantics-count', 0, COUNT_LIMITS.images))
+    .option('--probe-images <n>', "training images the semantics rung's probe is fitted on", int('--probe-images', 1, COUNT_LIMITS.images));
 }
 
 function evalSettings(base: EvalSettings, f: EvalFlags): EvalSettings {
@@ -157,13 +157,13 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--scales <list>', `sample budgets with a checkpoint each (default ${ABLATION_RECIPE.scales.join(',')}; --quick ${QUICK_RECIPE.scales.join(',')})`, checked((t) => parseIntegerList('--scales', t, 1)))
     .option('--seeds <list>', `seeds (model initialisation and training stream), the same for every run (default ${ABLATION_RECIPE.seeds.join(',')}; --quick ${QUICK_RECIPE.seeds.join(',')})`, checked((t) => parseIntegerList('--seeds', t, 0)))
     .option('--out <dir>', 'output folder', 'runs/ablation')
-    .option('--batch-size <n>', `samples per step (default ${ABLATION_RECIPE.batchSize}); every scale must be a multiple`, int('--batch-size', 1))
+    .option('--batch-size <n>', `samples per step (default ${ABLATION_RECIPE.batchSize}); every scale must be a multiple`, int('--batch-size', 1, 4096))
     .option('--lr <x>', `peak learning rate (default ${ABLATION_RECIPE.lr})`, checked((t) => parsePositive('--lr', t)))
-    .option('--hidden-size <n>', "backbone width d (default: the recipe's)", int('--hidden-size', 2))
-    .option('--layers <n>', 'backbone layers', int('--layers', 1))
-    .option('--heads <n>', 'attention heads', int('--heads', 1))
-    .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1))
-    .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1))
+    .option('--hidden-size <n>', "backbone width d (default: the recipe's)", int('--hidden-size', 2, 8192))
+    .option('--layers <n>', 'backbone layers', int('--layers', 1, 256))
+    .option('--heads <n>', 'attention heads', int('--heads', 1, 256))
+    .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1, 8192))
+    .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1, 256))
     .option('--flow-warmup-steps <n>', `flow warm-up steps of presets that warm up (default: each preset's own; --quick ${QUICK_RECIPE.flowWarmupSteps})`, int('--flow-warmup-steps', 0))
     .addOption(backendOption());
   addEvalOptions(ablation, `default ${ABLATION_RECIPE.eval.count}; --quick ${QUICK_RECIPE.eval.count}`).action(async (o: AblationFlags) => {
@@ -205,10 +205,10 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .command('diagnose')
     .description('the generation ladder on held-out data: decoder (real semantics -> pixels), semantics (caption -> tokens, read by a probe), end to end (caption -> pixels), round trip')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint that records how its model was built')
-    .option('--count <n>', 'images per rung (default 32)', int('--count', 1))
-    .option('--probe-images <n>', 'training images the semantic probe is fitted on (default 512)', int('--probe-images', 16))
-    .option('--roundtrip-count <n>', 'captions sent text -> semantics -> text (default 16)', int('--roundtrip-count', 1))
-    .option('--gen-steps <n>', 'MAR steps of generation (default 16)', int('--gen-steps', 1))
+    .option('--count <n>', 'images per rung (default 32)', int('--count', 1, COUNT_LIMITS.images))
+    .option('--probe-images <n>', 'training images the semantic probe is fitted on (default 512)', int('--probe-images', 16, COUNT_LIMITS.images))
+    .option('--roundtrip-count <n>', 'captions sent text -> semantics -> text (default 16)', int('--roundtrip-count', 1, COUNT_LIMITS.images))
+    .option('--gen-steps <n>', 'MAR steps of generation (default 16)', int('--gen-steps', 1, COUNT_LIMITS.steps))
     .addOption(new Option('--split <name>', 'evaluation split').choices(['test', 'heldout']).default('test'))
     .option('--json <file>', 'also write the numbers as JSON')
     .option('--sheets <prefix>', 'write <prefix>-decoder.png and <prefix>-generated.png')

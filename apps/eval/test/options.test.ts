@@ -120,3 +120,17 @@ describe('option errors', () => {
     expect(runSpec(plan[1]!, 2)).toEqual({ preset: 'exp2', config: plan[1]!.config, world: {}, seed: 2 });
   });
 });
+
+describe('count limits', () => {
+  it('refuses counts past their upper bounds with the range', async () => {
+    let r = await cli(['ablation', '--eval-count', '100001']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("--eval-count: expected an integer in [1, 100000], got '100001'");
+    r = await cli(['ablation', '--gen-count', '1e9']);
+    expect(r.err).toContain("--gen-count: expected an integer in [0, 10000], got '1e9'");
+    r = await cli(['diagnose', '--checkpoint', 'x.safetensors', '--count', '20000']);
+    expect(r.err).toContain("--count: expected an integer in [1, 10000], got '20000'");
+    r = await cli(['ablation', '--gen-steps', '5000']);
+    expect(r.err).toContain("--gen-steps: expected an integer in [1, 1024], got '5000'");
+  });
+});
