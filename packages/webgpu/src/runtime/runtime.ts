@@ -225,30 +225,22 @@ export class GpuRuntime {
 
   /** Submit, then copy the error words into a mappable buffer and wait for them; throws recorded errors. */
   async syncErrors(): Promise<void> {
-    const staging = this.device.createBuffer({ label: 'unihetero sync staging', size: 16, usage: MAP_READ_USAGE });
-    const enc = this.encoderForCopy();
-    enc.copyBufferToBuffer(this.errorBuffer, 0, staging, 0, 16);
-    enc.clearBuffer(this.errorBuffer, 0, 16);
-    this.submit();
-    try {
-      await staging.mapAsync(MAP_MODE_READ);
-    } catch (e) {
-      staging.destroy();
-      await this.settle();
-      throw new Error(`webgpu: sync failed: ${(e as Error).message}`);
-    }
-    const words = new Uint32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    await this.settle();
-    this.throwKernelError(words);
+    await this.mapWithErrors(null, 0, 'sync failed');
   }
 
   /** Read `bytes` of `buffer` back (plus the error words), after submitting the recorded work. */
   async readBack(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({ label: 'unihetero read staging', size: bytes + 16, usage: MAP_READ_USAGE });
+    return this.mapWithErrors(buffer, bytes, 'read: mapping the result failed');
+  }
+
+  /**
+   * Submit the recorded work with a copy of `bytes` of `buffer` (none when null) followed by the
+   * error words, map it, clear the error words and throw any recorded kernel error.
+   */
+  private async mapWithErrors(buffer: GPUBuffer | null, bytes: number, failure: string): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({ label: buffer ? 'unihetero read staging' : 'unihetero sync staging', size: bytes + 16, usage: MAP_READ_USAGE });
     const enc = this.encoderForCopy();
-    if (bytes > 0) enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    if (buffer && bytes > 0) enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     enc.copyBufferToBuffer(this.errorBuffer, 0, staging, bytes, 16);
     enc.clearBuffer(this.errorBuffer, 0, 16);
     this.submit();
@@ -257,7 +249,7 @@ export class GpuRuntime {
     } catch (e) {
       staging.destroy();
       await this.settle();
-      throw new Error(`webgpu: read: mapping the result failed: ${(e as Error).message}`);
+      throw new Error(`webgpu: ${failure}: ${(e as Error).message}`);
     }
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
