@@ -45,6 +45,11 @@ describe('--data DIR', () => {
     const meta = await readCheckpointMeta(join(straight, 'checkpoint.safetensors'));
     expect(meta.step).toBe(4);
     expect(meta.extra.build).toMatchObject({ preset: 'exp2', data: FIXTURE });
+    // The caption vocabulary travels with the checkpoint: the fixture's 26 words and marks, sorted.
+    const captions = await Promise.all(['apple', 'boat', 'cloud', 'drum', 'easel', 'fern'].map((n) => readFile(join(FIXTURE, `${n}.txt`), 'utf8')));
+    const words = [...new Set(captions.flatMap((c) => c.match(/[A-Za-z0-9]+|[^\sA-Za-z0-9]/g)!))].sort();
+    expect(words.length).toBe(26);
+    expect((meta.extra.build as Record<string, unknown>).tokenizer).toEqual({ kind: 'word', words });
   });
 
   it('prints the folder in its progress and summary lines', async () => {
@@ -64,6 +69,21 @@ describe('--data DIR', () => {
     expect(await runCli(['--data', FIXTURE, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(130);
     expect(await runCli(['--resume', '--out', out, '--backend', 'cpu'], memoryIO())).toBe(0);
     expect((await readJsonl(join(out, 'metrics.jsonl'))).map(withoutTime)).toEqual((await readJsonl(join(straight, 'metrics.jsonl'))).map(withoutTime));
+  });
+
+  it('refuses to resume when the captions no longer give the saved vocabulary', async () => {
+    const pairs = join(dir, 'changing-pairs');
+    await cp(FIXTURE, pairs, { recursive: true });
+    const out = join(dir, 'changed');
+    const controller = new AbortController();
+    const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort()) } });
+    expect(await runCli(['--data', pairs, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(130);
+    await writeFile(join(pairs, 'apple.txt'), 'a small purple triangle at the left.');
+    const again = memoryIO();
+    expect(await runCli(['--resume', '--out', out, '--backend', 'cpu'], again)).toBe(1);
+    expect(again.err()).toBe(
+      `unihetero-train: --resume: the captions in '${pairs}' changed since '${join(out, 'checkpoint.safetensors')}' was written: words added: 'purple'; words gone: 'orange'; the checkpoint's vocabulary no longer fits the folder (restore the captions, or start a new run in another --out)\n`,
+    );
   });
 
   it('names the folder or file that is wrong, and creates no run folder', async () => {
