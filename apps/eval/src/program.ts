@@ -130,15 +130,16 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
 
   const evaluate = program
     .command('evaluate')
-    .description('evaluate one checkpoint (written by unihetero-train or the ablation): understanding, generation, round trip')
+    .description('evaluate one checkpoint (written by unihetero-train or the ablation): understanding, generation, round trip; a checkpoint of unihetero-train --data: captions and generation on its folder')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint that records how its model was built')
     .option('--json <file>', 'also write the numbers as JSON')
     .option('--sheet <file.png>', 'sample sheet of the generated images (default <checkpoint>-samples.png)')
     .option('--no-sheet', 'do not write a sample sheet')
+    .option('--data <dir>', 'for a checkpoint of unihetero-train --data: the folder of PNG + caption pairs to measure on (default: the one it was trained on)')
     .addOption(backendOption());
-  addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; backend?: string }) => {
+  addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; data?: string; backend?: string }) => {
     const settings = evalSettings(ABLATION_RECIPE.eval, o);
-    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet }, b, deps.io));
+    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet, data: o.data }, b, deps.io));
   });
 
   const ablation = program

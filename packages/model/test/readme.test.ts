@@ -39,8 +39,8 @@ describe('README example', () => {
 describe('README example: your own folder', () => {
   it('runs', async () => {
     const { mkdirSync, writeFileSync } = await import('node:fs');
-    const { ShapesWorld, encodePng, readImageFolder } = await import('@unihetero/data');
-    const { createModel, evaluateCaptioning, evaluateGeneration } = await import('../src/index.js');
+    const { ShapesWorld, describeTokenizer, encodePng, readImageFolder } = await import('@unihetero/data');
+    const { createModel, evaluateCaptioning, evaluateGeneration, loadModel } = await import('../src/index.js');
     const pairs = join(dir, 'my-pairs');
     mkdirSync(pairs);
     const world = new ShapesWorld();
@@ -50,10 +50,8 @@ describe('README example: your own folder', () => {
     }
 
     const data = await readImageFolder(pairs, { imageSize: 32 });
-    const { model } = await createModel(data.tokenizer, {
-      preset: 'exp2',
-      config: { backbone: { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2 }, flow: { width: 32, depth: 1 } },
-    });
+    const config = { backbone: { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2 }, flow: { width: 32, depth: 1 } };
+    const { model } = await createModel(data.tokenizer, { preset: 'exp2', config });
     const trainer = new Trainer(model, data, { samples: 64, batchSize: 16, seed: 0 });
     const losses: number[] = [];
     while (!trainer.done) losses.push((await trainer.trainStep()).loss);
@@ -65,5 +63,11 @@ describe('README example: your own folder', () => {
     expect(Object.keys(captions.examples[0]!)).toEqual(['truth', 'caption']);
     const gen = await evaluateGeneration(model, data, { split: 'test', count: 1, generate: { steps: 8 } });
     expect(gen.meanAbsError).toBeGreaterThan(0);
+
+    const mine = join(dir, 'mine.safetensors');
+    await trainer.save(mine, { build: { preset: 'exp2', config, seed: 0, data: 'my-pairs', tokenizer: describeTokenizer(data.tokenizer) } });
+    const again = await loadModel(mine);
+    expect([again.world, again.data, again.step, again.preset.name, again.model.tokenizer.vocabSize]).toEqual([null, 'my-pairs', 4, 'exp2', data.tokenizer.vocabSize]);
+    again.model.dispose();
   });
 });
