@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   sheet?: string | null;
   /** The data folder of a `--data` checkpoint (default: the one it was trained on); refused for a shapes-world checkpoint. */
   data?: string;
+  /** `--semantics-count` was given (refused for a `--data` checkpoint; the recipe's default is skipped there). */
+  semanticsAsked?: boolean;
 }
 
 const f4 = (x: number | undefined | null) => (typeof x === 'number' ? x.toFixed(4) : 'n/a');
@@ -77,10 +79,10 @@ export async function runEvaluate(o: EvaluateOptions, backend: Backend, io: Eval
     };
     if (world === null) {
       io.progress(`evaluate: ${preset.name} at step ${step}, trained on --data '${loaded.data}'; ${o.eval.captionCount} captions, ${o.eval.generationCount} images`);
-      const { metrics, images, imageCaptions } = await measureFolderModel(loaded, o.checkpoint, o.eval, o.data);
+      const { metrics, images, imageCaptions } = await measureFolderModel(loaded, o.checkpoint, o.eval, { data: o.data, semanticsAsked: o.semanticsAsked });
       io.out(`${o.checkpoint} (${preset.name}, step ${step}; trained on --data '${loaded.data}'), ${metrics.split} split of '${metrics.data}'\n`);
       io.out(folderMetricsTable(metrics));
-      io.out('\nnot measured (they need the shapes world): multiple-choice accuracy, the judge, the round trip');
+      io.out('\nnot measured (they need the shapes world): multiple-choice accuracy, the judge, the round trip, the semantics rung');
       await save(images, imageCaptions, metrics);
       if (metrics.captions?.examples.length) io.out(`\ncaption: "${metrics.captions.examples[0]!.truth}" -> "${metrics.captions.examples[0]!.caption}"`);
       io.out(written.length ? `\nWrote ${written.join(', ')}.` : '\nNothing written (no --json; no generated images).');

@@ -4,7 +4,8 @@
  * split when it has no test pair) the way training measures it: greedy captions against the
  * reference captions (exact, word recall, word precision) and images generated from those captions
  * compared with the folder's images (mean absolute pixel error). Multiple choice, the judge, the
- * round trip and the semantics rung need the shapes world and are not measured.
+ * round trip and the semantics rung need the shapes world and are not measured (`--semantics-count`
+ * given explicitly is refused).
  */
 import { Generator } from '@unihetero/tensor';
 import { readImageFolder, type FolderSource, type RgbImage } from '@unihetero/data';
@@ -55,9 +56,14 @@ async function openFolder(loaded: LoadedModel, checkpoint: string, dir: string, 
   return folder;
 }
 
-/** Measure a `--data` checkpoint on its folder (`dataOverride`, else the one it was trained on); returns the numbers and the generated images with their captions. */
-export async function measureFolderModel(loaded: LoadedModel, checkpoint: string, s: EvalSettings, dataOverride?: string): Promise<{ metrics: FolderMetrics; images: RgbImage[]; imageCaptions: string[] }> {
-  if ((s.semanticsCount ?? 0) > 0) throw needsShapesWorld('evaluate --semantics-count', "the shapes world (the semantics rung's probe reads shapes-world cells)", checkpoint, loaded.data ?? '?');
+/**
+ * Measure a `--data` checkpoint on its folder (`options.data`, else the one it was trained on);
+ * returns the numbers and the generated images with their captions. The semantics rung is skipped
+ * (`s.semanticsCount` is the shapes-world recipe's default), and refused when `options.semanticsAsked`.
+ */
+export async function measureFolderModel(loaded: LoadedModel, checkpoint: string, s: EvalSettings, options: { data?: string; semanticsAsked?: boolean } = {}): Promise<{ metrics: FolderMetrics; images: RgbImage[]; imageCaptions: string[] }> {
+  const dataOverride = options.data;
+  if (options.semanticsAsked) throw needsShapesWorld('evaluate --semantics-count', "the shapes world (the semantics rung's probe reads shapes-world cells)", checkpoint, loaded.data ?? '?');
   const dir = dataOverride ?? loaded.data!;
   const folder = await openFolder(loaded, checkpoint, dir, dataOverride !== undefined);
   const t0 = performance.now();

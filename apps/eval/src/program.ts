@@ -139,7 +139,7 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .addOption(backendOption());
   addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; data?: string; backend?: string }) => {
     const settings = evalSettings(ABLATION_RECIPE.eval, o);
-    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet, data: o.data }, b, deps.io));
+    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet, data: o.data, semanticsAsked: (o.semanticsCount ?? 0) > 0 }, b, deps.io));
   });
 
   const ablation = program

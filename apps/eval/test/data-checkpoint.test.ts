@@ -43,7 +43,7 @@ describe('a checkpoint of unihetero-train --data', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`${ckpt} (exp2, step 4; trained on --data '${PAIRS}'), test split of '${PAIRS}'`);
     for (const row of ['caption exact', 'caption word recall', 'caption word precision', 'generation mean pixel error']) expect(r.out).toMatch(new RegExp(`\\| ${row} +\\| \\d\\.\\d{4} \\| 1 +\\|`));
-    expect(r.out).toContain('not measured (they need the shapes world): multiple-choice accuracy, the judge, the round trip');
+    expect(r.out).toContain('not measured (they need the shapes world): multiple-choice accuracy, the judge, the round trip, the semantics rung');
     const saved = JSON.parse(await readFile(json, 'utf8'));
     const fern = (await readFile(join(PAIRS, 'fern.txt'), 'utf8')).trim();
     expect(saved).toMatchObject({ checkpoint: ckpt, preset: 'exp2', step: 4, metrics: { data: PAIRS, split: 'test', captions: { count: 1, examples: [{ truth: fern }] }, generation: { count: 1 } } });
