@@ -26,7 +26,8 @@ import {
 import type { Program } from '../expr/ir.js';
 import { rowKernel } from '../expr/js.js';
 import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
-import { contiguousStridesOf, eachRow, planRows } from './iterate.js';
+import { contiguousStrides } from '../shape.js';
+import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
 import { layerNormRows, reduceRows, rmsNormRows, softmaxRows, type RowReduceOp } from './reduce.js';
 import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, layerNormBackwardRows, rmsNormBackwardRows, type HostView4 } from './fused.js';
@@ -211,11 +212,11 @@ export class CpuBackend implements Backend {
       const o = outputs[k]!;
       if (inputs.some((v) => v.storage === o.storage && !sameView(v, o))) {
         const tmp = arrayFor(o.storage.dtype, numelOf(shape));
-        (staged ??= []).push({ tmp, view: { storage: o.storage, shape, strides: contiguousStridesOf(shape), offset: 0 }, k });
+        (staged ??= []).push({ tmp, view: { storage: o.storage, shape, strides: contiguousStrides(shape), offset: 0 }, k });
         outs[k] = tmp;
       }
     }
-    const outStrides = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? contiguousStridesOf(shape) : o.strides));
+    const outStrides = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? contiguousStrides(shape) : o.strides));
     const outOffsets = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? 0 : o.offset));
     const plan = planRows(shape, [...inputs.map((v) => v.strides), ...outStrides]);
     const layout = plan.inner.map((st) => (st === 0 ? '0' : st === 1 ? '1' : 's')).join('');
@@ -235,7 +236,7 @@ export class CpuBackend implements Backend {
       for (const { tmp, k } of staged) {
         const o = outputs[k]!;
         const dst = this.arr(o.storage, op);
-        const p2 = planRows(shape, [contiguousStridesOf(shape), o.strides]);
+        const p2 = planRows(shape, [contiguousStrides(shape), o.strides]);
         eachRow(p2, [0, o.offset], (off) => copyRow(tmp, off[0]!, p2.inner[0]!, dst, off[1]!, p2.inner[1]!, p2.len));
       }
     }
