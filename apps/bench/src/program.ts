@@ -3,7 +3,8 @@
  * (`matmul`, `mlp`). Unknown suites, backends and peers are rejected with a message that lists
  * the valid ones. `runCli` is the testable entry point (streams and suite runners injectable).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { checked, runProgram } from '@unihetero/app-common';
 import { processIO, type BenchIO } from './io.js';
 import { parseCount, parseSizes } from './stats.js';
 import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
@@ -52,17 +53,6 @@ function parsePeers(allowed: readonly string[]) {
 
 function intOption(name: string, min: number) {
   return (text: string) => parseCount(name, text, min);
-}
-
-/** Wrap an option parser so its error becomes commander's "invalid argument" error. */
-function checked<T>(fn: (text: string) => T) {
-  return (text: string): T => {
-    try {
-      return fn(text);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
 }
 
 /** Build the program; `runCli` parses with it. */
@@ -169,16 +159,5 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
 
 /** Parse `args` (without node and script) and run; resolves to the process exit code. */
 export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promise<number> {
-  const program = buildProgram(deps);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit with code 0; parse errors were already printed by commander.
-      return e.exitCode;
-    }
-    deps.writeErr(`unihetero-bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
-  }
+  return runProgram(buildProgram(deps), args, (e) => deps.writeErr(`unihetero-bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
 }
