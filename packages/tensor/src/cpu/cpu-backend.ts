@@ -30,7 +30,7 @@ import { contiguousStrides } from '../shape.js';
 import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
 import { layerNormRows, reduceRows, rmsNormRows, softmaxRows, type RowReduceOp } from './reduce.js';
-import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, layerNormBackwardRows, rmsNormBackwardRows, type HostView4 } from './fused.js';
+import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
 import { WasmElementwise } from './wasm/expr-kernels.js';
@@ -316,55 +316,19 @@ export class CpuBackend implements Backend {
       const wd = a.weight ? this.out(a.weight, cols, 'rmsNorm weight') : null;
       rmsNormRows(xd, wd, rows, cols, a.eps, this.out(a.out, rows * cols, 'rmsNorm'), this.out(a.rstd, rows, 'rmsNorm rstd'));
     },
-    layerNormBackward: (a: LayerNormBackwardArgs) => {
-      const op = 'layerNormBackward';
-      const { rows, cols } = a;
-      layerNormBackwardRows(
-        this.rows(a.x, 0, rows, cols, op),
-        this.out(a.mean, rows, `${op} mean`),
-        this.out(a.rstd, rows, `${op} rstd`),
-        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
-        this.rows(a.grad, 0, rows, cols, `${op} grad`),
-        rows,
-        cols,
-        this.out(a.dx, rows * cols, `${op} dx`),
-        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
-        a.dbias ? this.out(a.dbias, cols, `${op} dbias`) : null,
-      );
-    },
-    rmsNormBackward: (a: RmsNormBackwardArgs) => {
-      const op = 'rmsNormBackward';
-      const { rows, cols } = a;
-      rmsNormBackwardRows(
-        this.rows(a.x, 0, rows, cols, op),
-        this.out(a.rstd, rows, `${op} rstd`),
-        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
-        this.rows(a.grad, 0, rows, cols, `${op} grad`),
-        rows,
-        cols,
-        this.out(a.dx, rows * cols, `${op} dx`),
-        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
-      );
-    },
+    layerNormBackward: (a: LayerNormBackwardArgs) => this.normBackward('layerNormBackward', a, a.mean, a.dbias),
+    rmsNormBackward: (a: RmsNormBackwardArgs) => this.normBackward('rmsNormBackward', a, null, null),
     crossEntropy: (a: CrossEntropyArgs) => {
       const op = 'crossEntropy';
-      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
-      crossEntropyRows(
-        this.rows(a.logits, 0, a.rows, a.cols, op),
-        this.out(a.targets, a.rows, `${op} targets`),
-        a.rows,
-        a.cols,
-        a.ignoreIndex,
-        a.labelSmoothing,
-        this.out(a.stats, 2 * a.rows, `${op} stats`),
-      );
+      const [logits, targets] = this.crossEntropyInputs(op, a);
+      crossEntropyRows(logits, targets, a.rows, a.cols, a.ignoreIndex, a.labelSmoothing, this.out(a.stats, 2 * a.rows, `${op} stats`));
     },
     crossEntropyBackward: (a: CrossEntropyBackwardArgs) => {
       const op = 'crossEntropyBackward';
-      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+      const [logits, targets] = this.crossEntropyInputs(op, a);
       crossEntropyBackwardRows(
-        this.rows(a.logits, 0, a.rows, a.cols, op),
-        this.out(a.targets, a.rows, `${op} targets`),
+        logits,
+        targets,
         this.out(a.stats, 2 * a.rows, `${op} stats`),
         this.out(a.grad, 2 * a.rows, `${op} grad`),
         a.rows,
@@ -427,6 +391,30 @@ export class CpuBackend implements Backend {
   }
 
   /** Validate an output storage of at least `n` elements. */
+  /** The logits rows and int32 targets of a cross-entropy override. */
+  private crossEntropyInputs(op: string, a: CrossEntropyArgs): [TypedArray, TypedArray] {
+    if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+    return [this.rows(a.logits, 0, a.rows, a.cols, op), this.out(a.targets, a.rows, `${op} targets`)];
+  }
+
+  /** The layerNorm (`mean` given) and rmsNorm (`mean` and `dbias` null) backward overrides. */
+  private normBackward(op: string, a: RmsNormBackwardArgs, mean: Storage | null, dbias: Storage | null): void {
+    const { rows, cols } = a;
+    const opt = (s: Storage | null, n: number, what: string) => (s ? this.out(s, n, `${op} ${what}`) : null);
+    normBackwardRows({
+      x: this.rows(a.x, 0, rows, cols, op),
+      mean: opt(mean, rows, 'mean'),
+      rstd: this.out(a.rstd, rows, `${op} rstd`),
+      weight: opt(a.weight, cols, 'weight'),
+      grad: this.rows(a.grad, 0, rows, cols, `${op} grad`),
+      rows,
+      cols,
+      dx: this.out(a.dx, rows * cols, `${op} dx`),
+      dweight: opt(a.dweight, cols, 'dweight'),
+      dbias: opt(dbias, cols, 'dbias'),
+    });
+  }
+
   private out(storage: Storage, n: number, op: string): TypedArray {
     const d = this.arr(storage, op);
     if (d.length < n) throw new Error(`${op}: output storage holds ${d.length} elements, needs ${n}`);

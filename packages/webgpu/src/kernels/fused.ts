@@ -57,18 +57,10 @@ function needSize(op: string, what: string, s: WebGPUStorage | null, n: number):
   if (s && s.size < n) throw new Error(`webgpu: ${op}: ${what} has ${s.size} elements, needs ${n}`);
 }
 
-/** Arguments shared by the layerNorm and rmsNorm backward launches (`mean` null for rmsNorm). */
-interface NormBackward {
+/** Arguments shared by the layerNorm and rmsNorm backward launches (`mean` and `dbias` null for rmsNorm). */
+interface NormBackward extends RmsNormBackwardArgs {
   op: string;
-  x: Storage;
   mean: Storage | null;
-  rstd: Storage;
-  weight: Storage | null;
-  grad: Storage;
-  rows: number;
-  cols: number;
-  dx: Storage;
-  dweight: Storage | null;
   dbias: Storage | null;
 }
 

@@ -29,34 +29,57 @@ export function report(code: number): string {
 }`;
 }
 
-/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
-export function gatherSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read> x: array<${t}>;
+/**
+ * One indexing kernel: the bindings `(a, index, b, err, params)` (`a` and `b` are the declarations
+ * of bindings 0 and 2, after `var<storage, `), the uniform accessors, `report(k, dim)` with error
+ * `code`, and a `main` over the flat invocation index `f < n` that has the sizes `I`, `Dj`, `Dx`
+ * and the WGSL helpers `indexAt(o, j, i)` (the index element) and `xAt(o, j, i)` (the offset of
+ * that element of x / src) at hand before `body`.
+ */
+function indexingKernel(a: string, b: string, code: number, wg: number, body: string): string {
+  return `@group(0) @binding(0) var<storage, ${a};
 @group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${t}>;
+@group(0) @binding(2) var<storage, ${b};
 @group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
 @group(0) @binding(4) var<uniform> P: Params;
 ${HEADER}
-${report(1)}
+${report(code)}
+fn indexAt(o: u32, j: u32, i: u32) -> i32 {
+  return index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
+}
+fn xAt(o: u32, j: u32, i: u32) -> u32 {
+  return pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u);
+}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let f = gid.x + gid.y * pu(${IX.rowStride}u);
   if (f >= pu(${IX.n}u)) { return; }
   let I = pu(${IX.I}u);
   let Dj = pu(${IX.Dj}u);
-  let i = f % I;
+  let Dx = pu(${IX.Dx}u);
+${body}
+}`;
+}
+
+/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
+export function gatherSource(t: WType, wg: number): string {
+  return indexingKernel(
+    `read> x: array<${t}>`,
+    `read_write> out: array<${t}>`,
+    1,
+    wg,
+    `  let i = f % I;
   let t = f / I;
   let j = t % Dj;
   let o = t / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
-  let Dx = pu(${IX.Dx}u);
+  let k = indexAt(o, j, i);
   if (k < 0 || u32(k) >= Dx) {
     report(k, Dx);
     out[f] = ${t}(0);
     return;
   }
-  out[f] = x[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + u32(k) * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-}`;
+  out[f] = x[xAt(o, u32(k), i)];`,
+  );
 }
 
 /**
@@ -65,21 +88,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  * tgt's middle size and `x*` describe src.
  */
 export function scatterColumnSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<${t}>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
+  return indexingKernel(
+    `read_write> tgt: array<${t}>`,
+    `read> src: array<${t}>`,
+    2,
+    wg,
+    `  let i = f % I;
   let o = f / I;
   let ib = pu(${IX.iOff}u) + o * pu(${IX.is0}u) + i * pu(${IX.is2}u);
   let sb = pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + i * pu(${IX.xs2}u);
@@ -87,11 +101,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let ss1 = pu(${IX.xs1}u);
   for (var j = 0u; j < Dj; j = j + 1u) {
     let k = index[ib + j * is1];
-    if (k < 0 || u32(k) >= Dt) { report(k, Dt); continue; }
-    let ti = (o * Dt + u32(k)) * I + i;
+    if (k < 0 || u32(k) >= Dx) { report(k, Dx); continue; }
+    let ti = (o * Dx + u32(k)) * I + i;
     tgt[ti] = tgt[ti] + src[sb + j * ss1];
-  }
-}`;
+  }`,
+  );
 }
 
 /** Atomic scatterAdd: one invocation per source element (f32 via a compare-exchange loop on the bits). */
@@ -105,28 +119,19 @@ export function scatterAtomicSource(t: WType, wg: number): string {
     if (r.exchanged) { break; }
     old = r.old_value;
   }`;
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
+  return indexingKernel(
+    `read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>`,
+    `read> src: array<${t}>`,
+    2,
+    wg,
+    `  let i = f % I;
   let q = f / I;
   let j = q % Dj;
   let o = q / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
-  if (k < 0 || u32(k) >= Dt) { report(k, Dt); return; }
-  let v = src[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-  let ti = (o * Dt + u32(k)) * I + i;
-${add}
-}`;
+  let k = indexAt(o, j, i);
+  if (k < 0 || u32(k) >= Dx) { report(k, Dx); return; }
+  let v = src[xAt(o, j, i)];
+  let ti = (o * Dx + u32(k)) * I + i;
+${add}`,
+  );
 }
