@@ -29,7 +29,7 @@ import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
 import { contiguousStrides } from '../shape.js';
 import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
-import { layerNormRows, reduceRows, rmsNormRows, softmaxRows, type RowReduceOp } from './reduce.js';
+import { normRows, reduceRows, softmaxRows, type RowReduceOp } from './reduce.js';
 import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
@@ -303,19 +303,8 @@ export class CpuBackend implements Backend {
     logsumexp: (a: LogsumexpArgs) => {
       reduceRows('logsumexp', this.rows(a.x, a.offset, a.rows, a.cols, 'logsumexp'), a.offset, a.rows, a.cols, this.out(a.out, a.rows, 'logsumexp'));
     },
-    layerNorm: (a: LayerNormArgs) => {
-      const { rows, cols } = a;
-      const xd = this.rows(a.x, 0, rows, cols, 'layerNorm');
-      const wd = a.weight ? this.out(a.weight, cols, 'layerNorm weight') : null;
-      const bd = a.bias ? this.out(a.bias, cols, 'layerNorm bias') : null;
-      layerNormRows(xd, wd, bd, rows, cols, a.eps, this.out(a.out, rows * cols, 'layerNorm'), this.out(a.mean, rows, 'layerNorm mean'), this.out(a.rstd, rows, 'layerNorm rstd'));
-    },
-    rmsNorm: (a: RmsNormArgs) => {
-      const { rows, cols } = a;
-      const xd = this.rows(a.x, 0, rows, cols, 'rmsNorm');
-      const wd = a.weight ? this.out(a.weight, cols, 'rmsNorm weight') : null;
-      rmsNormRows(xd, wd, rows, cols, a.eps, this.out(a.out, rows * cols, 'rmsNorm'), this.out(a.rstd, rows, 'rmsNorm rstd'));
-    },
+    layerNorm: (a: LayerNormArgs) => this.norm('layerNorm', a, a.bias, a.mean),
+    rmsNorm: (a: RmsNormArgs) => this.norm('rmsNorm', a, null, null),
     layerNormBackward: (a: LayerNormBackwardArgs) => this.normBackward('layerNormBackward', a, a.mean, a.dbias),
     rmsNormBackward: (a: RmsNormBackwardArgs) => this.normBackward('rmsNormBackward', a, null, null),
     crossEntropy: (a: CrossEntropyArgs) => {
@@ -397,22 +386,34 @@ export class CpuBackend implements Backend {
     return [this.rows(a.logits, 0, a.rows, a.cols, op), this.out(a.targets, a.rows, `${op} targets`)];
   }
 
+  /** The layerNorm (`bias` and `mean` given) and rmsNorm (both null) overrides. */
+  private norm(op: string, a: RmsNormArgs, bias: Storage | null, mean: Storage | null): void {
+    const { rows, cols } = a;
+    const x = this.rows(a.x, 0, rows, cols, op);
+    const weight = this.optional(a.weight, cols, `${op} weight`);
+    normRows({ x, weight, bias: this.optional(bias, cols, `${op} bias`), rows, cols, eps: a.eps, out: this.out(a.out, rows * cols, op), mean: this.optional(mean, rows, `${op} mean`), rstd: this.out(a.rstd, rows, `${op} rstd`) });
+  }
+
   /** The layerNorm (`mean` given) and rmsNorm (`mean` and `dbias` null) backward overrides. */
   private normBackward(op: string, a: RmsNormBackwardArgs, mean: Storage | null, dbias: Storage | null): void {
     const { rows, cols } = a;
-    const opt = (s: Storage | null, n: number, what: string) => (s ? this.out(s, n, `${op} ${what}`) : null);
     normBackwardRows({
       x: this.rows(a.x, 0, rows, cols, op),
-      mean: opt(mean, rows, 'mean'),
+      mean: this.optional(mean, rows, `${op} mean`),
       rstd: this.out(a.rstd, rows, `${op} rstd`),
-      weight: opt(a.weight, cols, 'weight'),
+      weight: this.optional(a.weight, cols, `${op} weight`),
       grad: this.rows(a.grad, 0, rows, cols, `${op} grad`),
       rows,
       cols,
       dx: this.out(a.dx, rows * cols, `${op} dx`),
-      dweight: opt(a.dweight, cols, 'dweight'),
-      dbias: opt(dbias, cols, 'dbias'),
+      dweight: this.optional(a.dweight, cols, `${op} dweight`),
+      dbias: this.optional(dbias, cols, `${op} dbias`),
     });
+  }
+
+  /** `out` of a storage that may be absent. */
+  private optional(storage: Storage | null, n: number, op: string): TypedArray | null {
+    return storage ? this.out(storage, n, op) : null;
   }
 
   private out(storage: Storage, n: number, op: string): TypedArray {
