@@ -8,7 +8,7 @@
 import type { TypedArray } from '../backend.js';
 import { erf, erfc, powC, powInt, roundHalfEven } from '../cpu/special.js';
 import { evalProgram, fmax, fmin, idiv } from './eval.js';
-import { scalarValue, toInt32, type Expr, type Program } from './ir.js';
+import { scalarValue, toInt32, type Expr, type ExprOp, type Program } from './ir.js';
 
 /**
  * A row kernel: for `j < n`, `out_k[OO[k] + j * OS[k]] = expr_k(in_i[IO[i] + j * IS[i]] ...)`.
@@ -42,9 +42,32 @@ function literal(e: Expr): string {
   return v < 0 ? `(${String(v)})` : String(v);
 }
 
+/** Unary ops that are one function call whatever the dtype (`erf`, `erfc`, `round` are the kernel's helpers). */
+const CALLS: Partial<Record<ExprOp, string>> = {
+  sqrt: 'Math.sqrt',
+  exp: 'Math.exp',
+  log: 'Math.log',
+  log1p: 'Math.log1p',
+  sin: 'Math.sin',
+  cos: 'Math.cos',
+  tanh: 'Math.tanh',
+  floor: 'Math.floor',
+  ceil: 'Math.ceil',
+  erf: 'erf',
+  erfc: 'erfc',
+  round: 'round',
+};
+
+/** Comparisons and logic: one infix operator whatever the dtype. */
+const INFIX: Partial<Record<ExprOp, string>> = { lt: '<', le: '<=', eq: '===', ne: '!==', and: '&&', or: '||' };
+
 /** JavaScript expression text of node `e` given its operand texts. */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
+  const call = CALLS[e.op];
+  if (call) return `${call}(${a})`;
+  const infix = INFIX[e.op];
+  if (infix) return `(${a} ${infix} ${b})`;
   switch (e.op) {
     case 'cast': {
       const from = e.args[0]!.dtype;
@@ -60,22 +83,6 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return int ? `((-${a}) | 0)` : `(-${a})`;
     case 'abs':
       return int ? `(Math.abs(${a}) | 0)` : `Math.abs(${a})`;
-    case 'sqrt':
-    case 'exp':
-    case 'log':
-    case 'log1p':
-    case 'sin':
-    case 'cos':
-    case 'tanh':
-    case 'floor':
-    case 'ceil':
-      return `Math.${e.op}(${a})`;
-    case 'erf':
-      return `erf(${a})`;
-    case 'erfc':
-      return `erfc(${a})`;
-    case 'round':
-      return `round(${a})`;
     case 'not':
       return `(!${a})`;
     case 'add':
@@ -94,18 +101,6 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return int ? `Math.min(${a}, ${b})` : `fmin(${a}, ${b})`;
     case 'atan2':
       return `Math.atan2(${a}, ${b})`;
-    case 'lt':
-      return `(${a} < ${b})`;
-    case 'le':
-      return `(${a} <= ${b})`;
-    case 'eq':
-      return `(${a} === ${b})`;
-    case 'ne':
-      return `(${a} !== ${b})`;
-    case 'and':
-      return `(${a} && ${b})`;
-    case 'or':
-      return `(${a} || ${b})`;
     default:
       throw new Error(`expr: no JavaScript for node '${e.op}'`);
   }

@@ -8,7 +8,7 @@
  * live in the uniform. Each invocation loads its inputs, evaluates every node once, then stores
  * every output.
  */
-import type { DType, Expr, Program } from '@unihetero/tensor';
+import type { DType, Expr, ExprOp, Program } from '@unihetero/tensor';
 import { helpersFor } from './math-wgsl.js';
 
 /** WGSL scalar type of a dtype. */
@@ -120,10 +120,34 @@ function wt(e: Expr): string {
   return wtype(e.dtype as DType);
 }
 
+/** Unary ops that are one WGSL call whatever the dtype (the `_` ones are our helpers: exact rounding, stable tails). */
+const CALLS: Partial<Record<ExprOp, string>> = {
+  abs: 'abs',
+  sqrt: 'sqrt',
+  exp: 'exp',
+  log: 'log',
+  sin: 'sin',
+  cos: 'cos',
+  floor: 'floor',
+  ceil: 'ceil',
+  log1p: 'log1p_',
+  tanh: 'tanh_',
+  erf: 'erf_',
+  erfc: 'erfc_',
+  round: 'rne_',
+};
+
+/** Arithmetic, comparisons and logic that are one infix operator whatever the dtype (`ne` is special-cased for the NaN test). */
+const INFIX: Partial<Record<ExprOp, string>> = { add: '+', sub: '-', mul: '*', lt: '<', le: '<=', eq: '==', and: '&&', or: '||' };
+
 /** WGSL text of node `e` given its operand texts. */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
   const float = e.args[0]?.dtype === 'float32';
+  const call = CALLS[e.op];
+  if (call) return `${call}(${a})`;
+  const infix = INFIX[e.op];
+  if (infix) return `(${a} ${infix} ${b})`;
   switch (e.op) {
     case 'cast': {
       const from = e.args[0]!.dtype;
@@ -134,33 +158,8 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return `select(${c}, ${b}, ${a})`;
     case 'neg':
       return `(-${a})`;
-    case 'abs':
-    case 'sqrt':
-    case 'exp':
-    case 'log':
-    case 'sin':
-    case 'cos':
-    case 'floor':
-    case 'ceil':
-      return `${e.op}(${a})`;
-    case 'log1p':
-      return `log1p_(${a})`;
-    case 'tanh':
-      return `tanh_(${a})`;
-    case 'erf':
-      return `erf_(${a})`;
-    case 'erfc':
-      return `erfc_(${a})`;
-    case 'round':
-      return `rne_(${a})`;
     case 'not':
       return `(!${a})`;
-    case 'add':
-      return `(${a} + ${b})`;
-    case 'sub':
-      return `(${a} - ${b})`;
-    case 'mul':
-      return `(${a} * ${b})`;
     case 'div':
       return int ? `select(${a} / ${b}, 0i, ${b} == 0i)` : `(${a} / ${b})`;
     case 'pow':
@@ -171,19 +170,9 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return float ? `fmin_(${a}, ${b})` : `min(${a}, ${b})`;
     case 'atan2':
       return `atan2(${a}, ${b})`;
-    case 'lt':
-      return `(${a} < ${b})`;
-    case 'le':
-      return `(${a} <= ${b})`;
-    case 'eq':
-      return `(${a} == ${b})`;
     case 'ne':
       // x != x is the NaN test; shader compilers may fold it away, so test the bits.
       return float && e.args[0] === e.args[1] ? `isnan_(${a})` : `(${a} != ${b})`;
-    case 'and':
-      return `(${a} && ${b})`;
-    case 'or':
-      return `(${a} || ${b})`;
     default:
       throw new Error(`webgpu: elementwise: no WGSL for node '${e.op}'`);
   }
