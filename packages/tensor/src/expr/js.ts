@@ -8,7 +8,7 @@
 import type { TypedArray } from '../backend.js';
 import { erf, erfc, powC, powInt, roundHalfEven } from '../cpu/special.js';
 import { evalProgram, fmax, fmin, idiv } from './eval.js';
-import { scalarValue, toInt32, type Expr, type ExprOp, type Program } from './ir.js';
+import { scalarValue, spelledOp, toInt32, type Expr, type OpSpelling, type Program } from './ir.js';
 
 /**
  * A row kernel: for `j < n`, `out_k[OO[k] + j * OS[k]] = expr_k(in_i[IO[i] + j * IS[i]] ...)`.
@@ -42,32 +42,28 @@ function literal(e: Expr): string {
   return v < 0 ? `(${String(v)})` : String(v);
 }
 
-/** Unary ops that are one function call whatever the dtype (`erf`, `erfc`, `round` are the kernel's helpers). */
-const CALLS: Partial<Record<ExprOp, string>> = {
-  sqrt: 'Math.sqrt',
-  exp: 'Math.exp',
-  log: 'Math.log',
-  log1p: 'Math.log1p',
-  sin: 'Math.sin',
-  cos: 'Math.cos',
-  tanh: 'Math.tanh',
-  floor: 'Math.floor',
-  ceil: 'Math.ceil',
-  erf: 'erf',
-  erfc: 'erfc',
-  round: 'round',
+/** The ops JavaScript spells one way whatever the dtype (`erf`, `erfc`, `round` are the kernel's helpers). */
+const JS: OpSpelling = {
+  calls: {
+    sqrt: 'Math.sqrt',
+    exp: 'Math.exp',
+    log: 'Math.log',
+    log1p: 'Math.log1p',
+    sin: 'Math.sin',
+    cos: 'Math.cos',
+    tanh: 'Math.tanh',
+    floor: 'Math.floor',
+    ceil: 'Math.ceil',
+    erf: 'erf',
+    erfc: 'erfc',
+    round: 'round',
+  },
+  infix: { lt: '<', le: '<=', eq: '===', ne: '!==', and: '&&', or: '||' },
 };
 
-/** Comparisons and logic: one infix operator whatever the dtype. */
-const INFIX: Partial<Record<ExprOp, string>> = { lt: '<', le: '<=', eq: '===', ne: '!==', and: '&&', or: '||' };
-
-/** JavaScript expression text of node `e` given its operand texts. */
+/** JavaScript expression text of node `e` given its operand texts (the ops `JS` does not spell). */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
-  const call = CALLS[e.op];
-  if (call) return `${call}(${a})`;
-  const infix = INFIX[e.op];
-  if (infix) return `(${a} ${infix} ${b})`;
   switch (e.op) {
     case 'cast': {
       const from = e.args[0]!.dtype;
@@ -142,7 +138,7 @@ export function rowKernelSource(p: Program, layout: string): string {
     } else {
       const [a, b, c] = e.args.map((x) => name.get(x.id)!);
       const v = `t${e.id}`;
-      const code = `const ${v} = ${nodeCode(e, a!, b ?? '', c ?? '')};`;
+      const code = `const ${v} = ${spelledOp(JS, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', c ?? '')};`;
       if (e.args.every((x) => invariant.has(x.id)) && e.op !== 'div') {
         hoisted.push(code);
         invariant.add(e.id);

@@ -8,7 +8,7 @@
  * live in the uniform. Each invocation loads its inputs, evaluates every node once, then stores
  * every output.
  */
-import type { DType, Expr, ExprOp, Program } from '@unihetero/tensor';
+import { expr, type DType, type Expr, type OpSpelling, type Program } from '@unihetero/tensor';
 import { helpersFor } from './math-wgsl.js';
 
 /** WGSL scalar type of a dtype. */
@@ -120,34 +120,33 @@ function wt(e: Expr): string {
   return wtype(e.dtype as DType);
 }
 
-/** Unary ops that are one WGSL call whatever the dtype (the `_` ones are our helpers: exact rounding, stable tails). */
-const CALLS: Partial<Record<ExprOp, string>> = {
-  abs: 'abs',
-  sqrt: 'sqrt',
-  exp: 'exp',
-  log: 'log',
-  sin: 'sin',
-  cos: 'cos',
-  floor: 'floor',
-  ceil: 'ceil',
-  log1p: 'log1p_',
-  tanh: 'tanh_',
-  erf: 'erf_',
-  erfc: 'erfc_',
-  round: 'rne_',
+/**
+ * The ops WGSL spells one way whatever the dtype (the `_` calls are our helpers: exact rounding,
+ * stable tails; `ne` has its own case for the NaN test).
+ */
+const WGSL: OpSpelling = {
+  calls: {
+    abs: 'abs',
+    sqrt: 'sqrt',
+    exp: 'exp',
+    log: 'log',
+    sin: 'sin',
+    cos: 'cos',
+    floor: 'floor',
+    ceil: 'ceil',
+    log1p: 'log1p_',
+    tanh: 'tanh_',
+    erf: 'erf_',
+    erfc: 'erfc_',
+    round: 'rne_',
+  },
+  infix: { add: '+', sub: '-', mul: '*', lt: '<', le: '<=', eq: '==', and: '&&', or: '||' },
 };
 
-/** Arithmetic, comparisons and logic that are one infix operator whatever the dtype (`ne` is special-cased for the NaN test). */
-const INFIX: Partial<Record<ExprOp, string>> = { add: '+', sub: '-', mul: '*', lt: '<', le: '<=', eq: '==', and: '&&', or: '||' };
-
-/** WGSL text of node `e` given its operand texts. */
+/** WGSL text of node `e` given its operand texts (the ops `WGSL` does not spell). */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
   const float = e.args[0]?.dtype === 'float32';
-  const call = CALLS[e.op];
-  if (call) return `${call}(${a})`;
-  const infix = INFIX[e.op];
-  if (infix) return `(${a} ${infix} ${b})`;
   switch (e.op) {
     case 'cast': {
       const from = e.args[0]!.dtype;
@@ -211,7 +210,7 @@ export function ewSource(s: EwSpec, wg: number): string {
       lines.push(`  let ${v}: ${dt} = bitcast<${dt}>(pu(${L.scalars + slot}u));`);
     } else {
       const [a, b, c] = e.args.map((x) => name.get(x.id)!);
-      lines.push(`  let ${v}: ${wt(e)} = ${nodeCode(e, a!, b ?? '', c ?? '')};`);
+      lines.push(`  let ${v}: ${wt(e)} = ${expr.spelledOp(WGSL, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', c ?? '')};`);
     }
     name.set(e.id, v);
   }

@@ -29,17 +29,28 @@ export function report(code: number): string {
 }`;
 }
 
+/** One indexing kernel (see `indexingKernel`). */
+interface IndexingKernel {
+  /** Declarations of bindings 0 and 2 after `var<storage, ` (binding 1 is the index, 3 the error buffer, 4 the uniform). */
+  first: string;
+  third: string;
+  /** Error code `report` records for an index out of range. */
+  code: number;
+  wg: number;
+  /** Statements of `main` after the prologue. */
+  body: string;
+}
+
 /**
- * One indexing kernel: the bindings `(a, index, b, err, params)` (`a` and `b` are the declarations
- * of bindings 0 and 2, after `var<storage, `), the uniform accessors, `report(k, dim)` with error
- * `code`, and a `main` over the flat invocation index `f < n` that has the sizes `I`, `Dj`, `Dx`
- * and the WGSL helpers `indexAt(o, j, i)` (the index element) and `xAt(o, j, i)` (the offset of
- * that element of x / src) at hand before `body`.
+ * WGSL of an indexing kernel: the bindings, the uniform accessors, `report(k, dim)`, and a `main`
+ * over the flat invocation index `f < n` whose prologue sets the sizes `I`, `Dj`, `Dx` and
+ * `i = f % I`, `q = f / I`; the helpers `indexAt(o, j, i)` (an index element) and `xAt(o, j, i)`
+ * (the offset of that element of x / src) are at hand.
  */
-function indexingKernel(a: string, b: string, code: number, wg: number, body: string): string {
-  return `@group(0) @binding(0) var<storage, ${a};
+function indexingKernel({ first, third, code, wg, body }: IndexingKernel): string {
+  return `@group(0) @binding(0) var<storage, ${first};
 @group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, ${b};
+@group(0) @binding(2) var<storage, ${third};
 @group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
 @group(0) @binding(4) var<uniform> P: Params;
 ${HEADER}
@@ -57,29 +68,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let I = pu(${IX.I}u);
   let Dj = pu(${IX.Dj}u);
   let Dx = pu(${IX.Dx}u);
+  let i = f % I;
+  let q = f / I;
 ${body}
 }`;
 }
 
 /** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
 export function gatherSource(t: WType, wg: number): string {
-  return indexingKernel(
-    `read> x: array<${t}>`,
-    `read_write> out: array<${t}>`,
-    1,
-    wg,
-    `  let i = f % I;
-  let t = f / I;
-  let j = t % Dj;
-  let o = t / Dj;
+  const body = `  let j = q % Dj;
+  let o = q / Dj;
   let k = indexAt(o, j, i);
   if (k < 0 || u32(k) >= Dx) {
     report(k, Dx);
     out[f] = ${t}(0);
     return;
   }
-  out[f] = x[xAt(o, u32(k), i)];`,
-  );
+  out[f] = x[xAt(o, u32(k), i)];`;
+  return indexingKernel({ first: `read> x: array<${t}>`, third: `read_write> out: array<${t}>`, code: 1, wg, body });
 }
 
 /**
@@ -88,13 +94,7 @@ export function gatherSource(t: WType, wg: number): string {
  * tgt's middle size and `x*` describe src.
  */
 export function scatterColumnSource(t: WType, wg: number): string {
-  return indexingKernel(
-    `read_write> tgt: array<${t}>`,
-    `read> src: array<${t}>`,
-    2,
-    wg,
-    `  let i = f % I;
-  let o = f / I;
+  const body = `  let o = q;
   let ib = pu(${IX.iOff}u) + o * pu(${IX.is0}u) + i * pu(${IX.is2}u);
   let sb = pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + i * pu(${IX.xs2}u);
   let is1 = pu(${IX.is1}u);
@@ -104,8 +104,8 @@ export function scatterColumnSource(t: WType, wg: number): string {
     if (k < 0 || u32(k) >= Dx) { report(k, Dx); continue; }
     let ti = (o * Dx + u32(k)) * I + i;
     tgt[ti] = tgt[ti] + src[sb + j * ss1];
-  }`,
-  );
+  }`;
+  return indexingKernel({ first: `read_write> tgt: array<${t}>`, third: `read> src: array<${t}>`, code: 2, wg, body });
 }
 
 /** Atomic scatterAdd: one invocation per source element (f32 via a compare-exchange loop on the bits). */
@@ -119,19 +119,12 @@ export function scatterAtomicSource(t: WType, wg: number): string {
     if (r.exchanged) { break; }
     old = r.old_value;
   }`;
-  return indexingKernel(
-    `read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>`,
-    `read> src: array<${t}>`,
-    2,
-    wg,
-    `  let i = f % I;
-  let q = f / I;
-  let j = q % Dj;
+  const body = `  let j = q % Dj;
   let o = q / Dj;
   let k = indexAt(o, j, i);
   if (k < 0 || u32(k) >= Dx) { report(k, Dx); return; }
   let v = src[xAt(o, j, i)];
   let ti = (o * Dx + u32(k)) * I + i;
-${add}`,
-  );
+${add}`;
+  return indexingKernel({ first: `read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>`, third: `read> src: array<${t}>`, code: 2, wg, body });
 }
