@@ -5,22 +5,22 @@ import { ABLATION_RECIPE, QUICK_RECIPE, planRuns, runConfig, withSize } from '..
 import { cli } from './helpers.js';
 
 describe('option errors', () => {
-  // [arguments after `ablation`, what the one-line error says]
-  const BAD: [string[], string][] = [
-    [['--presets', 'exp1,exp9'], "--presets: unknown preset 'exp9'; expected a comma-separated subset of exp1, exp2, exp3, exp4"],
-    [['--scales', '100,abc'], "--scales: expected an integer >= 1, got 'abc'"],
-    [['--seeds', '-1'], "--seeds: expected an integer >= 0, got '-1'"],
-    [['--lr', '0'], "--lr: expected a positive number, got '0'"],
-    [['--backend', 'tpu'], "option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu."],
-    [['--frobnicate'], "error: unknown option '--frobnicate'"],
-    [['--designs', 'equal-everything'], "--designs: unknown design 'equal-everything'; expected a comma-separated subset of equal-understanding, equal-samples"],
-    [['--variants', 'mlp-cos,mlp-cos'], "--variants: 'mlp-cos,mlp-cos' names a variant twice"],
-    [['--variants', 'diffu-mse'], "--variants: unknown variant 'diffu-mse'; expected a comma-separated subset of mlp-cos, norm-3-mlp-cos, ema-mlp-llm-cos, mlp-mse"],
+  // [arguments after `ablation` (split at spaces), what the one-line error says]
+  const BAD: [string, string][] = [
+    ['--presets exp1,exp9', "--presets: unknown preset 'exp9'; expected a comma-separated subset of exp1, exp2, exp3, exp4"],
+    ['--scales 100,abc', "--scales: expected an integer >= 1, got 'abc'"],
+    ['--seeds -1', "--seeds: expected an integer >= 0, got '-1'"],
+    ['--lr 0', "--lr: expected a positive number, got '0'"],
+    ['--backend tpu', "option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu."],
+    ['--frobnicate', "error: unknown option '--frobnicate'"],
+    ['--designs equal-everything', "--designs: unknown design 'equal-everything'; expected a comma-separated subset of equal-understanding, equal-samples"],
+    ['--variants mlp-cos,mlp-cos', "--variants: 'mlp-cos,mlp-cos' names a variant twice"],
+    ['--variants diffu-mse', "--variants: unknown variant 'diffu-mse'; expected a comma-separated subset of mlp-cos, norm-3-mlp-cos, ema-mlp-llm-cos, mlp-mse"],
   ];
   it('rejects bad presets, scales, seeds, numbers, designs and variants with the offending text (exit code 1)', async () => {
     for (const [args, message] of BAD) {
-      const r = await cli(['ablation', ...args]);
-      expect(r.code, args.join(' ')).toBe(1);
+      const r = await cli(['ablation', ...args.split(' ')]);
+      expect(r.code, args).toBe(1);
       expect(r.err).toContain(message);
     }
   });
