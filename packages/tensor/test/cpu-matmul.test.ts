@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DType, Storage, TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
-import { lcg, matmulReference } from './matmul-reference.js';
+import { lcg } from './lcg.js';
+import { matmulReference } from './matmul-reference.js';
 
 const be = new CpuBackend();
 

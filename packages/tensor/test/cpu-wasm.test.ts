@@ -6,7 +6,8 @@ import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/was
 import { GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
-import { lcg, matmulReference } from './matmul-reference.js';
+import { lcg } from './lcg.js';
+import { matmulReference } from './matmul-reference.js';
 
 const WA = wasmApi()!;
 

@@ -24,12 +24,3 @@ export function matmulReference(a: Readable, b: Readable, B: number, M: number, 
       }
   return { ref, mag };
 }
-
-/** A deterministic uniform [0, 1) stream (32-bit linear congruential generator) for test operands. */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}

@@ -292,10 +292,7 @@ const ERF_X2 = [1, -1 / 3, 1 / 10, -1 / 42, 1 / 216, -1 / 1320, 1 / 9360, -1 / 7
 function emitErfc(mb: ModuleBuilder, exp: number): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const z = f.local(v128);
-  const h = f.local(v128);
-  const t = f.local(v128);
-  const r = f.local(v128);
+  const [z, h, t, r] = f.locals(v128, 4);
   f.get(x).simdOp(OP.f32abs).set(z);
   f.get(z);
   constI(f, -4096); // 0xfffff000: keep sign, exponent and 11 mantissa bits
@@ -329,8 +326,7 @@ function emitErfc(mb: ModuleBuilder, exp: number): number {
 function emitErf(mb: ModuleBuilder, erfc: number): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const a = f.local(v128);
-  const z = f.local(v128);
+  const [a, z] = f.locals(v128, 2);
   f.get(x).simdOp(OP.f32abs).set(a);
   f.get(x).get(x).simdOp(OP.f32mul).set(z);
   f.get(x);
