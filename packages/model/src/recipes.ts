@@ -81,7 +81,7 @@ const BUILTIN: Recipe[] = [
     description: 'the size that shows the method working: about an hour on 2 CPU cores',
     preset: 'exp2',
     config: mergeConfig(GENERATION_RECIPE, { backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4 } }),
-    samples: 64000,
+    samples: 128000,
     batchSize: 16,
     lr: 3e-3,
     questions: 400,
