@@ -61,8 +61,10 @@ describe('gpt suite (in process, tiny sizes)', () => {
     expect(compiled!.status).toMatch(/^compile\(\): replay, 1 of 4 calls replayed/);
     expect(torch!.error).toMatch(/^not measured: /);
     expect(report.compiledOverJaxJit).toBeGreaterThan(0);
+    expect(compiled!.cpuMs).toHaveLength(1);
+    expect(compiled!.cpuMsPerStep).toBeGreaterThan(0);
     const { headers, rows } = parseTable(c.out());
-    expect(headers).toEqual(['impl', 'tokens/s', 'ms/step', 'rounds (tokens/s)', 'loss@1', 'loss@2', 'loss@3', 'loss@4', 'Δloss@1 vs ours', 'ours-cpu-compiled/impl']);
+    expect(headers).toEqual(['impl', 'tokens/s', 'ms/step', 'cpu ms/step', 'rounds (tokens/s)', 'loss@1', 'loss@2', 'loss@3', 'loss@4', 'Δloss@1 vs ours', 'ours-cpu-compiled/impl']);
     expect(rows.map((r) => r[0])).toEqual(['ours-cpu', 'ours-cpu-compiled', 'jax-js-wasm-jit', 'torch-openblas']);
     expect(rows[3]![1]).toBe('n/a [1]');
     expect(c.out()).toContain('[1] torch-openblas: not measured: ');

@@ -315,13 +315,14 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
   }
 
   // PyTorch + OpenBLAS, the issue's third column, is not run by this suite: its row says why.
-  entries.push({ id: 'torch-openblas', variant: null, rates: [], stepsPerSec: null, msPerStep: null, losses: [], dispatchesPerStep: null, status: null, error: torchNote() });
+  entries.push({ id: 'torch-openblas', variant: null, rates: [], stepsPerSec: null, msPerStep: null, cpuMs: [], cpuMsPerStep: null, losses: [], dispatchesPerStep: null, status: null, error: torchNote() });
   const { table, firstLossMaxRelDiff, lines } = trainingTable(entries, {
     rateName: 'tokens/s',
     perStep: tokensPerStep,
     rateDigits: [0, 0],
     totalSteps: opts.warmup + rounds * opts.steps,
     lossTolerance: GPT_LOSS_TOLERANCE,
+    cpuColumn: true,
     notes,
   });
   const compiled = entries.find((e) => e.id === 'ours-cpu-compiled' && e.error === null);
@@ -332,7 +333,7 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
     `tiny GPT training, d ${dims.d}, ${dims.heads} heads, ${dims.layers} layers, seq ${dims.seq}, batch ${dims.batch}, vocab ${dims.vocab}, ` +
       `pre-LN (LayerNorm), learned positions, GELU-tanh MLP 4x, untied head, softmax cross-entropy, Adam(lr ${setup.hyper.lr}): ` +
       `tokens/s = ${tokensPerStep} tokens/step x steps/s, median of ${rounds} interleaved rounds of ${opts.steps} steps after ${opts.warmup} warmup ` +
-      `(each step reads its loss back); ratios = median of per-round ratios; machine: ${machineLine()}`,
+      `(each step reads its loss back); cpu ms/step = process CPU time per step (median of rounds); ratios = median of per-round ratios; machine: ${machineLine()}`,
   );
   io.out('');
   io.out(table);

@@ -45,6 +45,10 @@ export interface RoundsEntry {
   /** Median of `rates`. */
   stepsPerSec: number | null;
   msPerStep: number | null;
+  /** Process CPU time (user + system, all threads) per timed step of each round, in ms. */
+  cpuMs: number[];
+  /** Median of `cpuMs`: robust to time slicing on a shared machine, not to cache contention. */
+  cpuMsPerStep: number | null;
   /** Loss of every step, warmup included, in order. */
   losses: number[];
   /** Median GPU dispatches per timed step (our WebGPU contenders), else null. */
@@ -75,7 +79,7 @@ export async function runRounds(suite: string, loaders: { id: string; load: () =
   const entries: RoundsEntry[] = [];
   const live: { c: Contender; e: RoundsEntry; next: number }[] = [];
   for (const { id, load } of loaders) {
-    const e: RoundsEntry = { id, variant: null, rates: [], stepsPerSec: null, msPerStep: null, losses: [], dispatchesPerStep: null, status: null, error: null };
+    const e: RoundsEntry = { id, variant: null, rates: [], stepsPerSec: null, msPerStep: null, cpuMs: [], cpuMsPerStep: null, losses: [], dispatchesPerStep: null, status: null, error: null };
     entries.push(e);
     try {
       io.progress(`${suite}: ${id}: building, ${opts.warmup} warmup steps`);
@@ -96,10 +100,13 @@ export async function runRounds(suite: string, loaders: { id: string; load: () =
       try {
         await slot.c.activate();
         const d0 = slot.c.dispatches?.();
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         for (let i = 0; i < opts.steps; i++) await stepOnce(slot, opts);
         const ms = (performance.now() - t0) / opts.steps;
+        const cpu = process.cpuUsage(c0);
         slot.e.rates.push(1000 / ms);
+        slot.e.cpuMs.push((cpu.user + cpu.system) / 1000 / opts.steps);
         if (d0 !== undefined) {
           const per = (slot.c.dispatches!() - d0) / opts.steps;
           slot.e.dispatchesPerStep = slot.e.dispatchesPerStep === null ? per : Math.min(slot.e.dispatchesPerStep, per);
@@ -121,6 +128,7 @@ export async function runRounds(suite: string, loaders: { id: string; load: () =
     if (e.error === null && e.rates.length > 0) {
       e.stepsPerSec = median(e.rates);
       e.msPerStep = 1000 / e.stepsPerSec;
+      e.cpuMsPerStep = median(e.cpuMs);
     }
   }
   return entries;
@@ -138,6 +146,8 @@ export interface TrainingTableOptions {
   totalSteps: number;
   /** Largest accepted relative difference of the step-1 loss from ours. */
   lossTolerance: number;
+  /** Add a `cpu ms/step` column (process CPU time per step, median of rounds). */
+  cpuColumn?: boolean;
   /** Receives the failures and loss mismatches. */
   notes: Footnotes;
 }
@@ -173,6 +183,7 @@ export function trainingTable(entries: readonly RoundsEntry[], o: TrainingTableO
     'impl',
     o.rateName,
     'ms/step',
+    ...(o.cpuColumn ? ['cpu ms/step'] : []),
     `rounds (${o.rateName})`,
     ...(showDispatches ? ['dispatches/step'] : []),
     ...lossSteps.map((i) => `loss@${i + 1}`),
@@ -197,6 +208,7 @@ export function trainingTable(entries: readonly RoundsEntry[], o: TrainingTableO
       e.id,
       fmt(e.stepsPerSec === null ? null : e.stepsPerSec * o.perStep, o.rateDigits[0]),
       fmt(e.msPerStep, 1),
+      ...(o.cpuColumn ? [fmt(e.cpuMsPerStep, 1)] : []),
       e.rates.map((r) => (r * o.perStep).toFixed(o.rateDigits[1])).join(' / '),
       ...(showDispatches ? [e.dispatchesPerStep === null ? '' : e.dispatchesPerStep.toFixed(0)] : []),
       ...lossSteps.map(l),
