@@ -233,7 +233,7 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
   }
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --variants none --scales 2000,4000,8000 --seeds 0,1,2\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n  unihetero-eval diagnose --checkpoint runs/demo/checkpoint.safetensors --sheets runs/demo/ladder\n\nResults go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-eval ablation --quick --out runs/ablation\n  unihetero-eval ablation --presets exp1,exp2 --variants none --scales 16000,32000 --seeds 0,1,2\n  unihetero-eval evaluate --checkpoint runs/exp2/checkpoint.safetensors --json eval.json\n  unihetero-eval diagnose --checkpoint runs/demo/checkpoint.safetensors --sheets runs/demo/ladder\n\nResults go to stdout, progress to stderr.',
   );
   return program;
 }

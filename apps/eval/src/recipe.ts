@@ -3,7 +3,7 @@
  * and invert-projector variant is applied over, the two data designs, the Table 2 variants, and
  * the plan of training runs they need (exp1 is one run per seed shared by both designs).
  */
-import { getPreset, type ModelConfigInput, type TrainerOptions } from '@unihetero/model';
+import { getPreset, getRecipe, type ModelConfigInput, type TrainerOptions } from '@unihetero/model';
 import type { EvalSettings } from './metrics.js';
 
 /** Width of the flow head's 'small' size (docs/method.md 14), the reference of presets with their own width. */
@@ -60,20 +60,25 @@ export interface AblationRecipe {
   eval: EvalSettings;
 }
 
+/** The model package's `standard` recipe: the size and generation recipe at which generation works. */
+const STANDARD = getRecipe('standard');
+
 /**
  * The recipe of a full ablation (without `--quick`): the ONE place to set the model and training
  * recipe. `config` is a `ModelConfigInput` partial (backbone size, flow head, mask rates, mix,
- * ...); set it to the project's standard recipe when that is final.
+ * ...): the `standard` recipe's (the generation recipe at d=64, 2 layers), its batch and learning
+ * rate, with checkpoints at 16k, 32k and 64k samples (generation starts working between 16k and
+ * 32k at this size; docs/generation.md).
  */
 export const ABLATION_RECIPE: AblationRecipe = {
-  config: {},
-  scales: [2000, 4000, 8000],
+  config: STANDARD.config,
+  scales: [16000, 32000, 64000],
   seeds: [0, 1, 2],
-  batchSize: 16,
-  lr: 2e-3,
+  batchSize: STANDARD.batchSize,
+  lr: STANDARD.lr,
   trainer: {},
   flowWarmupSteps: null,
-  eval: { count: 256, captionCount: 64, generationCount: 64, roundTripCount: 64, batchSize: 32, generationSteps: 16, flowSteps: 20, seed: 0, semanticsCount: 0, probeImages: 256 },
+  eval: { count: 256, captionCount: 64, generationCount: 64, roundTripCount: 32, batchSize: 32, generationSteps: STANDARD.generationSteps, flowSteps: 20, seed: 0, semanticsCount: 64, probeImages: STANDARD.probeImages },
 };
 
 /** The model size of `--quick` (and of the size flags). */

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AblationResults } from '../src/results.js';
+import { ABLATION_RECIPE, withSize } from '../src/recipe.js';
 import { cli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unihetero-eval-'));
@@ -45,7 +46,7 @@ describe('unihetero-eval ablation (tiny, end to end)', () => {
     expect(res.settings.designs).toEqual(['equal-understanding', 'equal-samples']);
     expect(res.settings.scales).toEqual([2, 4]);
     expect(res.settings.stepsPerScale).toEqual([1, 2]);
-    expect(res.settings.config).toEqual({ backbone: { hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 2 }, flow: { width: 32, depth: 1 } });
+    expect(res.settings.config).toEqual(withSize(ABLATION_RECIPE.config, { hiddenSize: 32, layers: 1, heads: 2, flowWidth: 32, flowDepth: 1 }));
     const ids = ['shared/exp1', 'equal-understanding/exp2', 'equal-samples/exp2', 'equal-understanding/exp2-mlp-cos'];
     expect(res.runs.map((x) => [x.id, x.seed, x.pairing, x.invertProjector, x.points.map((p) => [p.samples, p.step])])).toEqual(
       [0, 1].flatMap((seed) => ids.map((id) => [id, seed, id.startsWith('equal-samples') ? 'split' : 'both', id.endsWith('mlp-cos') && !id.endsWith('llm-cos') ? 'mlp-cos' : 'ema-mlp-llm-cos', [[2, 1], [4, 2]]])),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInteger, parseIntegerList, parseNameList, parsePositive } from '../src/options.js';
 import { ablationSettings, runSpec } from '../src/ablation.js';
 import { ABLATION_RECIPE, QUICK_RECIPE, planRuns, runConfig, withSize } from '../src/recipe.js';
+import { getRecipe } from '@unihetero/model';
 import { cli } from './helpers.js';
 
 describe('option errors', () => {
@@ -92,8 +93,10 @@ describe('option errors', () => {
   });
 
   it('applies each preset, variant and design over the base config', () => {
-    const cfg = QUICK_RECIPE.config;
-    expect(cfg).toEqual({ backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 }, flow: { width: 64, depth: 2 } });
+    // The quick recipe is the full one (the model package's standard recipe) at the quick size.
+    expect(QUICK_RECIPE.config).toEqual(withSize(ABLATION_RECIPE.config, { hiddenSize: 64, layers: 2, heads: 2, flowWidth: 64, flowDepth: 2 }));
+    expect(ABLATION_RECIPE.config).toEqual(getRecipe('standard').config);
+    const cfg = { backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 }, flow: { width: 64, depth: 2 } };
     // exp4 keeps its flow head twice as wide as 'small' (256 / 128); the others keep the recipe's.
     expect(runConfig(cfg, 'exp4', 'both')).toEqual({
       backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2 },

@@ -92,5 +92,5 @@ export {
 } from './ops/nn.js';
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { memory, type MemoryInfo } from './memory.js';
-export { setCpuMatmulKernel, cpuMatmulKernel, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
+export { setCpuMatmulKernel, cpuMatmulKernel, setCpuThreads, cpuThreads, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
 export { compile, type CompileOptions, type CompileStats, type CompiledFunction } from './compile/compile.js';

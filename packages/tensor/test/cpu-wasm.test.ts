@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
-import { type CpuMatmulAccumulate, type CpuMatmulKernel, MatmulWorkspace, cpuMatmulKernel, matmulHost, setCpuMatmulKernel } from '../src/cpu/matmul.js';
+import { type CpuMatmulAccumulate, type CpuMatmulKernel, MatmulWorkspace, cpuMatmulKernel, matmulHost, setCpuMatmulKernel, setCpuThreads } from '../src/cpu/matmul.js';
 import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/wasm/emitter.js';
 import { GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
@@ -277,6 +277,7 @@ describe('float32 matmul, JS and WASM paths, vs a float64 reference', () => {
 
 describe('WASM memory', () => {
   it('grows for a big matmul after small ones and stays correct for small ones afterwards', () => {
+    setCpuThreads(1); // big products would otherwise go to the shared threaded instance
     setCpuMatmulKernel('wasm');
     const ws = new MatmulWorkspace();
     expect(runCase({ B: 1, M: 8, K: 8, N: 8 }, ws, 11)).toBeLessThanOrEqual(2e-7);
@@ -290,6 +291,7 @@ describe('WASM memory', () => {
     expect(ws.wasm!.memoryBytes).toBe(big); // f32 blocks are half the size: no further growth
     ws.clear();
     expect(ws.wasm).toBeNull();
+    setCpuThreads('auto');
   });
 
   it('WasmGemm rejects bad blocking and unknown kernels with clear messages', () => {

@@ -3,6 +3,8 @@
  * attention) against the composed paths the front end uses when a backend offers none: equal in
  * float64 to rounding, forward and backward; plus their edge cases and errors.
  */
+import { HOST_ATTENTION_MAX_WORK, attentionFitsHost } from '../src/cpu/cpu-backend.js';
+import { attentionHost } from '../src/cpu/fused.js';
 import { describe, expect, it } from 'vitest';
 import {
   CpuBackend,
@@ -245,5 +247,27 @@ describe('README', () => {
     for (const t of [q, k, v, logits]) expect(Array.from(t.grad!.dataSync()).every(Number.isFinite)).toBe(true);
     // Causal: the first query row attends only to key 0, so it equals v[.., 0, :].
     expect(Array.from(y.dataSync().slice(0, 32))).toEqual(Array.from(v.dataSync().slice(0, 32)).map((x) => expect.closeTo(x, 5)));
+  });
+});
+
+describe('CPU attention: scalar kernel for small problems, composed GEMMs for large ones', () => {
+  it('the size rule', () => {
+    expect(attentionFitsHost([1, 2, 8, 16], 8, 16)).toBe(true);
+    expect(attentionFitsHost([2, 4, 64, 16], 64, 16)).toBe(false); // 2*4*64*64*32 multiply-adds
+    expect(2 * 4 * 64 * 64 * 32).toBeGreaterThan(HOST_ATTENTION_MAX_WORK);
+  });
+
+  it('a large attention (composed) equals the scalar kernel run on the same data', () => {
+    const [B, H, L, D] = [2, 4, 64, 16];
+    const n = B * H * L * D;
+    const [qd, kd, vd] = [normals(n), normals(n), normals(n)];
+    const mask = Float64Array.from({ length: L * L }, (_, i) => (i % L > Math.floor(i / L) ? -Infinity : 0)); // causal
+    const mk = (d: Float64Array, shape: number[]) => tensor(d, { shape, dtype: 'float64', backend: fused });
+    const got = scaledDotProductAttention(mk(qd, [B, H, L, D]), mk(kd, [B, H, L, D]), mk(vd, [B, H, L, D]), { mask: mk(mask, [L, L]) }).dataSync();
+    const strides = [H * L * D, L * D, D, 1];
+    const view = (data: Float64Array) => ({ data, offset: 0, shape: [B, H, L, D], strides });
+    const want = new Float64Array(n);
+    attentionHost(view(qd), view(kd), view(vd), { data: mask, offset: 0, shape: [B, H, L, L], strides: [0, 0, L, 1] }, 1 / Math.sqrt(D), want, new Float64Array(B * H * L));
+    for (let i = 0; i < n; i++) if (Math.abs(got[i]! - want[i]!) > 1e-12 * (1 + Math.abs(want[i]!))) throw new Error(`[${i}]: composed ${got[i]} vs scalar kernel ${want[i]}`);
   });
 });

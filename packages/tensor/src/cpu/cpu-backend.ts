@@ -101,7 +101,7 @@ export class CpuBackend implements Backend {
 
   // ---------------------------------------------------------------- memory
 
-  /** A new zero-filled storage of `size` elements. */
+  /** A new storage of `size` elements; its contents are undefined (see `Backend.allocate`). */
   allocate(size: number, dtype: DType): CpuStorage {
     this.alive('allocate');
     if (!Number.isInteger(size) || size < 0) throw new Error(`cpu: allocate: size must be a non-negative integer, got ${size}`);
@@ -376,9 +376,14 @@ export class CpuBackend implements Backend {
     attention: (a: AttentionArgs) => this.attentionHost(a),
   };
 
-  /** Scaled dot-product attention forward (see `AttentionArgs`); always runs (returns true). */
+  /**
+   * Scaled dot-product attention forward (see `AttentionArgs`) for small problems (decoding with a
+   * cache, tiny heads), where one scalar pass beats the composed form's allocations; larger ones
+   * return false and run composed, on the SIMD GEMM and elementwise kernels.
+   */
   private attentionHost({ q, k, v, mask, scale, out, lse }: AttentionArgs): boolean {
     const op = 'attention';
+    if (!attentionFitsHost(q.shape, k.shape[2]!, v.shape[3]!)) return false;
     const h4 = (w: View, what: string): HostView4 => {
       if (w.shape.length !== 4) throw new Error(`${op}: ${what} must be a rank-4 view, got ${fmt(w.shape)}`);
       return { data: this.view(w, op, what), offset: w.offset, shape: w.shape, strides: w.strides };
@@ -472,4 +477,13 @@ export class CpuBackend implements Backend {
   private r3(v: View, data: TypedArray): Rank3 {
     return { data, offset: v.offset, shape: v.shape, strides: v.strides };
   }
+}
+
+/** Multiply-adds below which the scalar attention kernel runs (about a millisecond of work). */
+export const HOST_ATTENTION_MAX_WORK = 1 << 18;
+
+/** Whether an attention of query shape `[B, H, Lq, D]` over `Lk` keys is small enough for the scalar kernel. */
+export function attentionFitsHost(qShape: readonly number[], Lk: number, Dv: number): boolean {
+  const [B = 0, H = 0, Lq = 0, D = 0] = qShape;
+  return B * H * Lq * Lk * (D + Dv) <= HOST_ATTENTION_MAX_WORK;
 }

@@ -18,7 +18,8 @@
  * always use the JS paths.
  */
 import type { TypedArray } from '../backend.js';
-import { WasmGemm, wasmSimdSupported } from './wasm/gemm.js';
+import { GEMM_BLOCKING, GEMM_SHAPES, GEMM_THREAD_MIN_WORK, WasmGemm, wasmSimdSupported } from './wasm/gemm.js';
+import { gemmThreadsAvailable, hardwareThreads } from './wasm/gemm-threads.js';
 
 const MR = 4;
 const NR = 4;
@@ -65,6 +66,62 @@ export function setCpuMatmulKernel(kind: CpuMatmulKernel, options: { accumulate?
 /** The selected float32 matmul path, the WASM kernel's accumulation, and whether WebAssembly SIMD is available. */
 export function cpuMatmulKernel(): { kind: CpuMatmulKernel; accumulate: CpuMatmulAccumulate; wasmAvailable: boolean } {
   return { kind: kernelMode, accumulate, wasmAvailable: wasmSimdSupported() };
+}
+
+const envThreads = env?.['UNIHETERO_CPU_THREADS'];
+
+function parseThreads(value: unknown, source: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 64) return n;
+  throw new Error(`setCpuThreads: ${source} must be 'auto' or an integer from 1 to 64, got ${JSON.stringify(value)}`);
+}
+
+/** Most threads `'auto'` uses (beyond four, a product's packing on the calling thread dominates). */
+const AUTO_MAX_THREADS = 4;
+let threadSetting: number | 'auto' = envThreads ? parseThreads(envThreads, 'UNIHETERO_CPU_THREADS') : 'auto';
+let threadedGemm: WasmGemm | null = null;
+
+/** The thread count the setting resolves to here. */
+function resolvedThreads(): number {
+  if (!gemmThreadsAvailable()) return 1;
+  return threadSetting === 'auto' ? Math.min(hardwareThreads(), AUTO_MAX_THREADS) : threadSetting;
+}
+
+/**
+ * Threads for large float32 products on the WASM GEMM (initially `'auto'`: the machine's hardware
+ * threads, at most 4; or the `UNIHETERO_CPU_THREADS` environment variable). Products of at least
+ * `2^21` multiply-adds are split by rows between the caller and worker threads; results are
+ * bitwise identical for every count. Where worker threads are unavailable (browsers, for now)
+ * everything runs on the calling thread. `1` turns threads off.
+ */
+export function setCpuThreads(threads: number | 'auto'): void {
+  const t = parseThreads(threads, 'threads');
+  threadSetting = t;
+  if (threadedGemm && threadedGemm.threads !== resolvedThreads()) {
+    threadedGemm.close();
+    threadedGemm = null;
+  }
+}
+
+/** The thread setting, the count it resolves to, and whether worker threads are available here. */
+export function cpuThreads(): { setting: number | 'auto'; threads: number; available: boolean } {
+  return { setting: threadSetting, threads: resolvedThreads(), available: gemmThreadsAvailable() };
+}
+
+/** The process-wide threaded GEMM (one set of workers for every CPU backend), or null when running on one thread. */
+function sharedThreadedGemm(): WasmGemm | null {
+  const t = resolvedThreads();
+  if (t <= 1) return null;
+  if (threadedGemm === null || threadedGemm.threads !== t) {
+    threadedGemm?.close();
+    threadedGemm = new WasmGemm(GEMM_SHAPES, GEMM_BLOCKING, t);
+    if (threadedGemm.threads <= 1) {
+      threadedGemm = null;
+      return null;
+    }
+  }
+  return threadedGemm;
 }
 
 /** Whether a float32 problem of this size goes to the WASM GEMM under the current mode. */
@@ -165,7 +222,7 @@ function matmulWasm(
   bd: Float32Array, bo: number, sb0: number, sb1: number, sb2: number,
   batch: number, M: number, K: number, N: number, out: Float32Array, ws: MatmulWorkspace,
 ): void {
-  const gemm = (ws.wasm ??= new WasmGemm());
+  const gemm = (M * N * K >= GEMM_THREAD_MIN_WORK ? sharedThreadedGemm() : null) ?? (ws.wasm ??= new WasmGemm());
   const acc = accumulate === 'float32' ? 'f32' : 'f64';
   const fold = batch > 1 && sb0 === 0;
   const rows = fold ? batch * M : M;

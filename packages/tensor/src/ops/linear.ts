@@ -1,7 +1,8 @@
 /**
  * `linear(x, weight, bias?)`: PyTorch's `F.linear` (`y = x W^T + b` with `weight [out, in]`) as one
- * recorded op. The forward computes `(W x^T)^T` over the flattened leading dims (one matmul, the
- * weight entering it as is) and returns a transposed view; the backward writes
+ * recorded op. The forward computes `x W^T` over the flattened leading dims as one matmul (the
+ * weight enters as a transposed view that the GEMM packs) and returns a contiguous tensor, so the
+ * elementwise ops after a layer read it row by row; the backward writes
  * `dW = g^T x` and `dx = g W` as fresh contiguous tensors, so a parameter's gradient never arrives
  * through a transpose view.
  */
@@ -31,7 +32,7 @@ function check(x: Tensor, weight: Tensor, bias: Tensor | null): void {
 /**
  * `x [..., in] -> x W^T + b [..., out]` for `weight [out, in]` and optional `bias [out]` (PyTorch's
  * layout and `F.linear`). Differentiable in all three; the weight's gradient is contiguous.
- * The result may be a non-contiguous view (without bias).
+ * The result is contiguous.
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   sameBackend('linear', x, weight, ...(bias ? [bias] : []));
@@ -41,14 +42,12 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const n = numel(lead);
   const y = noGrad(() => {
     const x2 = reshape(x, [n, inF]);
-    const x2t = transpose(x2, 0, 1);
-    const yt = matmulRaw(weight, x2t); // [out, n], contiguous
-    x2t.dispose();
+    const wt = transpose(weight, 0, 1); // a view: the GEMM packs it, nothing is copied
+    const y2 = matmulRaw(x2, wt); // [n, out], contiguous
+    wt.dispose();
     x2.dispose();
-    const yv = transpose(yt, 0, 1);
-    yt.dispose();
-    const shaped = reshape(yv, [...lead, out]);
-    yv.dispose();
+    const shaped = reshape(y2, [...lead, out]);
+    y2.dispose();
     if (!bias) return shaped;
     const withBias = add(shaped, bias);
     shaped.dispose();

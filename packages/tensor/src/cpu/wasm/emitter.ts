@@ -264,7 +264,7 @@ export class ModuleBuilder {
   private readonly funcs: FuncDef[] = [];
   private readonly exports: number[][] = [];
   private memoryPages: number | null = null;
-  private importedMemory: { module: string; field: string; minPages: number } | null = null;
+  private importedMemory: { module: string; field: string; minPages: number; sharedMaxPages: number | null } | null = null;
 
   /** Register (or reuse) the function type `params -> results`; returns its index. */
   type(params: readonly ValType[], results: readonly ValType[]): number {
@@ -287,9 +287,12 @@ export class ModuleBuilder {
     this.memoryPages = initialPages;
   }
 
-  /** Import the module's memory as `module.field` (at least `minPages` pages) instead of declaring one. */
-  importMemory(module: string, field: string, minPages = 1): void {
-    this.importedMemory = { module, field, minPages };
+  /**
+   * Import the module's memory as `module.field` (at least `minPages` pages) instead of declaring
+   * one; with `sharedMaxPages` the import is a shared memory of that maximum (threads).
+   */
+  importMemory(module: string, field: string, minPages = 1, sharedMaxPages: number | null = null): void {
+    this.importedMemory = { module, field, minPages, sharedMaxPages };
   }
 
   /** Export function `index` under `exportName`. */
@@ -310,7 +313,8 @@ export class ModuleBuilder {
     bytes.push(...section(1, vec(this.types)));
     if (this.importedMemory) {
       const m = this.importedMemory;
-      bytes.push(...section(2, vec([[...name(m.module), ...name(m.field), 0x02, 0x00, ...uleb(m.minPages)]])));
+      const limits = m.sharedMaxPages === null ? [0x00, ...uleb(m.minPages)] : [0x03, ...uleb(m.minPages), ...uleb(m.sharedMaxPages)];
+      bytes.push(...section(2, vec([[...name(m.module), ...name(m.field), 0x02, ...limits]])));
     }
     bytes.push(...section(3, vec(this.funcs.map((f) => uleb(f.type)))));
     if (this.memoryPages !== null) bytes.push(...section(5, vec([[0x00, ...uleb(this.memoryPages)]])));

@@ -8,8 +8,9 @@
  *
  * Lanes compute in float32 (the JavaScript kernels compute in float64 and round at the store), so
  * results agree with the reference within a few float32 ulps; `exp`, `log` and `tanh` are
- * Cephes-style polynomials accurate to about 2 ulps. Programs with ops that have no SIMD form
- * here (`sin`, `cos`, `erf`, `erfc`, `log1p`, `atan2`, `pow`, int32 `div`, float64 anywhere) are
+ * Cephes-style polynomials accurate to about 2 ulps; `erf` / `erfc` a series and a rational fit
+ * through `exp` (see `emitErfc`). Programs with ops that have no SIMD form
+ * here (`sin`, `cos`, `log1p`, `atan2`, `pow`, int32 `div`, float64 anywhere) are
  * left to the JavaScript kernels (`wasmSupports`).
  */
 import type { Expr, Program } from '../../expr/ir.js';
@@ -62,7 +63,7 @@ const OP = {
   f32ConvertI32: 0xfa,
 } as const;
 
-const SUPPORTED_F32 = new Set(['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'floor', 'ceil', 'round', 'add', 'sub', 'mul', 'div', 'max', 'min', 'lt', 'le', 'eq', 'ne']);
+const SUPPORTED_F32 = new Set(['neg', 'abs', 'sqrt', 'exp', 'log', 'tanh', 'erf', 'erfc', 'floor', 'ceil', 'round', 'add', 'sub', 'mul', 'div', 'max', 'min', 'lt', 'le', 'eq', 'ne']);
 const SUPPORTED_I32 = new Set(['neg', 'abs', 'add', 'sub', 'mul', 'max', 'min', 'lt', 'le', 'eq', 'ne']);
 
 /** Whether every node of `p` has a SIMD form here (float32 / int32 / bool only). */
@@ -295,6 +296,75 @@ function emitTanh(mb: ModuleBuilder, exp: number): number {
   return index;
 }
 
+/** `erfc(|x|)` rational part (Numerical Recipes' Chebyshev fit, fractional error below 1.2e-7), highest power first, in `t = 1 / (1 + |x| / 2)`. */
+const ERFC_T = [0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
+/** `erf(x) = x P(x^2)` below |x| 1: the Taylor series `2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1))` to n = 10 (truncation below 2e-9), highest power first. */
+const ERF_X2 = [1, -1 / 3, 1 / 10, -1 / 42, 1 / 216, -1 / 1320, 1 / 9360, -1 / 75600, 1 / 685440, -1 / 6894720, 1 / 76204800].map((c) => (c * 2) / Math.sqrt(Math.PI)).reverse();
+
+/**
+ * `erfc(v128) -> v128`: `t exp(-z^2 + R(t))` for `z = |x|`, `t = 1 / (1 + z / 2)`, with `z^2` split
+ * as `h^2 + (z - h)(z + h)` (`h` is z with 12 mantissa bits, so `h^2` is exact) to keep the relative
+ * error small in the tail (0 beyond |x| 10); `2 - that` for negative x. NaN stays NaN, +-Infinity
+ * give 0 and 2.
+ */
+function emitErfc(mb: ModuleBuilder, exp: number): number {
+  const { index, body: f } = mb.func([v128], [v128]);
+  const x = f.param(0);
+  const z = f.local(v128);
+  const h = f.local(v128);
+  const t = f.local(v128);
+  const r = f.local(v128);
+  f.get(x).simdOp(OP.f32abs).set(z);
+  f.get(z);
+  constI(f, -4096); // 0xfffff000: keep sign, exponent and 11 mantissa bits
+  f.simdOp(OP.and).set(h);
+  constF(f, 1);
+  constF(f, 1);
+  f.get(z);
+  constF(f, 0.5);
+  f.simdOp(OP.f32mul).simdOp(OP.f32add).simdOp(OP.f32div).set(t);
+  // r = t * exp(-h*h) * exp((h - z)(z + h) + R(t))
+  f.get(t);
+  f.get(h).get(h).simdOp(OP.f32mul).simdOp(OP.f32neg).call(exp);
+  f.simdOp(OP.f32mul);
+  f.get(h).get(z).simdOp(OP.f32sub).get(z).get(h).simdOp(OP.f32add).simdOp(OP.f32mul);
+  horner(f, t, ERFC_T);
+  f.simdOp(OP.f32add).call(exp).simdOp(OP.f32mul).set(r);
+  // |x| > 10: erfc underflows to 0 (and Infinity - Infinity above would give NaN)
+  constF(f, 0);
+  f.get(r).get(z);
+  constF(f, 10);
+  f.simdOp(OP.f32gt).simdOp(OP.bitselect).set(r);
+  // x < 0: 2 - r
+  constF(f, 2);
+  f.get(r).simdOp(OP.f32sub).get(r).get(x);
+  constF(f, 0);
+  f.simdOp(OP.f32lt).simdOp(OP.bitselect);
+  return index;
+}
+
+/** `erf(v128) -> v128`: the odd series below |x| 1, `1 - erfc(|x|)` with x's sign above (-0 stays -0, NaN stays NaN). */
+function emitErf(mb: ModuleBuilder, erfc: number): number {
+  const { index, body: f } = mb.func([v128], [v128]);
+  const x = f.param(0);
+  const a = f.local(v128);
+  const z = f.local(v128);
+  f.get(x).simdOp(OP.f32abs).set(a);
+  f.get(x).get(x).simdOp(OP.f32mul).set(z);
+  f.get(x);
+  // small: |x| P(x^2); large: 1 - erfc(|x|); then x's sign
+  horner(f, z, ERF_X2);
+  f.get(a).simdOp(OP.f32mul);
+  constF(f, 1);
+  f.get(a).call(erfc).simdOp(OP.f32sub);
+  f.get(a);
+  constF(f, 1);
+  f.simdOp(OP.f32lt).simdOp(OP.bitselect);
+  constI(f, -0x80000000);
+  f.simdOp(OP.bitselect);
+  return index;
+}
+
 /** Operand layout: '0' (broadcast) or '1' (stride 1) per input, then per output (outputs must be '1'). */
 export type WasmLayout = string;
 
@@ -327,9 +397,12 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
   const mb = new ModuleBuilder();
   mb.importMemory('env', 'memory', 1);
   const uses = new Set(p.nodes.map((e) => e.op));
-  const expFn = uses.has('exp') || uses.has('tanh') ? emitExp(mb) : -1;
+  const usesErf = uses.has('erf') || uses.has('erfc');
+  const expFn = uses.has('exp') || uses.has('tanh') || usesErf ? emitExp(mb) : -1;
   const logFn = uses.has('log') ? emitLog(mb) : -1;
   const tanhFn = uses.has('tanh') ? emitTanh(mb, expFn) : -1;
+  const erfcFn = usesErf ? emitErfc(mb, expFn) : -1;
+  const erfFn = uses.has('erf') ? emitErf(mb, erfcFn) : -1;
   const slots = wasmScalarSlots(p);
   const { index, body: f } = mb.func([i32, i32]);
   const n = f.param(0);
@@ -412,8 +485,10 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
       case 'exp':
       case 'log':
       case 'tanh':
+      case 'erf':
+      case 'erfc':
         push(a!);
-        f.call(e.op === 'exp' ? expFn : e.op === 'log' ? logFn : tanhFn);
+        f.call({ exp: expFn, log: logFn, tanh: tanhFn, erf: erfFn, erfc: erfcFn }[e.op]);
         break;
       case 'neg':
       case 'abs':

@@ -37,15 +37,20 @@ export function elemBytes(elem: GemmElem): number {
 const { i32, v128 } = ValType;
 
 /**
- * The module bytes: one kernel per entry of `shapes`, all on one own memory. Exports `memory` and,
- * for each shape `s`, `gemm_<s.elem>(pa, pb, pc, mTiles, nTiles, kc, ldc)`: `C += A_packed *
- * B_packed` over the whole block (byte addresses; `mTiles, nTiles >= 1`; `kc` a positive multiple
- * of `ku`; `ldc` in bytes). Shapes must have distinct element types.
+ * The module bytes: one kernel per entry of `shapes`, all on one own memory, exported as `memory`
+ * (or, with `sharedMaxPages`, on an imported shared memory `env.memory` of that maximum, which
+ * worker threads instantiate the same module on). Exports, for each shape `s`,
+ * `gemm_<s.elem>(pa, pb, pc, mTiles, nTiles, kc, ldc)`: `C += A_packed * B_packed` over the whole
+ * block (byte addresses; `mTiles, nTiles >= 1`; `kc` a positive multiple of `ku`; `ldc` in bytes),
+ * and `gemm_<s.elem>_set` with the same arguments, which writes `C = A_packed * B_packed`.
+ * Shapes must have distinct element types.
  */
-export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array {
+export function gemmModuleBytes(shapes: readonly GemmShape[], sharedMaxPages: number | null = null): Uint8Array {
   const mb = new ModuleBuilder();
-  mb.memory(1);
-  mb.exportMemory('memory');
+  if (sharedMaxPages === null) {
+    mb.memory(1);
+    mb.exportMemory('memory');
+  } else mb.importMemory('env', 'memory', 1, sharedMaxPages);
   const seen = new Set<GemmElem>();
   for (const shape of shapes) {
     const { elem, mr, nr, ku } = shape;
@@ -55,13 +60,17 @@ export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array {
     }
     if (seen.has(elem)) throw new Error(`gemmModuleBytes: two ${elem} kernels requested`);
     seen.add(elem);
-    emitMacro(mb, emitKernel(mb, shape), shape);
+    emitMacro(mb, emitKernel(mb, shape, true), shape, `gemm_${elem}`);
+    emitMacro(mb, emitKernel(mb, shape, false), shape, `gemm_${elem}_set`);
   }
   return mb.encode();
 }
 
-/** `kernel(pa, pb, pc, kc, ldc)`: one `mr x nr` tile, `C[pc + r * ldc + c] += sum_k A[k][r] * B[k][c]`. */
-function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmShape): number {
+/**
+ * `kernel(pa, pb, pc, kc, ldc)`: one `mr x nr` tile, `C[pc + r * ldc + c] += sum_k A[k][r] * B[k][c]`
+ * (with `accumulate`), or `=` (without: the first K block needs no zeroed C).
+ */
+function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmShape, accumulate: boolean): number {
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32]);
   const pa = f.param(0);
   const pb = f.param(1);
@@ -101,16 +110,18 @@ function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmSha
 
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < NV; v++) {
-      f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
-      add().v128Store(16 * v);
+      if (accumulate) {
+        f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
+        add().v128Store(16 * v);
+      } else f.get(pc).get(acc[r * NV + v]!).v128Store(16 * v);
     }
     if (r + 1 < MR) f.get(pc).get(ldc).i32Add().set(pc);
   }
   return index;
 }
 
-/** `gemm(pa, pb, pc, mTiles, nTiles, kc, ldc)`: column panels of B outside, row panels of A inside. */
-function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: GemmShape): void {
+/** `gemm(pa, pb, pc, mTiles, nTiles, kc, ldc)`: column panels of B outside, row panels of A inside; exported as `exportName`. */
+function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: GemmShape, exportName: string): void {
   const E = elemBytes(elem);
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32]);
   const pa = f.param(0);
@@ -148,7 +159,7 @@ function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: 
     f.get(nTiles).i32Const(1).i32Sub().tee(nTiles).brIf(0);
   }
   f.end();
-  mb.exportFunc(`gemm_${elem}`, index);
+  mb.exportFunc(exportName, index);
 }
 
 /** A minimal module using `f32x4.splat`, `f32x4.mul` and `v128.load`: `WebAssembly.validate` of it tells whether SIMD is supported. */

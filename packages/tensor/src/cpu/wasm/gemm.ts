@@ -12,7 +12,8 @@
  * fused multiply-add), an error of a few float32 ulps of `sum_k |a_ik b_kj|`.
  */
 import { type GemmElem, type GemmShape, elemBytes, gemmModuleBytes, simdProbeBytes } from './gemm-module.js';
-import { type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
+import { type WasmInstance, type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
+import { type GemmJob, GemmPool, gemmThreadsAvailable } from './gemm-threads.js';
 
 /** Cache blocking of `WasmGemm` (in elements). */
 export interface GemmBlocking {
@@ -56,12 +57,15 @@ export const GEMM_SHAPES: readonly GemmShape[] = [
 
 const modules = new Map<string, WasmModule>();
 
-/** Compile (once per set of shapes) the generated GEMM module. */
-function compiled(wa: WasmNamespace, shapes: readonly GemmShape[]): WasmModule {
-  const key = shapes.map((s) => `${s.elem}:${s.mr}x${s.nr}x${s.ku}`).join(',');
+/** Pages (64 KiB) a threaded GEMM's shared memory may grow to: 1 GiB of address space, reserved, not committed. */
+const SHARED_MAX_PAGES = 16384;
+
+/** Compile (once per set of shapes and memory kind) the generated GEMM module. */
+function compiled(wa: WasmNamespace, shapes: readonly GemmShape[], shared: boolean): WasmModule {
+  const key = shapes.map((s) => `${s.elem}:${s.mr}x${s.nr}x${s.ku}`).join(',') + (shared ? '|shared' : '');
   let mod = modules.get(key);
   if (mod === undefined) {
-    const bytes = gemmModuleBytes(shapes);
+    const bytes = gemmModuleBytes(shapes, shared ? SHARED_MAX_PAGES : null);
     if (!wa.validate(bytes)) throw new Error(`WasmGemm: the generated GEMM module (${key}) does not validate although SIMD is supported (emitter bug)`);
     mod = new wa.Module(bytes);
     modules.set(key, mod);
@@ -76,33 +80,61 @@ const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 /** One kernel of the instance with its blocking rounded to its micro-tile. */
 interface Kernel {
   readonly shape: GemmShape;
+  /** `C += A B` on a block. */
   readonly fn: GemmFn;
+  /** `C = A B` on a block (the first K block: no zeroed C needed). */
+  readonly set: GemmFn;
   readonly E: number;
   readonly mc: number;
   readonly nc: number;
 }
 
-/** One instance of the SIMD GEMM module (an f64- and an f32-accumulating kernel) with its growable memory. */
+/** Multiply-adds (`rows * N * K`) from which a threaded `WasmGemm` splits a product across its threads. */
+export const GEMM_THREAD_MIN_WORK = 1 << 21;
+
+/**
+ * One instance of the SIMD GEMM module (an f64- and an f32-accumulating kernel) with its growable
+ * memory; with `threads > 1` (where `gemmThreadsAvailable()`), the memory is shared with
+ * `threads - 1` worker threads and large products are split by row tiles between them and the
+ * caller. Every output element is computed by one thread with the same kernel and summation
+ * order, so results are bitwise identical for any thread count.
+ */
 export class WasmGemm {
   private readonly memory: WasmMemory;
   private readonly kernels = new Map<GemmElem, Kernel>();
   private f32: Float32Array;
   private f64: Float64Array;
+  private pool: GemmPool | null = null;
+  private readonly poolArgs: { module: WasmModule; kernels: string[] } | null = null;
+  /** Threads this instance computes with (1 when threads are unavailable or not asked for). */
+  readonly threads: number;
 
   /** Instantiates the module for `shapes` (throws if WebAssembly SIMD is unavailable: check `wasmSimdSupported()` first). */
   constructor(
     shapes: readonly GemmShape[] = GEMM_SHAPES,
     readonly blocking: GemmBlocking = GEMM_BLOCKING,
+    threads = 1,
   ) {
     const wa = wasmApi();
     if (wa === null || !wasmSimdSupported()) throw new Error('WasmGemm: WebAssembly SIMD is not available in this engine');
     const { kc, mc, nc, cElements } = blocking;
     if (!(kc >= 1 && mc >= 1 && nc >= 1 && cElements >= 1)) throw new Error(`WasmGemm: bad blocking kc=${kc} mc=${mc} nc=${nc} cElements=${cElements}`);
-    const inst = new wa.Instance(compiled(wa, shapes), {});
-    this.memory = inst.exports['memory'] as WasmMemory;
+    if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`WasmGemm: threads must be a positive integer, got ${threads}`);
+    this.threads = threads > 1 && gemmThreadsAvailable() && typeof wa.Memory === 'function' ? threads : 1;
+    let inst: WasmInstance;
+    if (this.threads > 1) {
+      const module = compiled(wa, shapes, true);
+      this.memory = new wa.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      inst = new wa.Instance(module, { env: { memory: this.memory } });
+      this.poolArgs = { module, kernels: shapes.flatMap((s) => [`gemm_${s.elem}`, `gemm_${s.elem}_set`]) };
+    } else {
+      inst = new wa.Instance(compiled(wa, shapes, false), {});
+      this.memory = inst.exports['memory'] as WasmMemory;
+    }
     for (const shape of shapes) {
       const fn = inst.exports[`gemm_${shape.elem}`] as GemmFn;
-      this.kernels.set(shape.elem, { shape, fn, E: elemBytes(shape.elem), mc: roundUp(mc, shape.mr), nc: roundUp(nc, shape.nr) });
+      const set = inst.exports[`gemm_${shape.elem}_set`] as GemmFn;
+      this.kernels.set(shape.elem, { shape, fn, set, E: elemBytes(shape.elem), mc: roundUp(mc, shape.mr), nc: roundUp(nc, shape.nr) });
     }
     this.f32 = new Float32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
@@ -136,13 +168,18 @@ export class WasmGemm {
   ): void {
     const kernel = this.kernels.get(acc);
     if (kernel === undefined) throw new Error(`WasmGemm.run: no ${acc} kernel in this instance`);
-    const { shape: { mr, nr, ku }, fn: gemm, E, mc: MC, nc: NC } = kernel;
+    const { shape: { mr, nr, ku }, fn: gemm, set: gemmSet, E, mc: MC, nc: NC } = kernel;
     const KC = this.blocking.kc;
     const kcMax = roundUp(Math.min(KC, K), ku);
     const ncMax = roundUp(Math.min(NC, N), nr);
     const RC = Math.max(MC, Math.floor(this.blocking.cElements / ncMax / MC) * MC);
     const mcMax = roundUp(Math.min(MC, rows), mr);
     const rcMax = roundUp(Math.min(RC, rows), mr);
+    const threads = this.threads > 1 && rows > mr && rows * N * K >= GEMM_THREAD_MIN_WORK ? this.threads : 1;
+    if (threads > 1) {
+      this.runThreaded(kernel, threads, ad, rowOff, rows, sak, bd, bo, sbk, sbn, K, N, out, co, kcMax, ncMax, RC, rcMax);
+      return;
+    }
     // Element offsets of the regions, 64-byte aligned.
     const align = 64 / E;
     const aOff = 0;
@@ -152,30 +189,108 @@ export class WasmGemm {
     const mem = acc === 'f32' ? this.f32 : this.f64;
     for (let r0 = 0; r0 < rows; r0 += RC) {
       const rc = Math.min(RC, rows - r0);
-      const rcp = roundUp(rc, mr);
       for (let j0 = 0; j0 < N; j0 += NC) {
         const nc = Math.min(NC, N - j0);
         const ncp = roundUp(nc, nr);
-        mem.fill(0, cOff, cOff + rcp * ncp);
         for (let k0 = 0; k0 < K; k0 += KC) {
           const kc = Math.min(KC, K - k0);
           const kcp = roundUp(kc, ku);
+          const fn = k0 === 0 ? gemmSet : gemm;
           packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
           for (let i0 = 0; i0 < rc; i0 += MC) {
             const mc = Math.min(MC, rc - i0);
             const mcp = roundUp(mc, mr);
             packA(ad, rowOff, r0 + i0, mc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
-            gemm(aOff * E, bOff * E, (cOff + i0 * ncp) * E, mcp / mr, ncp / nr, kcp, ncp * E);
+            fn(aOff * E, bOff * E, (cOff + i0 * ncp) * E, mcp / mr, ncp / nr, kcp, ncp * E);
           }
         }
-        for (let i = 0; i < rc; i++) {
-          const src = cOff + i * ncp;
-          const dst = co + (r0 + i) * N + j0;
-          if (nc >= 32) out.set(mem.subarray(src, src + nc), dst);
-          else for (let j = 0; j < nc; j++) out[dst + j] = mem[src + j]!;
-        }
+        copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
       }
     }
+  }
+
+  /**
+   * `run` split across threads: per block, the caller packs B and every row panel of A, then it and
+   * the workers each run a contiguous share of the row tiles (in `MC`-row chunks) into the C block.
+   */
+  private runThreaded(
+    kernel: Kernel, threads: number,
+    ad: Float32Array, rowOff: Float64Array, rows: number, sak: number,
+    bd: Float32Array, bo: number, sbk: number, sbn: number,
+    K: number, N: number, out: Float32Array, co: number,
+    kcMax: number, ncMax: number, RC: number, rcMax: number,
+  ): void {
+    const { shape: { mr, nr, ku, elem }, fn: gemm, set: gemmSet, E, mc: MC, nc: NC } = kernel;
+    const KC = this.blocking.kc;
+    const pool = (this.pool ??= new GemmPool(this.poolArgs!.module, this.memory, this.poolArgs!.kernels, this.threads - 1));
+    const addIndex = this.poolArgs!.kernels.indexOf(`gemm_${elem}`);
+    const setIndex = this.poolArgs!.kernels.indexOf(`gemm_${elem}_set`);
+    const align = 64 / E;
+    const aOff = 0;
+    const bOff = roundUp(aOff + rcMax * kcMax, align);
+    const cOff = roundUp(bOff + ncMax * kcMax, align);
+    this.reserve((cOff + rcMax * ncMax) * E);
+    const mem = elem === 'f32' ? this.f32 : this.f64;
+    const chunkTiles = MC / mr;
+    for (let r0 = 0; r0 < rows; r0 += RC) {
+      const rc = Math.min(RC, rows - r0);
+      const rcp = roundUp(rc, mr);
+      const tiles = rcp / mr;
+      const parts = Math.min(threads, tiles);
+      const per = Math.ceil(tiles / parts);
+      for (let j0 = 0; j0 < N; j0 += NC) {
+        const nc = Math.min(NC, N - j0);
+        const ncp = roundUp(nc, nr);
+        for (let k0 = 0; k0 < K; k0 += KC) {
+          const kc = Math.min(KC, K - k0);
+          const kcp = roundUp(kc, ku);
+          const fn = k0 === 0 ? gemmSet : gemm;
+          packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
+          packA(ad, rowOff, r0, rc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
+          const aTile = mr * kcp * E;
+          const cTile = mr * ncp * E;
+          const jobs: GemmJob[] = [];
+          for (let p = 1; p < parts; p++) {
+            const t0 = p * per;
+            const n = Math.min(per, tiles - t0);
+            if (n <= 0) break;
+            jobs.push({
+              kernel: k0 === 0 ? setIndex : addIndex, pa: aOff * E + t0 * aTile, pb: bOff * E, pc: cOff * E + t0 * cTile,
+              mTiles: n, nTiles: ncp / nr, kc: kcp, ldc: ncp * E, chunkTiles, aChunkBytes: chunkTiles * aTile, cChunkBytes: chunkTiles * cTile,
+            });
+          }
+          pool.post(jobs);
+          const mine = Math.min(per, tiles);
+          for (let t = 0; t < mine; t += chunkTiles) {
+            fn(aOff * E + t * aTile, bOff * E, cOff * E + t * cTile, Math.min(chunkTiles, mine - t), ncp / nr, kcp, ncp * E);
+          }
+          pool.wait();
+        }
+        copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
+      }
+    }
+  }
+
+  /** Stop this instance's worker threads (they start again on the next threaded product). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+}
+
+/**
+ * Copy `rows x cols` of the C block (row pitch `pitch` from `src`) to `out` (row pitch `ldo` from
+ * `dst`): one copy when both are dense, else row by row (short rows element by element, which is
+ * cheaper than a typed-array view per row).
+ */
+function copyOut(mem: Float32Array | Float64Array, src: number, pitch: number, rows: number, cols: number, out: Float32Array, dst: number, ldo: number): void {
+  if (pitch === cols && ldo === cols) {
+    out.set(mem.subarray(src, src + rows * cols), dst);
+    return;
+  }
+  for (let i = 0; i < rows; i++, src += pitch, dst += ldo) {
+    if (cols >= 32) out.set(mem.subarray(src, src + cols), dst);
+    else for (let j = 0; j < cols; j++) out[dst + j] = mem[src + j]!;
   }
 }
 

@@ -25,6 +25,7 @@ export interface WasmNamespace {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, unknown>) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 
 /** `globalThis.WebAssembly` when the engine has one with the synchronous API, else `null`. */

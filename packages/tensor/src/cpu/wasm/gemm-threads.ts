@@ -1,0 +1,200 @@
+/**
+ * Worker threads for the WebAssembly GEMM: each worker instantiates the GEMM module on the same
+ * shared memory and runs a share of a macro-kernel call's row tiles while the calling thread runs
+ * its own. Jobs and completions pass through a small shared `Int32Array` with `Atomics.wait` /
+ * `Atomics.notify` (no messages per job), so a hand-off costs microseconds.
+ *
+ * Available where the engine offers `SharedArrayBuffer`, `Atomics.wait` on the calling thread and
+ * Node's `worker_threads` (looked up with `process.getBuiltinModule`, so bundles for browsers carry
+ * no import of it). Browsers' Web Workers are not used yet: their main thread may not block in
+ * `Atomics.wait`.
+ */
+import type { WasmModule } from './wasm-api.js';
+
+/** Control words of one worker (an `Int32Array` over a `SharedArrayBuffer`). */
+const C = {
+  /** Job sequence number (the caller bumps it to post a job; -1 asks the worker to exit). */
+  seq: 0,
+  kernel: 1,
+  pa: 2,
+  pb: 3,
+  pc: 4,
+  mTiles: 5,
+  nTiles: 6,
+  kc: 7,
+  ldc: 8,
+  /** Row tiles per kernel call (keeps each A block in cache). */
+  chunkTiles: 9,
+  /** Bytes between consecutive chunks in packed A and in C. */
+  aChunkBytes: 10,
+  cChunkBytes: 11,
+  /** Sequence number of the last finished job. */
+  done: 12,
+  /** Nonzero when a job failed (the message is lost with the worker's stack; the caller throws). */
+  failed: 13,
+  words: 16,
+} as const;
+
+/** How long `wait()` waits for a worker before giving up (a block takes milliseconds; a worker starts in well under a second). */
+const WORKER_DEADLINE_MS = 30_000;
+
+/** The worker's body (CommonJS, evaluated by `new Worker(source, { eval: true })`). */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrl, kernels } = workerData;
+const inst = new WebAssembly.Instance(module, { env: { memory } });
+const fns = kernels.map((k) => inst.exports[k]);
+const c = new Int32Array(ctrl);
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, ${C.seq}, seen);
+  const seq = Atomics.load(c, ${C.seq});
+  if (seq < 0) break;
+  seen = seq;
+  try {
+    const fn = fns[c[${C.kernel}]];
+    let pa = c[${C.pa}], pc = c[${C.pc}], left = c[${C.mTiles}];
+    const chunk = c[${C.chunkTiles}];
+    while (left > 0) {
+      const n = Math.min(left, chunk);
+      fn(pa, c[${C.pb}], pc, n, c[${C.nTiles}], c[${C.kc}], c[${C.ldc}]);
+      pa += c[${C.aChunkBytes}];
+      pc += c[${C.cChunkBytes}];
+      left -= n;
+    }
+  } catch (e) {
+    Atomics.store(c, ${C.failed}, 1);
+  }
+  Atomics.store(c, ${C.done}, seq);
+  Atomics.notify(c, ${C.done});
+}
+`;
+
+/** One macro-kernel job: `mTiles` row tiles from `pa` / `pc`, called in chunks of `chunkTiles`. */
+export interface GemmJob {
+  kernel: number;
+  pa: number;
+  pb: number;
+  pc: number;
+  mTiles: number;
+  nTiles: number;
+  kc: number;
+  ldc: number;
+  chunkTiles: number;
+  aChunkBytes: number;
+  cChunkBytes: number;
+}
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+type WorkerCtor = new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker;
+
+/** Node's `Worker` constructor when threads can be used here, else null. */
+function workerConstructor(): WorkerCtor | null {
+  const g = globalThis as { SharedArrayBuffer?: unknown; Atomics?: unknown; process?: { getBuiltinModule?: (id: string) => unknown } };
+  if (typeof g.SharedArrayBuffer !== 'function' || typeof g.Atomics !== 'object') return null;
+  const getBuiltin = g.process?.getBuiltinModule;
+  if (typeof getBuiltin !== 'function') return null;
+  try {
+    const wt = getBuiltin('node:worker_threads') as { Worker?: WorkerCtor; isMainThread?: boolean } | undefined;
+    return typeof wt?.Worker === 'function' ? wt.Worker : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How many hardware threads this process may use (1 when unknown). */
+export function hardwareThreads(): number {
+  const g = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  try {
+    const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+    const n = os?.availableParallelism?.();
+    return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** Whether GEMM worker threads can start in this engine. */
+export function gemmThreadsAvailable(): boolean {
+  return workerConstructor() !== null;
+}
+
+/** A fixed set of GEMM workers sharing one WebAssembly memory with the caller. */
+export class GemmPool {
+  private readonly workers: { worker: NodeWorker; ctrl: Int32Array }[] = [];
+  private seq = 0;
+
+  /** Starts `size` workers on `module` (compiled with a shared-memory import) over `memory`. */
+  constructor(module: WasmModule, memory: unknown, kernels: readonly string[], readonly size: number) {
+    const Worker = workerConstructor();
+    if (Worker === null) throw new Error('GemmPool: worker threads are not available in this engine');
+    for (let i = 0; i < size; i++) {
+      const ctrl = new Int32Array(new SharedArrayBuffer(C.words * 4));
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: ctrl.buffer, kernels: [...kernels] } });
+      worker.unref();
+      this.workers.push({ worker, ctrl });
+    }
+  }
+
+  /** Post `jobs[i]` to worker i (at most `size` jobs); call `wait()` before reading their output. */
+  post(jobs: readonly GemmJob[]): void {
+    if (jobs.length > this.workers.length) throw new Error(`GemmPool.post: ${jobs.length} jobs for ${this.workers.length} workers`);
+    this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
+    jobs.forEach((j, i) => {
+      const c = this.workers[i]!.ctrl;
+      c[C.kernel] = j.kernel;
+      c[C.pa] = j.pa;
+      c[C.pb] = j.pb;
+      c[C.pc] = j.pc;
+      c[C.mTiles] = j.mTiles;
+      c[C.nTiles] = j.nTiles;
+      c[C.kc] = j.kc;
+      c[C.ldc] = j.ldc;
+      c[C.chunkTiles] = j.chunkTiles;
+      c[C.aChunkBytes] = j.aChunkBytes;
+      c[C.cChunkBytes] = j.cChunkBytes;
+      Atomics.store(c, C.seq, this.seq);
+      Atomics.notify(c, C.seq);
+    });
+    this.posted = jobs.length;
+  }
+
+  private posted = 0;
+
+  /** Block until the posted jobs are done; throws if a worker's job failed. */
+  wait(): void {
+    for (let i = 0; i < this.posted; i++) {
+      const c = this.workers[i]!.ctrl;
+      const deadline = Date.now() + WORKER_DEADLINE_MS;
+      for (;;) {
+        const d = Atomics.load(c, C.done);
+        if (d === this.seq) break;
+        if (Date.now() > deadline) {
+          this.posted = 0;
+          throw new Error(`GemmPool: worker ${i} did not finish a GEMM block within ${WORKER_DEADLINE_MS / 1000} s (it failed to start or died)`);
+        }
+        Atomics.wait(c, C.done, d, 1000);
+      }
+      if (c[C.failed] !== 0) {
+        c[C.failed] = 0;
+        this.posted = 0;
+        throw new Error(`GemmPool: worker ${i} failed while running a GEMM block (out of bounds or out of memory)`);
+      }
+    }
+    this.posted = 0;
+  }
+
+  /** Stop the workers. */
+  close(): void {
+    for (const { worker, ctrl } of this.workers) {
+      Atomics.store(ctrl, C.seq, -1);
+      Atomics.notify(ctrl, C.seq);
+      void worker.terminate();
+    }
+    this.workers.length = 0;
+  }
+}
