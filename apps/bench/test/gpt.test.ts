@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cpuThreads } from '@unihetero/tensor';
 import type { BenchIO } from '../src/io.js';
 import { GPT_DIMS, gptDims, makeGptSetup, runGpt } from '../src/suites/gpt.js';
 import { parseTable } from '../src/table.js';
@@ -40,10 +41,18 @@ describe('gpt suite setup', () => {
 
 describe('gpt suite (in process, tiny sizes)', () => {
   it('starts ours eager, ours compiled and jax-js jit from the same loss', async () => {
+    const setting = cpuThreads().setting;
     const c = capture();
     const report = await runGpt({ steps: 1, warmup: 3, rounds: 1, peers: ['jax-js-wasm-jit'], dims: tiny }, c.io);
-    const [ours, compiled, jax, torch] = report.entries;
-    expect(report.entries.map((e) => e.id)).toEqual(['ours-cpu', 'ours-cpu-compiled', 'jax-js-wasm-jit', 'torch-openblas']);
+    // On a machine with more than one hardware thread, a one-thread compiled step runs too.
+    const oneThread = cpuThreads().threads > 1 ? ['ours-cpu-compiled-1thread'] : [];
+    const ids = ['ours-cpu', 'ours-cpu-compiled', ...oneThread, 'jax-js-wasm-jit', 'torch-openblas'];
+    expect(report.entries.map((e) => e.id)).toEqual(ids);
+    const [ours, compiled] = report.entries;
+    const jax = report.entries.find((e) => e.id === 'jax-js-wasm-jit');
+    const torch = report.entries.find((e) => e.id === 'torch-openblas');
+    const single = report.entries.find((e) => e.id === 'ours-cpu-compiled-1thread');
+    if (single) expect(single.losses).toEqual(compiled!.losses); // bitwise identical for every thread count
     for (const e of [ours, compiled, jax]) {
       expect(e!.error).toBeNull();
       expect(e!.losses).toHaveLength(4);
@@ -65,8 +74,10 @@ describe('gpt suite (in process, tiny sizes)', () => {
     expect(compiled!.cpuMsPerStep).toBeGreaterThan(0);
     const { headers, rows } = parseTable(c.out());
     expect(headers).toEqual(['impl', 'tokens/s', 'ms/step', 'cpu ms/step', 'rounds (tokens/s)', 'loss@1', 'loss@2', 'loss@3', 'loss@4', 'Δloss@1 vs ours', 'ours-cpu-compiled/impl']);
-    expect(rows.map((r) => r[0])).toEqual(['ours-cpu', 'ours-cpu-compiled', 'jax-js-wasm-jit', 'torch-openblas']);
-    expect(rows[3]![1]).toBe('n/a [1]');
+    expect(rows.map((r) => r[0])).toEqual(ids);
+    expect(rows[ids.length - 1]![1]).toBe('n/a [1]');
+    expect(c.out()).toMatch(/- ours-cpu-compiled = @unihetero\/tensor CpuBackend \(.*\), GEMM threads \d+ \(setting \w+.*\), compile\(\)/);
+    expect(cpuThreads().setting).toBe(setting); // restored
     expect(c.out()).toContain('[1] torch-openblas: not measured: ');
     expect(c.out()).toContain('tiny GPT training, d 16, 2 heads, 1 layers, seq 8, batch 2, vocab 16');
     expect(c.out()).toMatch(/max relative difference of loss@1 from ours \d\.\d\de[-+]\d+ \(tolerance 0\.0001\)/);

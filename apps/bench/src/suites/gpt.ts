@@ -1,8 +1,9 @@
 /**
  * The `gpt` suite: training tokens/s of a tiny GPT (d 128, 4 heads, 2 layers, sequence 64, batch 8,
  * vocabulary 256; pre-LN with LayerNorm, learned positions, GELU-tanh MLP 4x, untied head, softmax
- * cross-entropy, Adam 1e-3) on our CPU backend, eager and through `compile()`, and, in the same
- * interleaved run, on jax-js wasm under `jit` (and eager on request). Every contender starts from
+ * cross-entropy, Adam 1e-3) on our CPU backend, eager and through `compile()` (and compiled on
+ * one GEMM thread when ours would use more), and, in the same interleaved run, on jax-js wasm
+ * under `jit` (and eager on request). Every contender starts from
  * the same weights and trains on the same batches (generated once with our `Generator`).
  *
  * One step = forward, backward, Adam update and reading the loss back. The first `warmup` steps
@@ -174,7 +175,7 @@ export function makeGptSetup(seed: number, lr = 1e-3, partial: Partial<GptDims> 
 }
 
 /** Our GPT on the tensor API (weights as leaves; activations `[batch * seq, d]` between blocks). */
-async function oursTrainer(id: string, backend: Backend, s: GptSetup, compiled: boolean, onFallback: (msg: string) => void): Promise<Contender> {
+async function oursTrainer(id: string, backend: Backend, s: GptSetup, compiled: boolean, onFallback: (msg: string) => void, threads?: number): Promise<Contender> {
   const T = await import('@unihetero/tensor');
   const { vocab: V, d, heads: H, layers: L, seq: S, batch: B } = s.dims;
   const hd = d / H;
@@ -219,6 +220,7 @@ async function oursTrainer(id: string, backend: Backend, s: GptSetup, compiled: 
     batch: (k) => [ids[k]!, targets[k]!],
     owned: [...ids, ...targets, mask],
     onFallback,
+    threads,
   });
 }
 
@@ -281,15 +283,20 @@ export function torchNote(): string {
  * progress on `io.progress`; disposes everything at the end.
  */
 export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> {
+  const T = await import('@unihetero/tensor');
   const peers = (opts.peers ?? GPT_DEFAULT_PEERS).filter((p) => GPT_ALL_PEERS.includes(p));
-  const ids = ['ours-cpu', 'ours-cpu-compiled', ...GPT_ALL_PEERS.filter((p) => peers.includes(p))];
+  // Our GEMM splits large products across worker threads; the peers run on one thread, so a
+  // one-thread compiled step runs beside them whenever ours would use more.
+  const oneThread = T.cpuThreads().threads > 1 ? ['ours-cpu-compiled-1thread'] : [];
+  const ids = ['ours-cpu', 'ours-cpu-compiled', ...oneThread, ...GPT_ALL_PEERS.filter((p) => peers.includes(p))];
   const setup = makeGptSetup(opts.seed ?? 0, opts.lr ?? 1e-3, opts.dims);
   const { dims } = setup;
   const tokensPerStep = dims.batch * dims.seq;
   const notes = new Footnotes();
   const rounds = opts.rounds ?? 3;
   const cpu: { backend: Backend | null } = { backend: null };
-  const cpuBackend = async () => (cpu.backend ??= new (await import('@unihetero/tensor')).CpuBackend());
+  const cpuBackend = async () => (cpu.backend ??= new T.CpuBackend());
+  const threadSetting = T.cpuThreads().setting;
   let entries: RoundsEntry[] = [];
   try {
     const loaders = ids.map((id) => ({
@@ -299,6 +306,8 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
           case 'ours-cpu':
           case 'ours-cpu-compiled':
             return oursTrainer(id, await cpuBackend(), setup, id.endsWith('compiled'), (msg) => io.progress(msg));
+          case 'ours-cpu-compiled-1thread':
+            return oursTrainer(id, await cpuBackend(), setup, true, (msg) => io.progress(msg), 1);
           case 'jax-js-wasm-jit':
             return jaxTrainer(id, true, setup);
           case 'jax-js-wasm':
@@ -310,6 +319,7 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
     }));
     entries = await runRounds('gpt', loaders, { warmup: opts.warmup, steps: opts.steps, rounds, batches: setup.batches.length }, io);
   } finally {
+    T.setCpuThreads(threadSetting);
     await disposeJax();
     cpu.backend?.destroy();
   }

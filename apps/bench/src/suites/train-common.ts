@@ -55,6 +55,11 @@ export interface OursSpec {
   owned: Tensor[];
   /** Where a fallback to eager is reported (one line). */
   onFallback: (message: string) => void;
+  /**
+   * The CPU GEMM's thread setting for this contender (`setCpuThreads`, process-wide, so it is set
+   * again whenever the contender is activated); default: the setting found when it is built.
+   */
+  threads?: number | 'auto';
 }
 
 /**
@@ -82,10 +87,18 @@ export async function oursContender(spec: OursSpec): Promise<Contender> {
   };
   const compiled = spec.compiled ? T.compile(step, { name: spec.name, onFallback: spec.onFallback }) : null;
   const run = compiled ?? step;
+  const threads = spec.threads ?? T.cpuThreads().setting;
+  const before = T.cpuThreads().setting;
+  T.setCpuThreads(threads);
+  const resolved = T.cpuThreads();
+  T.setCpuThreads(before);
+  const threadNote = backend.name === 'cpu' ? `, GEMM threads ${resolved.threads} (setting ${resolved.setting}${resolved.available ? '' : ', worker threads unavailable'})` : '';
   return {
     id: spec.id,
-    variant: spec.compiled ? `${spec.variant}, compile()` : spec.variant,
-    async activate() {},
+    variant: `${spec.variant}${threadNote}${spec.compiled ? ', compile()' : ''}`,
+    async activate() {
+      T.setCpuThreads(threads);
+    },
     async step(k) {
       const loss = run(...spec.batch(k));
       try {
