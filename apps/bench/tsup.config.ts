@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup';
+import { appConfig } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/cli.ts'],
-  format: ['esm'],
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  banner: { js: '#!/usr/bin/env node' },
+export default appConfig({
   // The peers stay real packages at runtime: tfjs-backend-wasm finds its .wasm files next to
   // itself, Dawn is a native addon, and bundling them would change what is measured.
   external: [/^@tensorflow\/[^/]+$/, '@jax-js/jax', 'webgpu', /^@unihetero\//],

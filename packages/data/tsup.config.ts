@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // `import.meta.url` (pngjs is loaded lazily with createRequire) also works in the CJS build.
-  shims: true,
-});
+// `import.meta.url` (pngjs is loaded lazily with createRequire) also works in the CJS build.
+export default packageConfig({ shims: true });

@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.shared';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
+export default packageConfig({
   // import.meta.url in the CJS build too: the duplicate-copy check (src/copies.ts) names files.
   shims: true,
   esbuildOptions(options, { format }) {

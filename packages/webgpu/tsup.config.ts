@@ -1,11 +1,7 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.shared';
 
-export default defineConfig({
+export default packageConfig({
   entry: ['src/index.ts', 'src/testing.ts'],
-  format: ['esm', 'cjs'],
   // The public types use GPUDevice & co.: consumers get them from @webgpu/types (a dependency).
   dts: { banner: '/// <reference types="@webgpu/types" />' },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
 });

@@ -1,16 +1,10 @@
-/** Where a suite writes: results (the table) to `out`, progress lines to `progress`. */
-export interface BenchIO {
-  /** Results: tables, footnotes (stdout in the CLI). */
-  out(text: string): void;
-  /** Progress: which suite / peer / size is running (stderr in the CLI). */
-  progress(text: string): void;
-}
+import { processReportIO, type ReportIO } from '@unihetero/app-common';
+
+/** Where a suite writes: results (tables, footnotes) to `out`, which suite / peer / size is running to `progress`. */
+export type BenchIO = ReportIO;
 
 /** The CLI's streams: stdout for results, stderr for progress. */
-export const processIO: BenchIO = {
-  out: (text) => void process.stdout.write(`${text}\n`),
-  progress: (text) => void process.stderr.write(`${text}\n`),
-};
+export const processIO: BenchIO = processReportIO;
 
 /** A message from anything thrown (first line only, for table footnotes). */
 export function reason(e: unknown): string {

@@ -3,7 +3,8 @@
  * (`matmul`, `mlp`, `gpt`, ...). Unknown suites, backends and peers are rejected with a message that lists
  * the valid ones. `runCli` is the testable entry point (streams and suite runners injectable).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { checked, runProgram } from '@unihetero/app-common';
 import { processIO, type BenchIO } from './io.js';
 import { parseCount, parseSizes } from './stats.js';
 import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
@@ -53,25 +54,26 @@ function parsePeers(allowed: readonly string[]) {
   };
 }
 
+/** A positive learning rate. */
 function parseLr(t: string): number {
   const x = Number(t);
   if (!(x > 0) || !Number.isFinite(x)) throw new Error(`--lr: expected a positive number, got '${t}'`);
   return x;
 }
 
-function intOption(name: string, min: number) {
-  return (text: string) => parseCount(name, text, min);
+/** An integer option `>= min` whose error commander reports. */
+function intOption(name: string, min: number): (text: string) => number {
+  return checked((text) => parseCount(name, text, min));
 }
 
-/** Wrap an option parser so its error becomes commander's "invalid argument" error. */
-function checked<T>(fn: (text: string) => T) {
-  return (text: string): T => {
-    try {
-      return fn(text);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
+/** A command of a step suite: `--backend cpu|webgpu|all`, `--steps` (timed, median reported) and `--warmup`. */
+function stepCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
+    .option('--steps <n>', 'timed steps (median reported)', intOption('--steps', 1), 5)
+    .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 1);
 }
 
 /** Build the program; `runCli` parses with it. */
@@ -99,11 +101,11 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     )
     .addOption(new Option('--backend <backend>', 'which of our backends to measure').choices(['cpu', 'webgpu', 'all']).default('cpu'))
     .option('--sizes <list>', `comma-separated square sizes (default cpu ${DEFAULT_SIZES.cpu.join(',')}; webgpu ${DEFAULT_SIZES.webgpu.join(',')})`, checked(parseSizes))
-    .option('--repeats <n>', 'timed samples per contender and size (median reported)', checked(intOption('--repeats', 1)), 5)
-    .option('--warmup <n>', 'untimed runs after the validation run', checked(intOption('--warmup', 0)), 2)
-    .option('--min-sample-ms <ms>', 'a timed sample repeats the matmul until it lasts this long', checked(intOption('--min-sample-ms', 0)), 20)
+    .option('--repeats <n>', 'timed samples per contender and size (median reported)', intOption('--repeats', 1), 5)
+    .option('--warmup <n>', 'untimed runs after the validation run', intOption('--warmup', 0), 2)
+    .option('--min-sample-ms <ms>', 'a timed sample repeats the matmul until it lasts this long', intOption('--min-sample-ms', 0), 20)
     .option('--peers <list>', `restrict the peers: subset of ${ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(ALL_PEERS)))
-    .option('--seed <n>', 'seed of the input matrices', checked(intOption('--seed', 0)), 0)
+    .option('--seed <n>', 'seed of the input matrices', intOption('--seed', 0), 0)
     .option('--json <file>', 'also write the raw numbers (samples, checks, variants) as JSON')
     .action(async (o: { backend: MatmulOptions['backend']; sizes?: number[]; repeats: number; warmup: number; minSampleMs: number; peers?: string[]; seed: number; json?: string }) => {
       await deps.runMatmul(
@@ -119,12 +121,12 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
         'next to tfjs (wasm) and jax-js (wasm, eager and jit), same initial weights and data; prints the first losses',
     )
     .addOption(new Option('--backend <backend>', 'which of our backends to train on (webgpu adds tfjs-webgpu and jax-js-webgpu-jit)').choices(['cpu', 'webgpu', 'all']).default('cpu'))
-    .option('--steps <n>', 'timed training steps per framework and round', checked(intOption('--steps', 1)), 30)
-    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', checked(intOption('--warmup', 0)), 5)
-    .option('--rounds <n>', 'interleaved timing rounds (median reported)', checked(intOption('--rounds', 1)), 3)
+    .option('--steps <n>', 'timed training steps per framework and round', intOption('--steps', 1), 30)
+    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', intOption('--warmup', 0), 5)
+    .option('--rounds <n>', 'interleaved timing rounds (median reported)', intOption('--rounds', 1), 3)
     .option('--peers <list>', `restrict the peers: subset of ${MLP_ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(MLP_ALL_PEERS)))
     .option('--lr <x>', 'Adam learning rate', checked(parseLr), 1e-3)
-    .option('--seed <n>', 'seed of weights and data', checked(intOption('--seed', 0)), 0)
+    .option('--seed <n>', 'seed of weights and data', intOption('--seed', 0), 0)
     .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
     .action(async (o: { backend: MlpOptions['backend']; steps: number; warmup: number; rounds: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
       await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, rounds: o.rounds, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
@@ -136,34 +138,24 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
       'training tokens/s of a tiny GPT (d 128, 4 heads, 2 layers, seq 64, batch 8, vocab 256, pre-LN, learned positions, GELU-tanh MLP 4x, ' +
         'untied head, softmax cross-entropy, Adam) on our CPU backend, eager and compile(), next to jax-js (wasm, jit), same initial weights and batches; prints the first losses',
     )
-    .option('--steps <n>', 'timed training steps per contender and round', checked(intOption('--steps', 1)), 20)
-    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', checked(intOption('--warmup', 0)), 3)
-    .option('--rounds <n>', 'interleaved timing rounds (median reported)', checked(intOption('--rounds', 1)), 3)
+    .option('--steps <n>', 'timed training steps per contender and round', intOption('--steps', 1), 20)
+    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', intOption('--warmup', 0), 3)
+    .option('--rounds <n>', 'interleaved timing rounds (median reported)', intOption('--rounds', 1), 3)
     .option('--peers <list>', `restrict the peers: subset of ${GPT_ALL_PEERS.join(',')} or 'none' (default ${GPT_DEFAULT_PEERS.join(',')})`, checked(parsePeers(GPT_ALL_PEERS)))
     .option('--lr <x>', 'Adam learning rate', checked(parseLr), 1e-3)
-    .option('--seed <n>', 'seed of weights and data', checked(intOption('--seed', 0)), 0)
+    .option('--seed <n>', 'seed of weights and data', intOption('--seed', 0), 0)
     .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
     .action(async (o: { steps: number; warmup: number; rounds: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
       await deps.runGpt({ steps: o.steps, warmup: o.warmup, rounds: o.rounds, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
     });
 
-  program
-    .command('transformer')
-    .description('tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
-    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
-    .option('--steps <n>', 'timed steps (median reported)', checked(intOption('--steps', 1)), 5)
-    .option('--warmup <n>', 'untimed steps first', checked(intOption('--warmup', 0)), 1)
+  stepCommand(program, 'transformer', 'tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
     .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number }) => {
       await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup }, deps.io);
     });
 
-  program
-    .command('train')
-    .description('samples/s of one UniHetero training step of the embedded default (d=128, 4 layers, exp2, batch 16)')
-    .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
-    .option('--steps <n>', 'timed steps (median reported)', checked(intOption('--steps', 1)), 5)
-    .option('--warmup <n>', 'untimed steps first', checked(intOption('--warmup', 0)), 1)
-    .option('--batch-size <n>', 'samples per step', checked(intOption('--batch-size', 1)), 16)
+  stepCommand(program, 'train', 'samples/s of one UniHetero training step of the embedded default (d=128, 4 layers, exp2, batch 16)')
+    .option('--batch-size <n>', 'samples per step', intOption('--batch-size', 1), 16)
     .option('--preset <name>', 'training preset (exp1..exp4)', 'exp2')
     .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; batchSize: number; preset: string }) => {
       await deps.runTrainStep({ backend: o.backend, steps: o.steps, warmup: o.warmup, batchSize: o.batchSize, preset: o.preset }, deps.io);
@@ -173,9 +165,9 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     .command('soak')
     .description('memory over a long training run (not a test): a small UniHetero model trained for --steps steps; live tensors, storages, bytes and GPU buffers created must stay flat after the first sample')
     .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu']).default('webgpu'))
-    .option('--steps <n>', 'training steps', checked(intOption('--steps', 2)), 10_000)
-    .option('--every <n>', 'steps between samples of the counters (default steps / 20)', checked(intOption('--every', 1)))
-    .option('--batch-size <n>', 'samples per step', checked(intOption('--batch-size', 1)), 4)
+    .option('--steps <n>', 'training steps', intOption('--steps', 2), 10_000)
+    .option('--every <n>', 'steps between samples of the counters (default steps / 20)', intOption('--every', 1))
+    .option('--batch-size <n>', 'samples per step', intOption('--batch-size', 1), 4)
     .option('--json <file>', 'also write the samples and the verdict as JSON')
     .action(async (o: { backend: SoakOptions['backend']; steps: number; every?: number; batchSize: number; json?: string }) => {
       await deps.runSoak({ backend: o.backend, steps: o.steps, every: o.every, batchSize: o.batchSize, json: o.json }, deps.io);
@@ -191,16 +183,5 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
 
 /** Parse `args` (without node and script) and run; resolves to the process exit code. */
 export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promise<number> {
-  const program = buildProgram(deps);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit with code 0; parse errors were already printed by commander.
-      return e.exitCode;
-    }
-    deps.writeErr(`unihetero-bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
-  }
+  return runProgram(buildProgram(deps), args, (e) => deps.writeErr(`unihetero-bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
 }

@@ -5,9 +5,9 @@
  * page. Each case runs inside validation / out-of-memory / internal error scopes, and uncaptured
  * device errors are collected too, so a WebGPU error can never pass as silent zeros.
  */
-import { CpuBackend, getDefaultBackend, setDefaultBackend, tensor, tidy, type Backend, type Tensor } from '@unihetero/tensor';
+import { CpuBackend } from '@unihetero/tensor';
 import { initWebGPU } from '@unihetero/webgpu';
-import { allCases, type HostInput } from '../../../packages/tensor/test/op-cases.js';
+import { allCases, runCase } from '../../../packages/tensor/test/op-cases.js';
 
 /** Float32 tolerance, as in the Node parity suite: 1e-4 absolute + 1e-3 relative. */
 const ATOL = 1e-4;
@@ -29,27 +29,6 @@ export interface ParityReport {
   adapter: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean; featureLevel: string };
   results: CaseResult[];
   uncaptured: string[];
-}
-
-async function run(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: HostInput[]): Promise<{ out: Float32Array; grads: (Float32Array | null)[] }> {
-  const previous = getDefaultBackend();
-  setDefaultBackend(backend);
-  try {
-    const xs = inputs.map((h) => tensor(h.data, { shape: h.shape, backend, requiresGrad: true }));
-    const out = tidy(() => fn(...xs));
-    const loss = tidy(() => out.mul(out.detach().mul(0).add(1)).sum());
-    loss.backward();
-    const result = {
-      out: Float32Array.from(await out.data()),
-      grads: await Promise.all(xs.map(async (x) => (x.grad ? Float32Array.from(await x.grad.data()) : null))),
-    };
-    for (const x of xs) x.dispose();
-    out.dispose();
-    loss.dispose();
-    return result;
-  } finally {
-    setDefaultBackend(previous);
-  }
 }
 
 function mismatch(what: string, got: Float32Array | null, want: Float32Array | null): string | null {
@@ -88,16 +67,15 @@ export async function runParity(featureLevel: 'core' | 'compatibility', only?: s
   const cpu = new CpuBackend();
   const results: CaseResult[] = [];
   try {
-    for (const [name, caseFn, makeInputs] of allCases) {
+    for (const [name, fn, makeInputs] of allCases) {
       if (only && !only.includes(name)) continue;
-      const fn = caseFn as unknown as (...xs: Tensor[]) => Tensor;
       const t0 = performance.now();
       for (const f of SCOPES) device.pushErrorScope(f);
       let error: string | null = null;
       try {
         const inputs = makeInputs();
-        const want = await run(cpu, fn, inputs);
-        const got = await run(gpu, fn, inputs);
+        const want = await runCase(cpu, fn, inputs);
+        const got = await runCase(gpu, fn, inputs);
         error = mismatch(`${name} forward`, got.out, want.out);
         want.grads.forEach((g, i) => (error ??= mismatch(`${name} grad ${i}`, got.grads[i] ?? null, g)));
       } catch (e) {

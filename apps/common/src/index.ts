@@ -1,11 +1,12 @@
 /**
  * @unihetero/app-common: what the apps (train, sample, eval, bench) share. One-line error reports
- * (stack traces only with --verbose), strict option parsing, run folders that survive kills (lock,
- * stale temporary files, atomic writes, JSONL repair), SIGINT/SIGTERM handling, machine facts.
- * Private to the monorepo.
+ * (stack traces only with --verbose), strict option parsing, commander glue (checked parsers, exit
+ * codes, the end of a CLI process), run folders that survive kills (lock, stale temporary files,
+ * atomic writes, JSONL repair), SIGINT/SIGTERM handling, machine facts. Private to the monorepo.
  */
 export { UsageError, isVerbose, systemError, describeError, formatError } from './errors.js';
 export { parseInteger, parseNumber } from './parse.js';
+export { checked, runProgram, exitWhenDone, processReportIO, type ReportIO } from './cli.js';
 export {
   LOCK_FILE,
   ATOMIC_TEMP_PATTERN,

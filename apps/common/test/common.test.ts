@@ -3,11 +3,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
 import { SafetensorsError } from '@unihetero/safetensors';
 import {
   LOCK_FILE,
   UsageError,
   acquireRunLock,
+  checked,
   describeError,
   formatError,
   interruptHandler,
@@ -18,6 +20,7 @@ import {
   parseNumber,
   removeStaleTempFiles,
   repairJsonl,
+  runProgram,
   stopExitCode,
 } from '../src/index.js';
 
@@ -46,6 +49,45 @@ describe('strict parsing', () => {
     expect(parseNumber('--lr', '.5')).toBe(0.5);
     for (const t of ['0x10', 'NaN', 'Infinity', '', '1e999', '1,5']) expect(() => parseNumber('--lr', t)).toThrow(`--lr: expected a finite number, got '${t}'`);
     expect(() => parseNumber('--top-p', '0', { min: 0, exclusiveMin: true, max: 1 })).toThrow("--top-p: expected a finite number > 0 and <= 1, got '0'");
+  });
+});
+
+describe('commander glue', () => {
+  const program = (action: (n: number) => void, err: string[]) =>
+    new Command('tool')
+      .exitOverride()
+      .configureOutput({ writeOut: () => {}, writeErr: (t) => void err.push(t) })
+      .option('--n <n>', 'a count', checked((t) => parseInteger('--n', t, 1)), 1)
+      .action((o: { n: number }) => action(o.n));
+
+  it('runs the command to exit code 0 with the parsed value', async () => {
+    const seen: number[] = [];
+    expect(await runProgram(program((n) => seen.push(n), []), ['--n', '3'], () => {})).toBe(0);
+    expect(seen).toEqual([3]);
+  });
+
+  it("turns a parser error into commander's invalid-argument message and its exit code", async () => {
+    const err: string[] = [];
+    const reported: unknown[] = [];
+    expect(await runProgram(program(() => {}, err), ['--n', '0x10'], (e) => reported.push(e))).toBe(1);
+    expect(err.join('')).toBe("error: option '--n <n>' argument '0x10' is invalid. --n: expected an integer >= 1, got '0x10'\n");
+    expect(reported).toEqual([]);
+  });
+
+  it('gives help exit code 0 and hands anything the command throws to report, with exit code 1', async () => {
+    expect(await runProgram(program(() => {}, []), ['--help'], () => {})).toBe(0);
+    const reported: unknown[] = [];
+    const boom = new Error('boom');
+    expect(
+      await runProgram(
+        program(() => {
+          throw boom;
+        }, []),
+        [],
+        (e) => reported.push(e),
+      ),
+    ).toBe(1);
+    expect(reported).toEqual([boom]);
   });
 });
 

@@ -14,6 +14,8 @@ import { existsSync } from 'node:fs';
 import type { Backend } from '@unihetero/tensor';
 import { writeSheet } from '@unihetero/data';
 import { diagnoseGeneration, loadShapesModel, type DiagnosisReport } from '@unihetero/model';
+import { readCheckpointInfo } from '@unihetero/nn';
+import { needsShapesWorld } from './folder.js';
 import type { EvalIO } from './io.js';
 import { markdownTable } from './report.js';
 
@@ -69,6 +71,9 @@ export function ladderTable(d: DiagnosisReport): string {
 /** Run the ladder on a checkpoint; prints the table and returns the report. */
 export async function runDiagnose(o: DiagnoseCommandOptions, backend: Backend, io: EvalIO): Promise<DiagnosisReport> {
   if (!existsSync(o.checkpoint)) throw new Error(`diagnose: checkpoint '${o.checkpoint}' does not exist`);
+  // A checkpoint of unihetero-train --data has no judge to climb the ladder with: refused before loading anything.
+  const build = ((await readCheckpointInfo(o.checkpoint)).extra as { build?: { data?: unknown } } | undefined)?.build;
+  if (typeof build?.data === 'string') throw needsShapesWorld('diagnose', 'the shapes-world judge and scene parser (every rung is scored by them)', o.checkpoint, build.data);
   io.progress(`diagnose: loading ${o.checkpoint}`);
   const { model, world, preset, step } = await loadShapesModel(o.checkpoint, backend);
   try {

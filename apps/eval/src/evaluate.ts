@@ -3,17 +3,19 @@
  * measures understanding (multiple-choice accuracy on test and heldout, caption accuracy),
  * generation (the judge on images generated from test captions) and the round trip, prints a
  * table, and writes a sample sheet of the generated images and optionally the numbers as JSON.
+ * A checkpoint of `unihetero-train --data DIR` is measured on its folder instead (`folder.ts`).
  */
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Backend } from '@unihetero/tensor';
-import { writeSheet } from '@unihetero/data';
-import { loadShapesModel } from '@unihetero/model';
+import { writeSheet, type RgbImage } from '@unihetero/data';
+import { loadModel } from '@unihetero/model';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { UsageError, describeError } from '@unihetero/app-common';
 import type { EvalIO } from './io.js';
 import { measureModel, type EvalSettings, type ModelMetrics } from './metrics.js';
 import { markdownTable } from './report.js';
+import { folderMetricsTable, measureFolderModel, type FolderMetrics } from './folder.js';
 
 /** Options of `runEvaluate`. */
 export interface EvaluateOptions {
@@ -23,6 +25,10 @@ export interface EvaluateOptions {
   json?: string;
   /** The sample sheet (PNG, plus an SVG beside it); default `<checkpoint>-samples.png`; null skips it. */
   sheet?: string | null;
+  /** The data folder of a `--data` checkpoint (default: the one it was trained on); refused for a shapes-world checkpoint. */
+  data?: string;
+  /** `--semantics-count` was given (refused for a `--data` checkpoint; the recipe's default is skipped there). */
+  semanticsAsked?: boolean;
 }
 
 const f4 = (x: number | undefined | null) => (typeof x === 'number' ? x.toFixed(4) : 'n/a');
@@ -44,8 +50,8 @@ export function metricsTable(m: ModelMetrics): string {
   return markdownTable(['metric', 'value', 'samples'], rows);
 }
 
-/** Evaluate a checkpoint; returns the metrics (also printed and written). */
-export async function runEvaluate(o: EvaluateOptions, backend: Backend, io: EvalIO): Promise<ModelMetrics> {
+/** Evaluate a checkpoint; returns the metrics (also printed and written): `ModelMetrics` on the shapes world, `FolderMetrics` for a `--data` checkpoint. */
+export async function runEvaluate(o: EvaluateOptions, backend: Backend, io: EvalIO): Promise<ModelMetrics | FolderMetrics> {
   if (!existsSync(o.checkpoint)) throw new UsageError(`evaluate: checkpoint '${o.checkpoint}' does not exist`);
   try {
     await verifyCheckpoint(o.checkpoint);
@@ -55,22 +61,38 @@ export async function runEvaluate(o: EvaluateOptions, backend: Backend, io: Eval
     throw new UsageError(`evaluate: checkpoint '${o.checkpoint}' cannot be used: ${describeError(e)}; ${remedy}`, { cause: e });
   }
   io.progress(`evaluate: loading ${o.checkpoint}`);
-  const { model, world, preset, step } = await loadShapesModel(o.checkpoint, backend);
+  const loaded = await loadModel(o.checkpoint, backend);
+  const { model, world, preset, step } = loaded;
   try {
+    if (world !== null && o.data !== undefined) throw new UsageError(`evaluate: --data is for checkpoints of unihetero-train --data; '${o.checkpoint}' was trained on the shapes world`);
+    const written: string[] = [];
+    const save = async (images: RgbImage[], imageCaptions: string[], metrics: ModelMetrics | FolderMetrics) => {
+      const sheet = o.sheet === undefined ? `${o.checkpoint.replace(/\.safetensors$/, '')}-samples.png` : o.sheet;
+      if (sheet && images.length > 0) {
+        const w = await writeSheet(sheet, images, imageCaptions);
+        written.push(w.png, ...(w.svg ? [w.svg] : []));
+      }
+      if (o.json) {
+        await writeFile(o.json, JSON.stringify({ checkpoint: o.checkpoint, preset: preset.name, step, settings: o.eval, metrics }, null, 2) + '\n');
+        written.push(o.json);
+      }
+    };
+    if (world === null) {
+      io.progress(`evaluate: ${preset.name} at step ${step}, trained on --data '${loaded.data}'; ${o.eval.captionCount} captions, ${o.eval.generationCount} images`);
+      const { metrics, images, imageCaptions } = await measureFolderModel(loaded, o.checkpoint, o.eval, { data: o.data, semanticsAsked: o.semanticsAsked });
+      io.out(`${o.checkpoint} (${preset.name}, step ${step}; trained on --data '${loaded.data}'), ${metrics.split} split of '${metrics.data}'\n`);
+      io.out(folderMetricsTable(metrics));
+      io.out('\nnot measured (they need the shapes world): multiple-choice accuracy, the judge, the round trip, the semantics rung');
+      await save(images, imageCaptions, metrics);
+      if (metrics.captions?.examples.length) io.out(`\ncaption: "${metrics.captions.examples[0]!.truth}" -> "${metrics.captions.examples[0]!.caption}"`);
+      io.out(written.length ? `\nWrote ${written.join(', ')}.` : '\nNothing written (no --json; no generated images).');
+      return metrics;
+    }
     io.progress(`evaluate: ${preset.name} at step ${step}; ${o.eval.count} questions per split, ${o.eval.generationCount} images, ${o.eval.roundTripCount} round trips`);
     const { metrics, images, imageCaptions } = await measureModel(model, world, o.eval);
     io.out(`${o.checkpoint} (${preset.name}, step ${step})\n`);
     io.out(metricsTable(metrics));
-    const written: string[] = [];
-    const sheet = o.sheet === undefined ? `${o.checkpoint.replace(/\.safetensors$/, '')}-samples.png` : o.sheet;
-    if (sheet && images.length > 0) {
-      const w = await writeSheet(sheet, images, imageCaptions);
-      written.push(w.png, ...(w.svg ? [w.svg] : []));
-    }
-    if (o.json) {
-      await writeFile(o.json, JSON.stringify({ checkpoint: o.checkpoint, preset: preset.name, step, settings: o.eval, metrics }, null, 2) + '\n');
-      written.push(o.json);
-    }
+    await save(images, imageCaptions, metrics);
     if (metrics.roundTrip?.examples.length) io.out(`\nround trip: "${metrics.roundTrip.examples[0]!.caption}" -> "${metrics.roundTrip.examples[0]!.roundTrip}"`);
     io.out(written.length ? `\nWrote ${written.join(', ')}.` : '\nNothing written (no --json; no generated images).');
     return metrics;

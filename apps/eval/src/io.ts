@@ -1,16 +1,10 @@
-/** Where the commands write: results to `out` (stdout in the CLI), progress to `progress` (stderr). */
-export interface EvalIO {
-  /** Results: tables, the summary, where outputs are. */
-  out(text: string): void;
-  /** Progress lines: preset, scale, step, throughput, ETA. */
-  progress(text: string): void;
-}
+import { processReportIO, type ReportIO } from '@unihetero/app-common';
+
+/** Where the commands write: results (tables, the summary, where outputs are) to `out`, progress lines (preset, scale, step, throughput, ETA) to `progress`. */
+export type EvalIO = ReportIO;
 
 /** The CLI's streams: stdout for results, stderr for progress. */
-export const processIO: EvalIO = {
-  out: (text) => void process.stdout.write(`${text}\n`),
-  progress: (text) => void process.stderr.write(`${text}\n`),
-};
+export const processIO: EvalIO = processReportIO;
 
 /** `1m05s`, `42s`, `1h02m`: a short duration for progress lines and reports. */
 export function formatDuration(seconds: number): string {

@@ -55,15 +55,18 @@ export interface CaptionMetrics {
   examples: { truth: string; caption?: string }[];
 }
 
-/** The judge's scores of generated images. */
-export interface GenerationMetrics {
+/** Per-object scores: the fraction of objects with every attribute right, and of each attribute alone. */
+export interface ObjectScores {
   count: number;
-  /** Fraction of objects drawn with every attribute right (the headline number). */
   objectAccuracy: number;
   position: number;
   colour: number;
   shape: number;
   size: number;
+}
+
+/** The judge's scores of generated images (`objectAccuracy`, objects drawn with every attribute right, is the headline number). */
+export interface GenerationMetrics extends ObjectScores {
   /** Fraction of images with exactly the caption's objects. */
   exact: number;
   extraPerImage: number;
@@ -78,15 +81,11 @@ export interface RoundTripMetrics {
   examples: { caption: string; roundTrip: string }[];
 }
 
-/** The ladder's semantics rung: generated semantic tokens read by a probe fitted on training images' targets. */
-export interface SemanticsMetrics {
-  count: number;
-  /** Fraction of caption objects read back with every attribute from the generated tokens. */
-  objectAccuracy: number;
-  position: number;
-  colour: number;
-  shape: number;
-  size: number;
+/**
+ * The ladder's semantics rung: generated semantic tokens read by a probe fitted on training images'
+ * targets (`objectAccuracy`: caption objects read back with every attribute from the generated tokens).
+ */
+export interface SemanticsMetrics extends ObjectScores {
   /** The same probe on the true tokens of the same scenes (the rung's ceiling). */
   ceiling: number;
   /** Training images the probe was fitted on. */

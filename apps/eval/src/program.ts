@@ -3,7 +3,7 @@
  * 1 and 2 on the shapes world), `diagnose` (the generation ladder) and `report`. `runCli` is the testable entry point: streams injectable, the
  * backend destroyed at the end of every command, the exit code returned.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Backend } from '@unihetero/tensor';
 import { PRESET_NAMES, presetNames } from '@unihetero/model';
 import { rewriteReport, runAblation } from './ablation.js';
@@ -13,7 +13,7 @@ import { runDiagnose } from './diagnose.js';
 import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
 import { COUNT_LIMITS, parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
-import { formatError, isVerbose } from '@unihetero/app-common';
+import { checked, formatError, isVerbose, runProgram } from '@unihetero/app-common';
 import type { AblationModelSize } from './recipe.js';
 import { ABLATION_RECIPE, DESIGN_NAMES, QUICK_RECIPE, VARIANT_DESIGN, VARIANT_NAMES, withSize, type DesignName } from './recipe.js';
 
@@ -34,17 +34,6 @@ export const defaultDeps: CliDeps = {
   writeErr: (t) => void process.stderr.write(t),
   selectBackend,
 };
-
-/** Wrap an option parser so its error becomes commander's "invalid argument" error. */
-function checked<T>(fn: (text: string) => T) {
-  return (text: string): T => {
-    try {
-      return fn(text);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
-}
 
 const int = (name: string, min: number, max?: number) => checked((t) => parseInteger(name, t, min, max));
 
@@ -130,15 +119,16 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
 
   const evaluate = program
     .command('evaluate')
-    .description('evaluate one checkpoint (written by unihetero-train or the ablation): understanding, generation, round trip')
+    .description('evaluate one checkpoint (written by unihetero-train or the ablation): understanding, generation, round trip; a checkpoint of unihetero-train --data: captions and generation on its folder')
     .requiredOption('--checkpoint <file>', 'a .safetensors checkpoint that records how its model was built')
     .option('--json <file>', 'also write the numbers as JSON')
     .option('--sheet <file.png>', 'sample sheet of the generated images (default <checkpoint>-samples.png)')
     .option('--no-sheet', 'do not write a sample sheet')
+    .option('--data <dir>', 'for a checkpoint of unihetero-train --data: the folder of PNG + caption pairs to measure on (default: the one it was trained on)')
     .addOption(backendOption());
-  addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; backend?: string }) => {
+  addEvalOptions(evaluate, `default ${ABLATION_RECIPE.eval.count}`).action(async (o: EvalFlags & { checkpoint: string; json?: string; sheet?: string | false; data?: string; backend?: string }) => {
     const settings = evalSettings(ABLATION_RECIPE.eval, o);
-    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet }, b, deps.io));
+    await withBackend(o.backend, (b) => runEvaluate({ checkpoint: o.checkpoint, eval: settings, json: o.json, sheet: o.sheet === false ? null : o.sheet, data: o.data, semanticsAsked: (o.semanticsCount ?? 0) > 0 }, b, deps.io));
   });
 
   const ablation = program
@@ -240,13 +230,5 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
 
 /** Parse `args` (without node and script) and run; resolves to the process exit code. */
 export async function runCli(args: string[], deps: CliDeps = defaultDeps): Promise<number> {
-  const program = buildProgram(deps, args);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return 0;
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    deps.writeErr(formatError('unihetero-eval', e, isVerbose(args)));
-    return 1;
-  }
+  return runProgram(buildProgram(deps, args), args, (e) => deps.writeErr(formatError('unihetero-eval', e, isVerbose(args))));
 }

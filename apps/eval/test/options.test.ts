@@ -6,28 +6,24 @@ import { getRecipe } from '@unihetero/model';
 import { cli } from './helpers.js';
 
 describe('option errors', () => {
-  it('rejects bad presets, scales, seeds and numbers with the offending text', async () => {
-    let r = await cli(['ablation', '--presets', 'exp1,exp9']);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("--presets: unknown preset 'exp9'; expected a comma-separated subset of exp1, exp2, exp3, exp4");
-    r = await cli(['ablation', '--scales', '100,abc']);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("--scales: expected an integer >= 1, got 'abc'");
-    r = await cli(['ablation', '--seeds', '-1']);
-    expect(r.err).toContain("--seeds: expected an integer >= 0, got '-1'");
-    r = await cli(['ablation', '--lr', '0']);
-    expect(r.err).toContain("--lr: expected a positive number, got '0'");
-    r = await cli(['ablation', '--backend', 'tpu']);
-    expect(r.err).toContain("option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu.");
-    r = await cli(['ablation', '--frobnicate']);
-    expect(r.err).toContain("error: unknown option '--frobnicate'");
-    r = await cli(['ablation', '--designs', 'equal-everything']);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("--designs: unknown design 'equal-everything'; expected a comma-separated subset of equal-understanding, equal-samples");
-    r = await cli(['ablation', '--variants', 'mlp-cos,mlp-cos']);
-    expect(r.err).toContain("--variants: 'mlp-cos,mlp-cos' names a variant twice");
-    r = await cli(['ablation', '--variants', 'diffu-mse']);
-    expect(r.err).toContain("--variants: unknown variant 'diffu-mse'; expected a comma-separated subset of mlp-cos, norm-3-mlp-cos, ema-mlp-llm-cos, mlp-mse");
+  // [arguments after `ablation` (split at spaces), what the one-line error says]
+  const BAD: [string, string][] = [
+    ['--presets exp1,exp9', "--presets: unknown preset 'exp9'; expected a comma-separated subset of exp1, exp2, exp3, exp4"],
+    ['--scales 100,abc', "--scales: expected an integer >= 1, got 'abc'"],
+    ['--seeds -1', "--seeds: expected an integer >= 0, got '-1'"],
+    ['--lr 0', "--lr: expected a positive number, got '0'"],
+    ['--backend tpu', "option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu."],
+    ['--frobnicate', "error: unknown option '--frobnicate'"],
+    ['--designs equal-everything', "--designs: unknown design 'equal-everything'; expected a comma-separated subset of equal-understanding, equal-samples"],
+    ['--variants mlp-cos,mlp-cos', "--variants: 'mlp-cos,mlp-cos' names a variant twice"],
+    ['--variants diffu-mse', "--variants: unknown variant 'diffu-mse'; expected a comma-separated subset of mlp-cos, norm-3-mlp-cos, ema-mlp-llm-cos, mlp-mse"],
+  ];
+  it('rejects bad presets, scales, seeds, numbers, designs and variants with the offending text (exit code 1)', async () => {
+    for (const [args, message] of BAD) {
+      const r = await cli(['ablation', ...args.split(' ')]);
+      expect(r.code, args).toBe(1);
+      expect(r.err).toContain(message);
+    }
   });
 
   it('refuses variants without the equal-understanding design, before any training', async () => {

@@ -1,7 +1,8 @@
 /**
  * Inputs from the user: PNG files checked against the model's image size (greyscale, palette and
  * alpha PNGs arrive as RGB: `decodePng` composites transparency over black), and captions encoded
- * with the world's tokenizer, its unknown-word error surfaced with the caption that caused it.
+ * with the checkpoint's tokenizer (the world's, or the vocabulary a `--data` run saved), its
+ * unknown-word error surfaced with the caption that caused it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { decodePng, type RgbImage, type SceneObject, type ShapesWorld } from '@unihetero/data';
@@ -49,14 +50,14 @@ export async function readInputPng(path: string, size: number): Promise<RgbImage
   return image;
 }
 
-/** Token ids of `text` (no specials); an unknown word becomes a `UsageError` naming `what` and the word. */
-export function encodeText(tokenizer: TextTokenizer, text: string, what: string): number[] {
+/** Token ids of `text` (no specials); an unknown word becomes a `UsageError` naming `what`, the word and `vocabulary` (what encodes). */
+export function encodeText(tokenizer: TextTokenizer, text: string, what: string, vocabulary = "the world's tokenizer"): number[] {
   try {
     return tokenizer.encode(text, { bos: false, eos: false });
   } catch (e) {
     // The tokenizer quotes the whole text; a long one is clipped so the message stays one short line.
     const reason = messageOf(e).replace(/ of "[\s\S]*"$/, '');
-    throw new UsageError(`${what} "${clip(text)}" cannot be encoded by the world's tokenizer: ${reason}`);
+    throw new UsageError(`${what} "${clip(text)}" cannot be encoded by ${vocabulary}: ${reason}`);
   }
 }
 

@@ -4,9 +4,9 @@
  * names the option and the text); `runCli` is the in-process entry point used by the tests.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { BackendKind } from '@unihetero/webgpu';
-import { formatError, isVerbose } from '@unihetero/app-common';
+import { checked, formatError, isVerbose, runProgram } from '@unihetero/app-common';
 import { processIO, messageOf, UsageError, type SampleIO } from './io.js';
 import { parseCaptionLines, parseChoices, parseInteger, parseNumber } from './parse.js';
 import { BACKENDS } from './session.js';
@@ -18,17 +18,6 @@ import { runRoundTrip } from './commands/roundtrip.js';
 
 /** The program's name (in messages and help). */
 export const PROGRAM = 'unihetero-sample';
-
-/** Wrap a parser so its error becomes commander's "invalid argument" error. */
-function checked<T>(fn: (text: string) => T) {
-  return (text: string): T => {
-    try {
-      return fn(text);
-    } catch (e) {
-      throw new InvalidArgumentError(messageOf(e));
-    }
-  };
-}
 
 const int = (name: string, min: number, max?: number) => checked((t) => parseInteger(name, t, min, max));
 const num = (name: string, range: Parameters<typeof parseNumber>[2]) => checked((t) => parseNumber(name, t, range));
@@ -155,14 +144,8 @@ export function buildProgram(io: SampleIO = processIO): Command {
 /** Parse `args` (without node and script) and run; resolves to the exit code (0 ok, 1 error). */
 export async function runCli(args: string[], io: SampleIO = processIO): Promise<number> {
   const program = buildProgram(io);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return 0;
-  } catch (e) {
-    // Help and version exit with code 0; parse errors were already printed by commander.
-    if (e instanceof CommanderError) return e.exitCode;
+  return runProgram(program, args, (e) => {
     const sub = args.find((a) => program.commands.some((c) => c.name() === a));
     io.err(formatError(`${PROGRAM}${sub ? ` ${sub}` : ''}`, e, isVerbose(args)).replace(/\n$/, ''));
-    return 1;
-  }
+  });
 }

@@ -1,22 +1,23 @@
 /**
  * Opening a trained model: check the checkpoint path, start the requested backend, rebuild the
- * model from the checkpoint's build spec (`loadShapesModel`), and release the backend at the end.
+ * model from the checkpoint's build spec (`loadModel`: on the shapes world, or, for a checkpoint of
+ * `unihetero-train --data DIR`, on the caption vocabulary it saved), and release the backend at the end.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
 import { createBackend, type BackendKind } from '@unihetero/webgpu';
-import { loadShapesModel, type ShapesModel } from '@unihetero/model';
+import { loadModel, type LoadedModel } from '@unihetero/model';
 import { CheckpointIntegrityError, previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { describeError } from '@unihetero/app-common';
 import { UsageError, messageOf, type SampleIO } from './io.js';
 import type { ContextSize } from './commands/common.js';
 
-/** A loaded model on its backend. */
-export interface Session extends ShapesModel {
+/** A loaded model on its backend: `world` is null for a checkpoint trained on a data folder (`data`). */
+export interface Session extends LoadedModel {
   backend: Backend;
-  /** The training step the checkpoint was written at. */
-  step: number;
+  /** The checkpoint file that was loaded. */
+  path: string;
 }
 
 /** Backend names accepted by `--backend`. */
@@ -83,17 +84,30 @@ export async function openSession(path: string, kind: BackendKind | undefined, i
   try {
     let loaded;
     try {
-      loaded = await loadShapesModel(path, backend);
+      loaded = await loadModel(path, backend);
     } catch (e) {
       const m = messageOf(e);
       throw m.includes(path) ? e : new Error(`checkpoint '${path}': ${m}`);
     }
-    io.err(`loaded '${path}' (preset ${loaded.preset.name}, step ${loaded.step}) on the ${backend.name} backend`);
-    return { ...loaded, backend };
+    const on = loaded.data === null ? '' : `, trained on --data '${loaded.data}' with a ${loaded.model.tokenizer.vocabSize}-token vocabulary`;
+    io.err(`loaded '${path}' (preset ${loaded.preset.name}, step ${loaded.step}${on}) on the ${backend.name} backend`);
+    return { ...loaded, backend, path };
   } catch (e) {
     backend.destroy();
     throw e;
   }
+}
+
+/** The side of the model's (square) input images. */
+export function imageSide(s: Session): number {
+  const [h, w] = s.model.imageSize;
+  if (h !== w) throw new Error(`checkpoint '${s.path}': the model sees ${h}x${w} (height x width) images; only square images are read`);
+  return h;
+}
+
+/** What encodes the session's texts, for messages: the world's tokenizer, or the vocabulary saved from a data folder's captions. */
+export function vocabularyOf(s: Session): string {
+  return s.data === null ? "the world's tokenizer" : `the checkpoint's vocabulary (the ${s.model.tokenizer.vocabSize - 6} words and marks of the captions in '${s.data}')`;
 }
 
 /** The model's context size (positions) and the positions its image span takes. */

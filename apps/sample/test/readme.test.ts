@@ -1,11 +1,16 @@
 /**
- * The README example, run verbatim: the four commands of its "Example" block, in a scratch folder
- * holding `runs/exp2/checkpoint.safetensors` (a tiny model trained here for two steps).
+ * The README examples, run verbatim: the four commands of its "Example" block, in a scratch folder
+ * holding `runs/exp2/checkpoint.safetensors` (a tiny model trained here for two steps); and the
+ * `--data` block: unihetero-train (built, a child process) on apps/train's fixture, then caption
+ * and generate on its checkpoint.
  */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '@unihetero/tensor';
 import { decodePng } from '@unihetero/data';
@@ -19,11 +24,15 @@ function shellWords(line: string): string[] {
   return words;
 }
 
-/** The commands of the first ```sh block after "## Example". */
-function exampleCommands(): string[][] {
+/** The lines of the first ```sh block after `heading`. */
+function shBlock(readme: string, heading: string): string {
+  return /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))![1]!;
+}
+
+/** The commands of the first ```sh block after `heading` (default "## Example"). */
+function exampleCommands(heading = '## Example'): string[][] {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('## Example'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+  const block = shBlock(readme, heading);
   return block
     .split('\n')
     .map((l) => l.trim())
@@ -83,4 +92,36 @@ describe('README example', () => {
     expect(t!.out.split('\n\n')).toHaveLength(3);
     expect(t!.stdout.at(-1)).toMatch(/^round trip: \d\/2 captions came back with exactly their objects$/);
   });
+});
+
+describe('README example: a checkpoint of unihetero-train --data', () => {
+  it('trains on the fixture, then captions and generates with its checkpoint, as written', async () => {
+    const commands = exampleCommands('## A checkpoint trained on your own folder');
+    expect(commands.map((c) => c.slice(0, 2))).toEqual([
+      ['unihetero-train', '--data'],
+      ['unihetero-sample', 'caption'],
+      ['unihetero-sample', 'generate'],
+    ]);
+    // The folder where the README says it is, relative to the scratch folder (the working directory).
+    const train = dirname(createRequire(import.meta.url).resolve('@unihetero/train/package.json'));
+    await mkdir(join(dir, 'apps', 'train', 'test', 'fixtures'), { recursive: true });
+    await symlink(join(train, 'test', 'fixtures', 'pairs'), join(dir, 'apps', 'train', 'test', 'fixtures', 'pairs'));
+    await promisify(execFile)(process.execPath, [join(train, 'dist', 'cli.js'), ...commands[0]!.slice(1), '--quiet'], { cwd: dir });
+    const c = await cli(commands[1]!.slice(1));
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toContain("loaded 'runs/pairs/checkpoint.safetensors' (preset exp2, step 8, trained on --data 'apps/train/test/fixtures/pairs' with a 32-token vocabulary) on the cpu backend");
+    expect(c.stdout.map((l) => l.split(': ')[0])).toEqual(['apps/train/test/fixtures/pairs/fern.png', 'apps/train/test/fixtures/pairs/boat.png']);
+    const g = await cli(commands[2]!.slice(1));
+    expect(g.code, g.err).toBe(0);
+    expect(g.stdout[0]).toBe('pairs-samples/image-0.png  "a large red ring at the bottom left."  seed 0  not judged (--data checkpoint)');
+    expect(decodePng(readFileSync(join(dir, 'pairs-samples', 'image-0.png'))).width).toBe(32);
+    // The unknown-word error the README quotes.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const bad = await cli(['generate', 'a large red ring at the centre.', '--out', 'never', '--checkpoint', 'runs/pairs', '--backend', 'cpu']);
+    expect(bad.code).toBe(1);
+    expect(readme).toContain(bad.stderr.at(-1)!);
+    // apps/train's README shows the same two commands after its --data run.
+    const trainReadme = readFileSync(join(train, 'README.md'), 'utf8');
+    for (const line of shBlock(readFileSync(new URL('../README.md', import.meta.url), 'utf8'), '## A checkpoint trained on your own folder').trim().split('\n')) expect(trainReadme).toContain(line);
+  }, 300_000);
 });

@@ -1,16 +1,10 @@
 /** Command-line value parsers (strict: decimal digits only): each error names the option and the offending text. */
 import { InvalidArgumentError } from 'commander';
-import { parseInteger, parseNumber } from '@unihetero/app-common';
+import { checked, parseInteger, parseNumber } from '@unihetero/app-common';
 
 /** A parser for an integer option `>= min` (and `<= max`). */
-export function intArg(option: string, min: number, max?: number) {
-  return (text: string): number => {
-    try {
-      return parseInteger(option, text, min, max);
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  };
+export function intArg(option: string, min: number, max?: number): (text: string) => number {
+  return checked((text) => parseInteger(option, text, min, max));
 }
 
 /** A parser for a finite positive number option. */

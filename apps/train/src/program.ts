@@ -19,21 +19,12 @@ const NAME = 'unihetero-train';
 /** The largest `--config` file read (a run spec is a few hundred bytes). */
 const MAX_CONFIG_BYTES = 1 << 20;
 
-/** Options of the train command as commander parses them. */
-interface TrainFlags {
-  preset?: string;
-  data?: string;
-  samples?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
+/** Options of the train command as commander parses them: the spec overrides plus the run's own. */
+interface TrainFlags extends CliOverrides {
   backend?: string;
   out?: string;
   config?: string;
   resume?: boolean;
-  evalEvery?: number;
-  evalCount?: number;
-  ckptEvery?: number;
   quiet?: boolean;
   verbose?: boolean;
 }

@@ -16,7 +16,7 @@ import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Backend } from '@unihetero/tensor';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { NonFiniteLossError, Trainer, createModel, createShapesModel, evaluateCaptioning, evaluateGeneration, evaluateUnderstanding, type Preset, type ShapesModel, type SourceSample, type StepMetrics, type UniHetero } from '@unihetero/model';
-import { readImageFolder, type FolderSource } from '@unihetero/data';
+import { describeTokenizer, readImageFolder, type FolderSource } from '@unihetero/data';
 import { acquireRunLock, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
 import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
@@ -81,6 +81,25 @@ async function buildRun(spec: RunSpec, backend: Backend): Promise<BuiltRun> {
   }
   const { model, preset } = await createModel(folder.tokenizer, { preset: spec.preset, config: spec.config, seed: spec.seed }, { backend });
   return { model, folder, preset };
+}
+
+/**
+ * On resume of a `--data` run: the folder's captions must still give the vocabulary the checkpoint
+ * saved (`extra.build.tokenizer`), or the ids would mean other words. Checkpoints that saved none
+ * (older ones) are not checked.
+ */
+function checkVocabulary(folder: FolderSource, build: unknown, path: string, data: string): void {
+  const saved = (build as { tokenizer?: { kind?: string; words?: unknown } } | undefined)?.tokenizer;
+  if (saved?.kind !== 'word' || !Array.isArray(saved.words)) return;
+  const had = new Set(saved.words as string[]);
+  const now = new Set(folder.tokenizer.words);
+  const added = [...now].filter((w) => !had.has(w));
+  const removed = [...had].filter((w) => !now.has(w));
+  if (added.length === 0 && removed.length === 0) return;
+  const list = (ws: string[]) => ws.slice(0, 5).map((w) => `'${w}'`).join(', ') + (ws.length > 5 ? `, ... (${ws.length} in all)` : '');
+  throw new UsageError(
+    `--resume: the captions in '${data}' changed since '${path}' was written: ${[added.length ? `words added: ${list(added)}` : '', removed.length ? `words gone: ${list(removed)}` : ''].filter(Boolean).join('; ')}; the checkpoint's vocabulary no longer fits the folder (restore the captions, or start a new run in another --out)`,
+  );
 }
 
 /** How a run ended. */
@@ -252,6 +271,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
       resumeStep = chosen.step;
       if (typeof chosen.extra.tag === 'string') tag ??= chosen.extra.tag;
       built = await buildRun(spec, req.backend);
+      if ('folder' in built) checkVocabulary(built.folder, chosen.extra.build, chosen.path, spec.data!);
     } else if (replacing) {
       // The replaced run's checkpoints must not mix with this run's (the previous slot included).
       for (const p of [ckptPath, prevPath, `${ckptPath}.damaged`]) await rm(p, { force: true });
@@ -261,7 +281,8 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
 
   async function runLoop(built: BuiltRun, resumeFrom: string | null, resumeStep: number): Promise<TrainOutcome> {
     const progress = createProgress(io.stderr, { quiet: req.quiet });
-    const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed, ...(spec.data !== undefined ? { data: spec.data } : {}) };
+    // A --data run also saves its caption tokenizer, so unihetero-sample and unihetero-eval rebuild the model without the folder.
+    const build = { preset: spec.preset, config: spec.config, world: spec.world, seed: spec.seed, ...('folder' in built ? { data: spec.data, tokenizer: describeTokenizer(built.folder.tokenizer) } : {}) };
     const { model } = built;
     const trainer = new Trainer<SourceSample>(model, 'world' in built ? built.world : built.folder, trainerOptions(spec));
     const steps = totalSteps(spec);

@@ -1,28 +1,24 @@
 /** `unihetero-train --data DIR`: training on a folder of PNG + caption pairs (the fixture: six 32x32 shapes-world images). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { encodePng } from '@unihetero/data';
 import { runCli } from '../src/program.js';
 import { readCheckpointMeta } from '../src/files.js';
-import { memoryIO, readJsonl, removeDir, tempDir, tinySpecFile, withoutTime } from './helpers.js';
+import { memoryIO, readJsonl, tinySpecFile, useTempDir, withoutTime } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/pairs', import.meta.url));
-let dir: string;
+const tmp = useTempDir();
 let specPath: string;
 let straight: string;
 
 beforeAll(async () => {
-  dir = await tempDir();
-  specPath = await tinySpecFile(dir);
-  straight = join(dir, 'straight');
+  specPath = await tinySpecFile(tmp.dir);
+  straight = join(tmp.dir, 'straight');
   const io = memoryIO();
   const code = await runCli(['--data', FIXTURE, '--config', specPath, '--out', straight, '--backend', 'cpu'], io);
   if (code !== 0) throw new Error(`straight run failed (${code}): ${io.err()}`);
-});
-afterAll(async () => {
-  await removeDir(dir);
 });
 
 describe('--data DIR', () => {
@@ -45,11 +41,16 @@ describe('--data DIR', () => {
     const meta = await readCheckpointMeta(join(straight, 'checkpoint.safetensors'));
     expect(meta.step).toBe(4);
     expect(meta.extra.build).toMatchObject({ preset: 'exp2', data: FIXTURE });
+    // The caption vocabulary travels with the checkpoint: the fixture's 26 words and marks, sorted.
+    const captions = await Promise.all(['apple', 'boat', 'cloud', 'drum', 'easel', 'fern'].map((n) => readFile(join(FIXTURE, `${n}.txt`), 'utf8')));
+    const words = [...new Set(captions.flatMap((c) => c.match(/[A-Za-z0-9]+|[^\sA-Za-z0-9]/g)!))].sort();
+    expect(words.length).toBe(26);
+    expect((meta.extra.build as Record<string, unknown>).tokenizer).toEqual({ kind: 'word', words });
   });
 
   it('prints the folder in its progress and summary lines', async () => {
     const io = memoryIO();
-    const out = join(dir, 'printed');
+    const out = join(tmp.dir, 'printed');
     expect(await runCli(['--data', FIXTURE, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(0);
     expect(io.err()).toContain(`exp2 on '${FIXTURE}' (5 training pairs, 1 test pair, 32 tokens in the vocabulary)`);
     expect(io.err()).toMatch(/eval step 4: captions [\d.]+% exact, word recall [\d.]+% on 1 test image; generation: mean pixel error [\d.]+% on 1 image/);
@@ -58,7 +59,7 @@ describe('--data DIR', () => {
   });
 
   it('resumes an interrupted run with identical numbers (the folder comes from the checkpoint)', async () => {
-    const out = join(dir, 'resumed');
+    const out = join(tmp.dir, 'resumed');
     const controller = new AbortController();
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort()) } });
     expect(await runCli(['--data', FIXTURE, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(130);
@@ -66,30 +67,45 @@ describe('--data DIR', () => {
     expect((await readJsonl(join(out, 'metrics.jsonl'))).map(withoutTime)).toEqual((await readJsonl(join(straight, 'metrics.jsonl'))).map(withoutTime));
   });
 
+  it('refuses to resume when the captions no longer give the saved vocabulary', async () => {
+    const pairs = join(dir, 'changing-pairs');
+    await cp(FIXTURE, pairs, { recursive: true });
+    const out = join(dir, 'changed');
+    const controller = new AbortController();
+    const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort()) } });
+    expect(await runCli(['--data', pairs, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(130);
+    await writeFile(join(pairs, 'apple.txt'), 'a small purple triangle at the left.');
+    const again = memoryIO();
+    expect(await runCli(['--resume', '--out', out, '--backend', 'cpu'], again)).toBe(1);
+    expect(again.err()).toBe(
+      `unihetero-train: --resume: the captions in '${pairs}' changed since '${join(out, 'checkpoint.safetensors')}' was written: words added: 'purple'; words gone: 'orange'; the checkpoint's vocabulary no longer fits the folder (restore the captions, or start a new run in another --out)\n`,
+    );
+  });
+
   it('names the folder or file that is wrong, and creates no run folder', async () => {
     const run = async (data: string) => {
       const io = memoryIO();
-      const out = join(dir, 'refused');
+      const out = join(tmp.dir, 'refused');
       const code = await runCli(['--data', data, '--config', specPath, '--out', out, '--backend', 'cpu'], io);
       return { code, err: io.err(), made: await readFile(join(out, 'config.json')).then(() => true, () => false) };
     };
-    const missing = join(dir, 'no-such-folder');
+    const missing = join(tmp.dir, 'no-such-folder');
     expect(await run(missing)).toEqual({ code: 1, err: `unihetero-train: --data: '${missing}' does not exist\n`, made: false });
 
-    const wrongSize = join(dir, 'wrong-size');
+    const wrongSize = join(tmp.dir, 'wrong-size');
     await cp(FIXTURE, wrongSize, { recursive: true });
     await writeFile(join(wrongSize, 'boat.png'), encodePng({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) }));
     expect(await run(wrongSize)).toEqual({ code: 1, err: `unihetero-train: --data: '${join(wrongSize, 'boat.png')}' is 64x64 pixels (height x width); every image must be 32x32, the model's image size\n`, made: false });
 
-    const noCaption = join(dir, 'no-caption');
+    const noCaption = join(tmp.dir, 'no-caption');
     await cp(FIXTURE, noCaption, { recursive: true });
     await rm(join(noCaption, 'cloud.txt'));
     expect(await run(noCaption)).toEqual({ code: 1, err: `unihetero-train: --data: '${join(noCaption, 'cloud.png')}' has no caption file '${join(noCaption, 'cloud.txt')}'\n`, made: false });
 
-    await mkdir(join(dir, 'with-world'));
-    const withWorld = await tinySpecFile(join(dir, 'with-world'), { world: { seed: 3 } });
+    await mkdir(join(tmp.dir, 'with-world'));
+    const withWorld = await tinySpecFile(join(tmp.dir, 'with-world'), { world: { seed: 3 } });
     const io = memoryIO();
-    expect(await runCli(['--data', FIXTURE, '--config', withWorld, '--out', join(dir, 'refused'), '--backend', 'cpu'], io)).toBe(1);
+    expect(await runCli(['--data', FIXTURE, '--config', withWorld, '--out', join(tmp.dir, 'refused'), '--backend', 'cpu'], io)).toBe(1);
     expect(io.err()).toContain('world: a run with data trains on the folder, not the shapes world; drop world');
   });
 });
@@ -100,7 +116,7 @@ it("runs the README's --data command on the fixture", async () => {
   const [sh] = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
   const argv = sh!.trim().split(/\s+/);
   expect(argv[0]).toBe('unihetero-train');
-  const out = join(dir, 'readme-pairs');
+  const out = join(tmp.dir, 'readme-pairs');
   const args = argv.slice(1).map((a) => (a === 'apps/train/test/fixtures/pairs' ? FIXTURE : a === 'runs/pairs' ? out : a));
   const io = memoryIO();
   expect(await runCli(args, io)).toBe(0);

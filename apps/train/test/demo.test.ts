@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { readPng } from '@unihetero/data';
 import { runCli } from '../src/program.js';
-import { memoryIO, readJsonl, removeDir, tempDir, tinySpecFile } from './helpers.js';
+import { memoryIO, readJsonl, tinySpecFile, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await removeDir(dir);
-});
+const tmp = useTempDir();
 
 describe('demo (tiny recipe)', () => {
   it('trains with progress, reports accuracy, writes the sheet, the round trip and the report', async () => {
-    const out = join(dir, 'demo');
+    const out = join(tmp.dir, 'demo');
     const io = memoryIO();
     const code = await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu'], io);
     expect(code, io.err()).toBe(0);
@@ -53,7 +47,7 @@ describe('demo (tiny recipe)', () => {
   });
 
   it('stops on Ctrl-C with the demo resume command, and --resume finishes it', async () => {
-    const out = join(dir, 'demo-int');
+    const out = join(tmp.dir, 'demo-int');
     const controller = new AbortController();
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: () => controller.abort() } });
     expect(await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(130);
@@ -65,8 +59,8 @@ describe('demo (tiny recipe)', () => {
   });
 
   it('does not replace a training run that is not a demo', async () => {
-    const out = join(dir, 'run');
-    const spec = await tinySpecFile(dir, { trainer: { samples: 4, batchSize: 4 }, eval: { every: 0 } });
+    const out = join(tmp.dir, 'run');
+    const spec = await tinySpecFile(tmp.dir, { trainer: { samples: 4, batchSize: 4 }, eval: { every: 0 } });
     expect(await runCli(['--config', spec, '--out', out, '--backend', 'cpu', '--quiet'], memoryIO())).toBe(0);
     const io = memoryIO();
     expect(await runCli(['demo', '--tiny', '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(1);

@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { AppIO, TrainHooks } from '../src/io.js';
 
 /** An `AppIO` writing into strings. */
@@ -26,6 +27,18 @@ export async function tempDir(prefix = 'unihetero-train-'): Promise<string> {
 /** Remove a temporary folder. */
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** A temporary folder for the tests of one file: made before them (hooks registered later see it), removed after them. */
+export function useTempDir(prefix?: string): { readonly dir: string } {
+  const folder = { dir: '' };
+  beforeAll(async () => {
+    folder.dir = await tempDir(prefix);
+  });
+  afterAll(async () => {
+    if (folder.dir) await removeDir(folder.dir);
+  });
+  return folder;
 }
 
 /** Model overrides small enough for a step in well under a second. */

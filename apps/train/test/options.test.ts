@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { runCli } from '../src/program.js';
 import { DEFAULTS, SpecError, parseFileSpec, resolveRunSpec, validateFileSpec } from '../src/spec.js';
-import { memoryIO, removeDir, tempDir, tinySpecFile } from './helpers.js';
+import { memoryIO, tinySpecFile, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await removeDir(dir);
-});
+const tmp = useTempDir();
 
 async function run(args: string[]) {
   const io = memoryIO();
@@ -22,28 +16,28 @@ async function run(args: string[]) {
 
 describe('command-line options', () => {
   it('rejects bad numbers naming the option and the text', async () => {
-    expect(await run(['--samples', '0', '--out', dir])).toMatchObject({ code: 1, err: expect.stringContaining("--samples: expected an integer in [1, 1000000000], got '0'") });
-    for (const t of ['2.5', '0x10', '1e3', '16abc', '']) expect((await run(['--samples', t, '--out', dir])).err).toContain(`--samples: expected an integer in [1, 1000000000], got '${t}'`);
-    expect((await run(['--samples', '1000000001', '--out', dir])).err).toContain("--samples: expected an integer in [1, 1000000000], got '1000000001'");
-    expect((await run(['--lr', '0x10', '--out', dir])).err).toContain("--lr: expected a positive number, got '0x10'");
-    expect((await run(['--lr', 'fast', '--out', dir])).err).toContain("--lr: expected a positive number, got 'fast'");
-    expect((await run(['--lr', '-1', '--out', dir])).err).toContain("--lr: expected a positive number, got '-1'");
-    expect((await run(['--batch-size', 'x', '--out', dir])).err).toContain("--batch-size: expected an integer in [1, 4096], got 'x'");
-    expect((await run(['--eval-every', '-2', '--out', dir])).err).toContain("--eval-every: expected an integer >= 0, got '-2'");
-    expect((await run(['--ckpt-every', 'often', '--out', dir])).err).toContain("--ckpt-every: expected an integer >= 0, got 'often'");
-    expect((await run(['--seed', '-1', '--out', dir])).err).toContain("--seed: expected an integer >= 0, got '-1'");
+    expect(await run(['--samples', '0', '--out', tmp.dir])).toMatchObject({ code: 1, err: expect.stringContaining("--samples: expected an integer in [1, 1000000000], got '0'") });
+    for (const t of ['2.5', '0x10', '1e3', '16abc', '']) expect((await run(['--samples', t, '--out', tmp.dir])).err).toContain(`--samples: expected an integer in [1, 1000000000], got '${t}'`);
+    expect((await run(['--samples', '1000000001', '--out', tmp.dir])).err).toContain("--samples: expected an integer in [1, 1000000000], got '1000000001'");
+    expect((await run(['--lr', '0x10', '--out', tmp.dir])).err).toContain("--lr: expected a positive number, got '0x10'");
+    expect((await run(['--lr', 'fast', '--out', tmp.dir])).err).toContain("--lr: expected a positive number, got 'fast'");
+    expect((await run(['--lr', '-1', '--out', tmp.dir])).err).toContain("--lr: expected a positive number, got '-1'");
+    expect((await run(['--batch-size', 'x', '--out', tmp.dir])).err).toContain("--batch-size: expected an integer in [1, 4096], got 'x'");
+    expect((await run(['--eval-every', '-2', '--out', tmp.dir])).err).toContain("--eval-every: expected an integer >= 0, got '-2'");
+    expect((await run(['--ckpt-every', 'often', '--out', tmp.dir])).err).toContain("--ckpt-every: expected an integer >= 0, got 'often'");
+    expect((await run(['--seed', '-1', '--out', tmp.dir])).err).toContain("--seed: expected an integer >= 0, got '-1'");
   });
 
   it('rejects an unknown backend, an unknown option and a missing --out', async () => {
-    const b = await run(['--backend', 'tpu', '--out', dir]);
+    const b = await run(['--backend', 'tpu', '--out', tmp.dir]);
     expect(b.code).toBe(1);
     expect(b.err).toContain("option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, cpu, webgpu.");
-    expect((await run(['--sample', '10', '--out', dir])).err).toContain("unknown option '--sample'");
+    expect((await run(['--sample', '10', '--out', tmp.dir])).err).toContain("unknown option '--sample'");
     expect(await run(['--samples', '10'])).toMatchObject({ code: 1, err: 'unihetero-train: --out <dir> is required (the run folder: metrics, evaluations, checkpoint)\n' });
   });
 
   it('rejects an unknown preset with the known ones', async () => {
-    const r = await run(['--preset', 'exp9', '--out', dir]);
+    const r = await run(['--preset', 'exp9', '--out', tmp.dir]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^unihetero-train: run spec: preset: getPreset: unknown preset 'exp9' \(known: exp1, exp2, exp3, exp4.*\)\n$/);
   });
@@ -59,12 +53,12 @@ describe('command-line options', () => {
   });
 
   it('refuses --config together with --resume, and --resume on a missing folder or one without a checkpoint (creating nothing)', async () => {
-    const spec = await tinySpecFile(dir);
-    expect((await run(['--config', spec, '--resume', '--out', dir])).err).toContain('--resume continues the run spec stored in the checkpoint; drop --config');
-    const r = await run(['--resume', '--out', join(dir, 'nothing'), '--backend', 'cpu']);
-    expect(r).toMatchObject({ code: 1, err: `unihetero-train: --resume: '${join(dir, 'nothing')}' does not exist, so there is no run to continue (run without --resume to start one there)\n` });
-    expect(existsSync(join(dir, 'nothing'))).toBe(false);
-    const empty = join(dir, 'empty');
+    const spec = await tinySpecFile(tmp.dir);
+    expect((await run(['--config', spec, '--resume', '--out', tmp.dir])).err).toContain('--resume continues the run spec stored in the checkpoint; drop --config');
+    const r = await run(['--resume', '--out', join(tmp.dir, 'nothing'), '--backend', 'cpu']);
+    expect(r).toMatchObject({ code: 1, err: `unihetero-train: --resume: '${join(tmp.dir, 'nothing')}' does not exist, so there is no run to continue (run without --resume to start one there)\n` });
+    expect(existsSync(join(tmp.dir, 'nothing'))).toBe(false);
+    const empty = join(tmp.dir, 'empty');
     await mkdir(empty);
     const e = await run(['--resume', '--out', empty, '--backend', 'cpu']);
     expect(e.err).toBe(`unihetero-train: --resume: no checkpoint in '${empty}' (checkpoint.safetensors or checkpoint.prev.safetensors); run without --resume to start training there\n`);
@@ -100,24 +94,24 @@ describe('the --config file', () => {
   });
 
   it('reports a bad file through the CLI with its path and key', async () => {
-    const path = join(dir, 'bad.json');
+    const path = join(tmp.dir, 'bad.json');
     await writeFile(path, JSON.stringify({ trainer: { samples: -5 } }));
-    const r = await run(['--config', path, '--out', dir]);
+    const r = await run(['--config', path, '--out', tmp.dir]);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`unihetero-train: config file '${path}': trainer.samples: expected an integer in [1, 1000000000], got -5\n`);
-    const missing = await run(['--config', join(dir, 'missing.json'), '--out', dir]);
-    expect(missing.err).toBe(`unihetero-train: --config: '${join(dir, 'missing.json')}' does not exist\n`);
+    const missing = await run(['--config', join(tmp.dir, 'missing.json'), '--out', tmp.dir]);
+    expect(missing.err).toBe(`unihetero-train: --config: '${join(tmp.dir, 'missing.json')}' does not exist\n`);
   });
 
   it('reports an invalid model config through the model package (ConfigError)', async () => {
-    const path = join(dir, 'model.json');
+    const path = join(tmp.dir, 'model.json');
     await writeFile(path, JSON.stringify({ config: { backbone: { hiddenSize: 30, numAttentionHeads: 4 } }, trainer: { samples: 4 } }));
-    const r = await run(['--config', path, '--out', join(dir, 'model-run'), '--backend', 'cpu']);
+    const r = await run(['--config', path, '--out', join(tmp.dir, 'model-run'), '--backend', 'cpu']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('UniHetero config: invalid configuration: backbone.hiddenSize: 30 is not divisible by numAttentionHeads 4');
     expect(r.err.split('\n')).toHaveLength(2);
     // Nothing is created for a run that cannot start.
-    expect(existsSync(join(dir, 'model-run'))).toBe(false);
+    expect(existsSync(join(tmp.dir, 'model-run'))).toBe(false);
   });
 
   it('rejects unknown and bad world settings, naming the key', () => {

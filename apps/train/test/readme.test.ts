@@ -1,18 +1,12 @@
 /** Runs the README's example exactly: its tiny.json, its command line, and its printed summary. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { runCli } from '../src/program.js';
 import { readCheckpointMeta } from '../src/files.js';
-import { memoryIO, readJsonl, removeDir, tempDir } from './helpers.js';
+import { memoryIO, readJsonl, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await removeDir(dir);
-});
+const tmp = useTempDir();
 
 /** The fenced blocks of the README's "## Example" section, in order. */
 async function exampleBlocks(): Promise<{ lang: string; body: string }[]> {
@@ -28,11 +22,11 @@ it('runs the README example and prints what it shows', async () => {
   const [json, sh, output] = await exampleBlocks();
   expect(json!.lang).toBe('json');
   expect(sh!.lang).toBe('sh');
-  const configPath = join(dir, 'tiny.json');
+  const configPath = join(tmp.dir, 'tiny.json');
   await writeFile(configPath, json!.body);
   const argv = words(sh!.body);
   expect(argv[0]).toBe('unihetero-train');
-  const out = join(dir, 'runs', 'tiny');
+  const out = join(tmp.dir, 'runs', 'tiny');
   const args = argv.slice(1).map((a) => (a === 'tiny.json' ? configPath : a === 'runs/tiny' ? out : a));
   const io = memoryIO();
   expect(await runCli(args, io)).toBe(0);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { CpuBackend, memory } from '@unihetero/tensor';
@@ -6,9 +6,9 @@ import { loadShapesModel } from '@unihetero/model';
 import { runCli } from '../src/program.js';
 import { readCheckpointMeta } from '../src/files.js';
 import { parseFileSpec } from '../src/spec.js';
-import { memoryIO, readJsonl, removeDir, tempDir, tinySpecFile, withoutTime } from './helpers.js';
+import { memoryIO, readJsonl, tinySpecFile, useTempDir, withoutTime } from './helpers.js';
 
-let dir: string;
+const tmp = useTempDir();
 let specPath: string;
 /** The reference: 4 steps straight (16 samples, batch 4), eval and checkpoint every 2 steps. */
 let straight: string;
@@ -17,15 +17,11 @@ let straightMemory: number[] = [];
 const METRIC_KEYS = ['step', 'samples', 'loss', 'text', 'crossEntropy', 'zLoss', 'ploss', 'diffuloss', 'lr', 'gradNorm', 'ms'];
 
 beforeAll(async () => {
-  dir = await tempDir();
-  specPath = await tinySpecFile(dir);
-  straight = join(dir, 'straight');
+  specPath = await tinySpecFile(tmp.dir);
+  straight = join(tmp.dir, 'straight');
   const io = memoryIO({ hooks: { afterStep: () => void straightMemory.push(memory().tensors) } });
   const code = await runCli(['--config', specPath, '--out', straight, '--backend', 'cpu'], io);
   if (code !== 0) throw new Error(`straight run failed (${code}): ${io.err()}`);
-});
-afterAll(async () => {
-  await removeDir(dir);
 });
 
 describe('a tiny run end to end', () => {
@@ -85,7 +81,7 @@ describe('a tiny run end to end', () => {
 
 describe('resume', () => {
   it('continues a killed run with identical metrics (lines after the checkpoint are truncated)', async () => {
-    const out = join(dir, 'killed');
+    const out = join(tmp.dir, 'killed');
     const io = memoryIO({
       hooks: {
         afterStep: (m) => {
@@ -110,7 +106,7 @@ describe('resume', () => {
   });
 
   it('resumes after metrics.jsonl and eval.jsonl were deleted (derived files), saying which steps are missing', async () => {
-    const out = join(dir, 'deleted');
+    const out = join(tmp.dir, 'deleted');
     const io = memoryIO({ hooks: { afterStep: (m) => { if (m.step === 3) throw new Error('simulated kill after step 3'); } } });
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(1);
     await rm(join(out, 'metrics.jsonl'));
@@ -124,7 +120,7 @@ describe('resume', () => {
   });
 
   it('rejects options that would change a resumed run, accepts cadence changes', async () => {
-    const out = join(dir, 'killed');
+    const out = join(tmp.dir, 'killed');
     const io = memoryIO();
     expect(await runCli(['--resume', '--out', out, '--lr', '0.01', '--backend', 'cpu'], io)).toBe(1);
     expect(io.err()).toContain("trainer.lr: the checkpoint was trained with 0.003, this command asks for 0.01");
@@ -136,7 +132,7 @@ describe('resume', () => {
 
 describe('Ctrl-C', () => {
   it('finishes the step, saves, exits 130 naming the checkpoint, and resumes identically', async () => {
-    const out = join(dir, 'interrupted');
+    const out = join(tmp.dir, 'interrupted');
     const controller = new AbortController();
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 1 && controller.abort()) } });
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(130);
@@ -153,7 +149,7 @@ describe('Ctrl-C', () => {
 
 describe('SIGTERM', () => {
   it('behaves as the first Ctrl-C: finishes the step, saves, exits 143 naming the checkpoint', async () => {
-    const out = join(dir, 'sigterm');
+    const out = join(tmp.dir, 'sigterm');
     const controller = new AbortController();
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort('SIGTERM')) } });
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--quiet'], io)).toBe(143);
@@ -166,7 +162,7 @@ describe('SIGTERM', () => {
 describe('non-finite losses', () => {
   it('stop the run with the step, the loss part and the last good checkpoint (exit 1)', async () => {
     // A learning rate of 1e10 makes step 1's update blow the weights up; step 2's loss is NaN.
-    const out = join(dir, 'nan');
+    const out = join(tmp.dir, 'nan');
     const io = memoryIO();
     expect(await runCli(['--config', specPath, '--out', out, '--backend', 'cpu', '--lr', '1e10', '--ckpt-every', '1', '--eval-every', '0', '--quiet'], io)).toBe(1);
     const ckpt = join(out, 'checkpoint.safetensors');
@@ -178,8 +174,8 @@ describe('non-finite losses', () => {
 
 describe('exp4', () => {
   it('warms the flow head up first, with its own progress and warmup.jsonl', async () => {
-    const out = join(dir, 'exp4');
-    const path = await tinySpecFile(dir, { preset: 'exp4', trainer: { samples: 8, batchSize: 4, lr: 0.003, flowWarmupSteps: 10 }, eval: { every: 0 } });
+    const out = join(tmp.dir, 'exp4');
+    const path = await tinySpecFile(tmp.dir, { preset: 'exp4', trainer: { samples: 8, batchSize: 4, lr: 0.003, flowWarmupSteps: 10 }, eval: { every: 0 } });
     const io = memoryIO();
     expect(await runCli(['--config', path, '--out', out, '--backend', 'cpu'], io)).toBe(0);
     expect(io.err()).toContain('flow warm-up [========================] 10/10 steps');

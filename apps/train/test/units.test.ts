@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { linearTicks, lineChartSvg, logTicks, lossCurveSvg } from '../src/svg.js';
 import { readCheckpointMeta, writeFileAtomic } from '../src/files.js';
 import { RateMeter, createProgress } from '../src/progress.js';
 import { interruptHandler } from '../src/io.js';
-import { memoryIO, removeDir, tempDir } from './helpers.js';
+import { memoryIO, useTempDir } from './helpers.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await tempDir();
-});
-afterAll(async () => {
-  await removeDir(dir);
-});
+const tmp = useTempDir();
 
 describe('svg', () => {
   it('chooses nice ticks', () => {
@@ -49,18 +43,18 @@ describe('svg', () => {
 
 describe('run files', () => {
   it('reads checkpoint metadata and rejects other files', async () => {
-    const p = join(dir, 'x.safetensors');
+    const p = join(tmp.dir, 'x.safetensors');
     const header = JSON.stringify({ __metadata__: { 'unihetero.checkpoint': JSON.stringify({ version: 1, step: 7, extra: { a: 1 } }) } });
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(header.length));
     await writeFileAtomic(p, Buffer.concat([len, Buffer.from(header)]));
     expect(await readCheckpointMeta(p)).toEqual({ step: 7, extra: { a: 1 } });
-    const q = join(dir, 'plain.safetensors');
+    const q = join(tmp.dir, 'plain.safetensors');
     const h2 = JSON.stringify({ __metadata__: {} });
     len.writeBigUInt64LE(BigInt(h2.length));
     await writeFile(q, Buffer.concat([len, Buffer.from(h2)]));
     await expect(readCheckpointMeta(q)).rejects.toThrow(`readCheckpointInfo: '${q}' has no 'unihetero.checkpoint' metadata; it is not a unihetero checkpoint`);
-    const r = join(dir, 'text.txt');
+    const r = join(tmp.dir, 'text.txt');
     await writeFile(r, 'hello world, not safetensors');
     await expect(readCheckpointMeta(r)).rejects.toThrow(new RegExp(`^safetensors: header length \\d+ exceeds the 100000000-byte limit \\(in '${r}'\\)$`));
   });

@@ -193,3 +193,32 @@ export class WordTokenizer implements Tokenizer {
     return id < SPECIAL_KEYS.length ? specialTokenName(SPECIAL_KEYS[id]!) : this.words[id - SPECIAL_KEYS.length]!;
   }
 }
+
+/**
+ * A tokenizer as JSON, enough to rebuild it exactly (`tokenizerFromSpec`): what a checkpoint
+ * saves so that a model trained with a tokenizer other than the shapes world's can be loaded.
+ */
+export type TokenizerSpec = { kind: 'byte' } | { kind: 'word'; words: string[] };
+
+/** The `TokenizerSpec` of a byte or word tokenizer; throws for a Hugging Face tokenizer (its `tokenizer.json` file describes it). */
+export function describeTokenizer(tokenizer: Tokenizer): TokenizerSpec {
+  if (tokenizer instanceof WordTokenizer) return { kind: 'word', words: [...tokenizer.words] };
+  if (tokenizer instanceof ByteTokenizer) return { kind: 'byte' };
+  throw new Error(`describeTokenizer: a '${tokenizer.kind}' tokenizer cannot be described as JSON (only 'byte' and 'word' tokenizers; keep its tokenizer.json with the model)`);
+}
+
+/** Rebuild the tokenizer a `TokenizerSpec` describes; throws naming `where` and what is wrong with the value. */
+export function tokenizerFromSpec(spec: unknown, where = 'tokenizerFromSpec'): ByteTokenizer | WordTokenizer {
+  const s = spec as { kind?: unknown; words?: unknown } | null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new Error(`${where}: expected a tokenizer description { kind: 'byte' } or { kind: 'word', words: [...] }, got ${JSON.stringify(spec)}`);
+  if (s.kind === 'byte') return new ByteTokenizer();
+  if (s.kind === 'word') {
+    if (!Array.isArray(s.words) || !s.words.every((w) => typeof w === 'string')) throw new Error(`${where}: a 'word' tokenizer needs words, an array of strings`);
+    try {
+      return new WordTokenizer(s.words as string[]);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`${where}: unknown tokenizer kind ${JSON.stringify(s.kind)} (known: 'byte', 'word')`);
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ByteTokenizer, ShapesWorld, WordTokenizer, hfTokenizer, loadHfTokenizer, wordTokenizer, worldVocabulary, SPLITS, type Tokenizer } from '../src/index';
+import { ByteTokenizer, ShapesWorld, WordTokenizer, captionTokenizer, describeTokenizer, hfTokenizer, loadHfTokenizer, tokenizerFromSpec, wordTokenizer, worldVocabulary, SPLITS, type Tokenizer } from '../src/index';
 
 /** A tiny Llama-style tokenizer.json: BPE with a metaspace normaliser, <s> and </s>. */
 function tinyLlamaJson(): object {
@@ -104,5 +104,28 @@ describe('Hugging Face tokenizer.json', () => {
     expect(t.special.pad).toBe(0);
     expect(t.vocabSize).toBe(25);
     expect(t.decode(t.encode('red'))).toBe('red');
+  });
+});
+
+describe('tokenizer descriptions (describeTokenizer / tokenizerFromSpec)', () => {
+  it('rebuilds a word tokenizer with the same ids through JSON, and the byte tokenizer', () => {
+    const t = captionTokenizer(['a red cat.', 'a blue dog, sleeping.']);
+    const spec = describeTokenizer(t);
+    expect(spec).toEqual({ kind: 'word', words: [',', '.', 'a', 'blue', 'cat', 'dog', 'red', 'sleeping'] });
+    const back = tokenizerFromSpec(JSON.parse(JSON.stringify(spec)));
+    expect(back.vocabSize).toBe(t.vocabSize);
+    expect(back.encode('a red dog.', { bos: true, eos: true })).toEqual(t.encode('a red dog.', { bos: true, eos: true }));
+    expect(() => back.encode('a green dog.')).toThrow("WordTokenizer.encode: unknown word 'green' at character 2");
+    expect(describeTokenizer(new ByteTokenizer())).toEqual({ kind: 'byte' });
+    expect(tokenizerFromSpec({ kind: 'byte' }).encode('hi')).toEqual([104, 105]);
+  });
+
+  it('names what is wrong with a description, and refuses a Hugging Face tokenizer', () => {
+    expect(() => tokenizerFromSpec(null, 'ckpt')).toThrow("ckpt: expected a tokenizer description { kind: 'byte' } or { kind: 'word', words: [...] }, got null");
+    expect(() => tokenizerFromSpec({ kind: 'bpe' }, 'ckpt')).toThrow(`ckpt: unknown tokenizer kind "bpe" (known: 'byte', 'word')`);
+    expect(() => tokenizerFromSpec({ kind: 'word', words: [1] }, 'ckpt')).toThrow("ckpt: a 'word' tokenizer needs words, an array of strings");
+    expect(() => tokenizerFromSpec({ kind: 'word', words: ['a', 'a'] }, 'ckpt')).toThrow("ckpt: WordTokenizer: duplicate word 'a'");
+    const hf = hfTokenizer(tinyLlamaJson());
+    expect(() => describeTokenizer(hf)).toThrow("describeTokenizer: a 'hf' tokenizer cannot be described as JSON");
   });
 });

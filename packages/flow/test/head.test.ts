@@ -156,8 +156,7 @@ describe('FlowHead forward', () => {
     const c = randn([5, 4], { generator: gen });
     const base = memory();
     for (let i = 0; i < 3; i++) head.call(x, 0.5, c).dispose();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
     for (const t of [x, c, head]) t.dispose();
   });
 

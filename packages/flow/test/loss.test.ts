@@ -11,6 +11,15 @@ function tinyHead(seed: number): FlowHead {
   return head;
 }
 
+/** `tinyHead(seed)`, and from `Generator(seed + 1)`: latents `x [...lead, 3]`, then conditions `c [...lead, 5]`, and that generator. */
+function tinyProblem(seed: number, lead: number[]): { head: FlowHead; gen: Generator; x: Tensor; c: Tensor } {
+  const head = tinyHead(seed);
+  const gen = new Generator(seed + 1);
+  const x = randn([...lead, 3], { generator: gen });
+  const c = randn([...lead, 5], { generator: gen });
+  return { head, gen, x, c };
+}
+
 /** The loss written out from docs/method.md 8.2 with the same random draws (noise, then times). */
 function manualLoss(head: FlowHead, x: Tensor, c: Tensor, m: number, gen: Generator, mask?: number[]): number {
   const [n, C] = x.shape as [number, number];
@@ -73,10 +82,7 @@ describe('flow-matching pieces', () => {
 
 describe('flowMatchingLoss', () => {
   it('equals the loss written out from docs/method.md 8.2 (batchMul 1 and 4)', () => {
-    const head = tinyHead(10);
-    const gen = new Generator(11);
-    const x = randn([6, 3], { generator: gen });
-    const c = randn([6, 5], { generator: gen });
+    const { head, x, c } = tinyProblem(10, [6]);
     for (const m of [1, 4]) {
       const g1 = new Generator(100 + m);
       const g2 = new Generator(100 + m);
@@ -89,10 +95,7 @@ describe('flowMatchingLoss', () => {
   });
 
   it('defaults to batchMul 4 and logit-normal time; is deterministic for a seed', () => {
-    const head = tinyHead(12);
-    const gen = new Generator(13);
-    const x = randn([2, 4, 3], { generator: gen });
-    const c = randn([2, 4, 5], { generator: gen });
+    const { head, x, c } = tinyProblem(12, [2, 4]);
     const a = flowMatchingLoss(head, x, c, { generator: new Generator(5) }).itemSync();
     const b = flowMatchingLoss(head, x, c, { generator: new Generator(5), batchMul: 4, time: 'logit-normal' }).itemSync();
     const d = flowMatchingLoss(head, x, c, { generator: new Generator(6) }).itemSync();
@@ -105,10 +108,7 @@ describe('flowMatchingLoss', () => {
   });
 
   it('averages over masked tokens only; an empty mask gives 0, not NaN', () => {
-    const head = tinyHead(14);
-    const gen = new Generator(15);
-    const x = randn([5, 3], { generator: gen });
-    const c = randn([5, 5], { generator: gen });
+    const { head, x, c } = tinyProblem(14, [5]);
     const mask = [1, 0, 1, 1, 0];
     const mt = tensor(mask, { shape: [5] });
     const l = flowMatchingLoss(head, x, c, { batchMul: 2, mask: mt, generator: new Generator(1) }).itemSync();
@@ -154,10 +154,7 @@ describe('flowMatchingLoss', () => {
   });
 
   it('holds memory flat over training steps', () => {
-    const head = tinyHead(18);
-    const gen = new Generator(19);
-    const x = randn([6, 3], { generator: gen });
-    const c = randn([6, 5], { generator: gen });
+    const { head, gen, x, c } = tinyProblem(18, [6]);
     const step = () => {
       head.zeroGrad();
       const l = flowMatchingLoss(head, x, c, { generator: gen, mask: undefined });
@@ -167,8 +164,7 @@ describe('flowMatchingLoss', () => {
     step();
     const base = memory();
     for (let i = 0; i < 5; i++) step();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
     head.dispose();
   });
 

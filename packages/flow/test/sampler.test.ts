@@ -23,6 +23,17 @@ async function endpointError(x0: Tensor, method: OdeMethod, steps: number, shift
   return err;
 }
 
+/**
+ * A head over 2-d tokens and 3-d conditions (width 8) from `Generator(seed)`, re-initialised
+ * N(0, std²) when `std` is given, then `n` conditions from the same generator.
+ */
+function headAndConditions(seed: number, n: number, config: { depth: number; timeEmbedDim?: number }, std?: number): { gen: Generator; head: FlowHead; c: Tensor } {
+  const gen = new Generator(seed);
+  const head = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, ...config }, { generator: gen });
+  if (std !== undefined) randomize(head, gen, std);
+  return { gen, head, c: randn([n, 3], { generator: gen }) };
+}
+
 describe('timeGrid', () => {
   it('is k/S, optionally shifted by t / (s − (s − 1)t), from exactly 0 to exactly 1', () => {
     expect(Array.from(timeGrid(4))).toEqual([0, 0.25, 0.5, 0.75, 1]);
@@ -83,10 +94,7 @@ describe('sampleFlow', () => {
   });
 
   it('defaults to 50 Euler steps and is deterministic for a seed', async () => {
-    const gen = new Generator(2);
-    const head = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, depth: 1, timeEmbedDim: 8 }, { generator: gen });
-    randomize(head, gen, 0.3);
-    const c = randn([5, 3], { generator: gen });
+    const { head, c } = headAndConditions(2, 5, { depth: 1, timeEmbedDim: 8 }, 0.3);
     let calls = 0;
     const counting = new Proxy(head, {
       get(target, prop, recv) {
@@ -107,10 +115,7 @@ describe('sampleFlow', () => {
   });
 
   it('applies classifier-free guidance v_u + g·(v_c − v_u) with a broadcast null condition', async () => {
-    const gen = new Generator(5);
-    const head = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, depth: 2, timeEmbedDim: 8 }, { generator: gen });
-    randomize(head, gen, 0.3);
-    const c = randn([4, 3], { generator: gen });
+    const { gen, head, c } = headAndConditions(5, 4, { depth: 2, timeEmbedDim: 8 }, 0.3);
     const nul = randn([3], { generator: gen });
     const x0 = randn([4, 2], { generator: new Generator(6) });
     const g = 2.5;
@@ -127,14 +132,11 @@ describe('sampleFlow', () => {
   });
 
   it('frees everything but the result', () => {
-    const gen = new Generator(7);
-    const head = new FlowHead({ tokenDim: 2, conditionDim: 3, width: 8, depth: 1 }, { generator: gen });
-    const c = randn([4, 3], { generator: gen });
+    const { gen, head, c } = headAndConditions(7, 4, { depth: 1 });
     const nul = randn([1, 3], { generator: gen });
     const base = memory();
     sampleFlow(head, c, { steps: 3, method: 'heun', cfgScale: 3, nullCondition: nul, generator: gen }).dispose();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
     head.dispose();
   });
 

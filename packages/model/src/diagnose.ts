@@ -20,7 +20,7 @@ import { Judge, ScoreTally, imagesToTensor, tensorToImages, type RgbImage, type 
 import { fitRidgeProbe, poolCells, tokenCells, type LinearProbe } from '@unihetero/vision';
 import type { UniHetero } from './model.js';
 import { generateImages, type GenerateOptions } from './generate.js';
-import { evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, type EvalSet, type RoundTripReport } from './evaluate.js';
+import { chunks, evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, forEachImageBatch, type EvalSet, type RoundTripReport } from './evaluate.js';
 import type { SequenceExample } from './sequence.js';
 
 /** Per-attribute accuracies of a set of scenes read back (same fields as the judge's tally). */
@@ -113,12 +113,6 @@ function samplesOf(world: ShapesWorld, set: EvalSet, dflt: number): Sample[] {
   const n = set.count ?? dflt;
   if (!Number.isInteger(n) || n < 1) throw new Error(`diagnose: count must be a positive integer, got ${n}`);
   return world.samples((set.split ?? 'test') as SplitName, set.start ?? 0, n);
-}
-
-function chunks<T>(xs: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
 }
 
 /**
@@ -321,14 +315,9 @@ export async function evaluateDecoder(model: UniHetero, world: ShapesWorld, set:
   const samples = samplesOf(world, set, 32);
   const images: RgbImage[] = [];
   const gen = set.generator ?? new Generator(0);
-  for (const batch of chunks(samples, set.batchSize ?? 16)) {
-    const x = imagesToTensor(batch.map((s) => s.image), model.backend);
-    try {
-      images.push(...(await decodeImages(model, x, batch.map((s) => s.canonicalCaption), { flowSteps: set.flowSteps, generator: gen })));
-    } finally {
-      x.dispose();
-    }
-  }
+  await forEachImageBatch(model, samples, set.batchSize ?? 16, async (batch, x) => {
+    images.push(...(await decodeImages(model, x, batch.map((s) => s.canonicalCaption), { flowSteps: set.flowSteps, generator: gen })));
+  });
   return { split: set.split ?? 'test', count: samples.length, scores: judgeImages(world, images, samples.map((s) => s.scene)), images, captions: samples.map((s) => s.canonicalCaption) };
 }
 

@@ -7,7 +7,7 @@
  * into objects), generation accuracy by the world's deterministic judge, and the text -> semantics
  * -> text round trip (the paper's Figure 7).
  */
-import { noGrad } from '@unihetero/tensor';
+import { noGrad, type Tensor } from '@unihetero/tensor';
 import { Judge, ScoreTally, ShapesWorld, imagesToTensor, type QuestionKind, type RgbImage, type Sample, type SceneObject } from '@unihetero/data';
 import type { UniHetero } from './model.js';
 import { answerQuestions, decodeFromEmbeddings, describeImages } from './understand.js';
@@ -34,10 +34,23 @@ function samplesOf<S extends SourceSample>(source: SampleSource<S>, set: EvalSet
   return source.samples(split, set.start ?? 0, n);
 }
 
-function chunks<T>(xs: readonly T[], size: number): T[][] {
+/** Consecutive slices of `xs`, `size` long (the last may be shorter). */
+export function chunks<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
   return out;
+}
+
+/** Run `fn` on each batch of `samples` (`size` at a time) with the batch's images as one tensor on the model's backend, freed after. */
+export async function forEachImageBatch<S extends { image: RgbImage }>(model: UniHetero, samples: readonly S[], size: number, fn: (batch: S[], images: Tensor) => Promise<void>): Promise<void> {
+  for (const batch of chunks(samples, size)) {
+    const images = imagesToTensor(batch.map((s) => s.image), model.backend);
+    try {
+      await fn(batch, images);
+    } finally {
+      images.dispose();
+    }
+  }
 }
 
 /** Multiple-choice and captioning results. */
@@ -85,31 +98,26 @@ export async function evaluateUnderstanding(model: UniHetero, world: ShapesWorld
   let capExact = 0;
   let capRecall = 0;
   const examples: UnderstandingReport['examples'] = [];
-  for (const batch of chunks(samples, set.batchSize ?? 16)) {
-    const images = imagesToTensor(batch.map((s) => s.image), model.backend);
-    try {
-      const res = await answerQuestions(model, images, batch.map((s) => ({ question: s.question.text, options: s.question.options })));
-      res.forEach((r, i) => {
-        const q = batch[i]!.question;
-        const ok = r.choice === q.answerIndex;
-        correct += ok ? 1 : 0;
-        const k = (byKind[q.kind] ??= { count: 0, accuracy: 0 });
-        k.accuracy = (k.accuracy * k.count + (ok ? 1 : 0)) / (k.count + 1);
-        k.count++;
+  await forEachImageBatch(model, samples, set.batchSize ?? 16, async (batch, images) => {
+    const res = await answerQuestions(model, images, batch.map((s) => ({ question: s.question.text, options: s.question.options })));
+    res.forEach((r, i) => {
+      const q = batch[i]!.question;
+      const ok = r.choice === q.answerIndex;
+      correct += ok ? 1 : 0;
+      const k = (byKind[q.kind] ??= { count: 0, accuracy: 0 });
+      k.accuracy = (k.accuracy * k.count + (ok ? 1 : 0)) / (k.count + 1);
+      k.count++;
+    });
+    if (set.captions) {
+      const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
+      caps.forEach((c, i) => {
+        const cmp = compareObjects(batch[i]!.scene.objects, tryParse(world, c));
+        capExact += cmp.exact ? 1 : 0;
+        capRecall += cmp.recall;
+        if (examples.length < 8) examples.push({ truth: batch[i]!.canonicalCaption, caption: c });
       });
-      if (set.captions) {
-        const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
-        caps.forEach((c, i) => {
-          const cmp = compareObjects(batch[i]!.scene.objects, tryParse(world, c));
-          capExact += cmp.exact ? 1 : 0;
-          capRecall += cmp.recall;
-          if (examples.length < 8) examples.push({ truth: batch[i]!.canonicalCaption, caption: c });
-        });
-      }
-    } finally {
-      images.dispose();
     }
-  }
+  });
   const n = samples.length;
   return { split: set.split ?? 'test', count: n, accuracy: correct / n, byKind, ...(set.captions ? { captionExact: capExact / n, captionObjectRecall: capRecall / n } : {}), examples };
 }
@@ -156,24 +164,19 @@ export async function evaluateCaptioning<S extends SourceSample>(model: UniHeter
   let recall = 0;
   let precision = 0;
   const examples: CaptioningReport['examples'] = [];
-  for (const batch of chunks(samples, set.batchSize ?? 16)) {
-    const images = imagesToTensor(batch.map((s) => s.image), model.backend);
-    try {
-      const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
-      caps.forEach((c, i) => {
-        const ref = model.tokenizer.decode(model.tokenizer.encode(referenceCaption(batch[i]!)), { skipSpecial: true });
-        const rw = wordsOf(ref);
-        const cw = wordsOf(c);
-        const hit = overlap(rw, cw);
-        exact += c === ref ? 1 : 0;
-        recall += rw.length ? hit / rw.length : 1;
-        precision += cw.length ? hit / cw.length : 0;
-        if (examples.length < 8) examples.push({ truth: ref, caption: c });
-      });
-    } finally {
-      images.dispose();
-    }
-  }
+  await forEachImageBatch(model, samples, set.batchSize ?? 16, async (batch, images) => {
+    const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
+    caps.forEach((c, i) => {
+      const ref = model.tokenizer.decode(model.tokenizer.encode(referenceCaption(batch[i]!)), { skipSpecial: true });
+      const rw = wordsOf(ref);
+      const cw = wordsOf(c);
+      const hit = overlap(rw, cw);
+      exact += c === ref ? 1 : 0;
+      recall += rw.length ? hit / rw.length : 1;
+      precision += cw.length ? hit / cw.length : 0;
+      if (examples.length < 8) examples.push({ truth: ref, caption: c });
+    });
+  });
   const n = samples.length;
   return { split: set.split ?? 'test', count: n, exact: exact / n, wordRecall: recall / n, wordPrecision: precision / n, examples };
 }

@@ -12,7 +12,7 @@ export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings
 export { checkSourceImageSize, referenceCaption, type GenerationJudge, type SampleSource, type SourceSample, type TextSpecialIds, type TextTokenizer } from './source.js';
 export { NonFiniteLossError, Trainer, batchExamples, trainsGeneration, type StepMetrics, type TrainerOptions } from './trainer.js';
 export { evaluateCaptioning, evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type CaptioningReport, type EvalSet, type GenerationReport, type SourceGenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
-export { createModel, createShapesModel, loadShapesModel, readCheckpointSpec, type ModelSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
+export { createModel, createShapesModel, loadModel, loadShapesModel, readCheckpointSpec, type CheckpointBuild, type LoadedModel, type ModelSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
 export { createShapesModelFrom, loadEncoderFromBytes, loadShapesModelFromBytes, readCheckpointMetaFromBytes, shapesCheckpointBytes, type CheckpointBytesOptions, type EncoderSource } from './portable.js';
 export {
   decodeImages,

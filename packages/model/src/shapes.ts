@@ -1,12 +1,13 @@
 /**
  * The embedded default, assembled: a UniHetero model for the shapes world with the word-level
  * tokenizer and the shipped frozen ViT encoder, from a preset and config overrides; and loading a
- * trained run back from its checkpoint (the checkpoint records how the model was built).
+ * trained run back from its checkpoint (the checkpoint records how the model was built, and, for a
+ * model trained on other data, its tokenizer).
  */
 import { Generator, type Backend } from '@unihetero/tensor';
 import { readSafetensorsHeader } from '@unihetero/safetensors';
-import { CHECKPOINT_METADATA_KEY, loadCheckpoint } from '@unihetero/nn';
-import { ShapesWorld, wordTokenizer, type WorldConfig } from '@unihetero/data';
+import { CHECKPOINT_METADATA_KEY, loadCheckpoint, readCheckpointInfo } from '@unihetero/nn';
+import { ShapesWorld, tokenizerFromSpec, wordTokenizer, type TokenizerSpec, type WorldConfig } from '@unihetero/data';
 import { loadDefaultSemanticEncoder, type SemanticEncoder } from '@unihetero/vision';
 import { UniHetero } from './model.js';
 import { applyPreset, getPreset, type Preset } from './presets.js';
@@ -82,7 +83,7 @@ export async function readCheckpointSpec(path: string): Promise<ShapesModelSpec>
   const json = JSON.parse(raw) as { extra?: { build?: ShapesModelSpec } };
   const build = json.extra?.build as (ShapesModelSpec & { data?: string }) | undefined;
   if (!build) throw new Error(`readCheckpointSpec: '${path}' does not record how its model was built (extra.build); it was not written by unihetero-train`);
-  if (build.data !== undefined) throw new Error(`readCheckpointSpec: '${path}' was trained on the folder '${build.data}' (unihetero-train --data), not on the shapes world; build it with createModel(readImageFolder(...).tokenizer, spec) and loadCheckpoint`);
+  if (build.data !== undefined) throw new Error(`readCheckpointSpec: '${path}' was trained on the folder '${build.data}' (unihetero-train --data), not on the shapes world; load it with loadModel`);
   return build;
 }
 
@@ -92,4 +93,60 @@ export async function loadShapesModel(path: string, backend?: Backend): Promise<
   const built = await createShapesModel(spec, backend);
   const r = await loadCheckpoint(path, { model: built.model });
   return { ...built, step: r.step };
+}
+
+/**
+ * How a checkpoint's model was built (`extra.build`): a shapes-world spec; for a model trained on
+ * other data (`unihetero-train --data DIR`) also the data folder and the tokenizer's description.
+ */
+export interface CheckpointBuild extends ShapesModelSpec {
+  /** The folder of PNG + caption pairs the model was trained on (absent: the shapes world). */
+  data?: string;
+  /** The tokenizer (`describeTokenizer` of `@unihetero/data`); absent: the shapes world's word tokenizer of `world`. */
+  tokenizer?: TokenizerSpec;
+}
+
+/** A model rebuilt from a checkpoint: a shapes-world model (`world` set), or one on the checkpoint's saved tokenizer (`world` null, `data` its folder). */
+export interface LoadedModel {
+  model: UniHetero;
+  preset: Preset;
+  /** The shapes world the model was trained on; null for a model trained on other data. */
+  world: ShapesWorld | null;
+  /** The data folder the model was trained on (`extra.build.data`); null for the shapes world. */
+  data: string | null;
+  /** The checkpoint's `extra.build`. */
+  build: CheckpointBuild;
+  /** The training step of the checkpoint. */
+  step: number;
+  /** The checkpoint's `extra`. */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * Rebuild the model any checkpoint of the apps was trained as and load its weights (strict): with
+ * the tokenizer saved in `extra.build.tokenizer` when there is one, else on the shapes world of
+ * `extra.build.world` (every checkpoint written before tokenizers were saved). Throws naming the
+ * file when it does not record its build, or was trained on a folder without saving its tokenizer.
+ */
+export async function loadModel(path: string, backend?: Backend): Promise<LoadedModel> {
+  const info = await readCheckpointInfo(path);
+  const extra = info.extra !== null && typeof info.extra === 'object' && !Array.isArray(info.extra) ? (info.extra as Record<string, unknown>) : {};
+  const build = extra.build as CheckpointBuild | undefined;
+  if (build === null || typeof build !== 'object' || Array.isArray(build)) throw new Error(`loadModel: '${path}' does not record how its model was built (extra.build); it was not written by unihetero-train`);
+  let built: { model: UniHetero; preset: Preset; world: ShapesWorld | null };
+  if (build.tokenizer !== undefined) {
+    const tokenizer = tokenizerFromSpec(build.tokenizer, `loadModel: '${path}': extra.build.tokenizer`);
+    built = { ...(await createModel(tokenizer, { preset: build.preset, config: build.config, seed: build.seed }, { backend })), world: null };
+  } else if (build.data !== undefined) {
+    throw new Error(`loadModel: '${path}' was trained on the folder '${build.data}' (unihetero-train --data) by a version that did not save its tokenizer; train it again to get a checkpoint that records its vocabulary`);
+  } else {
+    built = await createShapesModel(build, backend);
+  }
+  try {
+    const r = await loadCheckpoint(path, { model: built.model });
+    return { model: built.model, preset: built.preset, world: built.world, data: build.data ?? null, build, step: r.step, extra };
+  } catch (e) {
+    built.model.dispose();
+    throw e;
+  }
 }

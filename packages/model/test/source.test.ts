@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ShapesWorld, encodePng, imageFolderFromEntries, type RgbImage } from '@unihetero/data';
-import { Trainer, createModel, evaluateCaptioning, evaluateGeneration, type GenerationJudge, type SampleSource, type SourceSample, type StepMetrics } from '../src/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ShapesWorld, WordTokenizer, describeTokenizer, encodePng, imageFolderFromEntries, wordTokenizer, type RgbImage } from '@unihetero/data';
+import { Trainer, createModel, evaluateCaptioning, evaluateGeneration, loadModel, loadShapesModel, type GenerationJudge, type SampleSource, type SourceSample, type StepMetrics } from '../src/index.js';
 import { TINY, tinyModel } from './helpers.js';
 
 const world = new ShapesWorld();
@@ -71,5 +75,57 @@ describe('sample sources', () => {
     expect(() => new Trainer(model, { ...custom, imageSize: [16, 16] }, { samples: 4 })).toThrow("Trainer: the sample source's images are 16x16, the model sees 32x32 images");
     expect(() => new Trainer(model, custom, { samples: 4, split: 'test' })).toThrow("Trainer: the sample source has no samples in split 'test'");
     await expect(evaluateCaptioning(model, custom, { split: 'test' })).rejects.toThrow("evaluate: the sample source has no samples in split 'test'");
+  });
+});
+
+describe('loadModel: checkpoints that carry their tokenizer', () => {
+  it('rebuilds a folder-trained model with the saved tokenizer, and shapes-world checkpoints as before', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'unihetero-loadmodel-'));
+    try {
+      const src = folder(6);
+      const { model } = await createModel(src.tokenizer, { preset: 'exp2', config, seed: 1 });
+      const t = new Trainer(model, src, { samples: 8, batchSize: 4, seed: 2 });
+      await t.trainStep();
+      const path = join(dir, 'folder.safetensors');
+      await t.save(path, { build: { preset: 'exp2', config, seed: 1, world: {}, data: 'my-pairs', tokenizer: describeTokenizer(src.tokenizer) } });
+      const loaded = await loadModel(path);
+      expect([loaded.world, loaded.data, loaded.step, loaded.preset.name]).toEqual([null, 'my-pairs', 1, 'exp2']);
+      const tok = loaded.model.tokenizer as WordTokenizer;
+      expect(tok.words).toEqual(src.tokenizer.words);
+      expect(tok.vocabSize).toBeLessThan(wordTokenizer(world).vocabSize);
+      const a = model.stateDict();
+      const b = loaded.model.stateDict();
+      for (const name of ['lm.model.embed_tokens.weight', 'flow_head.final_layer.linear.weight']) expect(Array.from(await b.get(name)!.data())).toEqual(Array.from(await a.get(name)!.data()));
+      await expect(loadShapesModel(path)).rejects.toThrow(`readCheckpointSpec: '${path}' was trained on the folder 'my-pairs' (unihetero-train --data), not on the shapes world; load it with loadModel`);
+
+      // Written by unihetero-train --data before tokenizers were saved: refused, naming the folder.
+      const old = join(dir, 'old-folder.safetensors');
+      await t.save(old, { build: { preset: 'exp2', config, seed: 1, world: {}, data: 'my-pairs' } });
+      await expect(loadModel(old)).rejects.toThrow(`loadModel: '${old}' was trained on the folder 'my-pairs' (unihetero-train --data) by a version that did not save its tokenizer; train it again to get a checkpoint that records its vocabulary`);
+      const none = join(dir, 'none.safetensors');
+      await t.save(none, {});
+      await expect(loadModel(none)).rejects.toThrow(`loadModel: '${none}' does not record how its model was built (extra.build); it was not written by unihetero-train`);
+      const bad = join(dir, 'bad.safetensors');
+      await t.save(bad, { build: { preset: 'exp2', config, tokenizer: { kind: 'bpe' } } });
+      await expect(loadModel(bad)).rejects.toThrow(`loadModel: '${bad}': extra.build.tokenizer: unknown tokenizer kind "bpe" (known: 'byte', 'word')`);
+      model.dispose();
+      loaded.model.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads a shapes-world checkpoint without a saved tokenizer (written before tokenizers were saved) on the world\'s tokenizer', async () => {
+    const path = fileURLToPath(new URL('./fixtures/pre-nesting.safetensors', import.meta.url));
+    const loaded = await loadModel(path);
+    const before = await loadShapesModel(path);
+    expect(loaded.world).not.toBeNull();
+    expect(loaded.data).toBeNull();
+    expect((loaded.model.tokenizer as WordTokenizer).words).toEqual(wordTokenizer(loaded.world!).words);
+    expect(loaded.step).toBe(before.step);
+    const name = 'lm.model.embed_tokens.weight';
+    expect(Array.from(await loaded.model.stateDict().get(name)!.data())).toEqual(Array.from(await before.model.stateDict().get(name)!.data()));
+    loaded.model.dispose();
+    before.model.dispose();
   });
 });

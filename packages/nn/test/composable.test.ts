@@ -103,8 +103,7 @@ describe('call()', () => {
     loss.backward();
     loss.dispose();
     net.zeroGrad();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
     // forward itself leaves intermediates to the caller's scope
     const before = memory().tensors;
     tidy(() => net.forward(x)).dispose();

@@ -3,10 +3,9 @@
  * either detected (an error naming the file) or changes nothing that loads; edited metadata and
  * non-finite values are refused, naming the tensor; the previous checkpoint is kept on request.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Generator, noGrad, tensor } from '@unihetero/tensor';
 import { SafetensorsError, parseSafetensors, serializeSafetensors } from '@unihetero/safetensors';
 import {
@@ -22,18 +21,23 @@ import {
   saveCheckpoint,
   verifyCheckpoint,
 } from '../src/index.js';
+import { tempFolder } from './files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'unihetero-nn-integrity-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder('unihetero-nn-integrity-');
 
-/** A tiny model with optimizer state, saved at step 8. */
-async function tinyCheckpoint(path: string, seed = 0): Promise<{ model: MLP; opt: AdamW; gen: Generator }> {
+/** A tiny model with optimizer state, saved at step 8 as `name` in the test folder; `dispose` frees the model and the optimizer. */
+async function tinyCheckpoint(name: string, seed = 0): Promise<{ path: string; bytes: Buffer; model: MLP; opt: AdamW; gen: Generator; dispose(): void }> {
+  const path = join(dir, name);
   const model = new MLP([2, 3, 2], { generator: new Generator(seed) });
   const opt = new AdamW(model.parameters(), { lr: 0.01 });
   for (const p of model.parameters()) noGrad(() => p.assign(p.mul(1.5)));
   const gen = new Generator(seed + 1);
   await saveCheckpoint(path, { model, optimizer: opt, step: 8, rng: gen, extra: { note: 'x' } });
-  return { model, opt, gen };
+  const dispose = () => {
+    model.dispose();
+    opt.dispose();
+  };
+  return { path, bytes: readFileSync(path), model, opt, gen, dispose };
 }
 
 /** The model's state as plain arrays. */
@@ -63,9 +67,8 @@ async function tryLoad(bytes: Uint8Array): Promise<{ ok: true; state: Record<str
 
 describe('checksums', () => {
   it('are written for every tensor and the metadata, and verified on load, header reads and verifyCheckpoint', async () => {
-    const path = join(dir, 'ok.safetensors');
-    const { model, opt } = await tinyCheckpoint(path);
-    const file = parseSafetensors(readFileSync(path));
+    const { path, bytes, model, dispose } = await tinyCheckpoint('ok.safetensors');
+    const file = parseSafetensors(bytes);
     const sums = JSON.parse(file.metadata![CHECKSUM_METADATA_KEY]!) as { algorithm: string; metadata: string; tensors: Record<string, string> };
     expect(sums.algorithm).toBe('crc32');
     expect(sums.metadata).toMatch(/^[0-9a-f]{8}$/);
@@ -78,14 +81,11 @@ describe('checksums', () => {
     expect(await readCheckpointInfo(path)).toMatchObject({ step: 8, extra: { note: 'x' }, version: 2, verified: true });
     expect(await verifyCheckpoint(path)).toMatchObject({ step: 8, verified: true });
     fresh.dispose();
-    model.dispose();
-    opt.dispose();
+    dispose();
   });
 
   it('every single-byte change and every truncation is detected or changes nothing that loads', async () => {
-    const path = join(dir, 'flips.safetensors');
-    const { model, opt } = await tinyCheckpoint(path);
-    const original = readFileSync(path);
+    const { bytes: original, model, dispose } = await tinyCheckpoint('flips.safetensors');
     const expected = state(model);
     let detected = 0;
     let harmless = 0;
@@ -110,14 +110,11 @@ describe('checksums', () => {
     }
     expect(detected + harmless).toBe(original.length);
     expect(harmless).toBeLessThan(16);
-    model.dispose();
-    opt.dispose();
+    dispose();
   });
 
   it('name the file and the tensor whose data changed, and change nothing in the target', async () => {
-    const path = join(dir, 'data.safetensors');
-    const { model, opt } = await tinyCheckpoint(path);
-    const bytes = readFileSync(path);
+    const { bytes, model, dispose } = await tinyCheckpoint('data.safetensors');
     const file = parseSafetensors(bytes);
     const name = file.names()[0]!;
     const [begin] = file.info(name).dataOffsets;
@@ -137,14 +134,12 @@ describe('checksums', () => {
     // The header alone still reads (its metadata is intact).
     expect((await readCheckpointInfo(damaged)).step).toBe(8);
     target.dispose();
-    model.dispose();
-    opt.dispose();
+    dispose();
   });
 
   it('refuse edited metadata (step 8 -> 2, well-formed) and a removed checksum key', async () => {
-    const path = join(dir, 'meta.safetensors');
-    const { model, opt } = await tinyCheckpoint(path);
-    const file = parseSafetensors(readFileSync(path));
+    const { bytes, model, dispose } = await tinyCheckpoint('meta.safetensors');
+    const file = parseSafetensors(bytes);
     const tensors = Object.fromEntries(file.names().map((n) => [n, { dtype: file.info(n).dtype, shape: file.info(n).shape, data: file.get(n).data }]));
     const json = JSON.parse(file.metadata![CHECKPOINT_METADATA_KEY]!) as { step: number };
     json.step = 2;
@@ -166,8 +161,7 @@ describe('checksums', () => {
     expect(r.verified).toBe(false);
     expect(state(target)).toEqual(state(model));
     target.dispose();
-    model.dispose();
-    opt.dispose();
+    dispose();
   });
 
   it('non-finite values: refused at save, and reported by name at load even with matching checksums', async () => {

@@ -258,8 +258,7 @@ describe('Module', () => {
     loss.dispose();
     ids.dispose();
     m.dispose();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
   });
 
   it('ModuleDict, Sequential, LayerNorm and errors name the offending values', () => {

@@ -1,8 +1,7 @@
 /** End-to-end training on the CPU backend: two moons, flat memory, and exact checkpoint resume. */
-import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, crossEntropy, memory, randint, tidy } from '@unihetero/tensor';
 import {
   AdamW,
@@ -16,10 +15,10 @@ import {
   paramGroupsNoDecay,
   saveCheckpoint,
 } from '../src/index.js';
+import { tempFolder } from './files.js';
 import { accuracy, trainStep, twoMoons } from './twomoons.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'unihetero-nn-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder('unihetero-nn-');
 
 describe('training on two moons (CPU)', () => {
   it('an MLP reaches >= 98% accuracy in 250 full-batch AdamW steps', async () => {

@@ -16,6 +16,7 @@ export {
 } from './losses.js';
 export { InputProjector, projectorDepth, type InputProjectorOptions, type InputProjectorType, type WeightLookup } from './input-projector.js';
 export { InvertProjector, checkWidth, headMLP, runHead, type InvertProjectorConfig, type TargetSpace } from './invert-projector.js';
+export { FeatureCosineProjector } from './variants/feature-cosine.js';
 export { MlpCosProjector, mlpCos } from './variants/mlp-cos.js';
 export { MlpMseProjector, mlpMse } from './variants/mlp-mse.js';
 export { Norm3MlpCosProjector, norm3MlpCos } from './variants/norm-3-mlp-cos.js';

@@ -74,6 +74,13 @@ export function hostCos(a: number[], b: number[], eps = 1e-8): number {
 }
 
 /** Rows of a flat array of width `w`. */
+/** Expected state-dict entries of a head MLP (`head.layers.k.weight` / `.bias`) with weights of the given `[out, in]` shapes. */
+export const headEntries = (weights: [number, number][]): [string, number[]][] =>
+  weights.flatMap(([o, i], k): [string, number[]][] => [
+    [`head.layers.${k}.weight`, [o, i]],
+    [`head.layers.${k}.bias`, [o]],
+  ]);
+
 export const rows = (flat: number[], w: number): number[][] => Array.from({ length: flat.length / w }, (_, i) => flat.slice(i * w, (i + 1) * w));
 
 /**

@@ -21,10 +21,10 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Run `fn` without recording gradients (like `torch.no_grad`). */
-export function noGrad<T>(fn: () => T): T {
+/** Run `fn` with gradient recording set to `enabled`, restoring the previous setting after. */
+function withGrad<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -32,15 +32,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Run `fn` without recording gradients (like `torch.no_grad`). */
+export function noGrad<T>(fn: () => T): T {
+  return withGrad(false, fn);
+}
+
 /** Run `fn` with gradient recording switched on (inside a `noGrad`). */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGrad(true, fn);
 }
 
 /** An input edge of a node: another node, a leaf tensor that accumulates `.grad`, or nothing. */

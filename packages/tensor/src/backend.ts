@@ -141,36 +141,31 @@ export interface RmsNormArgs {
   rstd: Storage;
 }
 
-/** Arguments of the `layerNormBackward` override. */
-export interface LayerNormBackwardArgs {
+/** Arguments of the `rmsNormBackward` override (`layerNormBackward` adds the saved `mean` and `dbias`). */
+export interface RmsNormBackwardArgs {
   x: Storage;
-  mean: Storage;
   rstd: Storage;
   weight: Storage | null;
   /** Upstream gradient `[rows, cols]`. */
   grad: Storage;
   rows: number;
   cols: number;
-  /** `rstd * (gh - mean(gh) - xhat * mean(gh * xhat))` with `gh = grad * weight`. */
+  /**
+   * `rstd * (gh - xhat * mean(gh * xhat))` with `xhat = x * rstd` (rmsNorm), or
+   * `rstd * (gh - mean(gh) - xhat * mean(gh * xhat))` with `xhat = (x - mean) * rstd` (layerNorm);
+   * `gh = grad * weight`.
+   */
   dx: Storage;
   /** `sum_rows(grad * xhat)` when not null. */
   dweight: Storage | null;
-  /** `sum_rows(grad)` when not null. */
-  dbias: Storage | null;
 }
 
-/** Arguments of the `rmsNormBackward` override. */
-export interface RmsNormBackwardArgs {
-  x: Storage;
-  rstd: Storage;
-  weight: Storage | null;
-  grad: Storage;
-  rows: number;
-  cols: number;
-  /** `rstd * (gh - xhat * mean(gh * xhat))`, `xhat = x * rstd`, `gh = grad * weight`. */
-  dx: Storage;
-  /** `sum_rows(grad * xhat)` when not null. */
-  dweight: Storage | null;
+/** Arguments of the `layerNormBackward` override: rmsNorm's plus the saved row means and `dbias`. */
+export interface LayerNormBackwardArgs extends RmsNormBackwardArgs {
+  /** `[rows]`, as the forward saved it. */
+  mean: Storage;
+  /** `sum_rows(grad)` when not null. */
+  dbias: Storage | null;
 }
 
 /** Arguments of the `crossEntropy` override. */

@@ -26,7 +26,7 @@ export type {
 export { dtypeBytes, isFloatDType, KERNEL_OUTPUTS } from './backend.js';
 export { TENSOR_PACKAGE, type TensorPackageCopy } from './copies.js';
 export * as expr from './expr/ir.js';
-export type { Expr, ExprDType, ExprOp, Program, UnaryAlu, BinaryAlu } from './expr/ir.js';
+export type { Expr, ExprDType, ExprOp, OpSpelling, Program, UnaryAlu, BinaryAlu } from './expr/ir.js';
 export { UNARY_ALU, BINARY_ALU } from './expr/ir.js';
 export { evalProgram } from './expr/eval.js';
 export { rowKernel, rowKernelSource, type RowKernel } from './expr/js.js';

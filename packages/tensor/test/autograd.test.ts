@@ -111,8 +111,7 @@ describe('memory', () => {
     m.dispose();
     c.dispose();
     a.dispose();
-    expect(memory().tensors).toBe(base.tensors);
-    expect(memory().bytesInUse).toBe(base.bytesInUse);
+    expect(memory()).toMatchObject({ tensors: base.tensors, bytesInUse: base.bytesInUse });
   });
   it('keep() exempts a tensor from tidy, and tidy rejects async functions', () => {
     let kept: Tensor | null = null;

@@ -3,6 +3,7 @@ import type { DType, Storage, TypedArray, View } from '../src/backend.js';
 import type { BinaryOp, UnaryOp } from '../src/expr/library.js';
 import { CpuBackend, CpuStorage } from '../src/cpu/index.js';
 import { kernels } from '../src/runtime/kernels.js';
+import { lcg } from './lcg.js';
 
 const be = new CpuBackend();
 
@@ -56,14 +57,6 @@ function* indices(shape: readonly number[]): Generator<number[]> {
       idx[d] = 0;
     }
   }
-}
-/** A small deterministic PRNG for test data. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 const EDGE = [-Infinity, -2.5, -1.5, -1, -0.5, -0, 0, 0.5, 1, 1.5, 2.5, 3, Infinity, NaN];

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DType, Storage, TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
+import { lcg } from './lcg.js';
 import { matmulReference } from './matmul-reference.js';
 
 const be = new CpuBackend();
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** A logical [B, R, C] matrix stored contiguously or transposed (column-major per batch), with an offset. */
 interface Mat {

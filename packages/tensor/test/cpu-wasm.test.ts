@@ -6,17 +6,10 @@ import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/was
 import { GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
+import { lcg } from './lcg.js';
 import { matmulReference } from './matmul-reference.js';
 
 const WA = wasmApi()!;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** A logical `[B, R, C]` float32 operand with strides `[sB, sR, sC]` and an offset into a filled buffer. */
 interface Operand {

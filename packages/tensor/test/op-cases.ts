@@ -1,9 +1,14 @@
 /**
- * Op cases shared by the gradcheck suite here and the WebGPU parity suite of @unihetero/webgpu.
- * Inputs are host data so each suite can place them on its own backend.
+ * Op cases shared by the gradcheck suite here and the WebGPU parity suites of @unihetero/webgpu
+ * (Node and the browser). Inputs are host data so each suite can place them on its own backend;
+ * `runCase` runs one forward and backward on a backend and reads the results back.
  */
 import {
   Generator,
+  getDefaultBackend,
+  setDefaultBackend,
+  tidy,
+  type Backend,
   concat,
   cosineSimilarity,
   crossEntropy,
@@ -147,3 +152,38 @@ export const nnCases: Case[] = [
 
 /** Every case, in one list. */
 export const allCases: Case[] = [...unaryCases, ...binaryCases, ...reductionCases, ...shapeCases, ...nnCases];
+
+/** Run `fn` with `backend` as the default backend (constants inside the cases use it), restoring the previous default after. */
+export async function withDefaultBackend<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
+  const previous = getDefaultBackend();
+  setDefaultBackend(backend);
+  try {
+    return await fn();
+  } finally {
+    setDefaultBackend(previous);
+  }
+}
+
+/** What `runCase` reads back: the output and each input's gradient (null where none flows), as float32. */
+export interface CaseRun {
+  out: Float32Array;
+  grads: (Float32Array | null)[];
+}
+
+/** One case forward and backward on `backend` (loss `sum(out * 1)`, so the upstream gradient is all ones); frees what it made. */
+export function runCase(backend: Backend, fn: (...xs: Tensor[]) => Tensor, inputs: HostInput[]): Promise<CaseRun> {
+  return withDefaultBackend(backend, async () => {
+    const xs = inputs.map((h) => tensor(h.data, { shape: h.shape, backend, requiresGrad: true }));
+    const out = tidy(() => fn(...xs));
+    const loss = tidy(() => out.mul(out.detach().mul(0).add(1)).sum());
+    loss.backward();
+    const result = {
+      out: Float32Array.from(await out.data()),
+      grads: await Promise.all(xs.map(async (x) => (x.grad ? Float32Array.from(await x.grad.data()) : null))),
+    };
+    for (const x of xs) x.dispose();
+    out.dispose();
+    loss.dispose();
+    return result;
+  });
+}

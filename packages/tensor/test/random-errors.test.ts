@@ -1,18 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Generator,
-  bernoulli,
-  crossEntropy,
-  manualSeed,
-  rand,
-  randint,
-  randn,
-  randperm,
-  setDebugNumerics,
-  tensor,
-  zeros,
-  ones,
-} from '../src/index.js';
+import { Generator, bernoulli, crossEntropy, manualSeed, rand, randint, randn, randperm, setDebugNumerics, tensor, zeros, ones } from '../src/index.js';
 
 describe('Generator', () => {
   it('is reproducible and documented: same seed, same numbers', () => {

@@ -27,10 +27,7 @@ describe('KV cache', () => {
     expect(cache.length).toBe(24);
     expect(cache.capacity).toBeGreaterThanOrEqual(24);
     expect(memory().tensors).toBe(before); // grown buffers replace the old ones
-    cache.dispose();
-    full.dispose();
-    seq.dispose();
-    m.dispose();
+    for (const x of [cache, full, seq, m]) x.dispose();
   });
 
   it('appends a multi-token image-span chunk after a cached prefix (MAR loop), reruns it, and crops', () => {
@@ -57,9 +54,7 @@ describe('KV cache', () => {
       expect(maxDiff(positions(h3, 0, 0, 4), positions(full, 0, 4, 8))).toBeLessThan(1e-5);
       h3.dispose();
     }));
-    cache.dispose();
-    full.dispose();
-    m.dispose();
+    for (const x of [cache, full, m]) x.dispose();
   });
 
   it('remembers padding of cached keys', () => {
@@ -71,9 +66,7 @@ describe('KV cache', () => {
       const h = m.forward({ inputIds: ids([[4, 5]]), cache, positionIds: [1, 2] }).hiddenStates;
       expect(maxDiff(positions(h, 0, 0, 2), positions(full, 0, 2, 4))).toBeLessThan(1e-5);
     }));
-    cache.dispose();
-    full.dispose();
-    m.dispose();
+    for (const x of [cache, full, m]) x.dispose();
   });
 
   it('validates its use', () => {

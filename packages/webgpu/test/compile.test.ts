@@ -3,21 +3,12 @@
  * with the eager results, and a compiled training step (MLP, cross-entropy, fused AdamW) matches
  * the eager one with fewer dispatches per step and no new buffers after its first calls.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, compile, crossEntropy, getDefaultBackend, linspace, noGrad, randn, setDefaultBackend, tensor, tidy, type Backend, type Tensor } from '@unihetero/tensor';
-import { allCases } from '../../tensor/test/op-cases.js';
-import { initWebGPU, type WebGPUBackend } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Generator, compile, crossEntropy, linspace, noGrad, randn, tensor, tidy, type Tensor } from '@unihetero/tensor';
+import { allCases, withDefaultBackend } from '../../tensor/test/op-cases.js';
+import { useBackends } from './helpers.js';
 
-let gpu: WebGPUBackend;
-let previous: Backend;
-beforeAll(async () => {
-  gpu = await initWebGPU();
-  previous = getDefaultBackend();
-});
-afterAll(() => {
-  setDefaultBackend(previous);
-  gpu?.destroy();
-});
+const b = useBackends();
 
 function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
   expect(got.length, `${what} length`).toBe(want.length);
@@ -32,14 +23,13 @@ function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>): v
 describe('compiled op cases equal eager (WebGPU)', () => {
   for (const [name, caseFn, makeInputs] of allCases) {
     const fn = caseFn as unknown as (...xs: Tensor[]) => Tensor;
-    it(name, async () => {
-      setDefaultBackend(gpu);
-      try {
-        const xs = makeInputs().map((h) => tensor(h.data, { shape: h.shape, backend: gpu, requiresGrad: true }));
+    it(name, () =>
+      withDefaultBackend(b.gpu, async () => {
+        const xs = makeInputs().map((h) => tensor(h.data, { shape: h.shape, backend: b.gpu, requiresGrad: true }));
         const step = (...args: Tensor[]): Tensor => {
           for (const x of args) x.zeroGrad();
           const out = tidy(() => fn(...args));
-          const loss = tidy(() => out.mul(linspace(0.5, 1.5, out.size, { backend: gpu }).reshape([...out.shape])).sum());
+          const loss = tidy(() => out.mul(linspace(0.5, 1.5, out.size, { backend: b.gpu }).reshape([...out.shape])).sum());
           loss.backward();
           loss.dispose();
           return out;
@@ -58,10 +48,8 @@ describe('compiled op cases equal eager (WebGPU)', () => {
         out.dispose();
         c.reset();
         for (const x of xs) x.dispose();
-      } finally {
-        setDefaultBackend(previous);
-      }
-    });
+      }),
+    );
   }
 });
 
@@ -69,8 +57,8 @@ describe('a compiled training step on WebGPU', () => {
   it('matches eager losses, dispatches fewer kernels per step, and creates no buffers after its first calls', async () => {
     const make = () => {
       const gen = new Generator(5);
-      const w1 = randn([32, 64], { generator: gen, backend: gpu }).mul(0.2).requiresGrad_();
-      const w2 = randn([64, 10], { generator: gen, backend: gpu }).mul(0.2).requiresGrad_();
+      const w1 = randn([32, 64], { generator: gen, backend: b.gpu }).mul(0.2).requiresGrad_();
+      const w2 = randn([64, 10], { generator: gen, backend: b.gpu }).mul(0.2).requiresGrad_();
       const step = (x: Tensor, y: Tensor): Tensor => {
         w1.zeroGrad();
         w2.zeroGrad();
@@ -83,18 +71,18 @@ describe('a compiled training step on WebGPU', () => {
       return step;
     };
     const gen = new Generator(9);
-    const x = randn([16, 32], { generator: gen, backend: gpu });
-    const y = tensor(Int32Array.from({ length: 16 }, () => gen.int(10)), { backend: gpu });
+    const x = randn([16, 32], { generator: gen, backend: b.gpu });
+    const y = tensor(Int32Array.from({ length: 16 }, () => gen.int(10)), { backend: b.gpu });
     const eager = make();
     const compiled = compile(make(), { onFallback: (m) => expect.fail(m) });
     let eagerDispatches = 0;
     let replayDispatches = 0;
     for (let s = 0; s < 6; s++) {
-      const d0 = gpu.dispatches;
+      const d0 = b.gpu.dispatches;
       const le = eager(x, y);
-      const d1 = gpu.dispatches;
+      const d1 = b.gpu.dispatches;
       const lc = compiled(x, y);
-      const d2 = gpu.dispatches;
+      const d2 = b.gpu.dispatches;
       eagerDispatches = d1 - d0;
       replayDispatches = d2 - d1;
       expect(await lc.item()).toBeCloseTo(await le.item(), 4);
@@ -103,11 +91,11 @@ describe('a compiled training step on WebGPU', () => {
     }
     expect(compiled.stats()!.mode).toBe('replay');
     expect(replayDispatches).toBeLessThan(eagerDispatches);
-    const created = gpu.buffersCreated;
-    const mem = gpu.memory();
+    const created = b.gpu.buffersCreated;
+    const mem = b.gpu.memory();
     for (let s = 0; s < 5; s++) (await compiled(x, y)).dispose();
-    await gpu.sync();
-    expect(gpu.buffersCreated).toBe(created);
-    expect(gpu.memory().storages).toBe(mem.storages);
+    await b.gpu.sync();
+    expect(b.gpu.buffersCreated).toBe(created);
+    expect(b.gpu.memory().storages).toBe(mem.storages);
   });
 });

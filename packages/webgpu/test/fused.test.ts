@@ -5,19 +5,7 @@
  * grouped-query heads, strided views, broadcast masks with fully masked rows, ignored targets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CpuBackend,
-  crossEntropy,
-  crossEntropyWithLogsumexp,
-  layerNorm,
-  rmsNorm,
-  scaledDotProductAttention,
-  tensor,
-  tidy,
-  where,
-  type Backend,
-  type Tensor,
-} from '@unihetero/tensor';
+import { CpuBackend, crossEntropy, crossEntropyWithLogsumexp, layerNorm, rmsNorm, scaledDotProductAttention, tensor, tidy, where, type Backend, type Tensor } from '@unihetero/tensor';
 import { FUSED_STORAGE_BUFFERS, initWebGPU, type WebGPUBackend } from '../src/index.js';
 import { ACCUMULATE, expectClose, ints, normals, onBoth, useBackends, view } from './helpers.js';
 

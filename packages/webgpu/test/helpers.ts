@@ -3,7 +3,7 @@
  * construction, running the same kernel calls on both backends, and tolerance checks.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { CpuBackend, Generator, type Backend, type DType, type Storage, type TypedArray, type View, kernels } from '@unihetero/tensor';
+import { CpuBackend, Generator, contiguousStrides, getDefaultBackend, setDefaultBackend, type Backend, type DType, type Storage, type TypedArray, type View, kernels } from '@unihetero/tensor';
 import { initWebGPU, type InitWebGPUOptions, type WebGPUBackend } from '../src/index.js';
 
 /** Handles filled in by `useBackends()` before the tests of a file run. */
@@ -12,34 +12,29 @@ export interface Backends {
   cpu: Backend;
 }
 
-/** Create one WebGPU backend (and a CPU reference) for the whole file; destroyed in afterAll. */
+/**
+ * Create one WebGPU backend (and a CPU reference) for the whole file; destroyed in afterAll, after
+ * the default backend (which tests may set) is restored.
+ */
 export function useBackends(options: InitWebGPUOptions = {}): Backends {
   const b = {} as Backends;
+  let previous: Backend;
   beforeAll(async () => {
+    previous = getDefaultBackend();
     b.gpu = await initWebGPU(options);
     b.cpu = new CpuBackend();
   });
   afterAll(() => {
+    setDefaultBackend(previous);
     b.gpu?.destroy();
     b.cpu?.destroy();
   });
   return b;
 }
 
-/** Row-major strides of a shape. */
-export function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d]!;
-  }
-  return s;
-}
-
 /** A view (contiguous unless strides are given). */
 export function view(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0): View {
-  return { storage, shape, strides: strides ?? contiguous(shape), offset };
+  return { storage, shape, strides: strides ?? contiguousStrides(shape), offset };
 }
 
 /** The same view description on another storage. */

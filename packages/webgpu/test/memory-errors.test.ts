@@ -33,12 +33,9 @@ describe('device', () => {
 
 describe('memory pool', () => {
   it('buckets sizes (min 256 bytes, quarter-octave steps)', () => {
-    expect(bucketBytes(1)).toBe(256);
-    expect(bucketBytes(256)).toBe(256);
-    expect(bucketBytes(257)).toBe(512);
-    expect(bucketBytes(1024)).toBe(1024);
-    expect(bucketBytes(1100)).toBe(1280);
-    expect(bucketBytes(4097)).toBe(5120);
+    // [requested bytes, bucket]
+    const buckets: [number, number][] = [[1, 256], [256, 256], [257, 512], [1024, 1024], [1100, 1280], [4097, 5120]];
+    expect(buckets.map(([n]) => bucketBytes(n))).toEqual(buckets.map(([, b]) => b));
   });
 
   it('keeps bytesInUse flat over 1,000 allocate/compute/release cycles and reuses buffers', async () => {

@@ -9,7 +9,7 @@
  * The table shows the median sample.
  */
 import { writeFileSync } from 'node:fs';
-import { Generator } from '@unihetero/tensor';
+import { CpuBackend, Generator, tensor, type Backend, type Tensor } from '@unihetero/tensor';
 import { checkEntries, pick, randomMatrix, referenceEntries, samplePoints, type EntryCheck } from '../data.js';
 import { reason, type BenchIO } from '../io.js';
 import { machineInfo, machineLine, type MachineInfo } from '../machine.js';
@@ -103,20 +103,19 @@ interface Contender {
   prepare(n: number, a: Float32Array, b: Float32Array): Promise<Prepared>;
 }
 
-async function oursCpu(): Promise<Contender> {
-  const T = await import('@unihetero/tensor');
-  const backend = new T.CpuBackend();
+/** Our matmul on `backend`: A and B uploaded once per size; each run multiplies and reads C back with `read`. */
+function ours(backend: Backend, variant: string, read: (c: Tensor) => ArrayLike<number> | Promise<ArrayLike<number>>): Contender {
   return {
     id: 'ours',
-    variant: `@unihetero/tensor CpuBackend (${backend.info.description})`,
+    variant,
     async prepare(n, a, b) {
-      const A = T.tensor(a, { shape: [n, n], backend });
-      const B = T.tensor(b, { shape: [n, n], backend });
+      const A = tensor(a, { shape: [n, n], backend });
+      const B = tensor(b, { shape: [n, n], backend });
       return {
         async run() {
           const C = A.matmul(B);
           try {
-            return C.dataSync();
+            return await read(C);
           } finally {
             C.dispose();
           }
@@ -130,32 +129,15 @@ async function oursCpu(): Promise<Contender> {
   };
 }
 
+async function oursCpu(): Promise<Contender> {
+  const backend = new CpuBackend();
+  return ours(backend, `@unihetero/tensor CpuBackend (${backend.info.description})`, (c) => c.dataSync());
+}
+
 async function oursWebGPU(gpu: GpuContext): Promise<Contender> {
-  const T = await import('@unihetero/tensor');
   const backend = gpu.backend;
   if (!backend) throw new Error(`@unihetero/webgpu failed: ${gpu.backendError}`);
-  return {
-    id: 'ours',
-    variant: `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`,
-    async prepare(n, a, b) {
-      const A = T.tensor(a, { shape: [n, n], backend });
-      const B = T.tensor(b, { shape: [n, n], backend });
-      return {
-        async run() {
-          const C = A.matmul(B);
-          try {
-            return await C.data();
-          } finally {
-            C.dispose();
-          }
-        },
-        release() {
-          A.dispose();
-          B.dispose();
-        },
-      };
-    },
-  };
+  return ours(backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, (c) => c.data());
 }
 
 async function tfjsContender(id: string, kind: TfjsKind, gpu?: GpuContext): Promise<Contender> {

@@ -3,7 +3,7 @@ import { answerQuestions } from '@unihetero/model';
 import { imagesToTensor } from '@unihetero/data';
 import type { SampleIO } from '../io.js';
 import { encodeText, readInputPng } from '../inputs.js';
-import { closeSession, contextOf, openSession } from '../session.js';
+import { closeSession, contextOf, imageSide, openSession, vocabularyOf } from '../session.js';
 import { checkContext, type CommonOptions } from './common.js';
 
 /** Options of `answer`. */
@@ -28,9 +28,9 @@ export interface AnswerResult {
 export async function runAnswer(o: AnswerCommandOptions, io: SampleIO): Promise<AnswerResult> {
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
-    const image = await readInputPng(o.file, s.world.config.imageSize);
-    const q = encodeText(s.model.tokenizer, o.question, 'question');
-    const longest = Math.max(...o.options.map((opt, i) => encodeText(s.model.tokenizer, opt, `option ${i + 1}`).length));
+    const image = await readInputPng(o.file, imageSide(s));
+    const q = encodeText(s.model.tokenizer, o.question, 'question', vocabularyOf(s));
+    const longest = Math.max(...o.options.map((opt, i) => encodeText(s.model.tokenizer, opt, `option ${i + 1}`, vocabularyOf(s)).length));
     // <bos> <boi> image <eoi> question option <eos>
     checkContext(contextOf(s), 'the question with its longest option', q.length + longest, 4);
     const t = imagesToTensor([image], s.backend);

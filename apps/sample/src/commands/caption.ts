@@ -1,11 +1,11 @@
-/** `unihetero-sample caption <png...>`: one caption per image through the understanding path. */
+/** `unihetero-sample caption <png...>`: one caption per image through the understanding path, in the checkpoint's vocabulary. */
 import { Generator } from '@unihetero/tensor';
 import { describeImages } from '@unihetero/model';
 import { imagesToTensor, type RgbImage } from '@unihetero/data';
 import type { SampleIO } from '../io.js';
 import { readInputPng } from '../inputs.js';
 import { startProgress } from '../progress.js';
-import { closeSession, contextOf, openSession, type Session } from '../session.js';
+import { closeSession, contextOf, imageSide, openSession, type Session } from '../session.js';
 import { UsageError } from '../io.js';
 import { LIMITS, checkMaxTokens, type CommonOptions } from './common.js';
 
@@ -37,7 +37,7 @@ export async function runCaption(o: CaptionCommandOptions, io: SampleIO): Promis
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
     checkMaxTokens(contextOf(s), o.maxTokens);
-    const size = s.world.config.imageSize;
+    const size = imageSide(s);
     const images: RgbImage[] = [];
     for (const f of o.files) images.push(await readInputPng(f, size));
     const sampling = o.temperature > 0;

@@ -2,7 +2,8 @@
  * `unihetero-sample generate "<caption>" ... --out <dir>`: text -> image with the MAR loop and the
  * flow head (docs/method.md 10), every option of `generateImages` exposed. Writes one PNG per sample,
  * `sheet.png` (+ `sheet.svg`) with the captions, and `results.json`; scores each image with the
- * judge against its caption.
+ * judge against its caption (shapes-world checkpoints; a checkpoint trained on `--data DIR` has no
+ * judge, so its images are written unscored).
  */
 import { writeFile } from 'node:fs/promises';
 import { makeFolder } from '@unihetero/app-common';
@@ -12,7 +13,7 @@ import { Judge, writePng, writeSheet, type ImageScore, type RgbImage, type Scene
 import type { SampleIO } from '../io.js';
 import { encodeText, parseObjects } from '../inputs.js';
 import { startProgress } from '../progress.js';
-import { closeSession, contextOf, openSession } from '../session.js';
+import { closeSession, contextOf, openSession, vocabularyOf } from '../session.js';
 import { UsageError } from '../io.js';
 import { LIMITS, checkContext, checkSteps, generateOptions, type CommonOptions, type GenerateFlags } from './common.js';
 
@@ -45,7 +46,7 @@ export interface GeneratedImage {
   sample: number;
   seed: number;
   path: string;
-  /** Null when the caption does not parse into objects (then there is nothing to judge against). */
+  /** Null when the caption does not parse into objects (then there is nothing to judge against), or the checkpoint has no judge (`--data`). */
   judge: JudgeSummary | null;
 }
 
@@ -64,9 +65,9 @@ function summarize(s: ImageScore): JudgeSummary {
   return { objectAccuracy: s.objectAccuracy, position: s.position, colour: s.colour, shape: s.shape, size: s.size, exact: s.exact };
 }
 
-/** `judge 0.50 (position 1.00, colour 0.50, shape 1.00, size 1.00; exact no)` */
-export function formatJudge(j: JudgeSummary | null): string {
-  if (!j) return 'judge n/a (caption does not parse)';
+/** `judge 0.50 (position 1.00, colour 0.50, shape 1.00, size 1.00; exact no)`; `unscored` says why there is no score (default: the caption does not parse). */
+export function formatJudge(j: JudgeSummary | null, unscored = 'judge n/a (caption does not parse)'): string {
+  if (!j) return unscored;
   const f = (x: number) => x.toFixed(2);
   return `judge ${f(j.objectAccuracy)} (position ${f(j.position)}, colour ${f(j.colour)}, shape ${f(j.shape)}, size ${f(j.size)}; exact ${j.exact ? 'yes' : 'no'})`;
 }
@@ -77,18 +78,21 @@ export async function runGenerate(o: GenerateCommandOptions, io: SampleIO): Prom
   const s = await openSession(o.checkpoint, o.backend, io);
   try {
     checkSteps(o.steps, s.model.numVisualTokens);
-    const prompts = o.captions.map((c, i) => encodeText(s.model.tokenizer, c, `caption ${i + 1}`));
+    const prompts = o.captions.map((c, i) => encodeText(s.model.tokenizer, c, `caption ${i + 1}`, vocabularyOf(s)));
     // <bos> caption <boi> image
     prompts.forEach((p, i) => checkContext(contextOf(s), `caption ${i + 1}`, p.length, 2));
+    const world = s.world;
+    if (world === null) io.err(`generate: '${s.path}' was trained on --data '${s.data}'; there is no judge for such images, so they are written but not scored`);
     const targets: (SceneObject[] | null)[] = o.captions.map((c, i) => {
-      const p = parseObjects(s.world, c);
+      if (world === null) return null;
+      const p = parseObjects(world, c);
       if ('error' in p) {
         io.err(`generate: caption ${i + 1} "${c}" does not parse as a scene (${p.error}); its images are generated but not judged`);
         return null;
       }
       return p.objects;
     });
-    const judge = new Judge(s.world);
+    const judge = world === null ? null : new Judge(world);
     await makeFolder(o.out, `--out '${o.out}'`);
     const digits = (n: number) => String(Math.max(0, n - 1)).length;
     const cw = digits(o.captions.length);
@@ -107,7 +111,7 @@ export async function runGenerate(o: GenerateCommandOptions, io: SampleIO): Prom
         const path = join(o.out, `image-${String(c).padStart(cw, '0')}${o.count > 1 ? `-${String(k).padStart(sw, '0')}` : ''}.png`);
         await writePng(path, img);
         const target = targets[c];
-        images.push({ caption: o.captions[c]!, captionIndex: c, sample: k, seed, path, judge: target ? summarize(judge.score(img, target)) : null });
+        images.push({ caption: o.captions[c]!, captionIndex: c, sample: k, seed, path, judge: target && judge ? summarize(judge.score(img, target)) : null });
         pictures.push(img);
         progress.tick();
       }
@@ -121,8 +125,8 @@ export async function runGenerate(o: GenerateCommandOptions, io: SampleIO): Prom
     const exact = judged.filter((im) => im.judge!.exact).length;
     const results = join(o.out, 'results.json');
     const { captions: _c, out: _o, ...settings } = o;
-    await writeFile(results, `${JSON.stringify({ checkpoint: o.checkpoint, step: s.step, preset: s.preset.name, settings, images, summary: { judged: judged.length, meanObjectAccuracy: judged.length ? meanObjectAccuracy : null, exact } }, null, 2)}\n`);
-    for (const im of images) io.out(`${im.path}  "${im.caption}"  seed ${im.seed}  ${formatJudge(im.judge)}`);
+    await writeFile(results, `${JSON.stringify({ checkpoint: o.checkpoint, step: s.step, preset: s.preset.name, ...(s.data !== null ? { data: s.data } : {}), settings, images, summary: { judged: judged.length, meanObjectAccuracy: judged.length ? meanObjectAccuracy : null, exact } }, null, 2)}\n`);
+    for (const im of images) io.out(`${im.path}  "${im.caption}"  seed ${im.seed}  ${formatJudge(im.judge, world === null ? 'not judged (--data checkpoint)' : undefined)}`);
     io.out(
       `generated ${images.length} image${images.length === 1 ? '' : 's'} from ${o.captions.length} caption${o.captions.length === 1 ? '' : 's'} into ${resolve(o.out)}` +
         ` (sheet ${sheet.png}${sheet.svg ? ` and ${sheet.svg}` : ''}, details ${results})`,

@@ -4,15 +4,13 @@
  */
 import { Tensor, noGrad } from '@unihetero/tensor';
 import type { MLP } from '@unihetero/nn';
-import { cosineLoss } from '../losses.js';
-import { InvertProjector, headMLP, runHead, type InvertProjectorConfig, type TargetSpace } from '../invert-projector.js';
+import { headMLP, runHead, type InvertProjectorConfig } from '../invert-projector.js';
+import { FeatureCosineProjector } from './feature-cosine.js';
 
 /** `G = Linear(d, d) -> GELU -> Linear(d, d_v)`, target `sg(f)`, loss `mean(1 - cos)`, feedback `P(e_hat)`. */
-export class MlpCosProjector extends InvertProjector {
+export class MlpCosProjector extends FeatureCosineProjector {
   /** Registry name. */
   readonly variant: string = 'mlp-cos';
-  /** Fits the semantic feature. */
-  readonly targetSpace: TargetSpace = 'feature';
   /** The head `G` (`head.layers.0`, `head.layers.1`). */
   head: MLP;
 
@@ -32,17 +30,6 @@ export class MlpCosProjector extends InvertProjector {
   target(features: Tensor): Tensor {
     this.checkLast('target', 'feature', features, this.featureDim, 'featureDim');
     return noGrad(() => features.detach());
-  }
-
-  /** `mean_{i in M} (1 - cos(e_hat_i, t_i))`. */
-  loss(eHat: Tensor, t: Tensor, mask?: Tensor): Tensor {
-    return cosineLoss(eHat, t, { mask, eps: this.eps });
-  }
-
-  /** `P(e_hat)`: the predicted feature through the input projector. */
-  feedback(eHat: Tensor): Tensor {
-    this.checkLast('feedback', 'prediction', eHat, this.featureDim, 'featureDim');
-    return this.inputProjector.call(eHat);
   }
 }
 

@@ -6,18 +6,18 @@
  */
 import { Tensor, noGrad } from '@unihetero/tensor';
 import type { MLP } from '@unihetero/nn';
-import { cosineLoss, l2Normalize } from '../losses.js';
-import { InvertProjector, headMLP, runHead, type InvertProjectorConfig, type TargetSpace } from '../invert-projector.js';
+import { l2Normalize } from '../losses.js';
+import { headMLP, runHead, type InvertProjectorConfig } from '../invert-projector.js';
+import { FeatureCosineProjector } from './feature-cosine.js';
 
 /**
  * `G = Linear(d, d) -> GELU -> Linear(d, d) -> GELU -> Linear(d, d_v)`, `e_hat = G(z)/|G(z)|`,
- * target `sg(f/|f|)`, loss `mean(1 - cos)`, feedback `P(e_hat)`.
+ * target `sg(f/|f|)`, loss `mean(1 - cos)`, feedback `P(e_hat)` (P normalises its input, a no-op
+ * on the unit-norm prediction up to rounding).
  */
-export class Norm3MlpCosProjector extends InvertProjector {
+export class Norm3MlpCosProjector extends FeatureCosineProjector {
   /** Registry name. */
   readonly variant: string = 'norm-3-mlp-cos';
-  /** Fits the (normalised) semantic feature. */
-  readonly targetSpace: TargetSpace = 'feature';
   /** The head `G` (`head.layers.0` .. `head.layers.2`). */
   head: MLP;
 
@@ -42,17 +42,6 @@ export class Norm3MlpCosProjector extends InvertProjector {
   target(features: Tensor): Tensor {
     this.checkLast('target', 'feature', features, this.featureDim, 'featureDim');
     return noGrad(() => l2Normalize(features, this.inputProjector.normalizeEps));
-  }
-
-  /** `mean_{i in M} (1 - cos(e_hat_i, t_i))`. */
-  loss(eHat: Tensor, t: Tensor, mask?: Tensor): Tensor {
-    return cosineLoss(eHat, t, { mask, eps: this.eps });
-  }
-
-  /** `P(e_hat)` (P normalises its input, a no-op on the unit-norm prediction up to rounding). */
-  feedback(eHat: Tensor): Tensor {
-    this.checkLast('feedback', 'prediction', eHat, this.featureDim, 'featureDim');
-    return this.inputProjector.call(eHat);
   }
 }
 

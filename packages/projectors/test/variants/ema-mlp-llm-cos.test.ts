@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Generator, memory, noGrad, tidy } from '@unihetero/tensor';
 import { AdamW, ExponentialMovingAverage } from '@unihetero/nn';
 import { DEFAULT_EMA_MOMENTUM, EmaMlpLlmCosProjector, InputProjector, createInvertProjector } from '../../src/index.js';
-import { build, commonVariantChecks, host, hostCos, normal, rows } from '../helpers.js';
+import { build, commonVariantChecks, headEntries, host, hostCos, normal, rows } from '../helpers.js';
 
 const f32 = (v: number) => Math.fround(v);
 
@@ -17,10 +17,7 @@ describe('ema-mlp-llm-cos', () => {
     expect(E.momentum).toBe(DEFAULT_EMA_MOMENTUM);
     expect(DEFAULT_EMA_MOMENTUM).toBe(0.999);
     expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([
-      ['head.layers.0.weight', [4, 4]],
-      ['head.layers.0.bias', [4]],
-      ['head.layers.1.weight', [4, 4]],
-      ['head.layers.1.bias', [4]],
+      ...headEntries([[4, 4], [4, 4]]),
       ['ema.0.weight', [4, 3]],
       ['ema.0.bias', [4]],
       ['ema.2.weight', [4, 4]],

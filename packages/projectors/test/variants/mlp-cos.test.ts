@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, noGrad, tensor } from '@unihetero/tensor';
 import { MlpCosProjector } from '../../src/index.js';
-import { build, commonVariantChecks, host, hostCos, normal, rows } from '../helpers.js';
+import { build, commonVariantChecks, headEntries, host, hostCos, normal, rows } from '../helpers.js';
 
 describe('mlp-cos', () => {
   it('has the docs/method.md 6.3 head Linear(d, d) -> GELU -> Linear(d, d_v)', () => {
     const { G } = build('mlp-cos', { d: 4, dv: 3 });
     expect(G).toBeInstanceOf(MlpCosProjector);
     expect(G.targetSpace).toBe('feature');
-    expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([
-      ['head.layers.0.weight', [4, 4]],
-      ['head.layers.0.bias', [4]],
-      ['head.layers.1.weight', [3, 4]],
-      ['head.layers.1.bias', [3]],
-    ]);
+    expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual(headEntries([[4, 4], [3, 4]]));
     // the input projector is not a submodule: its parameters are the model's, not the head's
     expect(G.parameters().length).toBe(4);
     const wide = build('mlp-cos', { d: 4, dv: 3, config: { hiddenDim: 6 } }).G;

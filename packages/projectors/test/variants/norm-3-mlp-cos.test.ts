@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Generator, noGrad, tensor } from '@unihetero/tensor';
 import { InputProjector, Norm3MlpCosProjector, createInvertProjector, l2Normalize } from '../../src/index.js';
-import { build, commonVariantChecks, host, normal, rows } from '../helpers.js';
+import { build, commonVariantChecks, headEntries, host, normal, rows } from '../helpers.js';
 
 describe('norm-3-mlp-cos', () => {
   it('has the 3-Linear head of docs/method.md 6.3', () => {
     const { G } = build('norm-3-mlp-cos', { d: 4, dv: 3 });
     expect(G).toBeInstanceOf(Norm3MlpCosProjector);
-    expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual([
-      ['head.layers.0.weight', [4, 4]],
-      ['head.layers.0.bias', [4]],
-      ['head.layers.1.weight', [4, 4]],
-      ['head.layers.1.bias', [4]],
-      ['head.layers.2.weight', [3, 4]],
-      ['head.layers.2.bias', [3]],
-    ]);
+    expect([...G.stateDict()].map(([k, t]) => [k, t.shape])).toEqual(headEntries([[4, 4], [4, 4], [3, 4]]));
   });
 
   it('predicts unit vectors G(z)/|G(z)| and targets f/|f|', () => {

@@ -22,7 +22,7 @@ import { isGradEnabled } from '../autograd.js';
 import { isRecording, setRecorder } from '../runtime/dispatch.js';
 import { Slab, Tensor } from '../tensor.js';
 import { PlanError, ReplayPlan, type PlanStats, type ReturnedTensor } from './plan.js';
-import { Trace, firstDifference } from './trace.js';
+import { Trace, firstDifference, objectIds } from './trace.js';
 
 /** Options of `compile`. */
 export interface CompileOptions {
@@ -109,13 +109,7 @@ function flatten(args: readonly unknown[]): { tensors: Tensor[]; key: string } {
   return { tensors, key: parts.join(' ') };
 }
 
-const ids = new WeakMap<object, number>();
-let nextId = 1;
-function objId(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = nextId++));
-  return id;
-}
+const objId = objectIds();
 
 /** Replace the tensors of a result by placeholders; collect them. */
 function templateOf(result: unknown, args: readonly Tensor[], slotOf: (t: Tensor) => number): { template: unknown; returned: Returned[] } {

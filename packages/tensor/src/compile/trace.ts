@@ -228,13 +228,18 @@ export class Trace implements DispatchRecorder {
   }
 }
 
-const extIds = new WeakMap<object, number>();
-let nextExt = 1;
-function extId(o: object): number {
-  let id = extIds.get(o);
-  if (id === undefined) extIds.set(o, (id = nextExt++));
-  return id;
+/** A numbering of objects, held weakly: an object keeps its number, a new one gets the next (from 1). */
+export function objectIds(): (o: object) => number {
+  const ids = new WeakMap<object, number>();
+  let next = 1;
+  return (o) => {
+    let id = ids.get(o);
+    if (id === undefined) ids.set(o, (id = next++));
+    return id;
+  };
 }
+
+const extId = objectIds();
 function backendId(b: Backend): string {
   return `${b.name}#${extId(b)}`;
 }

@@ -26,10 +26,11 @@ import {
 import type { Program } from '../expr/ir.js';
 import { rowKernel } from '../expr/js.js';
 import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
-import { contiguousStridesOf, eachRow, planRows } from './iterate.js';
+import { contiguousStrides } from '../shape.js';
+import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
-import { layerNormRows, reduceRows, rmsNormRows, softmaxRows, type RowReduceOp } from './reduce.js';
-import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, layerNormBackwardRows, rmsNormBackwardRows, type HostView4 } from './fused.js';
+import { normRows, reduceRows, softmaxRows, type RowReduceOp } from './reduce.js';
+import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
 import { WasmElementwise } from './wasm/expr-kernels.js';
@@ -211,11 +212,11 @@ export class CpuBackend implements Backend {
       const o = outputs[k]!;
       if (inputs.some((v) => v.storage === o.storage && !sameView(v, o))) {
         const tmp = arrayFor(o.storage.dtype, numelOf(shape));
-        (staged ??= []).push({ tmp, view: { storage: o.storage, shape, strides: contiguousStridesOf(shape), offset: 0 }, k });
+        (staged ??= []).push({ tmp, view: { storage: o.storage, shape, strides: contiguousStrides(shape), offset: 0 }, k });
         outs[k] = tmp;
       }
     }
-    const outStrides = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? contiguousStridesOf(shape) : o.strides));
+    const outStrides = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? contiguousStrides(shape) : o.strides));
     const outOffsets = outputs.map((o, k) => (staged?.some((t) => t.k === k) ? 0 : o.offset));
     const plan = planRows(shape, [...inputs.map((v) => v.strides), ...outStrides]);
     const layout = plan.inner.map((st) => (st === 0 ? '0' : st === 1 ? '1' : 's')).join('');
@@ -235,7 +236,7 @@ export class CpuBackend implements Backend {
       for (const { tmp, k } of staged) {
         const o = outputs[k]!;
         const dst = this.arr(o.storage, op);
-        const p2 = planRows(shape, [contiguousStridesOf(shape), o.strides]);
+        const p2 = planRows(shape, [contiguousStrides(shape), o.strides]);
         eachRow(p2, [0, o.offset], (off) => copyRow(tmp, off[0]!, p2.inner[0]!, dst, off[1]!, p2.inner[1]!, p2.len));
       }
     }
@@ -302,68 +303,21 @@ export class CpuBackend implements Backend {
     logsumexp: (a: LogsumexpArgs) => {
       reduceRows('logsumexp', this.rows(a.x, a.offset, a.rows, a.cols, 'logsumexp'), a.offset, a.rows, a.cols, this.out(a.out, a.rows, 'logsumexp'));
     },
-    layerNorm: (a: LayerNormArgs) => {
-      const { rows, cols } = a;
-      const xd = this.rows(a.x, 0, rows, cols, 'layerNorm');
-      const wd = a.weight ? this.out(a.weight, cols, 'layerNorm weight') : null;
-      const bd = a.bias ? this.out(a.bias, cols, 'layerNorm bias') : null;
-      layerNormRows(xd, wd, bd, rows, cols, a.eps, this.out(a.out, rows * cols, 'layerNorm'), this.out(a.mean, rows, 'layerNorm mean'), this.out(a.rstd, rows, 'layerNorm rstd'));
-    },
-    rmsNorm: (a: RmsNormArgs) => {
-      const { rows, cols } = a;
-      const xd = this.rows(a.x, 0, rows, cols, 'rmsNorm');
-      const wd = a.weight ? this.out(a.weight, cols, 'rmsNorm weight') : null;
-      rmsNormRows(xd, wd, rows, cols, a.eps, this.out(a.out, rows * cols, 'rmsNorm'), this.out(a.rstd, rows, 'rmsNorm rstd'));
-    },
-    layerNormBackward: (a: LayerNormBackwardArgs) => {
-      const op = 'layerNormBackward';
-      const { rows, cols } = a;
-      layerNormBackwardRows(
-        this.rows(a.x, 0, rows, cols, op),
-        this.out(a.mean, rows, `${op} mean`),
-        this.out(a.rstd, rows, `${op} rstd`),
-        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
-        this.rows(a.grad, 0, rows, cols, `${op} grad`),
-        rows,
-        cols,
-        this.out(a.dx, rows * cols, `${op} dx`),
-        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
-        a.dbias ? this.out(a.dbias, cols, `${op} dbias`) : null,
-      );
-    },
-    rmsNormBackward: (a: RmsNormBackwardArgs) => {
-      const op = 'rmsNormBackward';
-      const { rows, cols } = a;
-      rmsNormBackwardRows(
-        this.rows(a.x, 0, rows, cols, op),
-        this.out(a.rstd, rows, `${op} rstd`),
-        a.weight ? this.out(a.weight, cols, `${op} weight`) : null,
-        this.rows(a.grad, 0, rows, cols, `${op} grad`),
-        rows,
-        cols,
-        this.out(a.dx, rows * cols, `${op} dx`),
-        a.dweight ? this.out(a.dweight, cols, `${op} dweight`) : null,
-      );
-    },
+    layerNorm: (a: LayerNormArgs) => this.norm('layerNorm', a, a.bias, a.mean),
+    rmsNorm: (a: RmsNormArgs) => this.norm('rmsNorm', a, null, null),
+    layerNormBackward: (a: LayerNormBackwardArgs) => this.normBackward('layerNormBackward', a, a.mean, a.dbias),
+    rmsNormBackward: (a: RmsNormBackwardArgs) => this.normBackward('rmsNormBackward', a, null, null),
     crossEntropy: (a: CrossEntropyArgs) => {
       const op = 'crossEntropy';
-      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
-      crossEntropyRows(
-        this.rows(a.logits, 0, a.rows, a.cols, op),
-        this.out(a.targets, a.rows, `${op} targets`),
-        a.rows,
-        a.cols,
-        a.ignoreIndex,
-        a.labelSmoothing,
-        this.out(a.stats, 2 * a.rows, `${op} stats`),
-      );
+      const [logits, targets] = this.crossEntropyInputs(op, a);
+      crossEntropyRows(logits, targets, a.rows, a.cols, a.ignoreIndex, a.labelSmoothing, this.out(a.stats, 2 * a.rows, `${op} stats`));
     },
     crossEntropyBackward: (a: CrossEntropyBackwardArgs) => {
       const op = 'crossEntropyBackward';
-      if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+      const [logits, targets] = this.crossEntropyInputs(op, a);
       crossEntropyBackwardRows(
-        this.rows(a.logits, 0, a.rows, a.cols, op),
-        this.out(a.targets, a.rows, `${op} targets`),
+        logits,
+        targets,
         this.out(a.stats, 2 * a.rows, `${op} stats`),
         this.out(a.grad, 2 * a.rows, `${op} grad`),
         a.rows,
@@ -431,6 +385,42 @@ export class CpuBackend implements Backend {
   }
 
   /** Validate an output storage of at least `n` elements. */
+  /** The logits rows and int32 targets of a cross-entropy override. */
+  private crossEntropyInputs(op: string, a: CrossEntropyArgs): [TypedArray, TypedArray] {
+    if (a.targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${a.targets.dtype}`);
+    return [this.rows(a.logits, 0, a.rows, a.cols, op), this.out(a.targets, a.rows, `${op} targets`)];
+  }
+
+  /** The layerNorm (`bias` and `mean` given) and rmsNorm (both null) overrides. */
+  private norm(op: string, a: RmsNormArgs, bias: Storage | null, mean: Storage | null): void {
+    const { rows, cols } = a;
+    const x = this.rows(a.x, 0, rows, cols, op);
+    const weight = this.optional(a.weight, cols, `${op} weight`);
+    normRows({ x, weight, bias: this.optional(bias, cols, `${op} bias`), rows, cols, eps: a.eps, out: this.out(a.out, rows * cols, op), mean: this.optional(mean, rows, `${op} mean`), rstd: this.out(a.rstd, rows, `${op} rstd`) });
+  }
+
+  /** The layerNorm (`mean` given) and rmsNorm (`mean` and `dbias` null) backward overrides. */
+  private normBackward(op: string, a: RmsNormBackwardArgs, mean: Storage | null, dbias: Storage | null): void {
+    const { rows, cols } = a;
+    normBackwardRows({
+      x: this.rows(a.x, 0, rows, cols, op),
+      mean: this.optional(mean, rows, `${op} mean`),
+      rstd: this.out(a.rstd, rows, `${op} rstd`),
+      weight: this.optional(a.weight, cols, `${op} weight`),
+      grad: this.rows(a.grad, 0, rows, cols, `${op} grad`),
+      rows,
+      cols,
+      dx: this.out(a.dx, rows * cols, `${op} dx`),
+      dweight: this.optional(a.dweight, cols, `${op} dweight`),
+      dbias: this.optional(dbias, cols, `${op} dbias`),
+    });
+  }
+
+  /** `out` of a storage that may be absent. */
+  private optional(storage: Storage | null, n: number, op: string): TypedArray | null {
+    return storage ? this.out(storage, n, op) : null;
+  }
+
   private out(storage: Storage, n: number, op: string): TypedArray {
     const d = this.arr(storage, op);
     if (d.length < n) throw new Error(`${op}: output storage holds ${d.length} elements, needs ${n}`);

@@ -26,24 +26,29 @@ function rowLogsumexp(x: ArrayLike<number>, o: number, n: number): number {
   return Math.log(s) + shift;
 }
 
-/** LayerNorm backward over contiguous rows (see `FusedKernels.layerNormBackward`). */
-export function layerNormBackwardRows(
-  x: TypedArray,
-  mean: TypedArray,
-  rstd: TypedArray,
-  weight: TypedArray | null,
-  grad: TypedArray,
-  rows: number,
-  cols: number,
-  dx: TypedArray,
-  dweight: TypedArray | null,
-  dbias: TypedArray | null,
-): void {
+/** Host arrays of a norm backward: the fields of `LayerNormBackwardArgs`, with `mean` and `dbias` null for rmsNorm. */
+export interface HostNormBackward {
+  x: TypedArray;
+  /** Row means (layerNorm), or null (rmsNorm: `xhat = x * rstd`, no `mean(gh)` term). */
+  mean: TypedArray | null;
+  rstd: TypedArray;
+  weight: TypedArray | null;
+  grad: TypedArray;
+  rows: number;
+  cols: number;
+  dx: TypedArray;
+  dweight: TypedArray | null;
+  dbias: TypedArray | null;
+}
+
+/** LayerNorm or RMSNorm backward over contiguous rows (see `FusedKernels.layerNormBackward` / `rmsNormBackward`). */
+export function normBackwardRows(h: HostNormBackward): void {
+  const { x, mean, rstd, weight, grad, rows, cols, dx, dweight, dbias } = h;
   const dw = dweight ? new Float64Array(cols) : null;
   const db = dbias ? new Float64Array(cols) : null;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    const mu = mean[r]!;
+    const mu = mean ? mean[r]! : 0;
     const rs = rstd[r]!;
     let a = 0;
     let b = 0;
@@ -56,7 +61,8 @@ export function layerNormBackwardRows(
       if (dw) dw[c] += g * xh;
       if (db) db[c] += g;
     }
-    a /= cols;
+    // rmsNorm has no centring term: gh - 0 is gh exactly, so both norms share this loop.
+    a = mean ? a / cols : 0;
     b /= cols;
     for (let c = 0; c < cols; c++) {
       const xh = (x[o + c]! - mu) * rs;
@@ -66,38 +72,6 @@ export function layerNormBackwardRows(
   }
   if (dw) dweight!.set(dw);
   if (db) dbias!.set(db);
-}
-
-/** RMSNorm backward over contiguous rows (see `FusedKernels.rmsNormBackward`). */
-export function rmsNormBackwardRows(
-  x: TypedArray,
-  rstd: TypedArray,
-  weight: TypedArray | null,
-  grad: TypedArray,
-  rows: number,
-  cols: number,
-  dx: TypedArray,
-  dweight: TypedArray | null,
-): void {
-  const dw = dweight ? new Float64Array(cols) : null;
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    const rs = rstd[r]!;
-    let b = 0;
-    for (let c = 0; c < cols; c++) {
-      const xh = x[o + c]! * rs;
-      const g = grad[o + c]!;
-      b += (weight ? g * weight[c]! : g) * xh;
-      if (dw) dw[c] += g * xh;
-    }
-    b /= cols;
-    for (let c = 0; c < cols; c++) {
-      const xh = x[o + c]! * rs;
-      const gh = weight ? grad[o + c]! * weight[c]! : grad[o + c]!;
-      dx[o + c] = rs * (gh - xh * b);
-    }
-  }
-  if (dw) dweight!.set(dw);
 }
 
 /** Check a cross-entropy target; returns false for an ignored row. */

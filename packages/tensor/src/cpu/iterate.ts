@@ -92,14 +92,3 @@ export function eachRow(plan: RowPlan, offsets: readonly number[], row: (offs: n
     if (d < 0) return;
   }
 }
-
-/** Row-major contiguous strides of a shape. */
-export function contiguousStridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d]!;
-  }
-  return s;
-}

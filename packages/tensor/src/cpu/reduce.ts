@@ -61,6 +61,22 @@ function logsumexpRow(x: TypedArray, o: number, n: number): number {
   return Math.log(s) + shift;
 }
 
+/** Index of the first maximum (`max`) or minimum of a non-empty row; a NaN counts as the extreme (the first NaN wins), as in PyTorch. */
+function argExtremeRow(x: TypedArray, o: number, cols: number, max: boolean): number {
+  let best = x[o]!;
+  if (best !== best) return 0;
+  let bi = 0;
+  for (let i = 1; i < cols; i++) {
+    const v = x[o + i]!;
+    if (v !== v) return i;
+    if (max ? v > best : v < best) {
+      best = v;
+      bi = i;
+    }
+  }
+  return bi;
+}
+
 /**
  * Reduce each row of contiguous `x[offset + r * cols + c]` into `out[r]`. Empty rows: sum 0,
  * prod 1, logsumexp -Infinity; max/min/argmax/argmin of an empty row are an error.
@@ -90,43 +106,8 @@ export function reduceRows(op: RowReduceOp, x: TypedArray, offset: number, rows:
       for (let r = 0, o = offset; r < rows; r++, o += cols) out[r] = minRow(x, o, cols);
       return;
     case 'argmax':
-      // First occurrence of the maximum; a NaN counts as the maximum (first NaN wins), as PyTorch.
-      for (let r = 0, o = offset; r < rows; r++, o += cols) {
-        let best = x[o]!;
-        let bi = 0;
-        if (best === best) {
-          for (let i = 1; i < cols; i++) {
-            const v = x[o + i]!;
-            if (v > best) {
-              best = v;
-              bi = i;
-            } else if (v !== v) {
-              bi = i;
-              break;
-            }
-          }
-        }
-        out[r] = bi;
-      }
-      return;
     case 'argmin':
-      for (let r = 0, o = offset; r < rows; r++, o += cols) {
-        let best = x[o]!;
-        let bi = 0;
-        if (best === best) {
-          for (let i = 1; i < cols; i++) {
-            const v = x[o + i]!;
-            if (v < best) {
-              best = v;
-              bi = i;
-            } else if (v !== v) {
-              bi = i;
-              break;
-            }
-          }
-        }
-        out[r] = bi;
-      }
+      for (let r = 0, o = offset; r < rows; r++, o += cols) out[r] = argExtremeRow(x, o, cols, op === 'argmax');
       return;
     case 'logsumexp':
       for (let r = 0, o = offset; r < rows; r++, o += cols) out[r] = logsumexpRow(x, o, cols);
@@ -160,59 +141,42 @@ export function softmaxRows(x: TypedArray, offset: number, rows: number, cols: n
   }
 }
 
+/** Host arrays of a norm forward over contiguous `x [rows, cols]`: the fields of `LayerNormArgs`, with `bias` and `mean` null for rmsNorm. */
+export interface HostNorm {
+  x: TypedArray;
+  weight: TypedArray | null;
+  bias: TypedArray | null;
+  rows: number;
+  cols: number;
+  eps: number;
+  out: TypedArray;
+  /** Row means (layerNorm), or null (rmsNorm: nothing is centred). */
+  mean: TypedArray | null;
+  rstd: TypedArray;
+}
+
 /**
- * Fused LayerNorm forward over contiguous `x [rows, cols]`: biased variance (two-pass),
- * `rstd = 1 / sqrt(var + eps)`, `out = (x - mean) * rstd * weight + bias`.
+ * Fused LayerNorm (`mean` given) or RMSNorm forward over contiguous rows. LayerNorm: biased
+ * variance (two-pass), `rstd = 1 / sqrt(var + eps)`, `out = (x - mean) * rstd * weight + bias`.
+ * RMSNorm is the same with the centre at 0 (`x - 0` is `x` exactly): `rstd = 1 / sqrt(mean(x^2) + eps)`,
+ * `out = x * rstd * weight`.
  */
-export function layerNormRows(
-  x: TypedArray,
-  weight: TypedArray | null,
-  bias: TypedArray | null,
-  rows: number,
-  cols: number,
-  eps: number,
-  out: TypedArray,
-  mean: TypedArray,
-  rstd: TypedArray,
-): void {
+export function normRows(h: HostNorm): void {
+  const { x, weight, bias, rows, cols, eps, out, mean, rstd } = h;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
-    const mu = cols > 0 ? sumRow(x, o, cols) / cols : NaN;
+    const mu = !mean ? 0 : cols > 0 ? sumRow(x, o, cols) / cols : NaN;
     let v = 0;
     for (let i = 0; i < cols; i++) {
       const d = x[o + i]! - mu;
       v += d * d;
     }
     const rs = 1 / Math.sqrt(v / cols + eps);
-    mean[r] = mu;
+    if (mean) mean[r] = mu;
     rstd[r] = rs;
     if (weight && bias) for (let i = 0; i < cols; i++) out[o + i] = (x[o + i]! - mu) * rs * weight[i]! + bias[i]!;
     else if (weight) for (let i = 0; i < cols; i++) out[o + i] = (x[o + i]! - mu) * rs * weight[i]!;
     else if (bias) for (let i = 0; i < cols; i++) out[o + i] = (x[o + i]! - mu) * rs + bias[i]!;
     else for (let i = 0; i < cols; i++) out[o + i] = (x[o + i]! - mu) * rs;
-  }
-}
-
-/** Fused RMSNorm forward: `rstd = 1 / sqrt(mean(x^2) + eps)`, `out = x * rstd * weight`. */
-export function rmsNormRows(
-  x: TypedArray,
-  weight: TypedArray | null,
-  rows: number,
-  cols: number,
-  eps: number,
-  out: TypedArray,
-  rstd: TypedArray,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let ss = 0;
-    for (let i = 0; i < cols; i++) {
-      const v = x[o + i]!;
-      ss += v * v;
-    }
-    const rs = 1 / Math.sqrt(ss / cols + eps);
-    rstd[r] = rs;
-    if (weight) for (let i = 0; i < cols; i++) out[o + i] = x[o + i]! * rs * weight[i]!;
-    else for (let i = 0; i < cols; i++) out[o + i] = x[o + i]! * rs;
   }
 }

@@ -6,7 +6,7 @@
  * code generation is not allowed (a content security policy without `unsafe-eval`).
  */
 import { erf, erfc, powC, powInt, roundHalfEven } from '../cpu/special.js';
-import type { Expr, ExprDType, Program } from './ir.js';
+import type { Expr, ExprDType, ExprOp, Program } from './ir.js';
 import { scalarValue, toInt32 } from './ir.js';
 
 /** NaN-propagating maximum of two floats. */
@@ -41,11 +41,29 @@ export function castValue(v: number | boolean, from: ExprDType, to: ExprDType): 
   }
 }
 
+/** Unary ALU ops that are one function of a number (the same for every dtype). */
+const MATH: Partial<Record<ExprOp, (x: number) => number>> = {
+  sqrt: Math.sqrt,
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  sin: Math.sin,
+  cos: Math.cos,
+  tanh: Math.tanh,
+  erf,
+  erfc,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+};
+
 /** Evaluate one node given its operand values. */
 export function applyNode(e: Expr, a: number | boolean, b: number | boolean, c: number | boolean): number | boolean {
   const int = e.args[0]?.dtype === 'int32';
   const x = a as number;
   const y = b as number;
+  const math = MATH[e.op];
+  if (math) return math(x);
   switch (e.op) {
     case 'cast':
       return castValue(a, e.args[0]!.dtype, e.dtype);
@@ -55,30 +73,6 @@ export function applyNode(e: Expr, a: number | boolean, b: number | boolean, c: 
       return int ? -x | 0 : -x;
     case 'abs':
       return int ? Math.abs(x) | 0 : Math.abs(x);
-    case 'sqrt':
-      return Math.sqrt(x);
-    case 'exp':
-      return Math.exp(x);
-    case 'log':
-      return Math.log(x);
-    case 'log1p':
-      return Math.log1p(x);
-    case 'sin':
-      return Math.sin(x);
-    case 'cos':
-      return Math.cos(x);
-    case 'tanh':
-      return Math.tanh(x);
-    case 'erf':
-      return erf(x);
-    case 'erfc':
-      return erfc(x);
-    case 'floor':
-      return Math.floor(x);
-    case 'ceil':
-      return Math.ceil(x);
-    case 'round':
-      return roundHalfEven(x);
     case 'not':
       return !a;
     case 'add':

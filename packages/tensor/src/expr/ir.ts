@@ -301,3 +301,20 @@ export function show(e: Expr): string {
       return `${e.op}(${e.args.map(show).join(', ')})`;
   }
 }
+
+/**
+ * How a code generator's target language spells the ops that need no case of their own: `calls`
+ * are one function call `f(a)` and `infix` one operator `(a op b)`, whatever the dtype.
+ */
+export interface OpSpelling {
+  calls: Partial<Record<ExprOp, string>>;
+  infix: Partial<Record<ExprOp, string>>;
+}
+
+/** Text of op `op` over operand texts `a`, `b` when `spelling` has it as a call or an infix operator; null otherwise. */
+export function spelledOp(spelling: OpSpelling, op: ExprOp, a: string, b: string): string | null {
+  const call = spelling.calls[op];
+  if (call !== undefined) return `${call}(${a})`;
+  const infix = spelling.infix[op];
+  return infix === undefined ? null : `(${a} ${infix} ${b})`;
+}

@@ -8,7 +8,7 @@
 import type { TypedArray } from '../backend.js';
 import { erf, erfc, powC, powInt, roundHalfEven } from '../cpu/special.js';
 import { evalProgram, fmax, fmin, idiv } from './eval.js';
-import { scalarValue, toInt32, type Expr, type Program } from './ir.js';
+import { scalarValue, spelledOp, toInt32, type Expr, type OpSpelling, type Program } from './ir.js';
 
 /**
  * A row kernel: for `j < n`, `out_k[OO[k] + j * OS[k]] = expr_k(in_i[IO[i] + j * IS[i]] ...)`.
@@ -42,7 +42,26 @@ function literal(e: Expr): string {
   return v < 0 ? `(${String(v)})` : String(v);
 }
 
-/** JavaScript expression text of node `e` given its operand texts. */
+/** The ops JavaScript spells one way whatever the dtype (`erf`, `erfc`, `round` are the kernel's helpers). */
+const JS: OpSpelling = {
+  calls: {
+    sqrt: 'Math.sqrt',
+    exp: 'Math.exp',
+    log: 'Math.log',
+    log1p: 'Math.log1p',
+    sin: 'Math.sin',
+    cos: 'Math.cos',
+    tanh: 'Math.tanh',
+    floor: 'Math.floor',
+    ceil: 'Math.ceil',
+    erf: 'erf',
+    erfc: 'erfc',
+    round: 'round',
+  },
+  infix: { lt: '<', le: '<=', eq: '===', ne: '!==', and: '&&', or: '||' },
+};
+
+/** JavaScript expression text of node `e` given its operand texts (the ops `JS` does not spell). */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
   switch (e.op) {
@@ -60,22 +79,6 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return int ? `((-${a}) | 0)` : `(-${a})`;
     case 'abs':
       return int ? `(Math.abs(${a}) | 0)` : `Math.abs(${a})`;
-    case 'sqrt':
-    case 'exp':
-    case 'log':
-    case 'log1p':
-    case 'sin':
-    case 'cos':
-    case 'tanh':
-    case 'floor':
-    case 'ceil':
-      return `Math.${e.op}(${a})`;
-    case 'erf':
-      return `erf(${a})`;
-    case 'erfc':
-      return `erfc(${a})`;
-    case 'round':
-      return `round(${a})`;
     case 'not':
       return `(!${a})`;
     case 'add':
@@ -94,18 +97,6 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return int ? `Math.min(${a}, ${b})` : `fmin(${a}, ${b})`;
     case 'atan2':
       return `Math.atan2(${a}, ${b})`;
-    case 'lt':
-      return `(${a} < ${b})`;
-    case 'le':
-      return `(${a} <= ${b})`;
-    case 'eq':
-      return `(${a} === ${b})`;
-    case 'ne':
-      return `(${a} !== ${b})`;
-    case 'and':
-      return `(${a} && ${b})`;
-    case 'or':
-      return `(${a} || ${b})`;
     default:
       throw new Error(`expr: no JavaScript for node '${e.op}'`);
   }
@@ -147,7 +138,7 @@ export function rowKernelSource(p: Program, layout: string): string {
     } else {
       const [a, b, c] = e.args.map((x) => name.get(x.id)!);
       const v = `t${e.id}`;
-      const code = `const ${v} = ${nodeCode(e, a!, b ?? '', c ?? '')};`;
+      const code = `const ${v} = ${spelledOp(JS, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', c ?? '')};`;
       if (e.args.every((x) => invariant.has(x.id)) && e.op !== 'div') {
         hoisted.push(code);
         invariant.add(e.id);

@@ -5,7 +5,7 @@
  * JavaScript evaluator reproduces the previous hand-written kernels bit for bit.
  */
 import type { DType } from '../backend.js';
-import { binary, cast, constant, input, program, scalar, unary, where, type Expr, type ExprDType, type Program } from './ir.js';
+import { binary, cast, constant, input, program, scalar, unary, where, type Expr, type ExprDType, type Program, type UnaryAlu } from './ir.js';
 
 /** Elementwise one-input ops of the front end (`a`/`b` in `UnaryParams` parameterise the ones marked). */
 export type UnaryOp =
@@ -207,6 +207,9 @@ function floatOf(d: ExprDType): ExprDType {
   return d === 'float64' ? 'float64' : 'float32';
 }
 
+/** Unary ops that are one ALU node of the same name. */
+const SAME_NAME_UNARY: ReadonlySet<string> = new Set<UnaryOp>(['neg', 'abs', 'exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'erf', 'floor', 'ceil', 'round']);
+
 /**
  * The expression of a unary op over `x`. `a`, `b` are the op's scalar operands (already of x's
  * dtype); `powExponent` is the baked exponent of `pow_scalar`. Float-only ops on an int32 `x` run
@@ -218,20 +221,8 @@ export function unaryOpExpr(op: UnaryOp, x: Expr, a: Expr, b: Expr, powExponent 
     a = cast(a, 'float32');
     b = cast(b, 'float32');
   }
+  if (SAME_NAME_UNARY.has(op)) return unary(op as UnaryAlu, x);
   switch (op) {
-    case 'neg':
-    case 'abs':
-    case 'exp':
-    case 'log':
-    case 'sqrt':
-    case 'sin':
-    case 'cos':
-    case 'tanh':
-    case 'erf':
-    case 'floor':
-    case 'ceil':
-    case 'round':
-      return unary(op, x);
     case 'sign':
       return signE(x);
     case 'rsqrt':

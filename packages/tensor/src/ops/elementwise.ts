@@ -275,30 +275,27 @@ export function pow(a: Tensor, b: TensorOrScalar): Tensor {
   return binaryGrad('pow', a, b);
 }
 
-/** Elementwise maximum. */
-export function maximum(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') return scalarExtreme('maximum', a, b);
+/** `binaryGrad` with `b` possibly a number (wrapped in a tensor like `a`, freed after). */
+function binaryGradWith(op: 'maximum' | 'minimum' | 'atan2', a: Tensor, b: TensorOrScalar): Tensor {
   const bt = asTensor(b, a);
-  const out = binaryGrad('maximum', a, bt);
+  const out = binaryGrad(op, a, bt);
   if (bt !== b) bt.dispose();
   return out;
+}
+
+/** Elementwise maximum. */
+export function maximum(a: Tensor, b: TensorOrScalar): Tensor {
+  return typeof b === 'number' ? scalarExtreme('maximum', a, b) : binaryGradWith('maximum', a, b);
 }
 
 /** Elementwise minimum. */
 export function minimum(a: Tensor, b: TensorOrScalar): Tensor {
-  if (typeof b === 'number') return scalarExtreme('minimum', a, b);
-  const bt = asTensor(b, a);
-  const out = binaryGrad('minimum', a, bt);
-  if (bt !== b) bt.dispose();
-  return out;
+  return typeof b === 'number' ? scalarExtreme('minimum', a, b) : binaryGradWith('minimum', a, b);
 }
 
 /** Elementwise atan2(a, b). */
 export function atan2(a: Tensor, b: TensorOrScalar): Tensor {
-  const bt = asTensor(b, a);
-  const out = binaryGrad('atan2', a, bt);
-  if (bt !== b) bt.dispose();
-  return out;
+  return binaryGradWith('atan2', a, b);
 }
 
 /** maximum / minimum against a number (the gradient flows to the tensor where it wins, half at ties). */

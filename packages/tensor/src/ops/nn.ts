@@ -3,7 +3,7 @@ import { isFloatDType } from '../backend.js';
 import { tidy } from '../scope.js';
 import { Slab, Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
-import { fmtShape, normDim, sameShape } from '../shape.js';
+import { contiguousStrides, fmtShape, normDim, sameShape } from '../shape.js';
 import { Generator, getDefaultGenerator } from '../random.js';
 import { alloc, floatOf, record, sameBackend } from './core.js';
 import { castRaw, where } from './elementwise.js';
@@ -228,20 +228,10 @@ export function dropout(x: Tensor, p: number, training: boolean, generator?: Gen
   const b = x.backend;
   const dt = isFloatDType(x.dtype) ? x.dtype : 'float32';
   const data = dt === 'float64' ? Float64Array.from(keep) : keep;
-  const mask = new Tensor(new Slab(uploadStorage(b, data, dt)), [...x.shape], contiguousStridesOf(x.shape), 0);
+  const mask = new Tensor(new Slab(uploadStorage(b, data, dt)), [...x.shape], contiguousStrides(x.shape), 0);
   const out = x.mul(mask);
   mask.dispose();
   return out;
-}
-
-function contiguousStridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
 }
 
 /**

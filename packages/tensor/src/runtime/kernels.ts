@@ -7,6 +7,7 @@
  */
 import type { Backend, DType, Storage, View } from '../backend.js';
 import { isFloatDType } from '../backend.js';
+import { contiguousStrides, numel } from '../shape.js';
 import { binaryProgram, castProgram, fillProgram, unaryProgram, whereProgram, BINARY_OPS, UNARY_OPS, type BinaryOp, type UnaryOp } from '../expr/library.js';
 import { binary, cast, constant, input, program, scalar, unary as unaryExpr, where as whereExpr, type Program } from '../expr/ir.js';
 import * as dispatch from './dispatch.js';
@@ -20,22 +21,6 @@ export type AnyReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin' |
 export interface KernelUnaryParams {
   a?: ScalarLike;
   b?: ScalarLike;
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d]!;
-  }
-  return s;
-}
-
-function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** A contiguous view of `shape` over `s` from element 0 (or `out` itself when it is a view). */

@@ -8,7 +8,7 @@
  * live in the uniform. Each invocation loads its inputs, evaluates every node once, then stores
  * every output.
  */
-import type { DType, Expr, Program } from '@unihetero/tensor';
+import { expr, type DType, type Expr, type OpSpelling, type Program } from '@unihetero/tensor';
 import { helpersFor } from './math-wgsl.js';
 
 /** WGSL scalar type of a dtype. */
@@ -120,7 +120,30 @@ function wt(e: Expr): string {
   return wtype(e.dtype as DType);
 }
 
-/** WGSL text of node `e` given its operand texts. */
+/**
+ * The ops WGSL spells one way whatever the dtype (the `_` calls are our helpers: exact rounding,
+ * stable tails; `ne` has its own case for the NaN test).
+ */
+const WGSL: OpSpelling = {
+  calls: {
+    abs: 'abs',
+    sqrt: 'sqrt',
+    exp: 'exp',
+    log: 'log',
+    sin: 'sin',
+    cos: 'cos',
+    floor: 'floor',
+    ceil: 'ceil',
+    log1p: 'log1p_',
+    tanh: 'tanh_',
+    erf: 'erf_',
+    erfc: 'erfc_',
+    round: 'rne_',
+  },
+  infix: { add: '+', sub: '-', mul: '*', lt: '<', le: '<=', eq: '==', and: '&&', or: '||' },
+};
+
+/** WGSL text of node `e` given its operand texts (the ops `WGSL` does not spell). */
 function nodeCode(e: Expr, a: string, b: string, c: string): string {
   const int = e.args[0]?.dtype === 'int32';
   const float = e.args[0]?.dtype === 'float32';
@@ -134,33 +157,8 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return `select(${c}, ${b}, ${a})`;
     case 'neg':
       return `(-${a})`;
-    case 'abs':
-    case 'sqrt':
-    case 'exp':
-    case 'log':
-    case 'sin':
-    case 'cos':
-    case 'floor':
-    case 'ceil':
-      return `${e.op}(${a})`;
-    case 'log1p':
-      return `log1p_(${a})`;
-    case 'tanh':
-      return `tanh_(${a})`;
-    case 'erf':
-      return `erf_(${a})`;
-    case 'erfc':
-      return `erfc_(${a})`;
-    case 'round':
-      return `rne_(${a})`;
     case 'not':
       return `(!${a})`;
-    case 'add':
-      return `(${a} + ${b})`;
-    case 'sub':
-      return `(${a} - ${b})`;
-    case 'mul':
-      return `(${a} * ${b})`;
     case 'div':
       return int ? `select(${a} / ${b}, 0i, ${b} == 0i)` : `(${a} / ${b})`;
     case 'pow':
@@ -171,19 +169,9 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
       return float ? `fmin_(${a}, ${b})` : `min(${a}, ${b})`;
     case 'atan2':
       return `atan2(${a}, ${b})`;
-    case 'lt':
-      return `(${a} < ${b})`;
-    case 'le':
-      return `(${a} <= ${b})`;
-    case 'eq':
-      return `(${a} == ${b})`;
     case 'ne':
       // x != x is the NaN test; shader compilers may fold it away, so test the bits.
       return float && e.args[0] === e.args[1] ? `isnan_(${a})` : `(${a} != ${b})`;
-    case 'and':
-      return `(${a} && ${b})`;
-    case 'or':
-      return `(${a} || ${b})`;
     default:
       throw new Error(`webgpu: elementwise: no WGSL for node '${e.op}'`);
   }
@@ -222,7 +210,7 @@ export function ewSource(s: EwSpec, wg: number): string {
       lines.push(`  let ${v}: ${dt} = bitcast<${dt}>(pu(${L.scalars + slot}u));`);
     } else {
       const [a, b, c] = e.args.map((x) => name.get(x.id)!);
-      lines.push(`  let ${v}: ${wt(e)} = ${nodeCode(e, a!, b ?? '', c ?? '')};`);
+      lines.push(`  let ${v}: ${wt(e)} = ${expr.spelledOp(WGSL, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', c ?? '')};`);
     }
     name.set(e.id, v);
   }

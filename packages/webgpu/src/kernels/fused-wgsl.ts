@@ -4,7 +4,7 @@
  * scaled dot-product attention forward with an online softmax over key tiles held in workgroup
  * memory. Row kernels use the `ROWS` uniform layout plus the words below.
  */
-import { ROWS, entry, tree } from './rows-wgsl.js';
+import { ROWS, entry, groupRowMax, tree } from './rows-wgsl.js';
 import { helpersFor } from './math-wgsl.js';
 import { report } from './indexing-wgsl.js';
 
@@ -30,13 +30,7 @@ export function crossEntropySource(wg: number): string {
     `var<workgroup> sw: array<f32, ${wg}>;`,
     report(CE_ERR_CODE),
   ].join('\n');
-  return entry(wg, true, `  var m = -inf_();
-  for (var c = lid; c < cols; c = c + ${wg}u) { m = fmax_(m, x[base + c]); }
-  sv[lid] = m;
-${tree(wg, '      sv[lid] = fmax_(sv[lid], sv[lid + s]);')}
-  let mm = sv[0];
-  let ms = select(mm, 0.0, isinf_(mm));
-  workgroupBarrier();
+  return entry(wg, true, `${groupRowMax(wg, 'x[base + c]', true)}
   var acc = 0.0;
   var sx = 0.0;
   for (var c = lid; c < cols; c = c + ${wg}u) { let v = x[base + c]; acc = acc + exp(v - ms); sx = sx + v; }

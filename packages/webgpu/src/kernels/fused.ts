@@ -5,7 +5,7 @@
 import type { AttentionArgs, CrossEntropyArgs, CrossEntropyBackwardArgs, LayerNormBackwardArgs, RmsNormBackwardArgs, Storage, View } from '@unihetero/tensor';
 import { separateInputs } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
-import { f32Bits, i32Bits } from '../runtime/runtime.js';
+import { f32Bits, i32Bits, uniformWords } from '../runtime/runtime.js';
 import type { WebGPUStorage } from '../runtime/storage.js';
 import {
   ATT,
@@ -57,18 +57,10 @@ function needSize(op: string, what: string, s: WebGPUStorage | null, n: number):
   if (s && s.size < n) throw new Error(`webgpu: ${op}: ${what} has ${s.size} elements, needs ${n}`);
 }
 
-/** Arguments shared by the layerNorm and rmsNorm backward launches (`mean` null for rmsNorm). */
-interface NormBackward {
+/** Arguments shared by the layerNorm and rmsNorm backward launches (`mean` and `dbias` null for rmsNorm). */
+interface NormBackward extends RmsNormBackwardArgs {
   op: string;
-  x: Storage;
   mean: Storage | null;
-  rstd: Storage;
-  weight: Storage | null;
-  grad: Storage;
-  rows: number;
-  cols: number;
-  dx: Storage;
-  dweight: Storage | null;
   dbias: Storage | null;
 }
 
@@ -112,12 +104,7 @@ function normBackward(ctx: LaunchContext, a: NormBackward): void {
     const chunks = Math.min(Math.ceil(rows / chunkRows), rt.maxGroups);
     const rowsPer = Math.ceil(rows / chunks);
     const { grid, rowStride } = rt.grid1d(cols, wg);
-    const p = new Uint32Array(COLS.words);
-    p[COLS.rows] = rows;
-    p[COLS.cols] = cols;
-    p[COLS.rowStride] = rowStride;
-    p[COLS.chunkRows] = rowsPer;
-    p[COLS.chunks] = chunks;
+    const p = uniformWords(COLS, { rows, cols, rowStride, chunkRows: rowsPer, chunks });
     const partial = (s: WebGPUStorage | null) => (s === null ? null : chunks === 1 ? s : ctx.temp(cols * chunks, 'float32'));
     const pw = partial(dws);
     const pb = partial(dbs);
@@ -206,15 +193,7 @@ export function launchAttention(ctx: LaunchContext, { q, k, v, mask, scale, out,
   const groups = B * H * blocks;
   if (groups > rt.maxGroups * rt.maxGroups) return false;
   const { grid, gridX } = rt.gridGroups(groups);
-  const p = new Uint32Array(Math.ceil(ATT.words / 4) * 4);
-  p[ATT.B] = B;
-  p[ATT.H] = H;
-  p[ATT.Hkv] = Hkv;
-  p[ATT.Lq] = Lq;
-  p[ATT.Lk] = Lk;
-  p[ATT.gridX] = gridX;
-  p[ATT.blocks] = blocks;
-  p[ATT.scale] = f32Bits(scale);
+  const p = uniformWords(ATT, { B, H, Hkv, Lq, Lk, gridX, blocks, scale: f32Bits(scale) });
   const put = (w: View, off: number, st: number) => {
     p[off] = w.offset;
     w.strides.forEach((s, i) => (p[st + i] = s));

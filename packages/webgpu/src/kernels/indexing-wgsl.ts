@@ -29,34 +29,63 @@ export function report(code: number): string {
 }`;
 }
 
-/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
-export function gatherSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read> x: array<${t}>;
+/** One indexing kernel (see `indexingKernel`). */
+interface IndexingKernel {
+  /** Declarations of bindings 0 and 2 after `var<storage, ` (binding 1 is the index, 3 the error buffer, 4 the uniform). */
+  first: string;
+  third: string;
+  /** Error code `report` records for an index out of range. */
+  code: number;
+  wg: number;
+  /** Statements of `main` after the prologue. */
+  body: string;
+}
+
+/**
+ * WGSL of an indexing kernel: the bindings, the uniform accessors, `report(k, dim)`, and a `main`
+ * over the flat invocation index `f < n` whose prologue sets the sizes `I`, `Dj`, `Dx` and
+ * `i = f % I`, `q = f / I`; the helpers `indexAt(o, j, i)` (an index element) and `xAt(o, j, i)`
+ * (the offset of that element of x / src) are at hand.
+ */
+function indexingKernel({ first, third, code, wg, body }: IndexingKernel): string {
+  return `@group(0) @binding(0) var<storage, ${first};
 @group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${t}>;
+@group(0) @binding(2) var<storage, ${third};
 @group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
 @group(0) @binding(4) var<uniform> P: Params;
 ${HEADER}
-${report(1)}
+${report(code)}
+fn indexAt(o: u32, j: u32, i: u32) -> i32 {
+  return index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
+}
+fn xAt(o: u32, j: u32, i: u32) -> u32 {
+  return pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u);
+}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let f = gid.x + gid.y * pu(${IX.rowStride}u);
   if (f >= pu(${IX.n}u)) { return; }
   let I = pu(${IX.I}u);
   let Dj = pu(${IX.Dj}u);
-  let i = f % I;
-  let t = f / I;
-  let j = t % Dj;
-  let o = t / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
   let Dx = pu(${IX.Dx}u);
+  let i = f % I;
+  let q = f / I;
+${body}
+}`;
+}
+
+/** gather: `out[o, j, i] = x[o, index[o, j, i], i]`. Bindings: x, index, out, err, params. */
+export function gatherSource(t: WType, wg: number): string {
+  const body = `  let j = q % Dj;
+  let o = q / Dj;
+  let k = indexAt(o, j, i);
   if (k < 0 || u32(k) >= Dx) {
     report(k, Dx);
     out[f] = ${t}(0);
     return;
   }
-  out[f] = x[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + u32(k) * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-}`;
+  out[f] = x[xAt(o, u32(k), i)];`;
+  return indexingKernel({ first: `read> x: array<${t}>`, third: `read_write> out: array<${t}>`, code: 1, wg, body });
 }
 
 /**
@@ -65,33 +94,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  * tgt's middle size and `x*` describe src.
  */
 export function scatterColumnSource(t: WType, wg: number): string {
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<${t}>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
-  let o = f / I;
+  const body = `  let o = q;
   let ib = pu(${IX.iOff}u) + o * pu(${IX.is0}u) + i * pu(${IX.is2}u);
   let sb = pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + i * pu(${IX.xs2}u);
   let is1 = pu(${IX.is1}u);
   let ss1 = pu(${IX.xs1}u);
   for (var j = 0u; j < Dj; j = j + 1u) {
     let k = index[ib + j * is1];
-    if (k < 0 || u32(k) >= Dt) { report(k, Dt); continue; }
-    let ti = (o * Dt + u32(k)) * I + i;
+    if (k < 0 || u32(k) >= Dx) { report(k, Dx); continue; }
+    let ti = (o * Dx + u32(k)) * I + i;
     tgt[ti] = tgt[ti] + src[sb + j * ss1];
-  }
-}`;
+  }`;
+  return indexingKernel({ first: `read_write> tgt: array<${t}>`, third: `read> src: array<${t}>`, code: 2, wg, body });
 }
 
 /** Atomic scatterAdd: one invocation per source element (f32 via a compare-exchange loop on the bits). */
@@ -105,28 +119,12 @@ export function scatterAtomicSource(t: WType, wg: number): string {
     if (r.exchanged) { break; }
     old = r.old_value;
   }`;
-  return `@group(0) @binding(0) var<storage, read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>;
-@group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read> src: array<${t}>;
-@group(0) @binding(3) var<storage, read_write> err: array<atomic<u32>, 4>;
-@group(0) @binding(4) var<uniform> P: Params;
-${HEADER}
-${report(2)}
-@compute @workgroup_size(${wg})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let f = gid.x + gid.y * pu(${IX.rowStride}u);
-  if (f >= pu(${IX.n}u)) { return; }
-  let I = pu(${IX.I}u);
-  let Dj = pu(${IX.Dj}u);
-  let Dt = pu(${IX.Dx}u);
-  let i = f % I;
-  let q = f / I;
-  let j = q % Dj;
+  const body = `  let j = q % Dj;
   let o = q / Dj;
-  let k = index[pu(${IX.iOff}u) + o * pu(${IX.is0}u) + j * pu(${IX.is1}u) + i * pu(${IX.is2}u)];
-  if (k < 0 || u32(k) >= Dt) { report(k, Dt); return; }
-  let v = src[pu(${IX.xOff}u) + o * pu(${IX.xs0}u) + j * pu(${IX.xs1}u) + i * pu(${IX.xs2}u)];
-  let ti = (o * Dt + u32(k)) * I + i;
-${add}
-}`;
+  let k = indexAt(o, j, i);
+  if (k < 0 || u32(k) >= Dx) { report(k, Dx); return; }
+  let v = src[xAt(o, j, i)];
+  let ti = (o * Dx + u32(k)) * I + i;
+${add}`;
+  return indexingKernel({ first: `read_write> tgt: array<atomic<${t === 'i32' ? 'i32' : 'u32'}>>`, third: `read> src: array<${t}>`, code: 2, wg, body });
 }

@@ -2,6 +2,7 @@
 import type { Storage, View } from '@unihetero/tensor';
 import { separateInputs } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
+import { uniformWords } from '../runtime/runtime.js';
 import { wtype } from './elementwise-wgsl.js';
 import { IX, gatherSource, scatterAtomicSource, scatterColumnSource } from './indexing-wgsl.js';
 
@@ -30,22 +31,9 @@ interface IxParams {
 }
 
 function ixParams({ O, Dj, I, Dx, x, index, n, rowStride }: IxParams): Uint32Array {
-  const p = new Uint32Array(IX.words);
-  p[IX.O] = O;
-  p[IX.Dj] = Dj;
-  p[IX.I] = I;
-  p[IX.Dx] = Dx;
-  p[IX.xOff] = x.offset;
-  p[IX.xs0] = x.strides[0]!;
-  p[IX.xs1] = x.strides[1]!;
-  p[IX.xs2] = x.strides[2]!;
-  p[IX.iOff] = index.offset;
-  p[IX.is0] = index.strides[0]!;
-  p[IX.is1] = index.strides[1]!;
-  p[IX.is2] = index.strides[2]!;
-  p[IX.n] = n;
-  p[IX.rowStride] = rowStride;
-  return p;
+  const [xs0, xs1, xs2] = x.strides as [number, number, number];
+  const [is0, is1, is2] = index.strides as [number, number, number];
+  return uniformWords(IX, { O, Dj, I, Dx, xOff: x.offset, xs0, xs1, xs2, iOff: index.offset, is0, is1, is2, n, rowStride });
 }
 
 /** `out[o, j, i] = x[o, index[o, j, i], i]`; out-of-range indices are reported at the next read. */

@@ -63,34 +63,26 @@ export function matmulSource(s: MatmulSpec, c: MatmulConfig): string {
   const aAtV = (m: string, k: string) => `AV[(aBase + ${aElem.replace('(m)', `(${m})`).replace('(k)', `(${k})`)}) / 4u]`;
   const bAtV = (k: string, n: string) => `BV[(bBase + ${bElem.replace('(k)', `(${k})`).replace('(n)', `(${n})`)}) / 4u]`;
 
-  // Loading one A slot e: coordinates (m, k) of its first element and the 4 elements along its vec4 axis.
-  let aLoad: string;
-  if (s.aLayout === 'n') {
-    // slot e -> m = e / (tk/4), k4 = e % (tk/4); vec4 along k
-    const idx = `let mm = e / ${tk / 4}u; let kk = (e % ${tk / 4}u) * 4u; let gm = tileM + mm; let gk = k0 + kk;`;
-    const fast = s.aVec4 ? aAtV('gm', 'gk') : `${v4}(${[0, 1, 2, 3].map((q) => aAt('gm', `gk + ${q}u`)).join(', ')})`;
-    const safe = `${v4}(${[0, 1, 2, 3].map((q) => `select(${z}, ${aAt('gm', `gk + ${q}u`)}, gm < M && gk + ${q}u < K)`).join(', ')})`;
-    aLoad = `${idx}\n        if (full) { As[e] = ${fast}; } else { As[e] = ${safe}; }`;
-  } else {
-    // slot e -> k = e / (TM/4), m4 = e % (TM/4); vec4 along m
-    const idx = `let kk = e / ${TM / 4}u; let mm = (e % ${TM / 4}u) * 4u; let gm = tileM + mm; let gk = k0 + kk;`;
-    const fast = s.aVec4 ? aAtV('gm', 'gk') : `${v4}(${[0, 1, 2, 3].map((q) => aAt(`gm + ${q}u`, 'gk')).join(', ')})`;
-    const safe = `${v4}(${[0, 1, 2, 3].map((q) => `select(${z}, ${aAt(`gm + ${q}u`, 'gk')}, gm + ${q}u < M && gk < K)`).join(', ')})`;
-    aLoad = `${idx}\n        if (full) { As[e] = ${fast}; } else { As[e] = ${safe}; }`;
-  }
-  let bLoad: string;
-  if (s.bLayout === 'n') {
-    const idx = `let kk = e / ${TN / 4}u; let nn = (e % ${TN / 4}u) * 4u; let gk = k0 + kk; let gn = tileN + nn;`;
-    const fast = s.bVec4 ? bAtV('gk', 'gn') : `${v4}(${[0, 1, 2, 3].map((q) => bAt('gk', `gn + ${q}u`)).join(', ')})`;
-    const safe = `${v4}(${[0, 1, 2, 3].map((q) => `select(${z}, ${bAt('gk', `gn + ${q}u`)}, gk < K && gn + ${q}u < N)`).join(', ')})`;
-    bLoad = `${idx}\n        if (full) { Bs[e] = ${fast}; } else { Bs[e] = ${safe}; }`;
-  } else {
-    // B 't': k contiguous. Slot e -> n4 = e / tk... keep Bs[k][n4] layout; read 4 n's at stride ldb.
-    const idx = `let kk = e % ${tk}u; let nn = (e / ${tk}u) * 4u; let gk = k0 + kk; let gn = tileN + nn;`;
-    const fast = `${v4}(${[0, 1, 2, 3].map((q) => bAt('gk', `gn + ${q}u`)).join(', ')})`;
-    const safe = `${v4}(${[0, 1, 2, 3].map((q) => `select(${z}, ${bAt('gk', `gn + ${q}u`)}, gk < K && gn + ${q}u < N)`).join(', ')})`;
-    bLoad = `${idx}\n        if (full) { Bs[kk * ${TN / 4}u + nn / 4u] = ${fast}; } else { Bs[kk * ${TN / 4}u + nn / 4u] = ${safe}; }`;
-  }
+  // Loading one tile slot e: `idx` sets the coordinates of its first element; `at(q)` and
+  // `inside(q)` are element q of its vec4 and that element's bounds test (partial tiles); `vec` is
+  // one aligned vec4 read when the operand allows it.
+  const four = (f: (q: number) => string) => `${v4}(${[0, 1, 2, 3].map(f).join(', ')})`;
+  const slotLoad = (idx: string, dst: string, at: (q: number) => string, inside: (q: number) => string, vec: string | null) =>
+    `${idx}\n        if (full) { ${dst} = ${vec ?? four(at)}; } else { ${dst} = ${four((q) => `select(${z}, ${at(q)}, ${inside(q)})`)}; }`;
+  const aVec = s.aVec4 ? aAtV('gm', 'gk') : null;
+  const aLoad =
+    s.aLayout === 'n'
+      ? // slot e -> m = e / (tk/4), k4 = e % (tk/4); vec4 along k
+        slotLoad(`let mm = e / ${tk / 4}u; let kk = (e % ${tk / 4}u) * 4u; let gm = tileM + mm; let gk = k0 + kk;`, 'As[e]', (q) => aAt('gm', `gk + ${q}u`), (q) => `gm < M && gk + ${q}u < K`, aVec)
+      : // slot e -> k = e / (TM/4), m4 = e % (TM/4); vec4 along m
+        slotLoad(`let kk = e / ${TM / 4}u; let mm = (e % ${TM / 4}u) * 4u; let gm = tileM + mm; let gk = k0 + kk;`, 'As[e]', (q) => aAt(`gm + ${q}u`, 'gk'), (q) => `gm + ${q}u < M && gk < K`, aVec);
+  const bAtQ = (q: number) => bAt('gk', `gn + ${q}u`);
+  const bInside = (q: number) => `gk < K && gn + ${q}u < N`;
+  const bLoad =
+    s.bLayout === 'n'
+      ? slotLoad(`let kk = e / ${TN / 4}u; let nn = (e % ${TN / 4}u) * 4u; let gk = k0 + kk; let gn = tileN + nn;`, 'Bs[e]', bAtQ, bInside, s.bVec4 ? bAtV('gk', 'gn') : null)
+      : // B 't': k contiguous; keep the Bs[k][n4] layout and read 4 n's at stride ldb.
+        slotLoad(`let kk = e % ${tk}u; let nn = (e / ${tk}u) * 4u; let gk = k0 + kk; let gn = tileN + nn;`, `Bs[kk * ${TN / 4}u + nn / 4u]`, bAtQ, bInside, null);
 
   // Inner product over one K tile.
   const lines: string[] = [];

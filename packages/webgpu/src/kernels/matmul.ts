@@ -2,6 +2,7 @@
 import type { Storage, View } from '@unihetero/tensor';
 import { separateInputs } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
+import { uniformWords } from '../runtime/runtime.js';
 import type { WebGPUStorage } from '../runtime/storage.js';
 import { wtype } from './elementwise-wgsl.js';
 import { launchElementwise } from './elementwise.js';
@@ -10,6 +11,26 @@ import { opExpr } from '@unihetero/tensor';
 
 function shapeStr(s: readonly number[]): string {
   return `[${s.join(',')}]`;
+}
+
+/** How the kernel reads an operand in place: its view, layout and leading dimension. */
+interface OperandLayout {
+  view: View;
+  /** 'n': rows of C contiguous elements (leading dimension: the row stride); 't': the transpose. */
+  layout: 'n' | 't';
+  ld: number;
+}
+
+/**
+ * The layout of a `[B, R, C]` operand read in place: 'n' when its columns are contiguous, 't' when
+ * its rows are (a size-1 dimension's stride is free, and a leading dimension over one row or
+ * column is 0); null when neither, so it must be copied.
+ */
+function operandLayout(v: View, R: number, C: number): OperandLayout | null {
+  const [, sr, sc] = v.strides as [number, number, number];
+  if (sc === 1 || C === 1) return { view: v, layout: 'n', ld: R === 1 ? 0 : sr };
+  if (sr === 1 || R === 1) return { view: v, layout: 't', ld: C === 1 ? 0 : sc };
+  return null;
 }
 
 /** Arguments of one matmul launch. */
@@ -48,37 +69,9 @@ export function launchMatmul(ctx: LaunchContext, { a, b, out, config }: MatmulLa
     temps.push(t);
     return cv;
   };
-  // Layout of A: 'n' (k contiguous) or 't' (m contiguous); otherwise copy.
-  let av = a;
-  let aLayout: 'n' | 't';
-  let lda: number;
-  const [, sam, sak] = av.strides as [number, number, number];
-  if (sak === 1 || K === 1) {
-    aLayout = 'n';
-    lda = M === 1 ? 0 : sam;
-  } else if (sam === 1 || M === 1) {
-    aLayout = 't';
-    lda = K === 1 ? 0 : sak;
-  } else {
-    av = contiguous(a);
-    aLayout = 'n';
-    lda = K;
-  }
-  let bv = b;
-  let bLayout: 'n' | 't';
-  let ldb: number;
-  const [, sbk, sbn] = bv.strides as [number, number, number];
-  if (sbn === 1 || N === 1) {
-    bLayout = 'n';
-    ldb = K === 1 ? 0 : sbk;
-  } else if (sbk === 1 || K === 1) {
-    bLayout = 't';
-    ldb = N === 1 ? 0 : sbn;
-  } else {
-    bv = contiguous(b);
-    bLayout = 'n';
-    ldb = N;
-  }
+  // A [M, K] and B [K, N] are read as they lie ('n' or 't') or copied first.
+  const { view: av, layout: aLayout, ld: lda } = operandLayout(a, M, K) ?? { view: contiguous(a), layout: 'n', ld: K };
+  const { view: bv, layout: bLayout, ld: ldb } = operandLayout(b, K, N) ?? { view: contiguous(b), layout: 'n', ld: N };
   const aBatch = B === 1 ? 0 : av.strides[0]!;
   const bBatch = B === 1 ? 0 : bv.strides[0]!;
   const al4 = (x: number) => x % 4 === 0;
@@ -99,17 +92,7 @@ export function launchMatmul(ctx: LaunchContext, { a, b, out, config }: MatmulLa
   const { buffers, done } = separateInputs(ctx, [av.storage as WebGPUStorage, bv.storage as WebGPUStorage], [os]);
   for (let base = 0; base < B; base += rt.maxGroups) {
     const nb = Math.min(rt.maxGroups, B - base);
-    const p = new Uint32Array(MM.words);
-    p[MM.M] = M;
-    p[MM.N] = N;
-    p[MM.K] = K;
-    p[MM.batchBase] = base;
-    p[MM.aOff] = av.offset;
-    p[MM.aBatch] = aBatch;
-    p[MM.lda] = lda;
-    p[MM.bOff] = bv.offset;
-    p[MM.bBatch] = bBatch;
-    p[MM.ldb] = ldb;
+    const p = uniformWords(MM, { M, N, K, batchBase: base, aOff: av.offset, aBatch, lda, bOff: bv.offset, bBatch, ldb });
     rt.dispatch({ kernel: { key, name, source: () => matmulSource(spec, config) }, buffers: [buffers[0]!, buffers[1]!, os.buffer!], params: p, grid: [gx, gy, nb] });
   }
   done();

@@ -61,6 +61,22 @@ ${comb}
   }`;
 }
 
+/**
+ * Statements of a group kernel: the row maximum of `load` (WGSL of column `c`) reduced through the
+ * workgroup array `sv` into `ms`; `shiftInf` replaces an infinite maximum by 0 (torch's
+ * logsumexp). Ends with a barrier, so `sv` can be reused.
+ */
+export function groupRowMax(wg: number, load: string, shiftInf: boolean): string {
+  const ms = shiftInf ? `let mm = sv[0];
+  let ms = select(mm, 0.0, isinf_(mm));` : 'let ms = sv[0];';
+  return `  var m = -inf_();
+  for (var c = lid; c < cols; c = c + ${wg}u) { m = fmax_(m, ${load}); }
+  sv[lid] = m;
+${tree(wg, '      sv[lid] = fmax_(sv[lid], sv[lid + s]);')}
+  ${ms}
+  workgroupBarrier();`;
+}
+
 interface ReduceParts {
   acc: WType;
   init: string;
@@ -131,13 +147,7 @@ ${tree(wg, `      let ov = sv[lid + s];
   for (var c = 0u; c < cols; c = c + 1u) { s = s + exp(${load} - ms); }
   out[row] = ${cast('ms + log(s)', 'f32')};`, decl(''));
     }
-    return entry(wg, true, `  var m = -inf_();
-  for (var c = lid; c < cols; c = c + ${wg}u) { m = fmax_(m, ${load}); }
-  sv[lid] = m;
-${tree(wg, '      sv[lid] = fmax_(sv[lid], sv[lid + s]);')}
-  let mm = sv[0];
-  let ms = select(mm, 0.0, isinf_(mm));
-  workgroupBarrier();
+    return entry(wg, true, `${groupRowMax(wg, load, true)}
   var acc = 0.0;
   for (var c = lid; c < cols; c = c + ${wg}u) { acc = acc + exp(${load} - ms); }
   sv[lid] = acc;
@@ -175,12 +185,7 @@ ${shared}`;
   ${fin}
   for (var c = 0u; c < cols; c = c + 1u) { out[${obase} + c] = ${write}; }`, decl(''));
   }
-  return entry(wg, true, `  var m = -inf_();
-  for (var c = lid; c < cols; c = c + ${wg}u) { m = fmax_(m, x[base + c]); }
-  sv[lid] = m;
-${tree(wg, '      sv[lid] = fmax_(sv[lid], sv[lid + s]);')}
-  let ms = sv[0];
-  workgroupBarrier();
+  return entry(wg, true, `${groupRowMax(wg, 'x[base + c]', false)}
   var acc = 0.0;
   for (var c = lid; c < cols; c = c + ${wg}u) { acc = acc + exp(x[base + c] - ms); }
   sv[lid] = acc;

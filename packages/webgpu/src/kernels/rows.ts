@@ -2,7 +2,7 @@
 import type { LayerNormArgs, LogsumexpArgs, RmsNormArgs, SoftmaxArgs, Storage } from '@unihetero/tensor';
 import { separateInputs } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
-import { f32Bits } from '../runtime/runtime.js';
+import { f32Bits, uniformWords } from '../runtime/runtime.js';
 import type { WebGPUStorage } from '../runtime/storage.js';
 import { wtype } from './elementwise-wgsl.js';
 import {
@@ -45,12 +45,7 @@ export function runRows(ctx: LaunchContext, l: RowLaunch): void {
   const rt = ctx.rt;
   const group = (l.forceGroup ?? false) || l.cols > SHORT_ROW;
   const params = (gridX: number) => {
-    const p = new Uint32Array(ROWS.words);
-    p[ROWS.rows] = l.rows;
-    p[ROWS.cols] = l.cols;
-    p[ROWS.offset] = l.offset ?? 0;
-    p[ROWS.gridX] = gridX;
-    p[ROWS.eps] = f32Bits(l.eps ?? 0);
+    const p = uniformWords(ROWS, { rows: l.rows, cols: l.cols, offset: l.offset ?? 0, gridX, eps: f32Bits(l.eps ?? 0) });
     for (const [w, bits] of l.extra ?? []) p[w] = bits;
     return p;
   };

@@ -31,6 +31,16 @@ export interface Dispatch {
 
 /** f32 bits of a number. */
 export const f32Bits = (v: number): number => new Uint32Array(Float32Array.of(v).buffer)[0]!;
+/**
+ * The uniform words of a launch: each of `values` at its word in `layout` (a kernel's table of word
+ * indices plus its length `words`), in whole vec4s, every other word 0.
+ */
+export function uniformWords<L extends { readonly words: number }>(layout: L, values: { readonly [K in Exclude<keyof L, 'words'>]?: number }): Uint32Array {
+  const p = new Uint32Array(Math.ceil(layout.words / 4) * 4);
+  const at = layout as unknown as Record<string, number>;
+  for (const [k, v] of Object.entries(values) as [string, number][]) p[at[k]!] = v;
+  return p;
+}
 /** i32 bits of a number (truncated, saturated, NaN to 0). */
 export const i32Bits = (v: number): number => {
   const c = Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));

@@ -62,18 +62,28 @@ export class FunctionBody {
   private readonly localTypes: ValType[] = [];
   private depth = 0;
 
-  /** `params` are the function's parameter types, which occupy the first local indices. */
-  constructor(private readonly params: readonly ValType[]) {}
+  /** `paramTypes` are the function's parameter types, which occupy the first local indices. */
+  constructor(private readonly paramTypes: readonly ValType[]) {}
 
   /** Declare a new local of type `type`; returns its index. */
   local(type: ValType): number {
     this.localTypes.push(type);
-    return this.params.length + this.localTypes.length - 1;
+    return this.paramTypes.length + this.localTypes.length - 1;
+  }
+
+  /** Declare `n` new locals of type `type`; returns their indices in order. */
+  locals(type: ValType, n: number): number[] {
+    return Array.from({ length: n }, () => this.local(type));
+  }
+
+  /** Indices of every parameter, in order. */
+  params(): number[] {
+    return this.paramTypes.map((_, i) => i);
   }
 
   /** Index of parameter `i` (checked). */
   param(i: number): number {
-    if (i < 0 || i >= this.params.length) throw new Error(`wasm emitter: parameter ${i} out of range (function has ${this.params.length})`);
+    if (i < 0 || i >= this.paramTypes.length) throw new Error(`wasm emitter: parameter ${i} out of range (function has ${this.paramTypes.length})`);
     return i;
   }
 

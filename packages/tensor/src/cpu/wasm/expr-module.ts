@@ -133,14 +133,7 @@ const EXP_SHIFT = 16.635532333438687;
 function emitExp(mb: ModuleBuilder): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const sub = f.local(v128);
-  const xc = f.local(v128);
-  const fx = f.local(v128);
-  const r = f.local(v128);
-  const p = f.local(v128);
-  const n = f.local(v128);
-  const n1 = f.local(v128);
-  const y = f.local(v128);
+  const [sub, xc, fx, r, p, n, n1, y] = f.locals(v128, 8);
   // results below the normal range: shift the argument up by 24 ln 2, scale back by 2^-24 at the end
   f.get(x);
   constF(f, EXP_LO);
@@ -199,15 +192,7 @@ function emitExp(mb: ModuleBuilder): number {
 function emitLog(mb: ModuleBuilder): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const sub = f.local(v128);
-  const xs = f.local(v128);
-  const e = f.local(v128);
-  const m = f.local(v128);
-  const small = f.local(v128);
-  const xm = f.local(v128);
-  const z = f.local(v128);
-  const ef = f.local(v128);
-  const y = f.local(v128);
+  const [sub, xs, e, m, small, xm, z, ef, y] = f.locals(v128, 9);
   // subnormal inputs: scale by 2^23
   f.get(x);
   constF(f, 1.17549435e-38);
@@ -273,10 +258,7 @@ function emitLog(mb: ModuleBuilder): number {
 function emitTanh(mb: ModuleBuilder, exp: number): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const a = f.local(v128);
-  const z = f.local(v128);
-  const ys = f.local(v128);
-  const yl = f.local(v128);
+  const [a, z, ys, yl] = f.locals(v128, 4);
   f.get(x).simdOp(OP.f32abs).set(a);
   f.get(a).get(a).simdOp(OP.f32mul).set(z);
   // |x| < 0.625: a + a z P(z); above: 1 - 2 / (exp(2a) + 1); then x's sign (tanh is odd: -0 stays -0)
@@ -310,10 +292,7 @@ const ERF_X2 = [1, -1 / 3, 1 / 10, -1 / 42, 1 / 216, -1 / 1320, 1 / 9360, -1 / 7
 function emitErfc(mb: ModuleBuilder, exp: number): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const z = f.local(v128);
-  const h = f.local(v128);
-  const t = f.local(v128);
-  const r = f.local(v128);
+  const [z, h, t, r] = f.locals(v128, 4);
   f.get(x).simdOp(OP.f32abs).set(z);
   f.get(z);
   constI(f, -4096); // 0xfffff000: keep sign, exponent and 11 mantissa bits
@@ -347,8 +326,7 @@ function emitErfc(mb: ModuleBuilder, exp: number): number {
 function emitErf(mb: ModuleBuilder, erfc: number): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
-  const a = f.local(v128);
-  const z = f.local(v128);
+  const [a, z] = f.locals(v128, 2);
   f.get(x).simdOp(OP.f32abs).set(a);
   f.get(x).get(x).simdOp(OP.f32mul).set(z);
   f.get(x);
@@ -405,17 +383,14 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
   const erfFn = uses.has('erf') ? emitErf(mb, erfcFn) : -1;
   const slots = wasmScalarSlots(p);
   const { index, body: f } = mb.func([i32, i32]);
-  const n = f.param(0);
-  const args = f.param(1);
+  const [n, args] = f.params();
   const ptr: number[] = [];
   for (let k = 0; k < ops; k++) {
     const l = f.local(i32);
     f.get(args).i32Load(4 * k).set(l);
     ptr.push(l);
   }
-  const off = f.local(i32);
-  const end4 = f.local(i32);
-  const endAll = f.local(i32);
+  const [off, end4, endAll] = f.locals(i32, 3);
   // Which nodes vary along the row.
   const varying = new Set<number>();
   for (const e of p.nodes) {
@@ -533,20 +508,17 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
   f.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(end4);
   f.get(n).i32Const(4).i32Mul().set(endAll);
   f.i32Const(0).set(off);
-  // 4 lanes at a time
-  f.block().loop();
-  f.get(off).get(end4).i32GeU().brIf(1);
-  for (const e of p.nodes) if (varying.has(e.id)) compute(e, false);
-  store(false);
-  f.get(off).i32Const(16).i32Add().set(off);
-  f.br(0).end().end();
-  // the rest on lane 0
-  f.block().loop();
-  f.get(off).get(endAll).i32GeU().brIf(1);
-  for (const e of p.nodes) if (varying.has(e.id)) compute(e, true);
-  store(true);
-  f.get(off).i32Const(4).i32Add().set(off);
-  f.br(0).end().end();
+  // A loop from `off` to byte `end`: the varying nodes and the stores, 4 lanes (or lane 0) a step.
+  const rowLoop = (end: number, lane: boolean) => {
+    f.block().loop();
+    f.get(off).get(end).i32GeU().brIf(1);
+    for (const e of p.nodes) if (varying.has(e.id)) compute(e, lane);
+    store(lane);
+    f.get(off).i32Const(lane ? 4 : 16).i32Add().set(off);
+    f.br(0).end().end();
+  };
+  rowLoop(end4, false); // 4 lanes at a time
+  rowLoop(endAll, true); // the rest on lane 0
   mb.exportFunc('k', index);
   return mb.encode();
 }

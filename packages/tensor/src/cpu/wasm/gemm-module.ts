@@ -72,18 +72,12 @@ export function gemmModuleBytes(shapes: readonly GemmShape[], sharedMaxPages: nu
  */
 function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmShape, accumulate: boolean): number {
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32]);
-  const pa = f.param(0);
-  const pb = f.param(1);
-  const pc = f.param(2);
-  const kc = f.param(3);
-  const ldc = f.param(4);
+  const [pa, pb, pc, kc, ldc] = f.params();
   const E = elemBytes(elem);
   const lanes = 16 / E;
   const NV = NR / lanes;
-  const acc: number[] = [];
-  for (let r = 0; r < MR * NV; r++) acc.push(f.local(v128));
-  const bv: number[] = [];
-  for (let v = 0; v < NV; v++) bv.push(f.local(v128));
+  const acc = f.locals(v128, MR * NV);
+  const bv = f.locals(v128, NV);
   const av = f.local(v128);
   const splat = (offset: number) => (elem === 'f32' ? f.v128Load32Splat(offset) : f.v128Load64Splat(offset));
   const fma = () => (elem === 'f32' ? f.f32x4Mul().f32x4Add() : f.f64x2Mul().f64x2Add());
@@ -124,19 +118,8 @@ function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmSha
 function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: GemmShape, exportName: string): void {
   const E = elemBytes(elem);
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32]);
-  const pa = f.param(0);
-  const pb = f.param(1);
-  const pc = f.param(2);
-  const mTiles = f.param(3);
-  const nTiles = f.param(4);
-  const kc = f.param(5);
-  const ldc = f.param(6);
-  const aStep = f.local(i32);
-  const bStep = f.local(i32);
-  const cStep = f.local(i32);
-  const ai = f.local(i32);
-  const ci = f.local(i32);
-  const i = f.local(i32);
+  const [pa, pb, pc, mTiles, nTiles, kc, ldc] = f.params();
+  const [aStep, bStep, cStep, ai, ci, i] = f.locals(i32, 6);
 
   f.get(kc).i32Const(MR * E).i32Mul().set(aStep);
   f.get(kc).i32Const(NR * E).i32Mul().set(bStep);
