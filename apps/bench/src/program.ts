@@ -1,6 +1,6 @@
 /**
  * The `unihetero-bench` command line: one commander program with a subcommand per suite
- * (`matmul`, `mlp`). Unknown suites, backends and peers are rejected with a message that lists
+ * (`matmul`, `mlp`, `gpt`, ...). Unknown suites, backends and peers are rejected with a message that lists
  * the valid ones. `runCli` is the testable entry point (streams and suite runners injectable).
  */
 import { Command, Option } from 'commander';
@@ -9,11 +9,12 @@ import { processIO, type BenchIO } from './io.js';
 import { parseCount, parseSizes } from './stats.js';
 import { ALL_PEERS, DEFAULT_SIZES, runMatmul, type MatmulOptions } from './suites/matmul.js';
 import { MLP_ALL_PEERS, runMlp, type MlpOptions } from './suites/mlp.js';
+import { GPT_ALL_PEERS, GPT_DEFAULT_PEERS, runGpt, type GptOptions } from './suites/gpt.js';
 import { runTrainStep, runTransformer, type StepOptions } from './suites/steps.js';
 import { runSoak, type SoakOptions } from './suites/soak.js';
 
 /** Names of the registered suites. */
-export const SUITES = ['matmul', 'mlp', 'transformer', 'train', 'soak'] as const;
+export const SUITES = ['matmul', 'mlp', 'gpt', 'transformer', 'train', 'soak'] as const;
 
 /** What the CLI needs from the outside (replaced in tests). */
 export interface CliDeps {
@@ -23,6 +24,7 @@ export interface CliDeps {
   writeErr: (text: string) => void;
   runMatmul: (opts: MatmulOptions, io: BenchIO) => Promise<unknown>;
   runMlp: (opts: MlpOptions, io: BenchIO) => Promise<unknown>;
+  runGpt: (opts: GptOptions, io: BenchIO) => Promise<unknown>;
   runTransformer: (opts: StepOptions, io: BenchIO) => Promise<unknown>;
   runTrainStep: (opts: StepOptions & { batchSize?: number; preset?: string }, io: BenchIO) => Promise<unknown>;
   runSoak: (opts: SoakOptions, io: BenchIO) => Promise<unknown>;
@@ -35,6 +37,7 @@ export const defaultDeps: CliDeps = {
   writeErr: (t) => void process.stderr.write(t),
   runMatmul,
   runMlp,
+  runGpt,
   runTransformer,
   runTrainStep,
   runSoak,
@@ -49,6 +52,13 @@ function parsePeers(allowed: readonly string[]) {
     }
     return names;
   };
+}
+
+/** A positive learning rate. */
+function parseLr(t: string): number {
+  const x = Number(t);
+  if (!(x > 0) || !Number.isFinite(x)) throw new Error(`--lr: expected a positive number, got '${t}'`);
+  return x;
 }
 
 /** An integer option `>= min` whose error commander reports. */
@@ -115,15 +125,28 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', intOption('--warmup', 0), 5)
     .option('--rounds <n>', 'interleaved timing rounds (median reported)', intOption('--rounds', 1), 3)
     .option('--peers <list>', `restrict the peers: subset of ${MLP_ALL_PEERS.join(',')} or 'none'`, checked(parsePeers(MLP_ALL_PEERS)))
-    .option('--lr <x>', 'Adam learning rate', checked((t) => {
-      const x = Number(t);
-      if (!(x > 0) || !Number.isFinite(x)) throw new Error(`--lr: expected a positive number, got '${t}'`);
-      return x;
-    }), 1e-3)
+    .option('--lr <x>', 'Adam learning rate', checked(parseLr), 1e-3)
     .option('--seed <n>', 'seed of weights and data', intOption('--seed', 0), 0)
     .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
     .action(async (o: { backend: MlpOptions['backend']; steps: number; warmup: number; rounds: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
       await deps.runMlp({ backend: o.backend, steps: o.steps, warmup: o.warmup, rounds: o.rounds, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
+    });
+
+  program
+    .command('gpt')
+    .description(
+      'training tokens/s of a tiny GPT (d 128, 4 heads, 2 layers, seq 64, batch 8, vocab 256, pre-LN, learned positions, GELU-tanh MLP 4x, ' +
+        'untied head, softmax cross-entropy, Adam) on our CPU backend, eager and compile(), next to jax-js (wasm, jit), same initial weights and batches; prints the first losses',
+    )
+    .option('--steps <n>', 'timed training steps per contender and round', intOption('--steps', 1), 20)
+    .option('--warmup <n>', 'untimed steps first (jit compiles and compile() traces here; their losses are kept)', intOption('--warmup', 0), 3)
+    .option('--rounds <n>', 'interleaved timing rounds (median reported)', intOption('--rounds', 1), 3)
+    .option('--peers <list>', `restrict the peers: subset of ${GPT_ALL_PEERS.join(',')} or 'none' (default ${GPT_DEFAULT_PEERS.join(',')})`, checked(parsePeers(GPT_ALL_PEERS)))
+    .option('--lr <x>', 'Adam learning rate', checked(parseLr), 1e-3)
+    .option('--seed <n>', 'seed of weights and data', intOption('--seed', 0), 0)
+    .option('--json <file>', 'also write the raw numbers (all losses, variants) as JSON')
+    .action(async (o: { steps: number; warmup: number; rounds: number; peers?: string[]; lr: number; seed: number; json?: string }) => {
+      await deps.runGpt({ steps: o.steps, warmup: o.warmup, rounds: o.rounds, peers: o.peers, lr: o.lr, seed: o.seed, json: o.json }, deps.io);
     });
 
   stepCommand(program, 'transformer', 'tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
@@ -153,7 +176,7 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
   for (const c of program.commands) c.configureOutput({ writeOut: deps.writeOut, writeErr: deps.writeErr }).exitOverride().showHelpAfterError('(run with --help for the options)');
   program.addHelpText(
     'after',
-    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n  unihetero-bench transformer --backend all\n  unihetero-bench train\n  unihetero-bench soak --backend webgpu --steps 10000\n\nTables go to stdout, progress to stderr.',
+    '\nExamples:\n  unihetero-bench matmul\n  unihetero-bench matmul --backend webgpu --sizes 256,512,1024,2048\n  unihetero-bench mlp --steps 30\n  unihetero-bench gpt\n  unihetero-bench transformer --backend all\n  unihetero-bench train\n  unihetero-bench soak --backend webgpu --steps 10000\n\nTables go to stdout, progress to stderr.',
   );
   return program;
 }

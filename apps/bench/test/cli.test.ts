@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { runCli, type CliDeps } from '../src/program.js';
 import type { MatmulOptions } from '../src/suites/matmul.js';
 import type { MlpOptions } from '../src/suites/mlp.js';
+import type { GptOptions } from '../src/suites/gpt.js';
 import type { StepOptions } from '../src/suites/steps.js';
 import type { SoakOptions } from '../src/suites/soak.js';
 
 function harness() {
-  const calls: { suite: string; opts: MatmulOptions | MlpOptions | StepOptions | SoakOptions }[] = [];
+  const calls: { suite: string; opts: MatmulOptions | MlpOptions | GptOptions | StepOptions | SoakOptions }[] = [];
   let out = '';
   let err = '';
   const deps: CliDeps = {
@@ -15,6 +16,7 @@ function harness() {
     writeErr: (t) => void (err += t),
     runMatmul: async (opts) => void calls.push({ suite: 'matmul', opts }),
     runMlp: async (opts) => void calls.push({ suite: 'mlp', opts }),
+    runGpt: async (opts) => void calls.push({ suite: 'gpt', opts }),
     runTransformer: async (opts) => void calls.push({ suite: 'transformer', opts }),
     runTrainStep: async (opts) => void calls.push({ suite: 'train', opts }),
     runSoak: async (opts) => void calls.push({ suite: 'soak', opts }),
@@ -59,6 +61,24 @@ describe('CLI parsing', () => {
     ]);
   });
 
+  it('parses gpt options and defaults', async () => {
+    const h = harness();
+    expect(await runCli(['gpt'], h.deps)).toBe(0);
+    expect(await runCli(['gpt', '--steps', '5', '--warmup', '4', '--rounds', '2', '--peers', 'jax-js-wasm,jax-js-wasm-jit', '--lr', '0.01', '--seed', '7', '--json', 'g.json'], h.deps)).toBe(0);
+    expect(await runCli(['gpt', '--peers', 'none'], h.deps)).toBe(0);
+    expect(h.calls).toEqual([
+      { suite: 'gpt', opts: { steps: 20, warmup: 3, rounds: 3, peers: undefined, lr: 1e-3, seed: 0, json: undefined } },
+      { suite: 'gpt', opts: { steps: 5, warmup: 4, rounds: 2, peers: ['jax-js-wasm', 'jax-js-wasm-jit'], lr: 0.01, seed: 7, json: 'g.json' } },
+      { suite: 'gpt', opts: { steps: 20, warmup: 3, rounds: 3, peers: [], lr: 1e-3, seed: 0, json: undefined } },
+    ]);
+    const bad = harness();
+    expect(await runCli(['gpt', '--peers', 'tfjs-wasm'], bad.deps)).toBe(1);
+    expect(bad.err()).toContain("--peers: unknown peer 'tfjs-wasm'; expected a comma-separated subset of jax-js-wasm-jit, jax-js-wasm (or 'none')");
+    expect(await runCli(['gpt', '--backend', 'webgpu'], bad.deps)).toBe(1);
+    expect(bad.err()).toContain("unknown option '--backend'");
+    expect(bad.calls).toEqual([]);
+  });
+
   it('rejects an unknown suite, listing the suites', async () => {
     const h = harness();
     expect(await runCli(['transformerz'], h.deps)).toBe(1);
@@ -98,6 +118,7 @@ describe('CLI parsing', () => {
     expect(await runCli(['--help'], h.deps)).toBe(0);
     expect(h.out()).toContain('matmul');
     expect(h.out()).toContain('mlp');
+    expect(h.out()).toContain('gpt');
     const h2 = harness();
     expect(await runCli(['matmul', '--help'], h2.deps)).toBe(0);
     for (const flag of ['--backend', '--sizes', '--repeats', '--warmup', '--json', '--peers']) expect(h2.out()).toContain(flag);

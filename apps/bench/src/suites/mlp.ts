@@ -15,11 +15,11 @@ import { linearInit, randomMatrix } from '../data.js';
 import { reason, type BenchIO } from '../io.js';
 import { machineInfo, machineLine, type MachineInfo } from '../machine.js';
 import { disposeGpuContext, getGpuContext, type GpuContext } from '../gpu.js';
-import { disposeJax, useJax, type JaxDevice } from '../peers/jax.js';
+import { disposeJax, type JaxDevice } from '../peers/jax.js';
 import { disposeTfjs, loadTfjsGradients, useTfjs, type TfjsKind } from '../peers/tfjs.js';
-import { fmt, fmtRatio } from '../stats.js';
-import { Footnotes, renderTable } from '../table.js';
-import { ratioOfRounds, runRounds, type Contender, type RoundsEntry } from './rounds.js';
+import { Footnotes } from '../table.js';
+import { runRounds, trainingTable, type Contender, type RoundsEntry } from './rounds.js';
+import { jaxContender, oursContender } from './train-common.js';
 
 /** Layer widths of the standard MLP. */
 export const MLP_WIDTHS = [256, 512, 512, 10] as const;
@@ -104,75 +104,35 @@ export function makeSetup(seed: number, lr = 1e-3): MlpSetup {
   return { layers, batches, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 }
 
-/**
- * Our side: the tensor API with autograd; Adam as one fused kernel per parameter
- * (`applyElementwise`, bias corrections as host scalars); with `compiled`, the whole step
- * (forward, backward, update) goes through `compile`.
- */
-async function oursTrainer(id: string, backend: Backend, variant: string, s: MlpSetup, compiled: boolean): Promise<Contender> {
+/** Our trainer: the MLP's loss through the shared Adam step (see `oursContender`). */
+async function oursTrainer(id: string, backend: Backend, variant: string, s: MlpSetup, compiled: boolean, onFallback: (msg: string) => void): Promise<Contender> {
   const T = await import('@unihetero/tensor');
   const params = s.layers.flatMap((l) => [
     T.tensor(l.w, { shape: [l.fanIn, l.fanOut], backend, requiresGrad: true }),
     T.tensor(l.b, { shape: [l.fanOut], backend, requiresGrad: true }),
   ]);
-  const m = params.map((p) => T.zerosLike(p));
-  const v = params.map((p) => T.zerosLike(p));
   const xs = s.batches.map((b) => T.tensor(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], backend }));
   const ys = s.batches.map((b) => T.tensor(b.y, { shape: [MLP_BATCH], dtype: 'int32', backend }));
-  let t = 0;
-  const adam = adamProgram(T);
-  const scalars = [T.hostScalar(() => 1 - s.beta1 ** t), T.hostScalar(() => 1 - s.beta2 ** t)];
-  const step = (x: InstanceType<typeof T.Tensor>, y: InstanceType<typeof T.Tensor>) => {
-    for (const p of params) p.zeroGrad();
-    const loss = T.tidy(() => {
-      let h = x;
+  return oursContender({
+    id,
+    variant,
+    backend,
+    compiled,
+    name: 'mlp step',
+    params,
+    hyper: s,
+    loss: ([x, y]) => {
+      let h = x!;
       for (let l = 0; l < s.layers.length; l++) {
         h = h.matmul(params[2 * l]!).add(params[2 * l + 1]!);
         if (l + 1 < s.layers.length) h = h.relu();
       }
-      return T.crossEntropy(h, y);
-    });
-    loss.backward();
-    T.hostEffect(() => {
-      t++;
-    });
-    T.noGrad(() => params.forEach((p, i) => T.applyElementwise(adam, [p, p.grad!, m[i]!, v[i]!], [p, m[i]!, v[i]!], [s.beta1, s.beta2, s.eps, s.lr, ...scalars])));
-    return loss;
-  };
-  const run = compiled ? T.compile(step, { name: 'mlp step', onFallback: (msg) => console.error(msg) }) : step;
-  return {
-    id,
-    variant: compiled ? `${variant}, compile()` : variant,
-    async activate() {},
-    async step(k) {
-      const loss = run(xs[k]!, ys[k]!);
-      try {
-        return backend.readSync ? loss.itemSync() : await loss.item();
-      } finally {
-        loss.dispose();
-      }
+      return T.crossEntropy(h, y!);
     },
-    dispose() {
-      for (const t of [...params, ...m, ...v, ...xs, ...ys]) t.dispose();
-    },
-    dispatches: 'dispatches' in backend ? () => (backend as unknown as { dispatches: number }).dispatches : undefined,
-  };
-}
-
-/**
- * Adam as one program: inputs p, g, m, v; scalars b1, b2, eps, lr, 1 - b1^t, 1 - b2^t; outputs
- * p, m, v (`m / bc1 / (sqrt(v / bc2) + eps) * lr`, as the other frameworks compute it).
- */
-function adamProgram(T: typeof import('@unihetero/tensor')) {
-  const e = T.expr;
-  const f = 'float32' as const;
-  const s = (i: number) => e.scalar(i, f);
-  const one = e.constant(1, f);
-  const g = e.input(1, f);
-  const m = e.binary('add', e.binary('mul', e.input(2, f), s(0)), e.binary('mul', g, e.binary('sub', one, s(0))));
-  const v = e.binary('add', e.binary('mul', e.input(3, f), s(1)), e.binary('mul', e.binary('mul', g, g), e.binary('sub', one, s(1))));
-  const update = e.binary('mul', e.binary('div', e.binary('div', m, s(4)), e.binary('add', e.unary('sqrt', e.binary('div', v, s(5))), s(2))), s(3));
-  return e.program([e.binary('sub', e.input(0, f), update), m, v]);
+    batch: (k) => [xs[k]!, ys[k]!],
+    owned: [...xs, ...ys],
+    onFallback,
+  });
 }
 
 /** tfjs: variables + tf.train.adam + minimize, loss = -mean(sum(onehot * logSoftmax)). */
@@ -218,82 +178,47 @@ async function tfjsTrainer(id: string, kind: TfjsKind, s: MlpSetup, gpu?: GpuCon
   };
 }
 
-/** jax-js: valueAndGrad of a pure loss, Adam as a pure function of (params, m, v), optionally jit. */
-async function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: MlpSetup): Promise<Contender> {
-  const { jax, variant } = await useJax(device);
-  const np = jax.numpy;
-  type A = InstanceType<typeof jax.Array>;
+/** jax-js: the MLP's loss, `-mean(sum(onehot * logSoftmax))`, through the shared jax contender. */
+function jaxTrainer(id: string, device: JaxDevice, useJit: boolean, s: MlpSetup): Promise<Contender> {
   const classes = MLP_WIDTHS[MLP_WIDTHS.length - 1]!;
-  let params: A[] = s.layers.flatMap((l) => [np.array(l.w, { shape: [l.fanIn, l.fanOut], device }), np.array(l.b, { device })]);
-  let m: A[] = params.map((p) => np.zerosLike(p.ref));
-  let v: A[] = params.map((p) => np.zerosLike(p.ref));
-  const xs = s.batches.map((b) => np.array(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], device }));
-  const ys = s.batches.map((b) => jax.nn.oneHot(np.array(b.y, { dtype: np.int32, device }), classes));
-
-  const lossFn = (p: A[], x: A, y: A): A => {
-    let h = x;
-    for (let l = 0; l < s.layers.length; l++) {
-      h = np.matmul(h, p[2 * l]!).add(p[2 * l + 1]!);
-      if (l + 1 < s.layers.length) h = jax.nn.relu(h);
-    }
-    return jax.nn.logSoftmax(h, -1).mul(y).sum().mul(-1 / MLP_BATCH);
-  };
-  const trainStep = (p: A[], mm: A[], vv: A[], x: A, y: A, bc1: A, bc2: A): [A[], A[], A[], A] => {
-    const [loss, grads] = jax.valueAndGrad(lossFn)(jax.tree.ref(p), x, y);
-    const np2: A[] = [];
-    const nm: A[] = [];
-    const nv: A[] = [];
-    p.forEach((pi, i) => {
-      const g = grads[i]!;
-      const mi = mm[i]!.mul(s.beta1).add(g.ref.mul(1 - s.beta1));
-      const vi = vv[i]!.mul(s.beta2).add(g.ref.mul(g).mul(1 - s.beta2));
-      const update = mi.ref.mul(bc1.ref).div(np.sqrt(vi.ref.mul(bc2.ref)).add(s.eps)).mul(s.lr);
-      np2.push(pi.sub(update));
-      nm.push(mi);
-      nv.push(vi);
-    });
-    bc1.dispose();
-    bc2.dispose();
-    return [np2, nm, nv, loss];
-  };
-  const run = useJit ? jax.jit(trainStep) : trainStep;
-  let t = 0;
-  return {
+  return jaxContender({
     id,
-    variant: `@jax-js/jax ${variant}${useJit ? ', jit' : ', eager'}`,
-    async activate() {
-      await useJax(device);
+    device,
+    useJit,
+    hyper: s,
+    params: s.layers.flatMap((l) => [
+      { data: l.w, shape: [l.fanIn, l.fanOut] },
+      { data: l.b, shape: [l.fanOut] },
+    ]),
+    batches: (jax) =>
+      s.batches.map((b) => [
+        jax.numpy.array(b.x, { shape: [MLP_BATCH, MLP_WIDTHS[0]], device }),
+        jax.nn.oneHot(jax.numpy.array(b.y, { dtype: jax.numpy.int32, device }), classes),
+      ]),
+    loss: (jax, p, [x, y]) => {
+      const np = jax.numpy;
+      let h = x!;
+      for (let l = 0; l < s.layers.length; l++) {
+        h = np.matmul(h, p[2 * l]!).add(p[2 * l + 1]!);
+        if (l + 1 < s.layers.length) h = jax.nn.relu(h);
+      }
+      return jax.nn.logSoftmax(h, -1).mul(y!).sum().mul(-1 / MLP_BATCH);
     },
-    async step(k) {
-      t++;
-      // Bias corrections as arrays (not constants) so jit compiles once for all steps.
-      const bc1 = np.array(1 / (1 - s.beta1 ** t), { device });
-      const bc2 = np.array(1 / (1 - s.beta2 ** t), { device });
-      const [p2, m2, v2, loss] = run(params, m, v, xs[k]!.ref, ys[k]!.ref, bc1, bc2) as [A[], A[], A[], A];
-      params = p2;
-      m = m2;
-      v = v2;
-      return (await loss.data())[0]!;
-    },
-    dispose() {
-      jax.tree.dispose([params, m, v, xs, ys]);
-      if (useJit) (run as { dispose?: () => void }).dispose?.();
-    },
-  };
+  });
 }
 
-async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined, cpuBackend: () => Promise<Backend>): Promise<Contender> {
+async function loadTrainer(id: string, s: MlpSetup, gpu: GpuContext | undefined, cpuBackend: () => Promise<Backend>, onFallback: (msg: string) => void): Promise<Contender> {
   switch (id) {
     case 'ours-cpu':
     case 'ours-cpu-compiled': {
       const b = await cpuBackend();
-      return oursTrainer(id, b, `@unihetero/tensor CpuBackend (${b.info.description})`, s, id.endsWith('compiled'));
+      return oursTrainer(id, b, `@unihetero/tensor CpuBackend (${b.info.description})`, s, id.endsWith('compiled'), onFallback);
     }
     case 'ours-webgpu':
     case 'ours-webgpu-compiled':
       if (!gpu) throw new Error('WebGPU unavailable');
       if (!gpu.backend) throw new Error(`@unihetero/webgpu failed: ${gpu.backendError}`);
-      return oursTrainer(id, gpu.backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, s, id.endsWith('compiled'));
+      return oursTrainer(id, gpu.backend, `@unihetero/webgpu (${gpu.description}, ${gpu.featureLevel})`, s, id.endsWith('compiled'), onFallback);
     case 'tfjs-wasm':
       return tfjsTrainer(id, 'wasm', s);
     case 'tfjs-webgpu':
@@ -343,7 +268,7 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
       id,
       load: async () => {
         if (id.includes('webgpu') && !gpu) throw new Error(`WebGPU unavailable: ${gpuError}`);
-        return loadTrainer(id, setup, gpu, cpuBackend);
+        return loadTrainer(id, setup, gpu, cpuBackend, (msg) => io.progress(msg));
       },
     }));
     entries = await runRounds('mlp', loaders, { warmup: opts.warmup, steps: opts.steps, rounds, batches: setup.batches.length }, io);
@@ -354,43 +279,14 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
     cpu.backend?.destroy();
   }
 
-  const ref = entries.find((e) => e.id === 'ours-cpu-compiled' && e.error === null) ?? entries.find((e) => e.id.startsWith('ours') && e.error === null);
-  const lossRef = entries.find((e) => e.id.startsWith('ours') && e.error === null);
-  const ref1 = lossRef?.losses[0];
-  let firstLossMaxRelDiff: number | null = null;
-  const total = opts.warmup + rounds * opts.steps;
-  // Losses of the first (up to) 3 steps and of the last step.
-  const lossSteps = [...Array(Math.min(3, total)).keys()];
-  if (total > 3) lossSteps.push(total - 1);
-  const showDispatches = entries.some((e) => e.dispatchesPerStep !== null);
-  const refName = ref?.id ?? 'ours';
-  const headers = ['impl', 'steps/s', 'ms/step', 'rounds (steps/s)', ...(showDispatches ? ['dispatches/step'] : []), ...lossSteps.map((i) => `loss@${i + 1}`), 'Δloss@1 vs ours', `${refName}/impl`];
-  const rows = entries.map((e) => {
-    if (e.error !== null) {
-      const mark = notes.add(`${e.id}: ${e.error}`);
-      return [e.id, `n/a ${mark}`, ...headers.slice(2).map(() => 'n/a')];
-    }
-    let diff = 'n/a';
-    if (ref1 !== undefined && e !== lossRef) {
-      const rel = Math.abs(e.losses[0]! - ref1) / Math.abs(ref1);
-      firstLossMaxRelDiff = Math.max(firstLossMaxRelDiff ?? 0, rel);
-      diff = rel.toExponential(1);
-      if (rel > LOSS_TOLERANCE) diff += ` ✗${notes.add(`${e.id}: step-1 loss ${e.losses[0]} differs from ours ${ref1} by ${rel.toExponential(2)} (tolerance ${LOSS_TOLERANCE})`)}`;
-    } else if (e === lossRef) diff = '0 (ref)';
-    const l = (i: number) => (e.losses[i] === undefined ? 'n/a' : e.losses[i]!.toFixed(5));
-    const ratio = ratioOfRounds(ref, e);
-    return [
-      e.id,
-      fmt(e.stepsPerSec),
-      fmt(e.msPerStep, 1),
-      e.rates.map((r) => r.toFixed(1)).join(' / '),
-      ...(showDispatches ? [e.dispatchesPerStep === null ? '' : e.dispatchesPerStep.toFixed(0)] : []),
-      ...lossSteps.map(l),
-      diff,
-      e === ref ? '1.00x' : ratio === null ? 'n/a' : `${ratio.toFixed(2)}x`,
-    ];
+  const { table, firstLossMaxRelDiff, lines } = trainingTable(entries, {
+    rateName: 'steps/s',
+    perStep: 1,
+    rateDigits: [2, 1],
+    totalSteps: opts.warmup + rounds * opts.steps,
+    lossTolerance: LOSS_TOLERANCE,
+    notes,
   });
-  const table = renderTable(headers, rows);
   const device = gpu ? `${gpu.description} (${gpu.featureLevel}) via Dawn` : null;
   io.out('');
   io.out(
@@ -401,12 +297,7 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
   io.out('');
   io.out(table);
   io.out('');
-  for (const e of entries) if (e.variant) io.out(`- ${e.id} = ${e.variant}`);
-  io.out(
-    ref1 === undefined
-      ? '- first losses: no reference (our backend did not run)'
-      : `- first losses: same weights and batch everywhere; max relative difference of loss@1 from ours ${firstLossMaxRelDiff === null ? 'n/a' : (firstLossMaxRelDiff as number).toExponential(2)} (tolerance ${LOSS_TOLERANCE})`,
-  );
+  for (const l of lines) io.out(l);
   const footnotes = notes.lines();
   for (const f of footnotes) io.out(f);
   const report: MlpReport = { suite: 'mlp', date: new Date().toISOString(), machine: machineInfo(), device, options: opts, entries, firstLossMaxRelDiff, table, footnotes };
