@@ -68,9 +68,9 @@ describe('--data DIR', () => {
   });
 
   it('refuses to resume when the captions no longer give the saved vocabulary', async () => {
-    const pairs = join(dir, 'changing-pairs');
+    const pairs = join(tmp.dir, 'changing-pairs');
     await cp(FIXTURE, pairs, { recursive: true });
-    const out = join(dir, 'changed');
+    const out = join(tmp.dir, 'changed');
     const controller = new AbortController();
     const io = memoryIO({ signal: controller.signal, hooks: { afterStep: (m) => void (m.step === 2 && controller.abort()) } });
     expect(await runCli(['--data', pairs, '--config', specPath, '--out', out, '--backend', 'cpu'], io)).toBe(130);

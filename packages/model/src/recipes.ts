@@ -67,7 +67,7 @@ const BUILTIN: Recipe[] = [
     description: 'the ~10-minute demo on 2 CPU cores',
     preset: 'exp2',
     config: mergeConfig(GENERATION_RECIPE, { backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4 } }),
-    samples: 14400,
+    samples: 24000,
     batchSize: 16,
     lr: 3e-3,
     questions: 200,
