@@ -73,7 +73,8 @@ function stepCommand(program: Command, name: string, description: string): Comma
     .description(description)
     .addOption(new Option('--backend <backend>', 'which of our backends').choices(['cpu', 'webgpu', 'all']).default('cpu'))
     .option('--steps <n>', 'timed steps (median reported)', intOption('--steps', 1), 5)
-    .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 1);
+    .option('--warmup <n>', 'untimed steps first', intOption('--warmup', 0), 1)
+    .option('--composed', "also time each backend with its fused overrides off (rows '<backend> (composed)'): what the fused attention, cross-entropy and norms gain");
 }
 
 /** Build the program; `runCli` parses with it. */
@@ -150,15 +151,15 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     });
 
   stepCommand(program, 'transformer', 'tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
-    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number }) => {
-      await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup }, deps.io);
+    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; composed?: boolean }) => {
+      await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup, composed: o.composed === true }, deps.io);
     });
 
   stepCommand(program, 'train', 'samples/s of one UniHetero training step of the embedded default (d=128, 4 layers, exp2, batch 16)')
     .option('--batch-size <n>', 'samples per step', intOption('--batch-size', 1), 16)
     .option('--preset <name>', 'training preset (exp1..exp4)', 'exp2')
-    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; batchSize: number; preset: string }) => {
-      await deps.runTrainStep({ backend: o.backend, steps: o.steps, warmup: o.warmup, batchSize: o.batchSize, preset: o.preset }, deps.io);
+    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; batchSize: number; preset: string; composed?: boolean }) => {
+      await deps.runTrainStep({ backend: o.backend, steps: o.steps, warmup: o.warmup, batchSize: o.batchSize, preset: o.preset, composed: o.composed === true }, deps.io);
     });
 
   program

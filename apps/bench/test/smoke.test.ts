@@ -48,7 +48,7 @@ describe('mlp suite (in process, one step)', () => {
   });
 });
 
-import { runTransformer } from '../src/suites/steps.js';
+import { runTransformer, withoutOverrides } from '../src/suites/steps.js';
 
 describe('transformer step suite', () => {
   it('times one CPU step and prints a table', async () => {
@@ -59,4 +59,27 @@ describe('transformer step suite', () => {
     expect(rows[0]!.firstLoss!).toBeGreaterThan(6.5); // ~ ln 1024 at init
     expect(out).toMatch(/\| backend \| ms\/step \| tokens\/s \| first loss \| last loss \|/);
   }, 120_000);
+});
+
+describe('--composed', () => {
+  it('adds a row per backend with the fused overrides off, and the losses agree', async () => {
+    let out = '';
+    const rows = await runTransformer({ backend: 'cpu', steps: 1, warmup: 0, composed: true }, { out: (t) => void (out += `${t}\n`), progress: () => {} });
+    expect(rows.map((r) => [r.backend, r.error])).toEqual([
+      ['cpu', null],
+      ['cpu (composed)', null],
+    ]);
+    expect(Math.abs(rows[0]!.firstLoss! - rows[1]!.firstLoss!)).toBeLessThan(1e-4);
+    expect(out).toContain('| cpu (composed) |');
+  }, 120_000);
+
+  it('withoutOverrides hides the overrides and leaves the backend alone', async () => {
+    const { CpuBackend } = await import('@unihetero/tensor');
+    const b = new CpuBackend();
+    const c = withoutOverrides(b);
+    expect(Object.keys(c.overrides ?? {})).toEqual([]);
+    expect(Object.keys(b.overrides ?? {}).length).toBeGreaterThan(0);
+    expect(c.name).toBe('cpu');
+    b.destroy();
+  });
 });

@@ -19,6 +19,12 @@ export interface StepOptions {
   steps?: number;
   /** Untimed steps first. */
   warmup?: number;
+  /**
+   * Also time each backend with its fused overrides switched off (softmax, norms, cross-entropy,
+   * attention composed from primitives): the rows '<backend> (composed)' show what the fused
+   * paths gain.
+   */
+  composed?: boolean;
 }
 
 /** One measured row. */
@@ -38,18 +44,37 @@ interface Workload {
   dispose(): void;
 }
 
-async function backends(kind: StepOptions['backend']): Promise<{ name: string; get: () => Promise<Backend> }[]> {
+/** `backend` seen without its fused overrides (every composite op composed from primitives); the backend itself is untouched. */
+export function withoutOverrides(backend: Backend): Backend {
+  return new Proxy(backend, { get: (target, key) => (key === 'overrides' ? {} : Reflect.get(target, key, target)) });
+}
+
+async function backends(kind: StepOptions['backend'], composed = false): Promise<{ name: string; get: () => Promise<Backend> }[]> {
   const out: { name: string; get: () => Promise<Backend> }[] = [];
-  if (kind !== 'webgpu') out.push({ name: 'cpu', get: async () => new (await import('@unihetero/tensor')).CpuBackend() });
-  if (kind !== 'cpu')
-    out.push({
-      name: 'webgpu',
-      get: async () => {
-        const ctx = await getGpuContext();
-        if (!ctx.backend) throw new Error(`WebGPU unavailable: ${ctx.backendError}`);
-        return ctx.backend;
-      },
-    });
+  const cpu = async () => new (await import('@unihetero/tensor')).CpuBackend();
+  const gpu = async () => {
+    const ctx = await getGpuContext();
+    if (!ctx.backend) throw new Error(`WebGPU unavailable: ${ctx.backendError}`);
+    return ctx.backend;
+  };
+  if (kind !== 'webgpu') {
+    out.push({ name: 'cpu', get: cpu });
+    if (composed) out.push({ name: 'cpu (composed)', get: async () => withoutOverrides(await cpu()) });
+  }
+  if (kind !== 'cpu') {
+    out.push({ name: 'webgpu', get: gpu });
+    if (composed)
+      out.push({
+        name: 'webgpu (composed)',
+        // A second backend on the same device with every fused kernel switched off (storages know their backend, so no proxy here).
+        get: async () => {
+          const shared = await gpu();
+          const { WebGPUBackend } = await import('@unihetero/webgpu');
+          const fused = Object.fromEntries(Object.keys(shared.overrides).map((k) => [k, false]));
+          return new WebGPUBackend(shared.device, shared.info, { ownsDevice: false, fused });
+        },
+      });
+  }
   return out;
 }
 
@@ -64,7 +89,7 @@ async function measure(title: string, unit: string, build: (b: Backend) => Promi
   const rows: StepRow[] = [];
   let description = '';
   try {
-    for (const b of await backends(opts.backend)) {
+    for (const b of await backends(opts.backend, opts.composed)) {
       const row: StepRow = { backend: b.name, msPerStep: null, unitsPerSec: null, firstLoss: null, lastLoss: null, error: null };
       rows.push(row);
       let w: Workload | null = null;
