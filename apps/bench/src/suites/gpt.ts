@@ -17,7 +17,7 @@ import { reason, type BenchIO } from '../io.js';
 import { machineInfo, machineLine, type MachineInfo } from '../machine.js';
 import { disposeJax } from '../peers/jax.js';
 import { Footnotes } from '../table.js';
-import { ratioOfRounds, runRounds, trainingTable, type Contender, type RoundsEntry } from './rounds.js';
+import { printTrainingReport, ratioOfRounds, runRounds, trainingTable, type Contender, type RoundsEntry } from './rounds.js';
 import { jaxContender, oursContender, type AdamHyper, type JaxArray } from './train-common.js';
 
 /** Sizes of the model and of a batch. */
@@ -326,7 +326,7 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
 
   // PyTorch + OpenBLAS, the issue's third column, is not run by this suite: its row says why.
   entries.push({ id: 'torch-openblas', variant: null, rates: [], stepsPerSec: null, msPerStep: null, cpuMs: [], cpuMsPerStep: null, losses: [], dispatchesPerStep: null, status: null, error: torchNote() });
-  const { table, firstLossMaxRelDiff, lines } = trainingTable(entries, {
+  const tt = trainingTable(entries, {
     rateName: 'tokens/s',
     perStep: tokensPerStep,
     rateDigits: [0, 0],
@@ -338,19 +338,16 @@ export async function runGpt(opts: GptOptions, io: BenchIO): Promise<GptReport> 
   const compiled = entries.find((e) => e.id === 'ours-cpu-compiled' && e.error === null);
   const jit = entries.find((e) => e.id === 'jax-js-wasm-jit' && e.error === null);
   const compiledOverJaxJit = ratioOfRounds(compiled, jit);
-  io.out('');
-  io.out(
+  const footnotes = printTrainingReport(
+    io,
     `tiny GPT training, d ${dims.d}, ${dims.heads} heads, ${dims.layers} layers, seq ${dims.seq}, batch ${dims.batch}, vocab ${dims.vocab}, ` +
       `pre-LN (LayerNorm), learned positions, GELU-tanh MLP 4x, untied head, softmax cross-entropy, Adam(lr ${setup.hyper.lr}): ` +
       `tokens/s = ${tokensPerStep} tokens/step x steps/s, median of ${rounds} interleaved rounds of ${opts.steps} steps after ${opts.warmup} warmup ` +
       `(each step reads its loss back); cpu ms/step = process CPU time per step (median of rounds); ratios = median of per-round ratios; machine: ${machineLine()}`,
+    tt,
+    notes,
   );
-  io.out('');
-  io.out(table);
-  io.out('');
-  for (const l of lines) io.out(l);
-  const footnotes = notes.lines();
-  for (const f of footnotes) io.out(f);
+  const { table, firstLossMaxRelDiff } = tt;
   const report: GptReport = {
     suite: 'gpt',
     date: new Date().toISOString(),

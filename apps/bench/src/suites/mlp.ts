@@ -18,7 +18,7 @@ import { disposeGpuContext, getGpuContext, type GpuContext } from '../gpu.js';
 import { disposeJax, type JaxDevice } from '../peers/jax.js';
 import { disposeTfjs, loadTfjsGradients, useTfjs, type TfjsKind } from '../peers/tfjs.js';
 import { Footnotes } from '../table.js';
-import { runRounds, trainingTable, type Contender, type RoundsEntry } from './rounds.js';
+import { printTrainingReport, runRounds, trainingTable, type Contender, type RoundsEntry } from './rounds.js';
 import { jaxContender, oursContender } from './train-common.js';
 
 /** Layer widths of the standard MLP. */
@@ -279,7 +279,7 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
     cpu.backend?.destroy();
   }
 
-  const { table, firstLossMaxRelDiff, lines } = trainingTable(entries, {
+  const tt = trainingTable(entries, {
     rateName: 'steps/s',
     perStep: 1,
     rateDigits: [2, 1],
@@ -288,18 +288,15 @@ export async function runMlp(opts: MlpOptions, io: BenchIO): Promise<MlpReport> 
     notes,
   });
   const device = gpu ? `${gpu.description} (${gpu.featureLevel}) via Dawn` : null;
-  io.out('');
-  io.out(
+  const footnotes = printTrainingReport(
+    io,
     `mlp training, batch ${MLP_BATCH}, ${MLP_WIDTHS.join(' -> ')}, ReLU, softmax cross-entropy, Adam(lr ${setup.lr}): ` +
       `steps/s = median of ${rounds} interleaved rounds of ${opts.steps} steps after ${opts.warmup} warmup (each step reads its loss back); ratios = median of per-round ratios; machine: ${machineLine()}` +
       (device ? `; WebGPU: ${device}` : ''),
+    tt,
+    notes,
   );
-  io.out('');
-  io.out(table);
-  io.out('');
-  for (const l of lines) io.out(l);
-  const footnotes = notes.lines();
-  for (const f of footnotes) io.out(f);
+  const { table, firstLossMaxRelDiff } = tt;
   const report: MlpReport = { suite: 'mlp', date: new Date().toISOString(), machine: machineInfo(), device, options: opts, entries, firstLossMaxRelDiff, table, footnotes };
   if (opts.json) {
     writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);

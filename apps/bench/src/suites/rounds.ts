@@ -233,3 +233,16 @@ async function stepOnce(slot: { c: Contender; e: RoundsEntry; next: number }, op
   if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${slot.next}`);
   slot.e.losses.push(loss);
 }
+
+/** Print a training suite's report: its one-line description, the table, the lines under it and the footnotes; returns the footnotes. */
+export function printTrainingReport(io: BenchIO, description: string, t: TrainingTable, notes: Footnotes): string[] {
+  io.out('');
+  io.out(description);
+  io.out('');
+  io.out(t.table);
+  io.out('');
+  for (const l of t.lines) io.out(l);
+  const footnotes = notes.lines();
+  for (const f of footnotes) io.out(f);
+  return footnotes;
+}

@@ -176,14 +176,11 @@ export class WasmGemm {
     const mcMax = roundUp(Math.min(MC, rows), mr);
     const rcMax = roundUp(Math.min(RC, rows), mr);
     const threads = this.threads > 1 && rows > mr && rows * N * K >= GEMM_THREAD_MIN_WORK ? this.threads : 1;
-    if (threads > 1) {
-      this.runThreaded(kernel, threads, ad, rowOff, rows, sak, bd, bo, sbk, sbn, K, N, out, co, kcMax, ncMax, RC, rcMax);
-      return;
-    }
-    // Element offsets of the regions, 64-byte aligned.
+    const pool = threads > 1 ? (this.pool ??= new GemmPool(this.poolArgs!.module, this.memory, this.poolArgs!.kernels, this.threads - 1)) : null;
+    // Element offsets of the regions, 64-byte aligned; split across threads, A holds every row panel of a C block.
     const align = 64 / E;
     const aOff = 0;
-    const bOff = roundUp(aOff + mcMax * kcMax, align);
+    const bOff = roundUp(aOff + (pool ? rcMax : mcMax) * kcMax, align);
     const cOff = roundUp(bOff + ncMax * kcMax, align);
     this.reserve((cOff + rcMax * ncMax) * E);
     const mem = acc === 'f32' ? this.f32 : this.f64;
@@ -197,6 +194,11 @@ export class WasmGemm {
           const kcp = roundUp(kc, ku);
           const fn = k0 === 0 ? gemmSet : gemm;
           packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
+          if (pool) {
+            packA(ad, rowOff, r0, rc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
+            this.splitBlock(pool, kernel, k0 === 0, threads, roundUp(rc, mr) / mr, aOff * E, bOff * E, cOff * E, kcp, ncp);
+            continue;
+          }
           for (let i0 = 0; i0 < rc; i0 += MC) {
             const mc = Math.min(MC, rc - i0);
             const mcp = roundUp(mc, mr);
@@ -210,65 +212,29 @@ export class WasmGemm {
   }
 
   /**
-   * `run` split across threads: per block, the caller packs B and every row panel of A, then it and
-   * the workers each run a contiguous share of the row tiles (in `MC`-row chunks) into the C block.
+   * One packed block (`tiles` row tiles of A at byte `pa`, B at `pb`, C at `pc`) split across
+   * threads: the workers each take a contiguous share of the row tiles, the caller the first, all
+   * in `MC`-row chunks; returns when every share is done.
    */
-  private runThreaded(
-    kernel: Kernel, threads: number,
-    ad: Float32Array, rowOff: Float64Array, rows: number, sak: number,
-    bd: Float32Array, bo: number, sbk: number, sbn: number,
-    K: number, N: number, out: Float32Array, co: number,
-    kcMax: number, ncMax: number, RC: number, rcMax: number,
-  ): void {
-    const { shape: { mr, nr, ku, elem }, fn: gemm, set: gemmSet, E, mc: MC, nc: NC } = kernel;
-    const KC = this.blocking.kc;
-    const pool = (this.pool ??= new GemmPool(this.poolArgs!.module, this.memory, this.poolArgs!.kernels, this.threads - 1));
-    const addIndex = this.poolArgs!.kernels.indexOf(`gemm_${elem}`);
-    const setIndex = this.poolArgs!.kernels.indexOf(`gemm_${elem}_set`);
-    const align = 64 / E;
-    const aOff = 0;
-    const bOff = roundUp(aOff + rcMax * kcMax, align);
-    const cOff = roundUp(bOff + ncMax * kcMax, align);
-    this.reserve((cOff + rcMax * ncMax) * E);
-    const mem = elem === 'f32' ? this.f32 : this.f64;
+  private splitBlock(pool: GemmPool, kernel: Kernel, first: boolean, threads: number, tiles: number, pa: number, pb: number, pc: number, kcp: number, ncp: number): void {
+    const { shape: { mr, nr, elem }, E, mc: MC } = kernel;
+    const fn = first ? kernel.set : kernel.fn;
+    const kernelIndex = this.poolArgs!.kernels.indexOf(first ? `gemm_${elem}_set` : `gemm_${elem}`);
+    const per = Math.ceil(tiles / Math.min(threads, tiles));
     const chunkTiles = MC / mr;
-    for (let r0 = 0; r0 < rows; r0 += RC) {
-      const rc = Math.min(RC, rows - r0);
-      const rcp = roundUp(rc, mr);
-      const tiles = rcp / mr;
-      const parts = Math.min(threads, tiles);
-      const per = Math.ceil(tiles / parts);
-      for (let j0 = 0; j0 < N; j0 += NC) {
-        const nc = Math.min(NC, N - j0);
-        const ncp = roundUp(nc, nr);
-        for (let k0 = 0; k0 < K; k0 += KC) {
-          const kc = Math.min(KC, K - k0);
-          const kcp = roundUp(kc, ku);
-          const fn = k0 === 0 ? gemmSet : gemm;
-          packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
-          packA(ad, rowOff, r0, rc, k0 * sak, sak, kc, kcp, mr, mem, aOff);
-          const aTile = mr * kcp * E;
-          const cTile = mr * ncp * E;
-          const jobs: GemmJob[] = [];
-          for (let p = 1; p < parts; p++) {
-            const t0 = p * per;
-            const n = Math.min(per, tiles - t0);
-            if (n <= 0) break;
-            jobs.push({
-              kernel: k0 === 0 ? setIndex : addIndex, pa: aOff * E + t0 * aTile, pb: bOff * E, pc: cOff * E + t0 * cTile,
-              mTiles: n, nTiles: ncp / nr, kc: kcp, ldc: ncp * E, chunkTiles, aChunkBytes: chunkTiles * aTile, cChunkBytes: chunkTiles * cTile,
-            });
-          }
-          pool.post(jobs);
-          const mine = Math.min(per, tiles);
-          for (let t = 0; t < mine; t += chunkTiles) {
-            fn(aOff * E + t * aTile, bOff * E, cOff * E + t * cTile, Math.min(chunkTiles, mine - t), ncp / nr, kcp, ncp * E);
-          }
-          pool.wait();
-        }
-        copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
-      }
+    const aTile = mr * kcp * E;
+    const cTile = mr * ncp * E;
+    const jobs: GemmJob[] = [];
+    for (let t0 = per; t0 < tiles; t0 += per) {
+      jobs.push({
+        kernel: kernelIndex, pa: pa + t0 * aTile, pb, pc: pc + t0 * cTile, mTiles: Math.min(per, tiles - t0), nTiles: ncp / nr, kc: kcp, ldc: ncp * E,
+        chunkTiles, aChunkBytes: chunkTiles * aTile, cChunkBytes: chunkTiles * cTile,
+      });
     }
+    pool.post(jobs);
+    const mine = Math.min(per, tiles);
+    for (let t = 0; t < mine; t += chunkTiles) fn(pa + t * aTile, pb, pc + t * cTile, Math.min(chunkTiles, mine - t), ncp / nr, kcp, ncp * E);
+    pool.wait();
   }
 
   /** Stop this instance's worker threads (they start again on the next threaded product). */
