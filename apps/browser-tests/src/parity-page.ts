@@ -1,13 +1,13 @@
 /**
  * Runs inside the page (bundled for the browser by `test/webgpu-parity.test.ts`): every op case of
- * the tensor package's gradcheck suite (`packages/tensor/test/op-cases.ts`), forward and backward,
+ * the tensor package's gradcheck suite (`@unihetero/tensor/testing`), forward and backward,
  * on WebGPU (`navigator.gpu`, one adapter per call) against the CPU reference backend in the same
  * page. Each case runs inside validation / out-of-memory / internal error scopes, and uncaptured
  * device errors are collected too, so a WebGPU error can never pass as silent zeros.
  */
 import { CpuBackend } from '@unihetero/tensor';
 import { initWebGPU } from '@unihetero/webgpu';
-import { allCases, runCase } from '../../../packages/tensor/test/op-cases.js';
+import { allCases, runCase } from '@unihetero/tensor/testing';
 
 /** Float32 tolerance, as in the Node parity suite: 1e-4 absolute + 1e-3 relative. */
 const ATOL = 1e-4;

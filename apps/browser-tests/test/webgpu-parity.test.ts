@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { allCases } from '../../../packages/tensor/test/op-cases.js';
+import { allCases } from '@unihetero/tensor/testing';
 import { ADAPTERS, NO_CHROMIUM_MESSAGE, findChromium, launchChromium, mustRun } from '../src/chromium.js';
 import { bundlePage } from '../src/bundle.js';
 import { openPage } from '../src/page-server.js';

@@ -25,6 +25,8 @@ describe('a fresh consumer project', () => {
     for (const t of c.tarballs) {
       for (const entry of ['index.d.ts', 'index.d.cts']) expect(c.checkedFiles).toContain(join('node_modules', t.name, 'dist', entry));
     }
+    // The subpath entries (op cases, WebGPU test setup) are checked too, through the consumer programs that import them.
+    expect(c.checkedFiles.filter((f) => f.startsWith(join('node_modules', '@unihetero', 'tensor', 'dist', 'testing.d')))).not.toEqual([]);
     const libErrors = Object.entries(c.diagnostics).filter(([f]) => f.startsWith('node_modules') || f === '(global)');
     expect(libErrors.flatMap(([, e]) => e)).toEqual([]);
   });
@@ -40,6 +42,8 @@ describe('a fresh consumer project', () => {
     const c = consumer();
     expect(c.diagnostics['program.mts'] ?? []).toEqual([]);
     expect(c.diagnostics['program.cts'] ?? []).toEqual([]);
+    expect(c.diagnostics['op-cases.mts'] ?? []).toEqual([]);
+    expect(c.diagnostics['op-cases.cts'] ?? []).toEqual([]);
     console.log(`consumer-check: program.mts ${lineCount(join(c.dir, 'program.mts'))} lines, program.cts ${lineCount(join(c.dir, 'program.cts'))} lines`);
   });
 
@@ -63,6 +67,24 @@ describe('a fresh consumer project', () => {
     const out = lastJson<{ tensor: string; losses: number[] }>(r.stdout);
     expect(out.tensor).toBe('cjs');
     expect(out.losses).toHaveLength(2);
+  });
+
+  it('@unihetero/tensor/testing: every op case runs on a second CPU backend (ESM), beside one copy of the runtime', async () => {
+    const c = consumer();
+    const r = await runNode(join(c.dir, 'dist', 'op-cases.mjs'), c.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lastJson<{ cases: number; ran: number; maxDiff: number; oneRuntime: boolean }>(r.stdout);
+    expect(out.cases).toBeGreaterThanOrEqual(70);
+    expect(out.ran).toBe(out.cases);
+    expect(out.maxDiff).toBe(0);
+    expect(out.oneRuntime).toBe(true);
+  });
+
+  it('@unihetero/tensor/testing loads through require() with the CJS runtime, one copy', async () => {
+    const c = consumer();
+    const r = await runNode(join(c.dir, 'dist', 'op-cases.cjs'), c.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson<{ format: string; cases: number; first: string; out: number }>(r.stdout)).toEqual({ format: 'cjs', cases: expect.any(Number), first: 'neg', out: 6, oneRuntime: true });
   });
 
   it('a second copy of @unihetero/tensor (ESM imported, then CJS required) fails at load, naming both files', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, compile, crossEntropy, getDefaultBackend, linspace, setDefaultBackend, tensor, tidy, type Tensor } from '../src/index.js';
-import { allCases } from './op-cases.js';
+import { allCases } from '../src/testing.js';
 
 const be = new CpuBackend();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gradcheck, tensor, type Tensor } from '../src/index.js';
-import { allCases } from './op-cases.js';
+import { allCases } from '../src/testing.js';
 
 describe('gradcheck: every differentiable op', () => {
   for (const [name, fn, inputs, options] of allCases) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Generator, compile, crossEntropy, linspace, noGrad, randn, tensor, tidy, type Tensor } from '@unihetero/tensor';
-import { allCases, withDefaultBackend } from '../../tensor/test/op-cases.js';
+import { allCases, withDefaultBackend } from '@unihetero/tensor/testing';
 import { useBackends } from './helpers.js';
 
 const b = useBackends();

@@ -3,7 +3,7 @@
  * on WebGPU equals the CPU reference backend within a stated tolerance. Runs on llvmpipe in CI.
  */
 import { describe, expect, it } from 'vitest';
-import { allCases, runCase } from '../../tensor/test/op-cases.js';
+import { allCases, runCase } from '@unihetero/tensor/testing';
 import { useBackends } from './helpers.js';
 
 /** Elementwise, reductions, matmul and losses on small shapes: 1e-4 absolute + 1e-3 relative (float32, different summation orders, WGSL transcendentals). */

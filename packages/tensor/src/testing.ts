@@ -1,7 +1,19 @@
 /**
- * Op cases shared by the gradcheck suite here and the WebGPU parity suites of @unihetero/webgpu
- * (Node and the browser). Inputs are host data so each suite can place them on its own backend;
+ * `@unihetero/tensor/testing`: the op cases every backend is checked on, published so that a
+ * backend's own suite (in its package, or outside the repository) runs the same list: tensor's
+ * gradcheck and compiled-vs-eager suites, @unihetero/webgpu's parity suite in Node, and the
+ * browser parity page. Inputs are host data so each suite places them on its own backend;
  * `runCase` runs one forward and backward on a backend and reads the results back.
+ *
+ * ```ts
+ * import { allCases, runCase } from '@unihetero/tensor/testing';
+ * for (const [name, fn, inputs] of allCases) {
+ *   const ref = await runCase(cpu, fn, inputs()); // compare with runCase(myBackend, fn, same inputs)
+ * }
+ * ```
+ *
+ * The built entry imports the tensor runtime from `@unihetero/tensor` itself (tsup.config.ts), so
+ * a consumer gets one copy of the runtime, never a second one bundled into this entry.
  */
 import {
   Generator,
@@ -22,7 +34,7 @@ import {
   tensor,
   where,
   type Tensor,
-} from '../src/index.js';
+} from './index.js';
 
 /** Host data for one input of a case. */
 export interface HostInput {
