@@ -30,6 +30,10 @@ export interface DiagnoseCommandOptions {
   roundTrips: number;
   /** MAR steps. */
   steps: number;
+  /** Classifier-free guidance on the flow velocity (1 = off). */
+  guidance?: number;
+  /** Classifier-free guidance on the semantic predictions (1 = off). */
+  semanticGuidance?: number;
   /** Split of the evaluation data ('test' or 'heldout'). */
   split: 'test' | 'heldout';
   /** Write the numbers as JSON here. */
@@ -78,8 +82,10 @@ export async function runDiagnose(o: DiagnoseCommandOptions, backend: Backend, i
   const { model, world, preset, step } = await loadShapesModel(o.checkpoint, backend);
   try {
     const steps = Math.min(o.steps, model.numVisualTokens);
-    io.progress(`diagnose: ${preset.name} at step ${step}; ${o.count} ${o.split} images per rung, probe on ${o.probeImages} training images, ${steps} MAR steps`);
-    const d = await diagnoseGeneration(model, world, { split: o.split, count: o.count, probeImages: o.probeImages, roundTrips: o.roundTrips, generate: { steps } });
+    const guidance = { guidance: o.guidance ?? 1, semanticGuidance: o.semanticGuidance ?? 1 };
+    const guided = guidance.guidance !== 1 || guidance.semanticGuidance !== 1 ? `, guidance ${guidance.guidance} (pixels) / ${guidance.semanticGuidance} (semantics)` : '';
+    io.progress(`diagnose: ${preset.name} at step ${step}; ${o.count} ${o.split} images per rung, probe on ${o.probeImages} training images, ${steps} MAR steps${guided}`);
+    const d = await diagnoseGeneration(model, world, { split: o.split, count: o.count, probeImages: o.probeImages, roundTrips: o.roundTrips, generate: { steps, ...guidance } });
     io.out(`${o.checkpoint} (${preset.name}, step ${step}), ${o.split} split\n`);
     io.out(ladderTable(d));
     const written: string[] = [];

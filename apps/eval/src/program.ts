@@ -13,7 +13,7 @@ import { runDiagnose } from './diagnose.js';
 import { processIO, type EvalIO } from './io.js';
 import type { EvalSettings } from './metrics.js';
 import { COUNT_LIMITS, parseInteger, parseIntegerList, parseNameList, parsePositive } from './options.js';
-import { checked, formatError, isVerbose, runProgram } from '@unihetero/app-common';
+import { checked, formatError, isVerbose, parseNumber, runProgram } from '@unihetero/app-common';
 import type { AblationModelSize } from './recipe.js';
 import { ABLATION_RECIPE, DESIGN_NAMES, QUICK_RECIPE, VARIANT_DESIGN, VARIANT_NAMES, withSize, type DesignName } from './recipe.js';
 
@@ -199,13 +199,15 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--probe-images <n>', 'training images the semantic probe is fitted on (default 512)', int('--probe-images', 16, COUNT_LIMITS.images))
     .option('--roundtrip-count <n>', 'captions sent text -> semantics -> text (default 16)', int('--roundtrip-count', 1, COUNT_LIMITS.images))
     .option('--gen-steps <n>', 'MAR steps of generation (default 16)', int('--gen-steps', 1, COUNT_LIMITS.steps))
+    .option('--guidance <g>', 'classifier-free guidance on the flow velocity (default 1 = off)', checked((t) => parseNumber('--guidance', t, { min: 0 })))
+    .option('--semantic-guidance <g>', 'classifier-free guidance on the semantic predictions (default 1 = off)', checked((t) => parseNumber('--semantic-guidance', t, { min: 0 })))
     .addOption(new Option('--split <name>', 'evaluation split').choices(['test', 'heldout']).default('test'))
     .option('--json <file>', 'also write the numbers as JSON')
     .option('--sheets <prefix>', 'write <prefix>-decoder.png and <prefix>-generated.png')
     .addOption(backendOption())
-    .action(async (o: { checkpoint: string; count?: number; probeImages?: number; roundtripCount?: number; genSteps?: number; split: 'test' | 'heldout'; json?: string; sheets?: string; backend?: string }) => {
+    .action(async (o: { checkpoint: string; count?: number; probeImages?: number; roundtripCount?: number; genSteps?: number; guidance?: number; semanticGuidance?: number; split: 'test' | 'heldout'; json?: string; sheets?: string; backend?: string }) => {
       await withBackend(o.backend, (b) =>
-        runDiagnose({ checkpoint: o.checkpoint, count: o.count ?? 32, probeImages: o.probeImages ?? 512, roundTrips: o.roundtripCount ?? 16, steps: o.genSteps ?? 16, split: o.split, json: o.json, sheets: o.sheets ?? null }, b, deps.io),
+        runDiagnose({ checkpoint: o.checkpoint, count: o.count ?? 32, probeImages: o.probeImages ?? 512, roundTrips: o.roundtripCount ?? 16, steps: o.genSteps ?? 16, guidance: o.guidance, semanticGuidance: o.semanticGuidance, split: o.split, json: o.json, sheets: o.sheets ?? null }, b, deps.io),
       );
     });
 

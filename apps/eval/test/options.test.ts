@@ -129,6 +129,8 @@ describe('count limits', () => {
     expect(r.err).toContain("--gen-count: expected an integer in [0, 10000], got '1e9'");
     r = await cli(['diagnose', '--checkpoint', 'x.safetensors', '--count', '20000']);
     expect(r.err).toContain("--count: expected an integer in [1, 10000], got '20000'");
+    r = await cli(['diagnose', '--checkpoint', 'x.safetensors', '--semantic-guidance', 'strong']);
+    expect(r.err).toContain("--semantic-guidance: expected a finite number >= 0, got 'strong'");
     r = await cli(['ablation', '--gen-steps', '5000']);
     expect(r.err).toContain("--gen-steps: expected an integer in [1, 1024], got '5000'");
   });

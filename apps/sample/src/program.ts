@@ -44,6 +44,7 @@ function addSemantic(cmd: Command): Command {
     .option('--regeneration-rounds <n>', 'rounds of re-masking and regenerating after the full pass (inference-time scaling)', int('--regeneration-rounds', 0, LIMITS.regenerationRounds), 0)
     .option('--regeneration-fraction <x>', 'fraction of the tokens re-masked per round, in (0, 1]', num('--regeneration-fraction', { min: 0, exclusiveMin: true, max: 1 }), 0.25)
     .addOption(new Option('--regeneration-policy <policy>', 'which tokens to re-mask').choices(['random', 'original-order', 'lowest-agreement']).default('random'))
+    .option('--semantic-guidance <w>', 'classifier-free guidance on the semantic predictions (1 = off)', num('--semantic-guidance', { min: 0 }), 1)
     .addOption(new Option('--order <order>', 'generation order of the visual tokens').choices(['random', 'raster']).default('random'));
 }
 

@@ -165,8 +165,8 @@ describe('answer', () => {
 });
 
 describe('generate', () => {
-  const all = ['--steps', '4', '--flow-steps', '2', '--flow-sampler', 'heun', '--temperature', '0.7', '--guidance', '2', '--guidance-schedule', 'constant', '--regeneration-rounds', '1', '--regeneration-fraction', '0.5', '--regeneration-policy', 'lowest-agreement', '--order', 'raster'];
-  const opts = { steps: 4, flowSteps: 2, flowSampler: 'heun', temperature: 0.7, guidance: 2, guidanceSchedule: 'constant', regenerationRounds: 1, regenerationFraction: 0.5, regenerationPolicy: 'lowest-agreement', order: 'raster' } as const;
+  const all = ['--steps', '4', '--flow-steps', '2', '--flow-sampler', 'heun', '--temperature', '0.7', '--guidance', '2', '--guidance-schedule', 'constant', '--regeneration-rounds', '1', '--regeneration-fraction', '0.5', '--regeneration-policy', 'lowest-agreement', '--order', 'raster', '--semantic-guidance', '1.5'];
+  const opts = { steps: 4, flowSteps: 2, flowSampler: 'heun', temperature: 0.7, guidance: 2, guidanceSchedule: 'constant', regenerationRounds: 1, regenerationFraction: 0.5, regenerationPolicy: 'lowest-agreement', order: 'raster', semanticGuidance: 1.5 } as const;
 
   it('writes a PNG per sample, the sheet and results.json; images equal generateImages with the same options and seed + k', async () => {
     const out = join(dir, 'gen');
@@ -248,6 +248,7 @@ describe('generate', () => {
       [['--order', 'spiral'], "argument 'spiral' is invalid. Allowed choices are random, raster."],
       [['--guidance', 'x'], "--guidance: expected a finite number >= 0, got 'x'"],
       [['--guidance-schedule', 'cosine'], "argument 'cosine' is invalid. Allowed choices are linear, constant."],
+      [['--semantic-guidance', '-1'], "--semantic-guidance: expected a finite number >= 0, got '-1'"],
       [['--temperature', '-1'], "--temperature: expected a finite number >= 0, got '-1'"],
       [['--flow-steps', '0'], "--flow-steps: expected an integer in [1, 1000], got '0'"],
       [['--flow-sampler', 'rk4'], "argument 'rk4' is invalid. Allowed choices are euler, heun."],
@@ -343,7 +344,7 @@ describe('checkpoints', () => {
     expect(h.code).toBe(0);
     for (const c of ['caption', 'answer', 'generate', 'roundtrip']) expect(h.out).toContain(c);
     const gh = await cli(['generate', '--help']);
-    for (const o of ['--steps', '--temperature', '--guidance', '--guidance-schedule', '--regeneration-rounds', '--regeneration-fraction', '--regeneration-policy', '--order', '--flow-steps', '--flow-sampler', '--count', '--captions-file', '--out', '--seed', '--backend']) expect(gh.out).toContain(o);
+    for (const o of ['--steps', '--temperature', '--guidance', '--guidance-schedule', '--regeneration-rounds', '--regeneration-fraction', '--regeneration-policy', '--order', '--semantic-guidance', '--flow-steps', '--flow-sampler', '--count', '--captions-file', '--out', '--seed', '--backend']) expect(gh.out).toContain(o);
   });
 
   it('frees the model at the end of a command: it leaves exactly what the same package calls leave', async () => {

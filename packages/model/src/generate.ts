@@ -25,8 +25,16 @@ export interface GenerateOptions {
   temperature?: number;
   /** Classifier-free guidance scale on the flow velocity (default 1 = off; docs/method.md 10.4). */
   guidance?: number;
-  /** Guidance schedule over the MAR steps (default 'linear', MAR's). */
+  /** Guidance schedule over the MAR steps (default 'linear', MAR's); it applies to both guidances. */
   guidanceSchedule?: 'linear' | 'constant';
+  /**
+   * Classifier-free guidance on the semantic predictions (default 1 = off): a revealed token gets
+   * `e_u + w (e_c - e_u)`, where `e_c = G(z)` and `e_u` is the invert-projector's prediction from
+   * the same span with the caption dropped (training's caption dropout teaches that row). Our
+   * departure from MAR, whose guidance acts on the pixel head only: here the semantic tokens are
+   * what the caption must steer (docs/generation.md).
+   */
+  semanticGuidance?: number;
   /** Regeneration rounds after the full pass (default 0; docs/method.md 10.3). */
   regenerationRounds?: number;
   /** Fraction re-masked per round (default 0.25). */
@@ -142,6 +150,14 @@ export function cachedSpanHidden(model: UniHetero, prompts: number[][]): Tensor 
   });
 }
 
+/**
+ * Classifier-free guidance of a semantic prediction: `u + w (c - u)` (w = 1 gives `c`). The invert-
+ * projector's outputs are compared by direction (the cosine loss), so the result is used as is.
+ */
+export function guidedPrediction(conditional: Tensor, unconditional: Tensor, weight: number): Tensor {
+  return unconditional.add(conditional.sub(unconditional).mul(weight));
+}
+
 /** Rows `b*N + pos` of `[B*N, ...]` tensors for positions listed per image (`count` each, flat `[B*count]`). */
 function rowIndex(positions: Int32Array, count: number, N: number, offset = 0): Int32Array {
   const out = new Int32Array(positions.length);
@@ -171,6 +187,8 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
   if (!Number.isInteger(K) || K < 1 || K > N) throw new Error(`${op}: steps must be an integer in [1, ${N}] (the number of visual tokens), got ${K}`);
   const g = options.guidance ?? 1;
   if (!Number.isFinite(g)) throw new Error(`${op}: guidance must be finite, got ${g}`);
+  const gs = options.semanticGuidance ?? 1;
+  if (!Number.isFinite(gs)) throw new Error(`${op}: semanticGuidance must be finite, got ${gs}`);
   const rounds = options.regenerationRounds ?? 0;
   if (!Number.isInteger(rounds) || rounds < 0) throw new Error(`${op}: regenerationRounds must be an integer >= 0, got ${rounds}`);
   const rho = options.regenerationFraction ?? 0.25;
@@ -188,7 +206,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
   const invert = model.invert_projector;
   const wasTraining = model.training;
   model.eval();
-  const guided = g !== 1;
+  const guided = g !== 1 || gs !== 1;
   const prefix = noGrad(() => runPrefix(model, guided ? [...prompts, ...prompts.map(() => [])] : prompts, be));
   const owned: Tensor[] = [];
   try {
@@ -215,16 +233,21 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
           generator: gen,
         }),
       );
-    /** Reveal `positions` (flat [B*count]) with scale `scale`: commit predictions, feedback and latents. */
-    const reveal = (positions: Int32Array, count: number, scale: number) => {
+    /**
+     * Reveal `positions` (flat [B*count]) with guidance weight `weight` (1 = none; the schedule's
+     * value at this step for a scale of 2, scaled per guidance): commit predictions, feedback and latents.
+     */
+    const reveal = (positions: Int32Array, count: number, at: (scale: number) => number) => {
       noGrad(() => {
         const rows = rowIndex(positions, count, N);
         const next = tidy(() => {
           const z = spanHidden(model, prefix, inputs);
           const zc = z.indexSelect(0, tensor(rows, { dtype: 'int32', backend: be }));
-          const eHat = invert.predict(zc);
+          const zu = guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : null;
+          const sw = at(gs);
+          const eHat = zu && sw !== 1 ? guidedPrediction(invert.predict(zc), invert.predict(zu), sw) : invert.predict(zc);
           const fb = model.feedback(eHat);
-          const x = decode && decodeAt === 'reveal' ? sampleLatents(zc, guided ? z.indexSelect(0, tensor(rowIndex(positions, count, N, B * N), { dtype: 'int32', backend: be })) : null, positions, fb, scale) : null;
+          const x = decode && decodeAt === 'reveal' ? sampleLatents(zc, g !== 1 ? zu : null, positions, fb, at(g)) : null;
           return { inputs: replaceRows(inputs, rows, fb, be), predictions: replaceRows(predictions, rows, eHat, be), latents: x && latents ? replaceRows(latents, rows, x, be) : null };
         });
         inputs = swap(inputs, next.inputs);
@@ -237,7 +260,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
     const steps = revealStepsBatch(orders, B, K);
     const left = maskedAfterSteps(N, K);
     for (let k = 0; k < steps.length; k++) {
-      reveal(steps[k]!, steps[k]!.length / B, guided ? cfgScale(schedule, g, N, left[k]!) : 1);
+      reveal(steps[k]!, steps[k]!.length / B, (w) => (w !== 1 ? cfgScale(schedule, w, N, left[k]!) : 1));
       if (options.onStep) await options.onStep({ step: k + 1, steps: steps.length, revealed: steps[k]!, latents });
     }
     // Regeneration rounds (docs/method.md 10.3).
@@ -271,7 +294,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
         const c = plans[0]!.reveal[k]!.length;
         const pos = new Int32Array(B * c);
         plans.forEach((p, b) => pos.set(p.reveal[k]!, b * c));
-        reveal(pos, c, guided ? cfgScale(schedule, g, M, leftR[k]!) : 1);
+        reveal(pos, c, (w) => (w !== 1 ? cfgScale(schedule, w, M, leftR[k]!) : 1));
       }
       plans.forEach((p, b) => {
         if (p.generationOrder) current[b] = p.generationOrder;
@@ -286,7 +309,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
         noGrad(() =>
           tidy(() => {
             const z = spanHidden(model, prefix, inputs);
-            return sampleLatents(z.narrow(0, 0, B * N), guided ? z.narrow(0, B * N, B * N) : null, all, inputs, g);
+            return sampleLatents(z.narrow(0, 0, B * N), g !== 1 ? z.narrow(0, B * N, B * N) : null, all, inputs, g);
           }),
         ),
       );

@@ -54,6 +54,28 @@ describe('generateImages (MAR loop)', () => {
     await expect(generateImages(model, p, { regenerationFraction: 0 })).rejects.toThrow(/regenerationFraction must be in \(0, 1\], got 0/);
   });
 
+  it('semantic guidance commits u + w (c - u): the conditional and caption-dropped predictions, extrapolated', async () => {
+    const { model } = await tinyModel('exp3', { seed: 4 });
+    const caption = model.tokenizer.encode('a red circle at the top left.', { bos: false, eos: false });
+    // One step reveals every token from the fully masked span, so c and u come from the same inputs.
+    const once = async (prompt: number[], o: GenerateOptions = {}) => {
+      const g = await generateImages(model, [prompt], { steps: 1, decodePixels: false, generator: new Generator(3), ...o });
+      const out = Array.from(await g.predictions.data());
+      g.embeddings.dispose();
+      g.predictions.dispose();
+      return out;
+    };
+    const c = await once(caption);
+    const u = await once([]);
+    const guided = await once(caption, { semanticGuidance: 2.5, guidanceSchedule: 'constant' });
+    expect(c).not.toEqual(u);
+    expect(guided.length).toBe(c.length);
+    for (let i = 0; i < c.length; i++) expect(guided[i]).toBeCloseTo(u[i]! + 2.5 * (c[i]! - u[i]!), 4);
+    // Weight 1 is the unguided run, bit for bit.
+    expect(await once(caption, { semanticGuidance: 1 })).toEqual(c);
+    await expect(generateImages(model, [caption], { semanticGuidance: Number.NaN })).rejects.toThrow(/semanticGuidance must be finite, got NaN/);
+  });
+
   it('round trip and multiple choice run through the understanding path', async () => {
     const { model, world } = await tinyModel('exp3', { seed: 4 });
     const texts = await roundTrip(model, ['a red circle at the top left.'], { steps: 4, maxCaptionTokens: 5 });

@@ -21,6 +21,8 @@ export interface SemanticFlags {
   regenerationFraction: number;
   regenerationPolicy: NonNullable<GenerateOptions['regenerationPolicy']>;
   order: NonNullable<GenerateOptions['order']>;
+  /** Classifier-free guidance on the semantic predictions (1 = off). */
+  semanticGuidance: number;
 }
 
 /** Every option of `generateImages` the CLI exposes. */
@@ -94,6 +96,7 @@ export function semanticOptions(f: SemanticFlags, seed: number): GenerateOptions
     regenerationFraction: f.regenerationFraction,
     regenerationPolicy: f.regenerationPolicy,
     order: f.order,
+    semanticGuidance: f.semanticGuidance,
     generator: new Generator(seed),
   };
 }
