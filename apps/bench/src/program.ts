@@ -151,8 +151,9 @@ export function buildProgram(deps: CliDeps = defaultDeps): Command {
     });
 
   stepCommand(program, 'transformer', 'tokens/s of a forward+backward+AdamW step of the transformer bench config (d=256, 4 layers, seq 128, batch 8)')
-    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; composed?: boolean }) => {
-      await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup, composed: o.composed === true }, deps.io);
+    .option('--compiled', "also time each backend with the whole step through compile() (rows '<backend> (compiled)')")
+    .action(async (o: { backend: StepOptions['backend']; steps: number; warmup: number; composed?: boolean; compiled?: boolean }) => {
+      await deps.runTransformer({ backend: o.backend, steps: o.steps, warmup: o.warmup, composed: o.composed === true, compiled: o.compiled === true }, deps.io);
     });
 
   stepCommand(program, 'train', 'samples/s of one UniHetero training step of the embedded default (d=128, 4 layers, exp2, batch 16)')

@@ -28,9 +28,11 @@ describe('CLI parsing', () => {
   it('parses the transformer and train step suites', async () => {
     const h = harness();
     expect(await runCli(['transformer', '--backend', 'all', '--steps', '3'], h.deps)).toBe(0);
+    expect(await runCli(['transformer', '--compiled'], h.deps)).toBe(0);
     expect(await runCli(['train', '--batch-size', '8', '--preset', 'exp3', '--composed'], h.deps)).toBe(0);
     expect(h.calls).toEqual([
-      { suite: 'transformer', opts: { backend: 'all', steps: 3, warmup: 1, composed: false } },
+      { suite: 'transformer', opts: { backend: 'all', steps: 3, warmup: 1, composed: false, compiled: false } },
+      { suite: 'transformer', opts: { backend: 'cpu', steps: 5, warmup: 1, composed: false, compiled: true } },
       { suite: 'train', opts: { backend: 'cpu', steps: 5, warmup: 1, batchSize: 8, preset: 'exp3', composed: true } },
     ]);
     expect(await runCli(['transformer', '--backend', 'tpu'], h.deps)).not.toBe(0);

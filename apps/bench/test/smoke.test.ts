@@ -57,8 +57,26 @@ describe('transformer step suite', () => {
     expect(rows.length).toBe(1);
     expect(rows[0]!.error).toBeNull();
     expect(rows[0]!.firstLoss!).toBeGreaterThan(6.5); // ~ ln 1024 at init
-    expect(out).toMatch(/\| backend \| ms\/step \| tokens\/s \| first loss \| last loss \|/);
+    expect(out).toMatch(/\| backend \| ms\/step \| tokens\/s \| dispatches\/step \| first loss \| last loss \|/);
   }, 120_000);
+});
+
+describe('--compiled', () => {
+  it('adds a row per backend with the step through compile(); it replays and gives the eager losses', async () => {
+    let out = '';
+    const rows = await runTransformer({ backend: 'cpu', steps: 2, warmup: 3, compiled: true }, { out: (t) => void (out += `${t}\n`), progress: () => {} });
+    expect(rows.map((r) => [r.backend, r.error])).toEqual([
+      ['cpu', null],
+      ['cpu (compiled)', null],
+    ]);
+    // Same weights and batch, five steps each: the losses agree to float tolerance.
+    expect(Math.abs(rows[0]!.firstLoss! - rows[1]!.firstLoss!)).toBeLessThan(1e-4);
+    expect(Math.abs(rows[0]!.lastLoss! - rows[1]!.lastLoss!)).toBeLessThan(1e-3);
+    expect(rows[1]!.compileNote).toMatch(/^compile\(\): replay, [1-9]\d* of 5 calls replayed/);
+    expect(rows[0]!.dispatchesPerStep).toBeNull();
+    expect(out).toContain('| cpu (compiled) |');
+    expect(out).toMatch(/cpu \(compiled\): compile\(\): replay/);
+  }, 240_000);
 });
 
 describe('--composed', () => {

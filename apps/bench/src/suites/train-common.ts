@@ -7,6 +7,7 @@
 import type { Backend, Tensor } from '@unihetero/tensor';
 import { useJax, type Jax, type JaxDevice } from '../peers/jax.js';
 import type { Contender } from './rounds.js';
+import { compileNote } from './compile-note.js';
 
 /** Adam hyper-parameters (no weight decay). */
 export interface AdamHyper {
@@ -112,15 +113,7 @@ export async function oursContender(spec: OursSpec): Promise<Contender> {
       compiled?.reset();
     },
     dispatches: 'dispatches' in backend ? () => (backend as unknown as { dispatches: number }).dispatches : undefined,
-    status: compiled
-      ? () => {
-          const st = compiled.stats();
-          if (!st) return 'compile(): not called';
-          if (st.mode === 'eager') return `compile(): FELL BACK TO EAGER: ${st.reason}`;
-          const plan = st.plan ? `; plan: ${st.plan.tracedKernels} kernels traced -> ${st.plan.kernels} after fusion, ${st.plan.temps} intermediates in ${st.plan.tempBuffers} buffers (${(st.plan.tempBytes / 2 ** 20).toFixed(1)} MiB)` : '';
-          return `compile(): ${st.mode}, ${st.replayed} of ${st.calls} calls replayed (${st.traced} traced)${plan}`;
-        }
-      : undefined,
+    status: compiled ? () => compileNote(compiled.stats()) : undefined,
   };
 }
 
