@@ -234,8 +234,8 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
         }),
       );
     /**
-     * Reveal `positions` (flat [B*count]) with guidance weight `weight` (1 = none; the schedule's
-     * value at this step for a scale of 2, scaled per guidance): commit predictions, feedback and latents.
+     * Reveal `positions` (flat [B*count]): commit predictions, feedback and latents. `at(w)` is the
+     * weight at this step of a guidance whose scale is `w` (the schedule; 1 stays 1 = off).
      */
     const reveal = (positions: Int32Array, count: number, at: (scale: number) => number) => {
       noGrad(() => {
