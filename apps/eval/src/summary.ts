@@ -146,6 +146,9 @@ export interface Comparison {
   verdict: string;
 }
 
+/** The range of an accuracy or recall, for clipping its interval. */
+const UNIT: readonly [number, number] = [0, 1];
+
 function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
@@ -157,8 +160,12 @@ export function tQuantile(p: number, df: number): number {
   return jStat.studentt.inv(p, df);
 }
 
-/** Mean, sample standard deviation and the two-sided t-interval (n-1 df) of `values`; one value gives NaN spread. */
-export function tInterval(values: readonly number[], level = 0.95): SeedInterval {
+/**
+ * Mean, sample standard deviation and the two-sided t-interval (n-1 df) of `values`; one value
+ * gives NaN spread. `range` clips the interval to a metric's possible values (accuracies: [0, 1]);
+ * the half-width stays the unclipped one.
+ */
+export function tInterval(values: readonly number[], level = 0.95, range: readonly [number, number] = [-Infinity, Infinity]): SeedInterval {
   if (values.length === 0) throw new Error('tInterval: no values');
   values.forEach((v, i) => {
     if (!Number.isFinite(v)) throw new Error(`tInterval: value ${i} is not finite (${v})`);
@@ -169,7 +176,7 @@ export function tInterval(values: readonly number[], level = 0.95): SeedInterval
   if (n === 1) return { mean: m, n, sd: NaN, df: 0, level, halfWidth: NaN, low: NaN, high: NaN, values: [...values] };
   const sd = Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / (n - 1));
   const half = (tQuantile((1 + level) / 2, n - 1) * sd) / Math.sqrt(n);
-  return { mean: m, n, sd, df: n - 1, level, halfWidth: half, low: m - half, high: m + half, values: [...values] };
+  return { mean: m, n, sd, df: n - 1, level, halfWidth: half, low: Math.max(range[0], m - half), high: Math.min(range[1], m + half), values: [...values] };
 }
 
 /** Fit `y = a*n + b` over the points; null with fewer than two distinct sample counts. */
@@ -220,7 +227,7 @@ function summarizeGroup(runs: PresetRun[]): PresetSummary {
   const caps = last.map((m) => m.captions);
   const generation = gens.every((g) => g)
     ? {
-        objectAccuracy: tInterval(gens.map((g) => g!.objectAccuracy)),
+        objectAccuracy: tInterval(gens.map((g) => g!.objectAccuracy), 0.95, UNIT),
         position: mean(gens.map((g) => g!.position)),
         colour: mean(gens.map((g) => g!.colour)),
         shape: mean(gens.map((g) => g!.shape)),
@@ -230,9 +237,9 @@ function summarizeGroup(runs: PresetRun[]): PresetSummary {
       }
     : null;
   const roundTrip = rts.every((r) => r)
-    ? { objectRecall: tInterval(rts.map((r) => r!.objectRecall)), exact: mean(rts.map((r) => r!.exact)), unparsable: mean(rts.map((r) => r!.unparsable)), count: rts.reduce((s, r) => s + r!.count, 0) }
+    ? { objectRecall: tInterval(rts.map((r) => r!.objectRecall), 0.95, UNIT), exact: mean(rts.map((r) => r!.exact)), unparsable: mean(rts.map((r) => r!.unparsable)), count: rts.reduce((s, r) => s + r!.count, 0) }
     : null;
-  const semantics = sems.every((s) => s) ? { objectAccuracy: tInterval(sems.map((s) => s!.objectAccuracy)), ceiling: mean(sems.map((s) => s!.ceiling)), count: sems.reduce((a, s) => a + s!.count, 0) } : null;
+  const semantics = sems.every((s) => s) ? { objectAccuracy: tInterval(sems.map((s) => s!.objectAccuracy), 0.95, UNIT), ceiling: mean(sems.map((s) => s!.ceiling)), count: sems.reduce((a, s) => a + s!.count, 0) } : null;
   const series = (pick: (m: ModelMetrics) => number | undefined): FitSummary | null => {
     const pts = all.map((p) => [p.samples, pick(p.metrics)] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number');
     return pts.length === all.length ? fitPoints(pts) : null;
@@ -249,8 +256,8 @@ function summarizeGroup(runs: PresetRun[]): PresetSummary {
     final: {
       samples: finalSamples,
       questions: last[0]!.test.count,
-      test: tInterval(last.map((m) => m.test.accuracy)),
-      heldout: tInterval(last.map((m) => m.heldout.accuracy)),
+      test: tInterval(last.map((m) => m.test.accuracy), 0.95, UNIT),
+      heldout: tInterval(last.map((m) => m.heldout.accuracy), 0.95, UNIT),
       captionExact: caps.every((c) => c) ? mean(caps.map((c) => c!.exact)) : null,
       captionObjectRecall: caps.every((c) => c) ? mean(caps.map((c) => c!.objectRecall)) : null,
       generation,

@@ -38,6 +38,17 @@ describe('t-intervals over seeds', () => {
     expect(() => tInterval([])).toThrow('tInterval: no values');
     expect(() => tInterval([0.1, NaN])).toThrow('tInterval: value 1 is not finite (NaN)');
   });
+
+  it('clips the interval to a range and keeps the unclipped half width', () => {
+    // The judge accuracies of three seeds at the 32k ablation checkpoint: the bare interval runs past 1.
+    const bare = tInterval([0.8099, 0.5455, 0.9256]);
+    expect(bare.high).toBeGreaterThan(1);
+    const clipped = tInterval([0.8099, 0.5455, 0.9256], 0.95, [0, 1]);
+    expect(clipped.high).toBe(1);
+    expect(clipped.low).toBeCloseTo(bare.low, 12);
+    expect(clipped.halfWidth).toBe(bare.halfWidth);
+    expect(tInterval([0.01, 0.02, 0.4], 0.95, [0, 1]).low).toBe(0);
+  });
 });
 
 describe('summaries', () => {
