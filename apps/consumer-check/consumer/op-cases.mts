@@ -1,6 +1,7 @@
 // A backend author's check against the published op cases (`@unihetero/tensor/testing`): every case
 // forward and backward on a second CPU backend, compared with the default one. The testing entry
-// must load beside the runtime as ONE copy (a second copy would fail at load). Prints one JSON line.
+// must load beside the runtime as ONE copy (a bundled second copy would hold its own default backend
+// and Tensor class: `oneRuntime` checks both). Prints one JSON line.
 import { CpuBackend, Tensor, getDefaultBackend, tensor } from '@unihetero/tensor';
 import { allCases, runCase, withDefaultBackend, type Case } from '@unihetero/tensor/testing';
 
