@@ -15,30 +15,36 @@ process.env.EGL_PLATFORM ||= 'surfaceless';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * Aliases so tests import sibling packages from source, no build needed: `@unihetero/x` ->
- * `packages/x/src/index.ts` and each subpath export `@unihetero/x/y` (package.json `exports`)
- * -> `packages/x/src/y.ts`. Exact matches, subpaths first.
+ * Where each workspace package's sources are: `@unihetero/x` -> `packages/x/src/index.ts` and each
+ * subpath export `@unihetero/x/y` (package.json `exports`) -> `packages/x/src/y.ts`, subpaths first.
+ * The test aliases below and the browser test pages' bundler (apps/browser-tests) both use it.
  */
-function workspaceAliases(): { find: RegExp; replacement: string }[] {
-  const subpaths: { find: RegExp; replacement: string }[] = [];
-  const roots: { find: RegExp; replacement: string }[] = [];
+export function workspaceSources(): { specifier: string; file: string }[] {
+  const subpaths: { specifier: string; file: string }[] = [];
+  const roots: { specifier: string; file: string }[] = [];
   const base = join(root, 'packages');
   if (!existsSync(base)) return [];
   for (const name of readdirSync(base)) {
     const src = join(base, name, 'src', 'index.ts');
     if (!existsSync(src)) continue;
-    roots.push({ find: new RegExp(`^@unihetero/${name}$`), replacement: src });
+    roots.push({ specifier: `@unihetero/${name}`, file: src });
     const pkg = JSON.parse(readFileSync(join(base, name, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> };
     for (const key of Object.keys(pkg.exports ?? {})) {
       const sub = /^\.\/([A-Za-z0-9_-]+)$/.exec(key)?.[1];
       const file = sub ? join(base, name, 'src', `${sub}.ts`) : '';
-      if (sub && existsSync(file)) subpaths.push({ find: new RegExp(`^@unihetero/${name}/${sub}$`), replacement: file });
+      if (sub && existsSync(file)) subpaths.push({ specifier: `@unihetero/${name}/${sub}`, file });
     }
   }
+  return [...subpaths, ...roots];
+}
+
+/** Aliases so tests import sibling packages (and the apps' shared code) from source, no build needed; exact matches. */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
+  const aliases = workspaceSources().map((s) => ({ find: new RegExp(`^${s.specifier.replace(/\//g, '\\/')}$`), replacement: s.file }));
   // The apps' shared code (a private workspace package).
   const common = join(root, 'apps', 'common', 'src', 'index.ts');
-  if (existsSync(common)) roots.push({ find: /^@unihetero\/app-common$/, replacement: common });
-  return [...subpaths, ...roots];
+  if (existsSync(common)) aliases.push({ find: /^@unihetero\/app-common$/, replacement: common });
+  return aliases;
 }
 
 /** The config every package's vitest.config.ts re-exports (optionally extended). */
