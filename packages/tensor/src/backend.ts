@@ -219,6 +219,23 @@ export interface AttentionArgs {
   lse: Storage;
 }
 
+/** Arguments of the `rope` override (rotary position embeddings in the halves layout). */
+export interface RopeArgs {
+  /** Input of any rank with an even last dim `2h`, any strides. */
+  x: View;
+  /** `x`'s shape (stride 0 where broadcast). */
+  cos: View;
+  /** `x`'s shape (stride 0 where broadcast). */
+  sin: View;
+  /**
+   * Contiguous, `x`'s shape. With `j` the element of the other half at the same offset
+   * (last-dim index `c +- h`): `out_i = x_i cos_i + x_j sin_i`, or with `transpose`
+   * `out_i = x_i cos_i + x_j sin_j` (the adjoint, which the backward uses).
+   */
+  out: Storage;
+  transpose: boolean;
+}
+
 /**
  * Optional fused kernels for composite ops. The front end uses one when the backend offers it and
  * composes the same maths from the required kernels otherwise (see `ops/overrides.ts`).
@@ -242,6 +259,8 @@ export interface BackendOverrides {
   crossEntropyBackward?(args: CrossEntropyBackwardArgs): void;
   /** Attention forward; returns false, writing nothing, to decline a case (the front end composes it). */
   attention?(args: AttentionArgs): boolean;
+  /** Rotary embedding `x cos + swapHalves(x) sin` (or its adjoint) in one pass. */
+  rope?(args: RopeArgs): void;
 }
 
 /** Names of the optional overrides. */
@@ -266,6 +285,7 @@ export const KERNEL_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   crossEntropy: ['stats'],
   crossEntropyBackward: ['dx'],
   attention: ['out', 'lse'],
+  rope: ['out'],
 };
 
 // ------------------------------------------------------------------------------------ contract

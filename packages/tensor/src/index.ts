@@ -18,6 +18,7 @@ export type {
   ReduceOp,
   RmsNormArgs,
   RmsNormBackwardArgs,
+  RopeArgs,
   SoftmaxArgs,
   Storage,
   TypedArray,
@@ -91,6 +92,7 @@ export {
   type CrossEntropyWithLogsumexp,
 } from './ops/nn.js';
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
+export { rope } from './ops/rope.js';
 export { memory, type MemoryInfo } from './memory.js';
 export { setCpuMatmulKernel, cpuMatmulKernel, setCpuThreads, cpuThreads, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
 export { compile, type CompileOptions, type CompileStats, type CompiledFunction } from './compile/compile.js';

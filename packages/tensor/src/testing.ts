@@ -29,6 +29,7 @@ import {
   layerNorm,
   mseLoss,
   rmsNorm,
+  rope,
   scaledDotProductAttention,
   stack,
   tensor,
@@ -53,6 +54,14 @@ const awayFromZero = (...shape: number[]) => host(shape, () => (gen.uniform() * 
 const lit = (values: number[], shape = [values.length]): HostInput => ({ data: Float32Array.from(values), shape });
 /** Standard normal inputs times `scale` (to reach both tails of saturating functions). */
 const rnScaled = (scale: number, ...shape: number[]) => host(shape, () => gen.normal() * scale);
+
+/** Constant rotary tables `[1, 1, 3, 4]` (three positions, HF layout: cos = [c, c], sin = [-s, s]). */
+const ropeTables = () => {
+  const angles = [0, 1, 2].map((p) => [p, p / 100]);
+  const cos = angles.flatMap(([a, b]) => [Math.cos(a!), Math.cos(b!), Math.cos(a!), Math.cos(b!)]);
+  const sin = angles.flatMap(([a, b]) => [-Math.sin(a!), -Math.sin(b!), Math.sin(a!), Math.sin(b!)]);
+  return { cos: tensor(cos, { shape: [1, 1, 3, 4] }), sin: tensor(sin, { shape: [1, 1, 3, 4] }) };
+};
 
 /** An additive attention mask [3, 4] with a fully masked second query row. */
 const attentionMask = () => tensor([0, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity, 0, 0, -1.5, 0], { shape: [3, 4] });
@@ -157,6 +166,8 @@ export const nnCases: Case[] = [
   ['rmsNorm plain 3d', (x) => rmsNorm(x, null, 1e-6), () => [rn(2, 3, 5)]],
   ['attention gqa, fully masked row', (q, k, v) => scaledDotProductAttention(q, k, v, { mask: attentionMask() }), () => [rn(2, 4, 3, 3), rn(2, 2, 4, 3), rn(2, 2, 4, 2)]],
   ['attention float mask with grad', (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m, scale: 0.7 }), () => [rn(1, 2, 3, 4), rn(1, 1, 5, 4), rn(1, 1, 5, 3), rn(1, 2, 1, 5)]],
+  ['rope permuted x, constant tables', (x) => { const t = ropeTables(); return rope(x.permute(0, 2, 1, 3), t.cos, t.sin); }, () => [rn(2, 3, 2, 4)]],
+  ['rope tables with grad', (x, c, s) => rope(x, c, s), () => [rn(2, 3, 4), rn(3, 4), rn(1, 4)]],
   ['attention keep-mask, permuted q', (q, k, v) => scaledDotProductAttention(q.permute(0, 2, 1, 3), k, v, { mask: tensor(new Int32Array([1, 1, 0, 1, 0, 1]), { shape: [2, 1, 1, 3] }) }), () => [rn(2, 2, 3, 2), rn(2, 3, 3, 2), rn(2, 3, 3, 2)]],
   ['composite mlp', (x, w1, w2) => x.matmul(w1).gelu().matmul(w2).tanh().sum(-1), () => [rn(2, 3), rn(3, 4), rn(4, 2)]],
 ];

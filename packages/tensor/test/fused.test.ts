@@ -15,6 +15,7 @@ import {
   layerNorm,
   liveTensorCount,
   rmsNorm,
+  rope,
   scaledDotProductAttention,
   tensor,
   tidy,
@@ -24,7 +25,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 
-const FUSED: OverrideName[] = ['softmax', 'logsumexp', 'layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention'];
+const FUSED: OverrideName[] = ['softmax', 'logsumexp', 'layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention', 'rope'];
 
 /** A CPU backend that offers no override (the front end composes everything). */
 function composedCpu(): Backend {
@@ -120,6 +121,62 @@ describe('fused vs composed (CPU, float64)', () => {
     both('attention float mask grad', () => (q, k, v, m) => scaledDotProductAttention(q, k, v, { mask: m!, scale: 0.3 }), [h([1, 2, 4, 3]), h([1, 2, 3, 3]), h([1, 2, 3, 3]), h([4, 3])]);
     both('attention permuted q, no mask', () => (q, k, v) => scaledDotProductAttention(q.transpose(1, 2), k, v), [h([2, 3, 2, 4]), h([2, 1, 6, 4]), h([2, 1, 6, 2])]);
     both('attention keep-mask', (be) => (q, k, v) => scaledDotProductAttention(q, k, v, { mask: tensor(new Int32Array([1, 0, 1, 0, 0, 0]), { shape: [2, 3], backend: be }) }), [h([1, 1, 2, 2]), h([1, 1, 3, 2]), h([1, 1, 3, 2])]);
+  });
+});
+
+describe('rope (fused vs composed)', () => {
+  /** HF-layout tables for `L` positions and head size `d`: cos = [c, c], sin = [-s, s]. */
+  const tables = (be: Backend, L: number, d: number, dtype: 'float64' | 'float32' = 'float64') => {
+    const cos: number[] = [];
+    const sin: number[] = [];
+    for (let p = 0; p < L; p++) {
+      const a = Array.from({ length: d / 2 }, (_, k) => p / 10000 ** ((2 * k) / d));
+      cos.push(...a.map(Math.cos), ...a.map(Math.cos));
+      sin.push(...a.map((v) => -Math.sin(v)), ...a.map(Math.sin));
+    }
+    return { cos: tensor(cos, { shape: [1, 1, L, d], dtype, backend: be }), sin: tensor(sin, { shape: [1, 1, L, d], dtype, backend: be }) };
+  };
+
+  it('forward and backward on permuted q, broadcast tables, and arbitrary (non-rotation) tables', () => {
+    both('rope [B,H,L,D] from [B,L,H,D]', (be) => (x) => {
+      const t = tables(be, 3, 6);
+      return rope(x!.permute(0, 2, 1, 3), t.cos, t.sin);
+    }, [h([2, 3, 4, 6])]);
+    // Tables that are not a rotation: the backward is the adjoint g cos + swap(g sin), not the inverse rotation.
+    const [c, s] = [normals(8), normals(8)];
+    both('rope general tables', (be) => (x) => rope(x!, tensor(c, { shape: [2, 4], dtype: 'float64', backend: be }), tensor(s, { shape: [2, 4], dtype: 'float64', backend: be })), [h([3, 2, 4])]);
+    both('rope of the square of a rope', (be) => (x) => {
+      const t = tables(be, 2, 4);
+      const y = rope(x!, t.cos, t.sin);
+      return rope(y.mul(y), t.cos, t.sin);
+    }, [h([2, 1, 2, 4])]);
+  });
+
+  it('tables that require grad take the composed path and get gradients', () => {
+    both('rope table grads', () => (x, c, s) => rope(x!, c!, s!), [h([2, 3, 4]), h([3, 4]), h([1, 4])]);
+  });
+
+  it('is a rotation for HF tables: norms of each pair are kept, and position 0 is the identity', () => {
+    const t = tables(fused, 4, 8);
+    const x = randn([1, 1, 4, 8], { dtype: 'float64', backend: fused, generator: new Generator(5) });
+    const y = rope(x, t.cos, t.sin);
+    const xs = x.dataSync();
+    const ys = y.dataSync();
+    for (let i = 0; i < 8; i++) expect(ys[i]).toBe(xs[i]);
+    for (let p = 0; p < 4; p++) {
+      for (let k = 0; k < 4; k++) {
+        const [a, b, c, d] = [xs[p * 8 + k]!, xs[p * 8 + k + 4]!, ys[p * 8 + k]!, ys[p * 8 + k + 4]!];
+        expect(Math.hypot(c, d)).toBeCloseTo(Math.hypot(a, b), 12);
+      }
+    }
+    for (const v of [x, y, t.cos, t.sin]) v.dispose();
+  });
+
+  it('rejects odd heads, tables that do not broadcast, and int inputs', () => {
+    const t = tables(fused, 2, 4);
+    expect(() => rope(tensor(normals(6), { shape: [2, 3], dtype: 'float64', backend: fused }), t.cos, t.sin)).toThrow('rope: the last dim of x [2,3] must be even');
+    expect(() => rope(tensor(normals(12), { shape: [3, 4], dtype: 'float64', backend: fused }), t.cos, t.sin)).toThrow(/rope: cos \[1, 1, 2, 4\] does not broadcast to x \[3, 4\]|broadcast/);
+    expect(() => rope(tensor(new Int32Array(4), { backend: fused }), t.cos, t.sin)).toThrow('rope: x must be a float tensor, got int32');
   });
 });
 

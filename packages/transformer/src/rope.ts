@@ -12,7 +12,7 @@
  * (what HF's conversion script does): `metaToHFRotary` / `hfToMetaRotary` do that permutation.
  * HF checkpoints are already permuted; load them as they are.
  */
-import { Tensor, concat, tensor, tidy, type Backend, type DType } from '@unihetero/tensor';
+import { Tensor, concat, rope, tensor, tidy, type Backend, type DType } from '@unihetero/tensor';
 
 /** `inv_freq_k = 1 / theta^(2k/d_h)` for `k = 0..d_h/2-1`, rounded through float32 as HF computes it. */
 export function ropeInverseFrequencies(headDim: number, theta = 10000): Float64Array {
@@ -75,12 +75,15 @@ export function rotateHalf(x: Tensor): Tensor {
   return tidy(() => concat([x.narrow(-1, h, h).neg(), x.narrow(-1, 0, h)], -1));
 }
 
-/** Rotate `x [B, H, L, d_h]` by the tables (`x * cos + rotate_half(x) * sin`, HF layout). */
+/**
+ * Rotate `x [B, H, L, d_h]` by the tables (`x * cos + rotate_half(x) * sin`, HF layout): the
+ * tensor package's `rope` op, one fused kernel forward and backward where the backend offers it.
+ */
 export function applyRope(x: Tensor, tables: RopeTables): Tensor {
   const d = x.shape[x.rank - 1]!;
   const td = tables.cos.shape[tables.cos.rank - 1]!;
   if (d !== td) throw new Error(`applyRope: head dim ${d} of x ${JSON.stringify(x.shape)} does not match the tables' ${td}`);
-  return tidy(() => x.mul(tables.cos).add(swapHalves(x).mul(tables.sinSigned)));
+  return rope(x, tables.cos, tables.sinSigned);
 }
 
 function checkRotaryWeight(op: string, w: Tensor, heads: number): number {

@@ -12,6 +12,7 @@ import { launchElementwise } from './kernels/elementwise.js';
 import { launchLayerNorm, launchLogsumexp, launchReduce, launchRmsNorm, launchSoftmax } from './kernels/rows.js';
 import { FUSED_STORAGE_BUFFERS, launchAttention, launchCrossEntropy, launchCrossEntropyBackward, launchLayerNormBackward, launchRmsNormBackward } from './kernels/fused.js';
 import { launchMatmul } from './kernels/matmul.js';
+import { launchRope } from './kernels/rope.js';
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
 import { DEFAULT_MATMUL, type MatmulConfig } from './kernels/matmul-wgsl.js';
 
@@ -94,6 +95,7 @@ export class WebGPUBackend implements Backend {
       crossEntropy: (a) => (this.rt.check(), launchCrossEntropy(ctx, a)),
       crossEntropyBackward: (a) => (this.rt.check(), launchCrossEntropyBackward(ctx, a)),
       attention: (a) => (this.rt.check(), launchAttention(ctx, a)),
+      rope: (a) => (this.rt.check(), launchRope(ctx, a)),
     };
     const offered: BackendOverrides = {};
     const maxStorage = device.limits.maxStorageBuffersPerShaderStage;

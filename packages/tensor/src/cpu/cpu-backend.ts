@@ -18,6 +18,7 @@ import {
   type LogsumexpArgs,
   type RmsNormArgs,
   type RmsNormBackwardArgs,
+  type RopeArgs,
   type SoftmaxArgs,
   type Storage,
   type TypedArray,
@@ -30,7 +31,7 @@ import { contiguousStrides } from '../shape.js';
 import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
 import { normRows, reduceRows, softmaxRows, type RowReduceOp } from './reduce.js';
-import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, type HostView4 } from './fused.js';
+import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, ropeHost, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
 import { WasmElementwise } from './wasm/expr-kernels.js';
@@ -292,7 +293,7 @@ export class CpuBackend implements Backend {
 
   /**
    * Every override: softmax, logsumexp, the norms forward and backward, cross-entropy and its
-   * gradient, and attention (float32 and float64). They are the reference the other backends'
+   * gradient, attention and the rotary embedding (float32 and float64). They are the reference the other backends'
    * overrides are checked against.
    */
   readonly overrides: BackendOverrides = {
@@ -328,6 +329,18 @@ export class CpuBackend implements Backend {
       );
     },
     attention: (a: AttentionArgs) => this.attentionHost(a),
+    rope: (a: RopeArgs) => {
+      const op = 'rope';
+      const shape = a.x.shape;
+      for (const [what, v] of [['cos', a.cos], ['sin', a.sin]] as const) {
+        if (!sameShape(v.shape, shape)) throw new Error(`${op}: ${what} view ${fmt(v.shape)} must have x's shape ${fmt(shape)}`);
+      }
+      const d = shape[shape.length - 1];
+      if (d === undefined || d % 2 !== 0) throw new Error(`${op}: x ${fmt(shape)} needs an even last dim`);
+      const n = shape.reduce((p, q) => p * q, 1);
+      const host = (v: View, what: string) => ({ data: this.view(v, op, what), offset: v.offset, strides: v.strides });
+      ropeHost(shape, host(a.x, 'x'), host(a.cos, 'cos'), host(a.sin, 'sin'), this.out(a.out, n, `${op} out`), a.transpose);
+    },
   };
 
   /**

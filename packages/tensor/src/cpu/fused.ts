@@ -1,9 +1,12 @@
 /**
  * CPU reference versions of the fused training kernels: layerNorm / rmsNorm backward, the
- * cross-entropy rows (loss and logsumexp) and their gradient, and scaled dot-product attention.
+ * cross-entropy rows (loss and logsumexp) and their gradient, scaled dot-product attention and the
+ * rotary embedding.
  * Accumulation is in float64 (JavaScript numbers) whatever the storage dtype.
  */
 import type { TypedArray } from '../backend.js';
+import { contiguousStrides } from '../shape.js';
+import { eachRow, planRows } from './iterate.js';
 
 /** Max of `x[o .. o + n)` with NaN propagation; -Infinity for an empty row. */
 function rowMax(x: ArrayLike<number>, o: number, n: number): number {
@@ -191,4 +194,44 @@ export function attentionHost(q: HostView4, k: HostView4, v: HostView4, mask: Ho
       }
     }
   }
+}
+
+/** A strided host operand: its array, the offset of element 0 and one stride per dim. */
+export interface HostStrided {
+  data: TypedArray;
+  offset: number;
+  strides: readonly number[];
+}
+
+/**
+ * Rotary embedding over the last dim (`RopeArgs`): with `j` the element of the other half,
+ * `out_i = x_i cos_i + x_j sin_i`, or with `transpose` `out_i = x_i cos_i + x_j sin_j`; `out` is
+ * contiguous over `shape`.
+ */
+export function ropeHost(shape: readonly number[], x: HostStrided, cos: HostStrided, sin: HostStrided, out: TypedArray, transpose: boolean): void {
+  const r = shape.length;
+  const h = shape[r - 1]! / 2;
+  const lead = shape.slice(0, -1);
+  const outLead = contiguousStrides(shape).slice(0, -1);
+  const plan = planRows(lead, [x.strides.slice(0, -1), cos.strides.slice(0, -1), sin.strides.slice(0, -1), outLead]);
+  const [xl, cl, sl] = [x.strides[r - 1]!, cos.strides[r - 1]!, sin.strides[r - 1]!];
+  const xd = x.data;
+  const cd = cos.data;
+  const sd = sin.data;
+  eachRow(plan, [x.offset, cos.offset, sin.offset, 0], (offs) => {
+    for (let k = 0; k < plan.len; k++) {
+      const xo = offs[0]! + k * plan.inner[0]!;
+      const co = offs[1]! + k * plan.inner[1]!;
+      const so = offs[2]! + k * plan.inner[2]!;
+      const oo = offs[3]! + k * plan.inner[3]!;
+      for (let c = 0; c < h; c++) {
+        const a = xd[xo + c * xl]!;
+        const b = xd[xo + (c + h) * xl]!;
+        const s1 = sd[so + c * sl]!;
+        const s2 = sd[so + (c + h) * sl]!;
+        out[oo + c] = a * cd[co + c * cl]! + b * (transpose ? s2 : s1);
+        out[oo + c + h] = b * cd[co + (c + h) * cl]! + a * (transpose ? s1 : s2);
+      }
+    }
+  });
 }

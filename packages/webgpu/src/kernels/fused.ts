@@ -32,6 +32,7 @@ export const FUSED_STORAGE_BUFFERS = {
   crossEntropy: 4,
   crossEntropyBackward: 5,
   attention: 6,
+  rope: 4,
 } as const;
 
 function shapeStr(s: readonly number[]): string {
