@@ -1,3 +1,4 @@
 import { appConfig } from '../../tsup.shared';
 
-export default appConfig();
+// The encoder worker's script is its own entry: `EncoderWorker` starts dist/encoder-worker-main.js.
+export default appConfig({ entry: ['src/cli.ts', 'src/encoder-worker-main.ts'] });

@@ -42,6 +42,8 @@ export interface DemoOptions {
   resume?: boolean;
   quiet?: boolean;
   seed?: number;
+  /** Run the frozen semantic encoder on a worker thread (CPU backend; default true). */
+  encoderWorker?: boolean;
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -75,7 +77,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
     {},
   );
   const t0 = performance.now();
-  const run = await runTraining({ spec, out, resume: options.resume, tag: 'demo', resumeCommand: `unihetero-train demo${recipe.name === 'standard' ? ' --recipe standard' : ''} --resume --out ${out}`, backend: options.backend, quiet: options.quiet, name: 'unihetero-train demo' }, io);
+  const run = await runTraining({ spec, out, resume: options.resume, tag: 'demo', resumeCommand: `unihetero-train demo${recipe.name === 'standard' ? ' --recipe standard' : ''} --resume --out ${out}`, backend: options.backend, quiet: options.quiet, encoderWorker: options.encoderWorker, name: 'unihetero-train demo' }, io);
   if (run.code !== 0) return run.code;
   const trainMs = performance.now() - t0;
   const progress = createProgress(io.stderr, { quiet: options.quiet, notTTYSchedule: 2000 });

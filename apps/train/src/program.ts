@@ -27,6 +27,7 @@ interface TrainFlags extends CliOverrides {
   resume?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  encoderWorker?: boolean;
 }
 
 /** Spec keys set by each flag (to tell a resumed run which settings the user asked for). */
@@ -41,6 +42,8 @@ const FLAG_KEYS: Record<string, string[]> = {
   evalCount: ['eval.count'],
   ckptEvery: ['checkpointEvery'],
 };
+
+const encoderWorkerOption = () => new Option('--no-encoder-worker', 'on the CPU backend, run the frozen semantic encoder on the training thread instead of a worker thread one batch ahead (same numbers)');
 
 const backendOption = () => new Option('--backend <kind>', 'backend (default: UNIHETERO_BACKEND, else auto; auto passes over software WebGPU adapters)').choices(['auto', 'cpu', 'webgpu']);
 
@@ -80,7 +83,7 @@ async function train(flags: TrainFlags, io: AppIO): Promise<number> {
   for (const [k, keys] of Object.entries(FLAG_KEYS)) if ((cli as Record<string, unknown>)[k] !== undefined) keys.forEach((key) => explicit.add(key));
   const spec = resolveRunSpec(file, cli);
   return withBackend(flags.backend, async (backend) => {
-    const r = await runTraining({ spec, out: flags.out!, resume: flags.resume, explicit, backend, quiet: flags.quiet }, io);
+    const r = await runTraining({ spec, out: flags.out!, resume: flags.resume, explicit, backend, quiet: flags.quiet, encoderWorker: flags.encoderWorker }, io);
     if (r.code === 0) {
       const last = r.checkpoint ? `${r.checkpoint.path} (step ${r.checkpoint.step})` : 'none';
       io.stdout.write(`${NAME}: ${r.spec.preset}${r.spec.data ? ` on '${r.spec.data}'` : ''} trained for ${plural(r.trainer.step, 'step')} (${plural(r.trainer.samplesSeen, 'sample')}); outputs in ${flags.out}/: metrics.jsonl, eval.jsonl, loss.svg, config.json; checkpoint ${last}\n`);
@@ -104,6 +107,7 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .option('--lr <x>', 'peak learning rate (default 0.002)', positiveArg('--lr'))
     .option('--seed <n>', 'seed of the initialisation and of the run (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
+    .addOption(encoderWorkerOption())
     .option('--out <dir>', 'run folder (required)')
     .option('--config <file.json>', 'a JSON run spec: { preset, data, config, world, seed, trainer, eval, checkpointEvery }')
     .option('--resume', 'continue from <out>/checkpoint.safetensors with identical numbers')
@@ -125,15 +129,16 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
     .option('--samples <n>', `training samples (default: the recipe's; demo ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
     .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))
     .addOption(backendOption())
+    .addOption(encoderWorkerOption())
     .option('--resume', 'continue an interrupted demo from its checkpoint')
     .option('--quiet', 'no progress output')
     .option('--verbose', 'print the stack trace of an error (also: UNIHETERO_VERBOSE=1)')
     .addOption(new Option('--tiny', 'a seconds-long recipe (tests)').hideHelp())
     .configureOutput({ writeOut: (t) => void io.stdout.write(t), writeErr: (t) => void io.stderr.write(t) })
     .exitOverride()
-    .action((o: { out?: string; recipe: 'demo' | 'standard'; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean }) => {
+    .action((o: { out?: string; recipe: 'demo' | 'standard'; samples?: number; seed?: number; backend?: string; resume?: boolean; quiet?: boolean; tiny?: boolean; encoderWorker?: boolean }) => {
       const recipe = o.tiny ? TINY_RECIPE : o.recipe === 'standard' ? STANDARD_RECIPE : DEMO_RECIPE;
-      done(withBackend(o.backend, (backend) => runDemo({ out: o.out ?? `runs/${o.recipe}`, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe }, io)));
+      done(withBackend(o.backend, (backend) => runDemo({ out: o.out ?? `runs/${o.recipe}`, backend, samples: o.samples, seed: o.seed, resume: o.resume, quiet: o.quiet, recipe, encoderWorker: o.encoderWorker }, io)));
     });
 
   program.addHelpText(

@@ -13,11 +13,12 @@
  */
 import { basename, join } from 'node:path';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { Backend } from '@unihetero/tensor';
+import { cpuThreads, setCpuThreads, type Backend } from '@unihetero/tensor';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { NonFiniteLossError, Trainer, createModel, createShapesModel, evaluateCaptioning, evaluateGeneration, evaluateUnderstanding, type Preset, type ShapesModel, type SourceSample, type StepMetrics, type UniHetero } from '@unihetero/model';
 import { describeTokenizer, readImageFolder, type FolderSource } from '@unihetero/data';
 import { acquireRunLock, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
+import { EncoderWorker } from './encoder-worker.js';
 import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
 import { RateMeter, createProgress, type Progress } from './progress.js';
@@ -51,6 +52,11 @@ export interface TrainRequest {
   tag?: string;
   backend: Backend;
   quiet?: boolean;
+  /**
+   * On the CPU backend, run the frozen semantic encoder on a worker thread one batch ahead
+   * (default true; the numbers are identical, the step is faster where a second core is free).
+   */
+  encoderWorker?: boolean;
   /** Program name in messages. */
   name?: string;
   /** The command that continues this run, named when it is interrupted. */
@@ -286,6 +292,11 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     const { model } = built;
     const trainer = new Trainer<SourceSample>(model, 'world' in built ? built.world : built.folder, trainerOptions(spec));
     const steps = totalSteps(spec);
+    const worker = req.encoderWorker !== false && req.backend.name === 'cpu' && !trainer.done ? await EncoderWorker.start(IMAGE_SIZE) : null;
+    if (worker) trainer.setFeatureEncoder(worker);
+    // The worker takes a core: an 'auto' GEMM thread count leaves it one (results are bitwise the same for any count).
+    const threadSetting = cpuThreads().setting;
+    if (worker && threadSetting === 'auto') setCpuThreads(Math.max(1, cpuThreads().threads - 1));
     let history: Record<string, unknown>[] = [];
     let checkpoint: TrainOutcome['checkpoint'] = null;
     if (resumeFrom) {
@@ -310,6 +321,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     progress.log(
       `${name}: ${spec.preset} on ${'folder' in built ? `'${spec.data}' (${plural(built.folder.size('train'), 'training pair')}, ${plural(built.folder.size('test'), 'test pair')}, ${plural(built.folder.tokenizer.vocabSize, 'token')} in the vocabulary)` : 'the shapes world'}, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +
         (resumeFrom ? `resuming at step ${trainer.step}; ` : '') +
+        (worker ? 'semantic encoder on a worker thread; ' : '') +
         `writing ${out}`,
     );
 
@@ -379,6 +391,11 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
       throw new UsageError(`training stopped at step ${trainer.step}: ${describeError(e)}; ${lastGood()}${checkpoint ? ` (intact; continue with: ${resumeCommand})` : ''}`, { cause: e });
     } finally {
       progress.stop();
+      if (worker) {
+        trainer.setFeatureEncoder(null);
+        setCpuThreads(threadSetting);
+        await worker.close();
+      }
     }
   }
 }

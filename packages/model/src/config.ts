@@ -173,7 +173,12 @@ export const ModelConfigSchema = z
      * masked, as MAR's encoder does): without it a fully masked span gives every position the same
      * input and only RoPE tells the positions apart.
      */
-    visualPositions: z.enum(['none', 'learned']).default('none'),
+    /**
+     * Position embedding of the span inputs: none, one learned vector per position ('learned'), or a
+     * learned row vector plus a learned column vector of the token grid ('learned-2d': the grid's
+     * structure is given, so a row or column learned at one position is learned for all).
+     */
+    visualPositions: z.enum(['none', 'learned', 'learned-2d']).default('none'),
     /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (docs/method.md 5.3). */
     maskRate: z.union([z.string(), z.object({ kind: z.string() }).passthrough()]).default('gaussian'),
   })

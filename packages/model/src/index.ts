@@ -10,7 +10,7 @@ export { UniHetero, type LossParts, type PreparedBatch, type UniHeteroOptions } 
 export { generateImages, type GenerateOptions, type GenerationResult, type GenerationStep } from './generate.js';
 export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings, type CaptionOptions, type ChoiceQuestion, type ChoiceResult } from './understand.js';
 export { checkSourceImageSize, referenceCaption, type GenerationJudge, type SampleSource, type SourceSample, type TextSpecialIds, type TextTokenizer } from './source.js';
-export { NonFiniteLossError, Trainer, batchExamples, trainsGeneration, type StepMetrics, type TrainerOptions } from './trainer.js';
+export { NonFiniteLossError, Trainer, batchExamples, trainsGeneration, type BatchFeatureEncoder, type StepMetrics, type TrainerOptions } from './trainer.js';
 export { evaluateCaptioning, evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type CaptioningReport, type EvalSet, type GenerationReport, type SourceGenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
 export { createModel, createShapesModel, loadModel, loadShapesModel, readCheckpointSpec, type CheckpointBuild, type LoadedModel, type ModelSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
 export { createShapesModelFrom, loadEncoderFromBytes, loadShapesModelFromBytes, readCheckpointMetaFromBytes, shapesCheckpointBytes, type CheckpointBytesOptions, type EncoderSource } from './portable.js';

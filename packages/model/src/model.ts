@@ -70,12 +70,17 @@ export class UniHetero extends Module {
   declare pixel_encoder: PixelEncoder & Module;
   /** `[N, d]` learned position embedding of the span inputs (config `visualPositions: 'learned'`). */
   declare visual_position_embedding: Tensor | undefined;
+  /** `[rows, d]` and `[cols, d]` learned row and column embeddings of the token grid (config `visualPositions: 'learned-2d'`). */
+  declare visual_row_embedding: Tensor | undefined;
+  declare visual_col_embedding: Tensor | undefined;
   /** `[2]` running (weighted sum, weight) of the ploss targets' norms (config `invertProjector.feedbackNorm: 'target-mean'`). */
   declare target_norm: Tensor | undefined;
   /** `[N, d]` learned position embedding added to the flow head's condition (config `flow.positionEmbedding`). */
   declare flow_position_embedding: Tensor | undefined;
   /** The resolved configuration. */
   readonly config: ModelConfig;
+  /** Rows and columns of the token grid (set with `visualPositions: 'learned-2d'`). */
+  private gridShape: [number, number] = [0, 0];
   /** The tokenizer. */
   readonly tokenizer: TextTokenizer;
   /** Special token ids. */
@@ -139,6 +144,15 @@ export class UniHetero extends Module {
       init.normal_(pe, 0, 0.02, gen);
       this.registerParameter('visual_position_embedding', pe.requiresGrad_(true));
     }
+    if (c.visualPositions === 'learned-2d') {
+      this.gridShape = [grid.height, grid.width];
+      const rows = zeros([grid.height, d], { backend: options.backend });
+      const cols = zeros([grid.width, d], { backend: options.backend });
+      init.normal_(rows, 0, 0.02, gen);
+      init.normal_(cols, 0, 0.02, gen);
+      this.registerParameter('visual_row_embedding', rows.requiresGrad_(true));
+      this.registerParameter('visual_col_embedding', cols.requiresGrad_(true));
+    }
     if (c.invertProjector.feedbackNorm === 'target-mean') {
       // [sum, weight] of an exponentially weighted mean of the targets' norms (bias-corrected).
       this.registerBuffer('target_norm', zeros([2], { backend: options.backend }));
@@ -171,6 +185,22 @@ export class UniHetero extends Module {
   }
 
   /**
+   * `encodeImages` with the semantic features computed elsewhere (`[B, N, d_v]`, e.g. by a
+   * `BatchFeatureEncoder` on another thread): only the pixel latents are computed here.
+   */
+  encodeWithFeatures(images: Tensor, features: Tensor): { features: Tensor; latents: Tensor } {
+    const [B, , H, W] = images.shape;
+    if (images.rank !== 4 || H !== this.imageSize[0] || W !== this.imageSize[1]) {
+      throw new Error(`UniHetero.encodeWithFeatures: expected images [B, 3, ${this.imageSize.join(', ')}], got ${JSON.stringify(images.shape)}`);
+    }
+    const want = [B, this.numVisualTokens, this.config.semanticDim];
+    if (features.rank !== 3 || features.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`UniHetero.encodeWithFeatures: features ${JSON.stringify(features.shape)} must be ${JSON.stringify(want)} for ${B} images`);
+    }
+    return noGrad(() => ({ features, latents: this.pixel_encoder.encode(images) }));
+  }
+
+  /**
    * Sample training masks for the generation examples and build the sequences. `images` are
    * encoded here unless `encoded` features/latents are given (e.g. from a feature cache).
    * `options.generationMask` (`[generation rows * N]`, 1 = masked) replaces the sampled masks.
@@ -199,10 +229,16 @@ export class UniHetero extends Module {
    * visual position embedding when the config has one; `[B*N, d]`.
    */
   spanInputs(visual: Tensor): Tensor {
-    const pe = this.visual_position_embedding;
     const d = this.config.backbone.hiddenSize;
-    if (!pe) return visual.rank === 2 ? visual : visual.reshape(-1, d);
     const N = this.numVisualTokens;
+    const rows = this.visual_row_embedding;
+    const cols = this.visual_col_embedding;
+    if (rows && cols) {
+      const [H, W] = this.gridShape;
+      return tidy(() => visual.reshape(-1, H, W, d).add(rows.reshape(H, 1, d)).add(cols.reshape(1, W, d)).reshape(-1, d));
+    }
+    const pe = this.visual_position_embedding;
+    if (!pe) return visual.rank === 2 ? visual : visual.reshape(-1, d);
     return tidy(() => visual.reshape(-1, N, d).add(pe).reshape(-1, d));
   }
 

@@ -7,10 +7,22 @@
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
 import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
-import { ShapesWorld, imagesToTensor, mixSeed } from '@unihetero/data';
+import { ShapesWorld, imageToCHW, imagesToTensor, mixSeed } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
 import type { SequenceExample } from './sequence.js';
 import { checkSourceImageSize, type SampleSource, type SourceSample } from './source.js';
+
+/**
+ * Computes the frozen semantic features of a batch away from the training thread (a worker thread
+ * in Node: `unihetero-train` starts one on the CPU backend). See `Trainer.setFeatureEncoder`.
+ */
+export interface BatchFeatureEncoder {
+  /**
+   * Features `[B, N, d_v]` (flat, row-major) of `B` images `[B, 3, H, W]` in [-1, 1] (flat); they
+   * must be what the model's own semantic encoder computes for the same images.
+   */
+  encode(images: Float32Array, batch: number): Promise<Float32Array>;
+}
 
 /** Optimisation settings (docs/method.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
 export interface TrainerOptions {
@@ -131,6 +143,10 @@ export class Trainer<S extends SourceSample = SourceSample> {
   /** The samples and examples of the last step (for inspection: which data a run has seen). */
   lastBatch: { samples: { split: string; index: number }[]; examples: SequenceExample[] } | null = null;
 
+  private featureEncoder: BatchFeatureEncoder | null = null;
+  /** The next batch, its images already sent to the feature encoder. */
+  private ahead: { key: string; samples: S[]; features: Promise<Float32Array> } | null = null;
+
   /** Set up optimizer and schedule for `model` trained on `source` (a `ShapesWorld`, a folder source, or any `SampleSource`). */
   constructor(
     readonly model: UniHetero,
@@ -189,10 +205,55 @@ export class Trainer<S extends SourceSample = SourceSample> {
 
   /** Indices (in the split) of the next batch's samples. */
   private nextIndices(): number[] {
-    const n = Math.min(this.options.batchSize, this.options.samples - this.samplesSeen);
+    return this.indicesAfter(this.samplesSeen);
+  }
+
+  /** Indices (in the split) of the batch that starts after `seen` samples. */
+  private indicesAfter(seen: number): number[] {
+    const n = Math.min(this.options.batchSize, this.options.samples - seen);
     const pool = this.options.pool;
     const first = this.options.start;
-    return Array.from({ length: Math.max(1, n) }, (_, i) => first + (pool > 0 ? (this.samplesSeen + i) % pool : this.samplesSeen + i));
+    return Array.from({ length: Math.max(1, n) }, (_, i) => first + (pool > 0 ? (seen + i) % pool : seen + i));
+  }
+
+  /**
+   * Compute the batches' semantic features with `encoder` (e.g. on a worker thread), one batch
+   * ahead: while a step trains, the next batch's images are being encoded. `null` goes back to
+   * encoding on the training thread. The numbers are identical either way as long as `encoder`
+   * computes what the model's semantic encoder computes.
+   */
+  setFeatureEncoder(encoder: BatchFeatureEncoder | null): void {
+    this.featureEncoder = encoder;
+    this.ahead = null;
+  }
+
+  /** Send `samples`' images to the feature encoder (the promise is marked handled: a run that stops early leaves no unhandled rejection). */
+  private encodeAhead(samples: S[]): Promise<Float32Array> {
+    const images = samples.map((s) => s.image);
+    const { width, height } = images[0]!;
+    const size = 3 * width * height;
+    const host = new Float32Array(images.length * size);
+    images.forEach((img, b) => imageToCHW(img, host, b * size));
+    const p = this.featureEncoder!.encode(host, images.length);
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** This step's samples and, with a feature encoder, their features (and the next batch sent off). */
+  private async stepInputs(indices: number[]): Promise<{ samples: S[]; features: Float32Array | null }> {
+    if (!this.featureEncoder) return { samples: indices.map((k) => this.sampleAt(this.options.split, k)), features: null };
+    const key = indices.join(',');
+    const mine = this.ahead?.key === key ? this.ahead : null;
+    const samples = mine ? mine.samples : indices.map((k) => this.sampleAt(this.options.split, k));
+    const features = mine ? mine.features : this.encodeAhead(samples);
+    this.ahead = null;
+    const seen = this.samplesSeen + samples.length;
+    if (seen < this.options.samples) {
+      const next = this.indicesAfter(seen);
+      const nextSamples = next.map((k) => this.sampleAt(this.options.split, k));
+      this.ahead = { key: next.join(','), samples: nextSamples, features: this.encodeAhead(nextSamples) };
+    }
+    return { samples, features: await features };
   }
 
   /** The next batch's samples (sample indices `samplesSeen ..`). */
@@ -233,13 +294,14 @@ export class Trainer<S extends SourceSample = SourceSample> {
     const t0 = performance.now();
     const model = this.model;
     const indices = this.nextIndices();
-    const samples = indices.map((k) => this.sampleAt(this.options.split, k));
+    const { samples, features } = await this.stepInputs(indices);
     const examples = batchExamples(model, samples, this.generator, this.options.seed, this.samplesSeen);
     this.lastBatch = { samples: indices.map((index) => ({ split: this.options.split, index })), examples };
     this.optimizer.zeroGrad();
     const { parts, total } = tidy(() => {
       const images = imagesToTensor(samples.map((s) => s.image), model.backend);
-      const batch = model.prepare(examples, images, this.generator);
+      const encoded = features ? model.encodeWithFeatures(images, tensor(features, { shape: [samples.length, model.numVisualTokens, model.config.semanticDim], backend: model.backend })) : images;
+      const batch = model.prepare(examples, encoded, this.generator);
       const p = model.loss(batch, this.generator);
       return { parts: p, total: p.total };
     });

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memory } from '@unihetero/tensor';
-import { Trainer, type StepMetrics } from '../src/index.js';
+import { memory, tensor, tidy } from '@unihetero/tensor';
+import { Trainer, type BatchFeatureEncoder, type StepMetrics } from '../src/index.js';
 import { tinyModel } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unihetero-model-'));
@@ -13,6 +13,38 @@ const strip = (m: StepMetrics) => ({ ...m, ms: 0 });
 const opts = { samples: 32, batchSize: 8, seed: 3, lr: 3e-3 };
 
 describe('Trainer', () => {
+  it('with a feature encoder (one batch ahead) takes exactly the steps of one encoding on its own thread', async () => {
+    const a = await tinyModel('exp3', { seed: 1 });
+    const straight = new Trainer(a.model, a.world, opts);
+    const full: StepMetrics[] = [];
+    while (!straight.done) full.push(strip(await straight.trainStep()));
+
+    const b = await tinyModel('exp3', { seed: 1 });
+    const requests: number[] = [];
+    // The model's own encoder behind an asynchronous interface, as a worker thread would answer.
+    const encoder: BatchFeatureEncoder = {
+      encode: async (images, batch) => {
+        requests.push(batch);
+        await new Promise((r) => setTimeout(r, 1));
+        return tidy(() => b.model.semanticEncoder.encode(tensor(images, { shape: [batch, 3, 32, 32] })).dataSync() as Float32Array).slice();
+      },
+    };
+    const ahead = new Trainer(b.model, b.world, opts);
+    ahead.setFeatureEncoder(encoder);
+    const got: StepMetrics[] = [];
+    while (!ahead.done) got.push(strip(await ahead.trainStep()));
+    expect(got).toEqual(full);
+    expect(requests).toEqual([8, 8, 8, 8]); // each batch encoded once: the next one is sent while a step trains
+  });
+
+  it('a feature encoder that fails stops the step with its error, before any update', async () => {
+    const a = await tinyModel('exp3', { seed: 1 });
+    const t = new Trainer(a.model, a.world, opts);
+    t.setFeatureEncoder({ encode: async () => Promise.reject(new Error('worker gone')) });
+    await expect(t.trainStep()).rejects.toThrow('worker gone');
+    expect(t.step).toBe(0);
+  });
+
   it('resumes after a simulated kill with exactly the uninterrupted losses', async () => {
     const a = await tinyModel('exp3', { seed: 1 });
     const straight = new Trainer(a.model, a.world, opts);
