@@ -11,7 +11,7 @@
  * (Trainer.resume continues with identical numbers).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { UsageError, makeFolder, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
+import { UsageError, attachEncoderWorker, makeFolder, removeStaleTempFiles, writeFileAtomic } from '@unihetero/app-common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '@unihetero/tensor';
@@ -43,6 +43,8 @@ export interface AblationOptions {
   world?: WorldConfig;
   /** Seconds between progress lines within a scale (default 5). */
   progressIntervalSeconds?: number;
+  /** On the CPU backend, run the frozen semantic encoder on a worker thread one batch ahead (default true; same numbers). */
+  encoderWorker?: boolean;
 }
 
 function unique(what: string, xs: readonly (string | number)[]): void {
@@ -159,6 +161,7 @@ async function runOne(plan: RunPlan, seed: number, settings: AblationSettings, o
   const built = await createShapesModel(spec, backend);
   const { model, world } = built;
   let trainer: Trainer | undefined;
+  let worker: Awaited<ReturnType<typeof attachEncoderWorker>> = null;
   try {
     const run: PresetRun = record?.run ?? {
       id: plan.id,
@@ -184,6 +187,7 @@ async function runOne(plan: RunPlan, seed: number, settings: AblationSettings, o
       await trainer.resume(join(o.out, last.checkpoint));
       io.progress(`${tag} resumed from ${last.checkpoint} (${trainer.samplesSeen} samples, step ${trainer.step})`);
     }
+    worker = await attachEncoderWorker(trainer, backend, { enabled: o.encoderWorker });
     let t0 = performance.now();
     if (!trainer.flowWarmedUp && warmup > 0) {
       io.progress(`${tag} flow head warm-up: ${warmup} steps`);
@@ -237,6 +241,7 @@ async function runOne(plan: RunPlan, seed: number, settings: AblationSettings, o
     }
     return run;
   } finally {
+    await worker?.detach();
     trainer?.optimizer.dispose();
     model.dispose();
   }

@@ -97,6 +97,7 @@ interface AblationFlags extends EvalFlags {
   flowDepth?: number;
   flowWarmupSteps?: number;
   backend?: string;
+  encoderWorker?: boolean;
 }
 
 /** Build the program; `runCli` parses with it. */
@@ -155,7 +156,8 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1, 8192))
     .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1, 256))
     .option('--flow-warmup-steps <n>', `flow warm-up steps of presets that warm up (default: each preset's own; --quick ${QUICK_RECIPE.flowWarmupSteps})`, int('--flow-warmup-steps', 0))
-    .addOption(backendOption());
+    .addOption(backendOption())
+    .option('--no-encoder-worker', 'on the CPU backend, run the frozen semantic encoder on the training thread instead of a worker thread one batch ahead (same numbers)');
   addEvalOptions(ablation, `default ${ABLATION_RECIPE.eval.count}; --quick ${QUICK_RECIPE.eval.count}`).action(async (o: AblationFlags) => {
     const base = o.quick ? QUICK_RECIPE : ABLATION_RECIPE;
     const config = withSize(base.config, { hiddenSize: o.hiddenSize, layers: o.layers, heads: o.heads, flowWidth: o.flowWidth, flowDepth: o.flowDepth });
@@ -184,6 +186,7 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
           },
           quick: o.quick === true,
           command: ['unihetero-eval', ...argv].join(' '),
+          encoderWorker: o.encoderWorker,
         },
         b,
         deps.io,

@@ -13,12 +13,11 @@
  */
 import { basename, join } from 'node:path';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { cpuThreads, setCpuThreads, type Backend } from '@unihetero/tensor';
+import type { Backend } from '@unihetero/tensor';
 import { previousCheckpointPath, verifyCheckpoint } from '@unihetero/nn';
 import { NonFiniteLossError, Trainer, createModel, createShapesModel, evaluateCaptioning, evaluateGeneration, evaluateUnderstanding, type Preset, type ShapesModel, type SourceSample, type StepMetrics, type UniHetero } from '@unihetero/model';
 import { describeTokenizer, readImageFolder, type FolderSource } from '@unihetero/data';
-import { acquireRunLock, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
-import { EncoderWorker } from './encoder-worker.js';
+import { acquireRunLock, attachEncoderWorker, describeError, makeFolder, removeStaleTempFiles, repairJsonl, stopExitCode } from '@unihetero/app-common';
 import { appendJsonl, exists, readCheckpointMeta, writeFileAtomic } from './files.js';
 import { UsageError, plural, yieldToEventLoop, type AppIO } from './io.js';
 import { RateMeter, createProgress, type Progress } from './progress.js';
@@ -292,11 +291,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     const { model } = built;
     const trainer = new Trainer<SourceSample>(model, 'world' in built ? built.world : built.folder, trainerOptions(spec));
     const steps = totalSteps(spec);
-    const worker = req.encoderWorker !== false && req.backend.name === 'cpu' && !trainer.done ? await EncoderWorker.start(IMAGE_SIZE) : null;
-    if (worker) trainer.setFeatureEncoder(worker);
-    // The worker takes a core: an 'auto' GEMM thread count leaves it one (results are bitwise the same for any count).
-    const threadSetting = cpuThreads().setting;
-    if (worker && threadSetting === 'auto') setCpuThreads(Math.max(1, cpuThreads().threads - 1));
+    const worker = trainer.done ? null : await attachEncoderWorker(trainer, req.backend, { enabled: req.encoderWorker, imageSize: IMAGE_SIZE });
     let history: Record<string, unknown>[] = [];
     let checkpoint: TrainOutcome['checkpoint'] = null;
     if (resumeFrom) {
@@ -391,11 +386,7 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
       throw new UsageError(`training stopped at step ${trainer.step}: ${describeError(e)}; ${lastGood()}${checkpoint ? ` (intact; continue with: ${resumeCommand})` : ''}`, { cause: e });
     } finally {
       progress.stop();
-      if (worker) {
-        trainer.setFeatureEncoder(null);
-        setCpuThreads(threadSetting);
-        await worker.close();
-      }
+      await worker?.detach();
     }
   }
 }

@@ -1,69 +1,9 @@
-/**
- * The semantic encoder on a worker thread: its features are bit-identical to the training thread's,
- * a trainer using it takes identical steps, bad input and a stopped worker give clear errors, and
- * the CLI uses it on the CPU backend unless --no-encoder-worker.
- */
+/** unihetero-train runs the semantic encoder on a worker thread on the CPU backend unless --no-encoder-worker, with the same losses. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, cpuThreads, tidy } from '@unihetero/tensor';
-import { imagesToTensor } from '@unihetero/data';
-import { Trainer, createShapesModel, getRecipe, type StepMetrics } from '@unihetero/model';
-import { EncoderWorker } from '../src/encoder-worker.js';
+import { readFile } from 'node:fs/promises';
+import { cpuThreads } from '@unihetero/tensor';
 import { runCli } from '../src/program.js';
 import { memoryIO, removeDir, tempDir } from './helpers.js';
-
-let worker: EncoderWorker;
-beforeAll(async () => {
-  worker = await EncoderWorker.start(32);
-});
-afterAll(async () => {
-  await worker.close();
-});
-
-describe('EncoderWorker', () => {
-  it('computes exactly the features of the model’s own semantic encoder', async () => {
-    const backend = new CpuBackend();
-    const built = await createShapesModel({ seed: 0 }, backend);
-    const images = built.world.samples('train', 0, 5).map((s) => s.image);
-    const ref = tidy(() => built.model.encodeImages(imagesToTensor(images, backend)).features);
-    const host = imagesToTensor(images, backend);
-    const got = await worker.encode(host.dataSync() as Float32Array, 5);
-    expect(ref.shape).toEqual([5, 64, 64]);
-    expect(got.length).toBe(ref.size);
-    const want = ref.dataSync();
-    let diff = 0;
-    for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    expect(diff).toBe(0);
-    for (const t of [ref, host]) t.dispose();
-    backend.destroy();
-  });
-
-  it('a trainer with it takes the same steps as one encoding on its own thread', async () => {
-    const recipe = getRecipe('tiny');
-    const run = async (useWorker: boolean): Promise<StepMetrics[]> => {
-      const backend = new CpuBackend();
-      const built = await createShapesModel({ preset: recipe.preset, config: recipe.config, seed: 3 }, backend);
-      const trainer = new Trainer(built.model, built.world, { samples: 12, batchSize: 4, lr: 3e-3, seed: 3 });
-      if (useWorker) trainer.setFeatureEncoder(worker);
-      const out: StepMetrics[] = [];
-      while (!trainer.done) out.push(await trainer.trainStep());
-      backend.destroy();
-      return out;
-    };
-    const a = await run(false);
-    const b = await run(true);
-    expect(b.map((m) => [m.loss, m.ploss, m.diffuloss, m.gradNorm])).toEqual(a.map((m) => [m.loss, m.ploss, m.diffuloss, m.gradNorm]));
-  });
-
-  it('rejects images of the wrong size, naming the sizes', async () => {
-    await expect(worker.encode(new Float32Array(10), 1)).rejects.toThrow('encoder worker: 10 values are not 1 images of 3x32x32');
-  });
-
-  it('a closed worker fails its requests instead of hanging', async () => {
-    const w = await EncoderWorker.start(32);
-    await w.close();
-    await expect(w.encode(new Float32Array(3 * 32 * 32), 1)).rejects.toThrow(/encoder worker exited/);
-  });
-});
 
 describe('unihetero-train and the encoder worker', () => {
   let dir: string;
@@ -82,7 +22,6 @@ describe('unihetero-train and the encoder worker', () => {
       const out = `${dir}/run${flags.length}`;
       expect(await runCli(['--samples', '8', '--batch-size', '4', '--eval-every', '0', '--backend', 'cpu', '--out', out, ...flags], io)).toBe(0);
       expect(io.err().includes('semantic encoder on a worker thread')).toBe(flags.length === 0);
-      const { readFile } = await import('node:fs/promises');
       losses.push((await readFile(`${out}/metrics.jsonl`, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l).loss).join(','));
     }
     expect(losses[0]).toBe(losses[1]);

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BatchFeatureEncoder } from '@unihetero/model';
+import { cpuThreads, setCpuThreads, type Backend } from '@unihetero/tensor';
 
 type Reply = { id: number; features: Float32Array } | { id: number; error: string } | { ready: true; featureDim: number };
 
@@ -83,4 +84,33 @@ export class EncoderWorker implements BatchFeatureEncoder {
   async close(): Promise<void> {
     await this.worker.terminate();
   }
+}
+
+/** What `attachEncoderWorker` needs of a trainer. */
+export interface FeatureEncoderHost {
+  setFeatureEncoder(encoder: BatchFeatureEncoder | null): void;
+}
+
+/**
+ * Give `trainer` an `EncoderWorker` when it trains on the CPU backend and `enabled` is not false.
+ * While attached, an `'auto'` GEMM thread setting is lowered by one (the worker has that core;
+ * products are bitwise the same for any count). Returns `detach()` (stops the worker, restores the
+ * setting), or null when no worker was started.
+ */
+export async function attachEncoderWorker(trainer: FeatureEncoderHost, backend: Backend, options: { enabled?: boolean; imageSize?: number } = {}): Promise<{ detach(): Promise<void> } | null> {
+  if (options.enabled === false || backend.name !== 'cpu') return null;
+  const worker = await EncoderWorker.start(options.imageSize ?? 32);
+  trainer.setFeatureEncoder(worker);
+  const setting = cpuThreads().setting;
+  if (setting === 'auto') setCpuThreads(Math.max(1, cpuThreads().threads - 1));
+  let attached = true;
+  return {
+    async detach() {
+      if (!attached) return;
+      attached = false;
+      trainer.setFeatureEncoder(null);
+      setCpuThreads(setting);
+      await worker.close();
+    },
+  };
 }
