@@ -69,9 +69,7 @@ const BUILTIN: Recipe[] = [
     config: mergeConfig(GENERATION_RECIPE, { backbone: { hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4 } }),
     samples: 24000,
     batchSize: 16,
-    // 5e-3 rather than 3e-3: at this budget the higher peak rate lifted every generation rung on
-    // both seeds measured (docs/generation.md, "The demo's learning rate").
-    lr: 5e-3,
+    lr: 3e-3,
     questions: 200,
     images: 16,
     generationSteps: 8,
