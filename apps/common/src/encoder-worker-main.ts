@@ -1,5 +1,5 @@
 /**
- * The worker thread behind `startEncoderWorker`: loads the shipped semantic encoder on its own CPU
+ * The worker thread behind `EncoderWorker.start`: loads the shipped semantic encoder on its own CPU
  * backend (one GEMM thread: the training thread keeps the rest) and answers each message
  * `{ id, images, batch, height, width }` with `{ id, features }` or `{ id, error }`.
  */

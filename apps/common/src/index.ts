@@ -2,8 +2,8 @@
  * @unihetero/app-common: what the apps (train, sample, eval, bench) share. One-line error reports
  * (stack traces only with --verbose), strict option parsing, commander glue (checked parsers, exit
  * codes, the end of a CLI process), run folders that survive kills (lock, stale temporary files,
- * atomic writes, JSONL repair), SIGINT/SIGTERM handling, machine facts, the semantic encoder on a worker thread for training.
- * Private to the monorepo.
+ * atomic writes, JSONL repair), SIGINT/SIGTERM handling, machine facts, and the semantic encoder
+ * on a worker thread for training. Private to the monorepo.
  */
 export { UsageError, isVerbose, systemError, describeError, formatError } from './errors.js';
 export { parseInteger, parseNumber } from './parse.js';

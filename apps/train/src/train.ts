@@ -291,7 +291,6 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     const { model } = built;
     const trainer = new Trainer<SourceSample>(model, 'world' in built ? built.world : built.folder, trainerOptions(spec));
     const steps = totalSteps(spec);
-    const worker = trainer.done ? null : await attachEncoderWorker(trainer, req.backend, { enabled: req.encoderWorker, imageSize: IMAGE_SIZE });
     let history: Record<string, unknown>[] = [];
     let checkpoint: TrainOutcome['checkpoint'] = null;
     if (resumeFrom) {
@@ -312,6 +311,8 @@ export async function runTraining(req: TrainRequest, io: AppIO): Promise<TrainOu
     }
     await writeFileAtomic(file('config'), `${JSON.stringify({ ...spec, trainer: { ...spec.trainer, ...trainer.options } }, null, 2)}\n`);
 
+    // Started last before the loop, so that the finally below always stops it.
+    const worker = trainer.done ? null : await attachEncoderWorker(trainer, req.backend, { enabled: req.encoderWorker, imageSize: IMAGE_SIZE });
     const params = model.numParameters(true);
     progress.log(
       `${name}: ${spec.preset} on ${'folder' in built ? `'${spec.data}' (${plural(built.folder.size('train'), 'training pair')}, ${plural(built.folder.size('test'), 'test pair')}, ${plural(built.folder.tokenizer.vocabSize, 'token')} in the vocabulary)` : 'the shapes world'}, ${fix(params / 1e6, 3)}M trainable parameters, ${plural(steps, 'step')} x ${plural(spec.trainer.batchSize, 'sample')}, backend ${req.backend.info.kind}; ` +

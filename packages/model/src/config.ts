@@ -171,12 +171,8 @@ export const ModelConfigSchema = z
      * Position embedding of the image span's inputs: 'none' (1-D RoPE only, the Llama default) or
      * 'learned' (one learned vector per visual position added to every span input, visible or
      * masked, as MAR's encoder does): without it a fully masked span gives every position the same
-     * input and only RoPE tells the positions apart.
-     */
-    /**
-     * Position embedding of the span inputs: none, one learned vector per position ('learned'), or a
-     * learned row vector plus a learned column vector of the token grid ('learned-2d': the grid's
-     * structure is given, so a row or column learned at one position is learned for all).
+     * input and only RoPE tells the positions apart. 'learned-2d': a learned row vector plus a
+     * learned column vector of the token grid instead (the grid's structure is given).
      */
     visualPositions: z.enum(['none', 'learned', 'learned-2d']).default('none'),
     /** Training mask-rate sampler, as `@unihetero/masking`'s registry config (docs/method.md 5.3). */
