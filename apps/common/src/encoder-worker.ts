@@ -57,12 +57,15 @@ export class EncoderWorker implements BatchFeatureEncoder {
       const onMessage = (m: Reply) => {
         if ('ready' in m) {
           worker.off('error', onError);
+          worker.off('exit', onExit);
           resolve();
         }
       };
       const onError = (e: Error) => reject(new Error(`encoder worker failed to start: ${e.message}`));
+      const onExit = (code: number) => reject(new Error(`encoder worker exited before it was ready (code ${code})`));
       worker.once('message', onMessage);
       worker.once('error', onError);
+      worker.once('exit', onExit);
     });
     worker.unref();
     return new EncoderWorker(worker, imageSize);

@@ -56,19 +56,25 @@ export function chwToImage(values: ArrayLike<number>, height: number, width: num
   return { width, height, data };
 }
 
-/** Images (all the same size) to a `[B, 3, H, W]` float32 tensor in [-1, 1] on `backend`. */
-export function imagesToTensor(images: readonly RgbImage[], backend?: Backend): Tensor {
-  if (images.length === 0) throw new Error('imagesToTensor: no images');
+/** Images (all the same size) as host data `[B, 3, H, W]` in [-1, 1] (what `imagesToTensor` uploads). */
+export function imagesToCHW(images: readonly RgbImage[], op = 'imagesToCHW'): { data: Float32Array; shape: [number, number, number, number] } {
+  if (images.length === 0) throw new Error(`${op}: no images`);
   const { width, height } = images[0]!;
   const size = 3 * width * height;
-  const host = new Float32Array(images.length * size);
+  const data = new Float32Array(images.length * size);
   images.forEach((img, b) => {
     if (img.width !== width || img.height !== height) {
-      throw new Error(`imagesToTensor: image ${b} is ${img.width}x${img.height}, image 0 is ${width}x${height}`);
+      throw new Error(`${op}: image ${b} is ${img.width}x${img.height}, image 0 is ${width}x${height}`);
     }
-    imageToCHW(img, host, b * size);
+    imageToCHW(img, data, b * size);
   });
-  return tensor(host, { shape: [images.length, 3, height, width], backend });
+  return { data, shape: [images.length, 3, height, width] };
+}
+
+/** Images (all the same size) to a `[B, 3, H, W]` float32 tensor in [-1, 1] on `backend`. */
+export function imagesToTensor(images: readonly RgbImage[], backend?: Backend): Tensor {
+  const { data, shape } = imagesToCHW(images, 'imagesToTensor');
+  return tensor(data, { shape, backend });
 }
 
 /** A `[B, 3, H, W]` or `[3, H, W]` tensor in [-1, 1] back to images (values clamped). */

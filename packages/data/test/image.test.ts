@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CpuBackend, memory, tidy } from '@unihetero/tensor';
 import {
-  ShapesWorld, chwToImage, collate, decodePng, encodePng, encodeTexts, imageSheet, imageToCHW, imagesToTensor, readPng, sampleBatches,
+  ShapesWorld, chwToImage, collate, decodePng, encodePng, encodeTexts, imageSheet, imageToCHW, imagesToCHW, imagesToTensor, readPng, sampleBatches,
   svgSheet, tensorToImages, wordTokenizer, writePng, writeSheet, wrapText, glyph, ByteTokenizer,
 } from '../src/index';
 
@@ -25,6 +25,19 @@ describe('image conversions', () => {
     const back = await tensorToImages(t);
     back.forEach((b, i) => expect(b.data).toEqual(s[i]!.image.data));
     t.dispose();
+  });
+
+  it('imagesToCHW is the host data imagesToTensor uploads, and refuses mixed sizes or no images', () => {
+    const s = world.samples('train', 0, 2).map((x) => x.image);
+    const host = imagesToCHW(s);
+    expect(host.shape).toEqual([2, 3, 32, 32]);
+    const t = imagesToTensor(s);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(host.data));
+    t.dispose();
+    const small = { width: 2, height: 1, data: new Uint8Array(6) };
+    expect(() => imagesToCHW([s[0]!, small])).toThrow('imagesToCHW: image 1 is 2x1, image 0 is 32x32');
+    expect(() => imagesToTensor([s[0]!, small])).toThrow('imagesToTensor: image 1 is 2x1, image 0 is 32x32');
+    expect(() => imagesToCHW([])).toThrow('imagesToCHW: no images');
   });
 });
 

@@ -7,7 +7,7 @@
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
 import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
-import { ShapesWorld, imageToCHW, imagesToTensor, mixSeed } from '@unihetero/data';
+import { ShapesWorld, imagesToCHW, imagesToTensor, mixSeed } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
 import type { SequenceExample } from './sequence.js';
 import { checkSourceImageSize, type SampleSource, type SourceSample } from './source.js';
@@ -23,6 +23,9 @@ export interface BatchFeatureEncoder {
    */
   encode(images: Float32Array, batch: number): Promise<Float32Array>;
 }
+
+/** A batch of images as host data `[B, 3, H, W]` in [-1, 1]. */
+type HostImages = ReturnType<typeof imagesToCHW>;
 
 /** Optimisation settings (docs/method.md 1.5 PROPOSAL: AdamW (0.9, 0.95), wd 0.1 on matrices, clip 1). */
 export interface TrainerOptions {
@@ -145,7 +148,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
 
   private featureEncoder: BatchFeatureEncoder | null = null;
   /** The next batch, its images already sent to the feature encoder. */
-  private ahead: { key: string; samples: S[]; features: Promise<Float32Array> } | null = null;
+  private ahead: { key: string; samples: S[]; images: HostImages; features: Promise<Float32Array> } | null = null;
 
   /** Set up optimizer and schedule for `model` trained on `source` (a `ShapesWorld`, a folder source, or any `SampleSource`). */
   constructor(
@@ -227,33 +230,35 @@ export class Trainer<S extends SourceSample = SourceSample> {
     this.ahead = null;
   }
 
-  /** Send `samples`' images to the feature encoder (the promise is marked handled: a run that stops early leaves no unhandled rejection). */
-  private encodeAhead(samples: S[]): Promise<Float32Array> {
-    const images = samples.map((s) => s.image);
-    const { width, height } = images[0]!;
-    const size = 3 * width * height;
-    const host = new Float32Array(images.length * size);
-    images.forEach((img, b) => imageToCHW(img, host, b * size));
-    const p = this.featureEncoder!.encode(host, images.length);
-    p.catch(() => undefined);
-    return p;
+  /**
+   * `samples`' images as host data, sent to the feature encoder (the promise is marked handled: a
+   * run that stops early leaves no unhandled rejection).
+   */
+  private encodeAhead(samples: S[]): { images: HostImages; features: Promise<Float32Array> } {
+    const images = imagesToCHW(samples.map((s) => s.image), 'Trainer');
+    const features = this.featureEncoder!.encode(images.data, samples.length);
+    features.catch(() => undefined);
+    return { images, features };
   }
 
-  /** This step's samples and, with a feature encoder, their features (and the next batch sent off). */
-  private async stepInputs(indices: number[]): Promise<{ samples: S[]; features: Float32Array | null }> {
-    if (!this.featureEncoder) return { samples: indices.map((k) => this.sampleAt(this.options.split, k)), features: null };
+  /**
+   * This step's samples and, with a feature encoder, their images as host data and their features
+   * (and the next batch sent off).
+   */
+  private async stepInputs(indices: number[]): Promise<{ samples: S[]; images: HostImages | null; features: Float32Array | null }> {
+    if (!this.featureEncoder) return { samples: indices.map((k) => this.sampleAt(this.options.split, k)), images: null, features: null };
     const key = indices.join(',');
     const mine = this.ahead?.key === key ? this.ahead : null;
     const samples = mine ? mine.samples : indices.map((k) => this.sampleAt(this.options.split, k));
-    const features = mine ? mine.features : this.encodeAhead(samples);
+    const { images, features } = mine ?? this.encodeAhead(samples);
     this.ahead = null;
     const seen = this.samplesSeen + samples.length;
     if (seen < this.options.samples) {
       const next = this.indicesAfter(seen);
       const nextSamples = next.map((k) => this.sampleAt(this.options.split, k));
-      this.ahead = { key: next.join(','), samples: nextSamples, features: this.encodeAhead(nextSamples) };
+      this.ahead = { key: next.join(','), samples: nextSamples, ...this.encodeAhead(nextSamples) };
     }
-    return { samples, features: await features };
+    return { samples, images, features: await features };
   }
 
   /** The next batch's samples (sample indices `samplesSeen ..`). */
@@ -294,12 +299,12 @@ export class Trainer<S extends SourceSample = SourceSample> {
     const t0 = performance.now();
     const model = this.model;
     const indices = this.nextIndices();
-    const { samples, features } = await this.stepInputs(indices);
+    const { samples, images: hostImages, features } = await this.stepInputs(indices);
     const examples = batchExamples(model, samples, this.generator, this.options.seed, this.samplesSeen);
     this.lastBatch = { samples: indices.map((index) => ({ split: this.options.split, index })), examples };
     this.optimizer.zeroGrad();
     const { parts, total } = tidy(() => {
-      const images = imagesToTensor(samples.map((s) => s.image), model.backend);
+      const images = hostImages ? tensor(hostImages.data, { shape: hostImages.shape, backend: model.backend }) : imagesToTensor(samples.map((s) => s.image), model.backend);
       const encoded = features ? model.encodeWithFeatures(images, tensor(features, { shape: [samples.length, model.numVisualTokens, model.config.semanticDim], backend: model.backend })) : images;
       const batch = model.prepare(examples, encoded, this.generator);
       const p = model.loss(batch, this.generator);

@@ -4,8 +4,10 @@
  * the strides of `x`, `cos` and `sin` (broadcast tables have stride 0).
  */
 
-/** Largest rank of a rope view. */
-export const ROPE_MAX_RANK = 8;
+import { MAX_RANK } from './elementwise-wgsl.js';
+
+/** Largest rank of a rope view (the elementwise kernels' limit). */
+export const ROPE_MAX_RANK = MAX_RANK;
 
 /** Uniform word layout of the rope kernel. */
 export const ROPE = {
