@@ -3,8 +3,8 @@ import type { TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
 import { type CpuMatmulAccumulate, type CpuMatmulKernel, MatmulWorkspace, cpuMatmulKernel, matmulHost, setCpuMatmulKernel, setCpuThreads } from '../src/cpu/matmul.js';
 import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/wasm/emitter.js';
-import { GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
-import { gemmModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
+import { GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
+import { gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
 import { lcg } from './lcg.js';
 import { matmulReference } from './matmul-reference.js';
@@ -135,6 +135,68 @@ describe('wasm emitter', () => {
     expect(bytes.length).toBeLessThan(4096);
     expect(() => gemmModuleBytes([{ elem: 'f32', mr: 4, nr: 6, ku: 2 }])).toThrow('gemmModuleBytes: bad f32 micro-tile mr=4 nr=6 ku=2');
     expect(() => gemmModuleBytes([GEMM_SHAPES[0]!, GEMM_SHAPES[0]!])).toThrow('gemmModuleBytes: two f64 kernels requested');
+    for (const shared of [null, 16384]) {
+      const strided = gemmStridedModuleBytes(GEMM_SHAPES[1]!, shared);
+      expect(WA.validate(strided)).toBe(true);
+      expect(strided.length).toBeLessThan(4096);
+    }
+  });
+});
+
+describe('WasmGemm.runDense (operands read in place, no packing)', () => {
+  const rand = lcg(11);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+
+  /** runDense against the packed run() on the same operands: bitwise the same, or declined. */
+  function compare(g: WasmGemm, rows: number, K: number, N: number, aKMajor: boolean, bRowMajor: boolean): boolean {
+    const ao = 3;
+    const bo = 5;
+    const ad = fill(ao + rows * K + 2);
+    const bd = fill(bo + K * N + 2);
+    const sar = aKMajor ? 1 : K;
+    const sak = aKMajor ? rows : 1;
+    const [sbk, sbn] = bRowMajor ? [N, 1] : [1, K];
+    const rowOff = Float64Array.from({ length: rows }, (_, r) => ao + r * sar);
+    const want = new Float32Array(rows * N + 4).fill(9);
+    const got = new Float32Array(rows * N + 4).fill(9);
+    g.run('f32', ad, rowOff, rows, sak, bd, bo, sbk, sbn, K, N, want, 2);
+    if (!g.runDense(ad, ao, sar, sak, rows, bd, bo, sbk, sbn, K, N, got, 2)) return false;
+    expect(got).toEqual(want);
+    return true;
+  }
+
+  it('gives bitwise the packed result for row-major and k-major A, row- and column-major B, at every tile edge', () => {
+    const g = new WasmGemm();
+    let taken = 0;
+    for (const [rows, K, N] of [[1, 1, 1], [5, 7, 3], [13, 33, 17], [97, 16, 97], [97, 97, 16], [64, 300, 40], [130, 64, 96], [7, 520, 33]] as const) {
+      for (const aKMajor of [false, true]) for (const bRowMajor of [false, true]) if (compare(g, rows, K, N, aKMajor, bRowMajor)) taken++;
+    }
+    expect(taken).toBe(30); // all but the row-major A with N = 97 > GEMM_DENSE_ROW_MAJOR_MAX_N (2 cases)
+    expect(GEMM_DENSE_ROW_MAJOR_MAX_N).toBe(96);
+  });
+
+  it('blocks K, N and the resident C rows as run() does (small blocking)', () => {
+    const g = new WasmGemm(GEMM_SHAPES, { kc: 8, mc: 8, nc: 32, cElements: 256 });
+    for (const [rows, K, N] of [[37, 29, 70], [9, 17, 33]] as const) {
+      for (const aKMajor of [false, true]) for (const bRowMajor of [false, true]) expect(compare(g, rows, K, N, aKMajor, bRowMajor)).toBe(true);
+    }
+  });
+
+  it('declines what it does not cover, doing nothing: strided A, a wide row-major product, threaded splits', () => {
+    const g = new WasmGemm();
+    const out = new Float32Array(8 * 200).fill(4);
+    const a = fill(64 * 64);
+    // A with a padded row pitch is not dense.
+    expect(g.runDense(a, 0, 20, 1, 8, a, 0, 8, 1, 16, 8, out, 0)).toBe(false);
+    // A row-major A with N above the crossover is left to packing.
+    expect(g.runDense(a, 0, 16, 1, 8, fill(16 * 200), 0, 200, 1, 16, 200, out, 0)).toBe(false);
+    expect(out.every((v) => v === 4)).toBe(true);
+    const threaded = new WasmGemm(GEMM_SHAPES, undefined, 2);
+    if (threaded.threads > 1) {
+      const big = fill(256 * 256);
+      expect(threaded.runDense(big, 0, 1, 256, 256, big, 0, 256, 1, 256, 64, new Float32Array(256 * 64), 0)).toBe(false);
+      threaded.close();
+    }
   });
 });
 

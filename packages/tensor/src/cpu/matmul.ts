@@ -226,6 +226,17 @@ function matmulWasm(
   const acc = accumulate === 'float32' ? 'f32' : 'f64';
   const fold = batch > 1 && sb0 === 0;
   const rows = fold ? batch * M : M;
+  if (acc === 'f32') {
+    // Dense operands go to the unpacked kernel: A copied whole instead of packed per block.
+    if (batch === 1 || (fold && sa2 === 1 && sa1 === K && sa0 === M * K)) {
+      if (gemm.runDense(ad, ao, fold ? K : sa1, sa2, rows, bd, bo, sb1, sb2, K, N, out, 0)) return;
+    } else if (!fold) {
+      let bi = 0;
+      while (bi < batch && gemm.runDense(ad, ao + bi * sa0, sa1, sa2, M, bd, bo + bi * sb0, sb1, sb2, K, N, out, bi * M * N)) bi++;
+      if (bi === batch) return;
+      if (bi > 0) throw new Error(`matmulWasm: the dense kernel stopped at batch ${bi} of ${batch} (internal error)`);
+    }
+  }
   ws.ensure(0, 0, rows, 0);
   const rowOff = ws.rowOff;
   if (fold) {

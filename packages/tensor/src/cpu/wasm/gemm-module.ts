@@ -11,6 +11,9 @@
  *
  * All sizes the kernel sees are padded (rows to `mr`, columns to `nr`, `kc` to a positive multiple
  * of `ku`) with zeros by the packer, so the generated code has no edge cases.
+ *
+ * A companion module (`gemmStridedModuleBytes`) holds the same micro-kernel reading A and B in place
+ * through byte strides (no packing, K not unrolled), for operands the host copies whole.
  */
 import { ModuleBuilder, ValType } from './emitter.js';
 
@@ -132,6 +135,106 @@ function emitMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: 
     f.loop();
     {
       f.get(ai).get(pb).get(ci).get(kc).get(ldc).call(kernel);
+      f.get(ai).get(aStep).i32Add().set(ai);
+      f.get(ci).get(cStep).i32Add().set(ci);
+      f.get(i).i32Const(1).i32Sub().tee(i).brIf(0);
+    }
+    f.end();
+    f.get(pb).get(bStep).i32Add().set(pb);
+    f.get(pc).i32Const(NR * E).i32Add().set(pc);
+    f.get(nTiles).i32Const(1).i32Sub().tee(nTiles).brIf(0);
+  }
+  f.end();
+  mb.exportFunc(exportName, index);
+}
+
+/**
+ * The strided companion module of one shape's kernel, on the GEMM module's memory (imported as
+ * `env.memory`: shared with `sharedMaxPages`, as the GEMM module's own, else the one it exports).
+ * It is a module of its own so that each stays under the 4 KiB browsers compile synchronously.
+ * Exports `gemm_<elem>_strided(pa, sra, ska, pb, skb, bStep, pc, mTiles, nTiles, kc, ldc)`:
+ * `C += A B` over operands read in place with byte strides (see `emitStridedKernel`; `kc >= 1`,
+ * any value), and `gemm_<elem>_strided_set`, which writes `C = A B`.
+ */
+export function gemmStridedModuleBytes(shape: GemmShape, sharedMaxPages: number | null = null): Uint8Array {
+  const mb = new ModuleBuilder();
+  mb.importMemory('env', 'memory', 1, sharedMaxPages);
+  emitStridedMacro(mb, emitStridedKernel(mb, shape, true), shape, `gemm_${shape.elem}_strided`);
+  emitStridedMacro(mb, emitStridedKernel(mb, shape, false), shape, `gemm_${shape.elem}_strided_set`);
+  return mb.encode();
+}
+
+/**
+ * `kernel(pa, sra, ska, pb, skb, pc, kc, ldc)`: one `mr x nr` tile over operands in place, no
+ * packing: A's element `(r, k)` at byte `pa + r * sra + k * ska` (row-major, k-major or packed
+ * alike), B's row `k` of `nr` contiguous elements at `pb + k * skb`; `C[pc + r * ldc + c] +=` (with
+ * `accumulate`) or `=` the sum over `kc >= 1` steps. The products and sums run in the same order as
+ * the packed kernel's, so both give bitwise the same C.
+ */
+function emitStridedKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR }: GemmShape, accumulate: boolean): number {
+  const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [pa, sra, ska, pb, skb, pc, kc, ldc] = f.params();
+  const lanes = 16 / elemBytes(elem);
+  const NV = NR / lanes;
+  const acc = f.locals(v128, MR * NV);
+  const bv = f.locals(v128, NV);
+  const av = f.local(v128);
+  const rowPtr = f.locals(i32, MR);
+  const splat = () => (elem === 'f32' ? f.v128Load32Splat(0) : f.v128Load64Splat(0));
+  const fma = () => (elem === 'f32' ? f.f32x4Mul().f32x4Add() : f.f64x2Mul().f64x2Add());
+  const add = () => (elem === 'f32' ? f.f32x4Add() : f.f64x2Add());
+
+  f.get(pa).set(rowPtr[0]!);
+  for (let r = 1; r < MR; r++) f.get(rowPtr[r - 1]!).get(sra).i32Add().set(rowPtr[r]!);
+  f.loop();
+  for (let v = 0; v < NV; v++) f.get(pb).v128Load(16 * v).set(bv[v]!);
+  for (let r = 0; r < MR; r++) {
+    f.get(rowPtr[r]!);
+    splat().set(av);
+    f.get(rowPtr[r]!).get(ska).i32Add().set(rowPtr[r]!);
+    for (let v = 0; v < NV; v++) {
+      const c = acc[r * NV + v]!;
+      f.get(c).get(av).get(bv[v]!);
+      fma().set(c);
+    }
+  }
+  f.get(pb).get(skb).i32Add().set(pb);
+  f.get(kc).i32Const(1).i32Sub().tee(kc).brIf(0);
+  f.end();
+
+  for (let r = 0; r < MR; r++) {
+    for (let v = 0; v < NV; v++) {
+      if (accumulate) {
+        f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
+        add().v128Store(16 * v);
+      } else f.get(pc).get(acc[r * NV + v]!).v128Store(16 * v);
+    }
+    if (r + 1 < MR) f.get(pc).get(ldc).i32Add().set(pc);
+  }
+  return index;
+}
+
+/**
+ * `gemm(pa, sra, ska, pb, skb, bStep, pc, mTiles, nTiles, kc, ldc)`: the strided kernel swept over
+ * `mTiles` row tiles (A advancing `mr * sra` bytes) inside `nTiles` column panels (B advancing
+ * `bStep` bytes, C `nr` elements); exported as `exportName`.
+ */
+function emitStridedMacro(mb: ModuleBuilder, kernel: number, { elem, mr: MR, nr: NR }: GemmShape, exportName: string): void {
+  const E = elemBytes(elem);
+  const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [pa, sra, ska, pb, skb, bStep, pc, mTiles, nTiles, kc, ldc] = f.params();
+  const [aStep, cStep, ai, ci, i] = f.locals(i32, 5);
+
+  f.get(sra).i32Const(MR).i32Mul().set(aStep);
+  f.get(ldc).i32Const(MR).i32Mul().set(cStep);
+  f.loop();
+  {
+    f.get(pa).set(ai);
+    f.get(pc).set(ci);
+    f.get(mTiles).set(i);
+    f.loop();
+    {
+      f.get(ai).get(sra).get(ska).get(pb).get(skb).get(ci).get(kc).get(ldc).call(kernel);
       f.get(ai).get(aStep).i32Add().set(ai);
       f.get(ci).get(cStep).i32Add().set(ci);
       f.get(i).i32Const(1).i32Sub().tee(i).brIf(0);

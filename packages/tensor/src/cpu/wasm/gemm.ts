@@ -10,8 +10,12 @@
  * size. The f64 kernel multiplies and sums in float64 (`f64x2.mul`, `f64x2.add`) over the whole of
  * K and rounds once; the f32 kernel multiplies and sums in float32 (`f32x4.mul`, `f32x4.add`, no
  * fused multiply-add), an error of a few float32 ulps of `sum_k |a_ik b_kj|`.
+ *
+ * `runDense` skips the packing where it costs most: a dense A (row-major for narrow products,
+ * k-major always) and a dense row-major B are copied whole into the memory (one `set` each) and
+ * read in place by the strided companion kernel, with bitwise the packed path's result.
  */
-import { type GemmElem, type GemmShape, elemBytes, gemmModuleBytes, simdProbeBytes } from './gemm-module.js';
+import { type GemmElem, type GemmShape, elemBytes, gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from './gemm-module.js';
 import { type WasmInstance, type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
 import { type GemmJob, GemmPool, gemmThreadsAvailable } from './gemm-threads.js';
 
@@ -73,7 +77,31 @@ function compiled(wa: WasmNamespace, shapes: readonly GemmShape[], shared: boole
   return mod;
 }
 
+/** Compile (once per f32 shape and memory kind) the strided companion module. */
+function compiledStrided(wa: WasmNamespace, shape: GemmShape, shared: boolean): WasmModule {
+  const key = `strided:${shape.elem}:${shape.mr}x${shape.nr}` + (shared ? '|shared' : '');
+  let mod = modules.get(key);
+  if (mod === undefined) {
+    const bytes = gemmStridedModuleBytes(shape, shared ? SHARED_MAX_PAGES : null);
+    if (!wa.validate(bytes)) throw new Error(`WasmGemm: the generated strided GEMM module (${key}) does not validate although SIMD is supported (emitter bug)`);
+    mod = new wa.Module(bytes);
+    modules.set(key, mod);
+  }
+  return mod;
+}
+
 type GemmFn = (pa: number, pb: number, pc: number, mTiles: number, nTiles: number, kc: number, ldc: number) => void;
+type GemmStridedFn = (pa: number, sra: number, ska: number, pb: number, skb: number, bStep: number, pc: number, mTiles: number, nTiles: number, kc: number, ldc: number) => void;
+
+/** Elements up to which `runDense` copies a dense operand into the instance's memory whole (16 MiB of float32). */
+export const GEMM_DENSE_MAX_ELEMENTS = 1 << 22;
+
+/**
+ * Widest N for which `runDense` takes a row-major A: packing A costs about as much as 25 / N of the
+ * product, the unpacked kernel's row-major loads 10-20% (measured crossover between N = 96 and
+ * 192 at K = 64-128); a k-major A is always read in place (its packing is a strided gather).
+ */
+export const GEMM_DENSE_ROW_MAJOR_MAX_N = 96;
 
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
@@ -84,6 +112,10 @@ interface Kernel {
   readonly fn: GemmFn;
   /** `C = A B` on a block (the first K block: no zeroed C needed). */
   readonly set: GemmFn;
+  /** `C += A B` over operands read in place with byte strides (f32 only, else null). */
+  readonly strided: GemmStridedFn | null;
+  /** `C = A B`, strided (f32 only, else null). */
+  readonly stridedSet: GemmStridedFn | null;
   readonly E: number;
   readonly mc: number;
   readonly nc: number;
@@ -134,7 +166,11 @@ export class WasmGemm {
     for (const shape of shapes) {
       const fn = inst.exports[`gemm_${shape.elem}`] as GemmFn;
       const set = inst.exports[`gemm_${shape.elem}_set`] as GemmFn;
-      this.kernels.set(shape.elem, { shape, fn, set, E: elemBytes(shape.elem), mc: roundUp(mc, shape.mr), nc: roundUp(nc, shape.nr) });
+      // The f32 kernel's strided companion (runDense), on the same memory.
+      const side = shape.elem === 'f32' ? new wa.Instance(compiledStrided(wa, shape, this.threads > 1), { env: { memory: this.memory } }) : null;
+      const strided = side ? (side.exports[`gemm_f32_strided`] as GemmStridedFn) : null;
+      const stridedSet = side ? (side.exports[`gemm_f32_strided_set`] as GemmStridedFn) : null;
+      this.kernels.set(shape.elem, { shape, fn, set, strided, stridedSet, E: elemBytes(shape.elem), mc: roundUp(mc, shape.mr), nc: roundUp(nc, shape.nr) });
     }
     this.f32 = new Float32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
@@ -209,6 +245,76 @@ export class WasmGemm {
         copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
       }
     }
+  }
+
+  /**
+   * `out[co + r * N + j] = sum_k A[ao + r * sar + k * sak] * B[bo + k * sbk + j * sbn]` for `r < rows`,
+   * `j < N` in float32 (`'f32'` accumulation), without packing A, when A is a dense row-major
+   * (`sak = 1, sar = K`) or k-major (`sar = 1, sak = rows`) block: A is copied into the instance's
+   * memory in one piece and the strided kernel reads it in place; so is B when it is dense
+   * row-major (`sbn = 1, sbk = N`), else B is packed per block as in `run`. Bitwise the same
+   * result as `run`. Returns false (having done nothing) when the operands do not qualify, when
+   * packing pays (a row-major A with `N > GEMM_DENSE_ROW_MAJOR_MAX_N`), when an operand is larger
+   * than `GEMM_DENSE_MAX_ELEMENTS`, or when the product would be split across threads (`run`
+   * then handles it).
+   */
+  runDense(
+    ad: Float32Array, ao: number, sar: number, sak: number, rows: number,
+    bd: Float32Array, bo: number, sbk: number, sbn: number,
+    K: number, N: number, out: Float32Array, co: number,
+  ): boolean {
+    const kernel = this.kernels.get('f32');
+    if (kernel === undefined || kernel.strided === null || kernel.stridedSet === null || rows < 1 || K < 1 || N < 1) return false;
+    if (this.threads > 1 && rows > kernel.shape.mr && rows * N * K >= GEMM_THREAD_MIN_WORK) return false;
+    const aRowMajor = sak === 1 && sar === K;
+    if (!aRowMajor && !(sar === 1 && sak === rows)) return false;
+    if (aRowMajor && N > GEMM_DENSE_ROW_MAJOR_MAX_N) return false;
+    const bInPlace = sbn === 1 && sbk === N;
+    if (rows * K > GEMM_DENSE_MAX_ELEMENTS || (bInPlace && K * N > GEMM_DENSE_MAX_ELEMENTS)) return false;
+    const { shape: { mr, nr, ku }, mc: MC, nc: NC } = kernel;
+    const strided = kernel.strided;
+    const stridedSet = kernel.stridedSet;
+    const E = 4;
+    const KC = this.blocking.kc;
+    const kcMax = roundUp(Math.min(KC, K), ku);
+    const ncMax = roundUp(Math.min(NC, N), nr);
+    const RC = Math.max(MC, Math.floor(this.blocking.cElements / ncMax / MC) * MC);
+    const rcMax = roundUp(Math.min(RC, rows), mr);
+    // Regions (elements, 64-byte aligned): A whole (the last row tile reads up to mr - 1 rows past
+    // the end, whose C rows are dropped), B whole or one packed block, the C block.
+    const aOff = 0;
+    const aLen = rows * K + (aRowMajor ? (mr - 1) * K : mr - 1);
+    const bOff = roundUp(aOff + aLen, 16);
+    const bLen = bInPlace ? K * N + nr : ncMax * kcMax;
+    const cOff = roundUp(bOff + bLen, 16);
+    this.reserve((cOff + rcMax * ncMax) * E);
+    const mem = this.f32;
+    mem.set(ad.subarray(ao, ao + rows * K), aOff);
+    if (bInPlace) mem.set(bd.subarray(bo, bo + K * N), bOff);
+    const sra = sar * E;
+    const ska = sak * E;
+    for (let r0 = 0; r0 < rows; r0 += RC) {
+      const rc = Math.min(RC, rows - r0);
+      const mTiles = roundUp(rc, mr) / mr;
+      for (let j0 = 0; j0 < N; j0 += NC) {
+        const nc = Math.min(NC, N - j0);
+        const ncp = roundUp(nc, nr);
+        for (let k0 = 0; k0 < K; k0 += KC) {
+          const kc = Math.min(KC, K - k0);
+          const fn = k0 === 0 ? stridedSet : strided;
+          const pa = (aOff + r0 * sar + k0 * sak) * E;
+          if (bInPlace) {
+            fn(pa, sra, ska, (bOff + k0 * N + j0) * E, N * E, nr * E, cOff * E, mTiles, ncp / nr, kc, ncp * E);
+          } else {
+            const kcp = roundUp(kc, ku);
+            packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
+            fn(pa, sra, ska, bOff * E, nr * E, kcp * nr * E, cOff * E, mTiles, ncp / nr, kc, ncp * E);
+          }
+        }
+        copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
+      }
+    }
+    return true;
   }
 
   /**
