@@ -3,7 +3,7 @@ import type { TypedArray, View } from '../src/backend.js';
 import { CpuBackend } from '../src/cpu/index.js';
 import { type CpuMatmulAccumulate, type CpuMatmulKernel, MatmulWorkspace, cpuMatmulKernel, matmulHost, setCpuMatmulKernel, setCpuThreads } from '../src/cpu/matmul.js';
 import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/wasm/emitter.js';
-import { GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
+import { GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_DENSE_TIGHT_MAX_K, GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
 import { lcg } from './lcg.js';
@@ -168,11 +168,14 @@ describe('WasmGemm.runDense (operands read in place, no packing)', () => {
   it('gives bitwise the packed result for row-major and k-major A, row- and column-major B, at every tile edge', () => {
     const g = new WasmGemm();
     let taken = 0;
-    for (const [rows, K, N] of [[1, 1, 1], [5, 7, 3], [13, 33, 17], [97, 16, 97], [97, 97, 16], [64, 300, 40], [130, 64, 96], [7, 520, 33]] as const) {
+    // [97, 16, 97] and [13, 33, 17] leave C in one copy (N off the tile: the last panel spills into the next row first).
+    for (const [rows, K, N] of [[1, 1, 1], [5, 7, 3], [13, 33, 17], [97, 16, 97], [97, 97, 16], [64, 300, 40], [130, 64, 96], [7, 520, 33], [9, 20, 112], [6, 80, 100]] as const) {
       for (const aKMajor of [false, true]) for (const bRowMajor of [false, true]) if (compare(g, rows, K, N, aKMajor, bRowMajor)) taken++;
     }
-    expect(taken).toBe(30); // all but the row-major A with N = 97 > GEMM_DENSE_ROW_MAJOR_MAX_N (2 cases)
-    expect(GEMM_DENSE_ROW_MAJOR_MAX_N).toBe(96);
+    // All but a row-major A wider than GEMM_DENSE_ROW_MAJOR_MAX_N whose C cannot leave in one copy
+    // (N = 112 on the tile) or whose K is past GEMM_DENSE_TIGHT_MAX_K (80): 2 + 2 cases.
+    expect(taken).toBe(36);
+    expect([GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_DENSE_TIGHT_MAX_K]).toEqual([96, 64]);
   });
 
   it('blocks K, N and the resident C rows as run() does (small blocking)', () => {
@@ -189,7 +192,7 @@ describe('WasmGemm.runDense (operands read in place, no packing)', () => {
     // A with a padded row pitch is not dense.
     expect(g.runDense(a, 0, 20, 1, 8, a, 0, 8, 1, 16, 8, out, 0)).toBe(false);
     // A row-major A with N above the crossover is left to packing.
-    expect(g.runDense(a, 0, 16, 1, 8, fill(16 * 200), 0, 200, 1, 16, 200, out, 0)).toBe(false);
+    expect(g.runDense(a, 0, 16, 1, 8, fill(16 * 192), 0, 192, 1, 16, 192, out, 0)).toBe(false);
     expect(out.every((v) => v === 4)).toBe(true);
     const threaded = new WasmGemm(GEMM_SHAPES, undefined, 2);
     if (threaded.threads > 1) {

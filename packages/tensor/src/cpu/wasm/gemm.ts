@@ -103,6 +103,14 @@ export const GEMM_DENSE_MAX_ELEMENTS = 1 << 22;
  */
 export const GEMM_DENSE_ROW_MAJOR_MAX_N = 96;
 
+/**
+ * Deepest K for which `runDense` still takes a row-major A wider than `GEMM_DENSE_ROW_MAJOR_MAX_N`
+ * when N is off the 16-column tile (and K, N fit one block): its C then leaves in one copy instead
+ * of row by row, which pays while the rows are cheap to compute (97 x 16 x 97, attention scores:
+ * 1.8x).
+ */
+export const GEMM_DENSE_TIGHT_MAX_K = 64;
+
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /** One kernel of the instance with its blocking rounded to its micro-tile. */
@@ -254,7 +262,8 @@ export class WasmGemm {
    * memory in one piece and the strided kernel reads it in place; so is B when it is dense
    * row-major (`sbn = 1, sbk = N`), else B is packed per block as in `run`. Bitwise the same
    * result as `run`. Returns false (having done nothing) when the operands do not qualify, when
-   * packing pays (a row-major A with `N > GEMM_DENSE_ROW_MAJOR_MAX_N`), when an operand is larger
+   * packing pays (a row-major A with `N > GEMM_DENSE_ROW_MAJOR_MAX_N`, unless its C can leave in
+   * one copy and `K <= GEMM_DENSE_TIGHT_MAX_K`), when an operand is larger
    * than `GEMM_DENSE_MAX_ELEMENTS`, or when the product would be split across threads (`run`
    * then handles it).
    */
@@ -268,14 +277,19 @@ export class WasmGemm {
     if (this.threads > 1 && rows > kernel.shape.mr && rows * N * K >= GEMM_THREAD_MIN_WORK) return false;
     const aRowMajor = sak === 1 && sar === K;
     if (!aRowMajor && !(sar === 1 && sak === rows)) return false;
-    if (aRowMajor && N > GEMM_DENSE_ROW_MAJOR_MAX_N) return false;
+    const { shape: { mr, nr, ku }, mc: MC, nc: NC } = kernel;
+    const KC = this.blocking.kc;
+    // One K block, one N block, N off the tile: C gets the row pitch N itself, so it leaves in one
+    // copy. The partial last panel is computed first; what it writes past column N lands in the
+    // next row's first columns (the last row's in the slack), which the full first panel then
+    // overwrites (every panel is written, not accumulated, in a single K block).
+    const tight = K <= KC && N <= NC && N > nr && N % nr !== 0;
+    if (aRowMajor && N > GEMM_DENSE_ROW_MAJOR_MAX_N && !(tight && K <= GEMM_DENSE_TIGHT_MAX_K)) return false;
     const bInPlace = sbn === 1 && sbk === N;
     if (rows * K > GEMM_DENSE_MAX_ELEMENTS || (bInPlace && K * N > GEMM_DENSE_MAX_ELEMENTS)) return false;
-    const { shape: { mr, nr, ku }, mc: MC, nc: NC } = kernel;
     const strided = kernel.strided;
     const stridedSet = kernel.stridedSet;
     const E = 4;
-    const KC = this.blocking.kc;
     const kcMax = roundUp(Math.min(KC, K), ku);
     const ncMax = roundUp(Math.min(NC, N), nr);
     const RC = Math.max(MC, Math.floor(this.blocking.cElements / ncMax / MC) * MC);
@@ -287,7 +301,7 @@ export class WasmGemm {
     const bOff = roundUp(aOff + aLen, 16);
     const bLen = bInPlace ? K * N + nr : ncMax * kcMax;
     const cOff = roundUp(bOff + bLen, 16);
-    this.reserve((cOff + rcMax * ncMax) * E);
+    this.reserve((cOff + (tight ? rcMax * N + nr : rcMax * ncMax)) * E);
     const mem = this.f32;
     mem.set(ad.subarray(ao, ao + rows * K), aOff);
     if (bInPlace) mem.set(bd.subarray(bo, bo + K * N), bOff);
@@ -299,19 +313,32 @@ export class WasmGemm {
       for (let j0 = 0; j0 < N; j0 += NC) {
         const nc = Math.min(NC, N - j0);
         const ncp = roundUp(nc, nr);
+        const pitch = tight ? N : ncp;
         for (let k0 = 0; k0 < K; k0 += KC) {
           const kc = Math.min(KC, K - k0);
           const fn = k0 === 0 ? stridedSet : strided;
           const pa = (aOff + r0 * sar + k0 * sak) * E;
+          let pb: number;
+          let skb: number;
+          let bStep: number;
           if (bInPlace) {
-            fn(pa, sra, ska, (bOff + k0 * N + j0) * E, N * E, nr * E, cOff * E, mTiles, ncp / nr, kc, ncp * E);
+            pb = (bOff + k0 * N + j0) * E;
+            skb = N * E;
+            bStep = nr * E;
           } else {
             const kcp = roundUp(kc, ku);
             packB(bd, bo + k0 * sbk + j0 * sbn, sbk, sbn, kc, kcp, nc, nr, mem, bOff);
-            fn(pa, sra, ska, bOff * E, nr * E, kcp * nr * E, cOff * E, mTiles, ncp / nr, kc, ncp * E);
+            pb = bOff * E;
+            skb = nr * E;
+            bStep = kcp * nr * E;
           }
+          if (tight) {
+            const last = ncp / nr - 1;
+            fn(pa, sra, ska, pb + last * bStep, skb, bStep, (cOff + last * nr) * E, mTiles, 1, kc, pitch * E);
+            fn(pa, sra, ska, pb, skb, bStep, cOff * E, mTiles, last, kc, pitch * E);
+          } else fn(pa, sra, ska, pb, skb, bStep, cOff * E, mTiles, ncp / nr, kc, pitch * E);
         }
-        copyOut(mem, cOff, ncp, rc, nc, out, co + r0 * N + j0, N);
+        copyOut(mem, cOff, pitch, rc, nc, out, co + r0 * N + j0, N);
       }
     }
     return true;
