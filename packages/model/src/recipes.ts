@@ -67,7 +67,7 @@ const BUILTIN: Recipe[] = [
     description: 'the ~10-minute demo on 2 CPU cores',
     preset: 'exp2',
     // Three layers, not the standard run's two: at 24k samples a two-layer backbone found the
-    // caption -> span routing on 1 seed of 3, a three-layer one on 4 of 4 (docs/generation.md).
+    // caption -> span routing on 1 seed of 3, a three-layer one on 3 of 4 (docs/generation.md).
     config: mergeConfig(GENERATION_RECIPE, { backbone: { hiddenSize: 64, numHiddenLayers: 3, numAttentionHeads: 4 } }),
     samples: 24000,
     batchSize: 16,

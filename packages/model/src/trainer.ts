@@ -5,7 +5,7 @@
  * optional flow-head warm-up (exp4), and checkpoints that resume with identical numbers.
  */
 import { Generator, Tensor, noGrad, stack, tensor, tidy } from '@unihetero/tensor';
-import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay } from '@unihetero/nn';
+import { AdamW, LRScheduler, clipGradNorm, linearWarmupCosine, loadCheckpoint, paramGroupsNoDecay, saveCheckpoint, warmupStableDecay, type GroupHyper, type ParamGroupSpec } from '@unihetero/nn';
 import { warmupFlowHead, type WarmupProgress } from '@unihetero/flow';
 import { ShapesWorld, imagesToCHW, imagesToTensor, mixSeed } from '@unihetero/data';
 import type { UniHetero, LossParts } from './model.js';
@@ -60,6 +60,11 @@ export interface TrainerOptions {
   pool?: number;
   /** Index of the first training sample (default 0). */
   start?: number;
+  /**
+   * Learning-rate multipliers by parameter name prefix: `{ flow_head: 2 }` trains every parameter
+   * under `flow_head.` at twice the scheduled rate (the longest matching prefix wins; default none).
+   */
+  lrScale?: Record<string, number>;
 }
 
 /** What one step reports (numbers read back from the device). */
@@ -177,6 +182,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
       flowWarmupSteps: options.flowWarmupSteps ?? 0,
       pool: options.pool ?? 0,
       start: options.start ?? 0,
+      lrScale: { ...(options.lrScale ?? {}) },
     };
     if (!Number.isInteger(o.start) || o.start < 0) throw new Error(`Trainer: start must be a non-negative integer, got ${o.start}`);
     if (!Number.isInteger(o.pool) || o.pool < 0) throw new Error(`Trainer: pool must be a non-negative integer, got ${o.pool}`);
@@ -184,7 +190,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
     this.options = o;
     this.totalSteps = totalSteps;
     this.generator = new Generator(o.seed);
-    this.optimizer = new AdamW(paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+    this.optimizer = new AdamW(scaledGroups(model, paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), o.lrScale), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
     if (o.schedule !== 'cosine' && o.schedule !== 'wsd') throw new Error(`Trainer: schedule must be 'cosine' or 'wsd', got ${JSON.stringify(o.schedule)}`);
     const shape = { lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps };
     this.scheduler = new LRScheduler(this.optimizer, o.schedule === 'wsd' ? warmupStableDecay(shape) : linearWarmupCosine(shape));
@@ -356,18 +362,66 @@ export class Trainer<S extends SourceSample = SourceSample> {
 
   /** Restore a checkpoint written by `save` into this trainer; returns the saved `extra`. */
   async resume(path: string): Promise<Record<string, unknown>> {
-    const r = await loadCheckpoint(path, { model: this.model, optimizer: this.optimizer, scheduler: this.scheduler, rng: { train: this.generator } });
+    let r: Awaited<ReturnType<typeof loadCheckpoint>>;
+    try {
+      r = await loadCheckpoint(path, { model: this.model, optimizer: this.optimizer, scheduler: this.scheduler, rng: { train: this.generator } });
+    } catch (e) {
+      // The parameter groups follow lrScale: another lrScale means another optimizer layout.
+      if (e instanceof Error && e.message.includes('loadStateDict')) throw new Error(`Trainer.resume: '${path}' does not fit this trainer's optimizer (${e.message}); was it trained with another lrScale than ${JSON.stringify(this.options.lrScale)}?`);
+      throw e;
+    }
     const extra = (r.extra ?? {}) as Record<string, unknown> & { trainer?: { samplesSeen: number; flowWarmedUp: boolean; options: Trainer['options'] } };
     const t = extra.trainer;
     if (!t) throw new Error(`Trainer.resume: '${path}' has no trainer state (it was not written by Trainer.save)`);
     for (const k of ['batchSize', 'samples', 'seed', 'split', 'pool', 'start'] as const) {
       if (t.options[k] !== this.options[k]) throw new Error(`Trainer.resume: '${path}' was trained with ${k} = ${JSON.stringify(t.options[k])}, this run has ${JSON.stringify(this.options[k])}`);
     }
+    const [was, now] = [JSON.stringify(t.options.lrScale ?? {}), JSON.stringify(this.options.lrScale)];
+    if (was !== now) throw new Error(`Trainer.resume: '${path}' was trained with lrScale = ${was}, this run has ${now}`);
     this.step = r.step;
     this.samplesSeen = t.samplesSeen;
     this.flowWarmedUp = t.flowWarmedUp;
     return extra;
   }
+}
+
+/**
+ * Split AdamW's parameter groups by the learning-rate multiplier of each parameter (`lrScale`: the
+ * longest name prefix matching the parameter's dotted name, else 1); each part keeps its group's
+ * weight decay and gets `lrScale`, which `LRScheduler` applies. Every prefix must name trainable
+ * parameters and every multiplier be positive and finite.
+ */
+export function scaledGroups(model: UniHetero, groups: ParamGroupSpec<GroupHyper>[], lrScale: Readonly<Record<string, number>>): ParamGroupSpec<GroupHyper>[] {
+  const prefixes = Object.keys(lrScale).sort((a, b) => b.length - a.length);
+  if (prefixes.length === 0) return groups;
+  const names = new Map<Tensor, string>();
+  for (const [n, p] of model.namedParameters()) if (p.requiresGrad) names.set(p, n);
+  const under = (n: string, q: string) => n === q || n.startsWith(`${q}.`);
+  for (const q of prefixes) {
+    const v = lrScale[q]!;
+    if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`Trainer: lrScale['${q}'] must be a positive finite number, got ${JSON.stringify(v)}`);
+    if (![...names.values()].some((n) => under(n, q))) {
+      const tops = [...new Set([...names.values()].map((n) => n.split('.')[0]!))].join(', ');
+      throw new Error(`Trainer: lrScale prefix '${q}' names no trainable parameter (top-level modules: ${tops})`);
+    }
+  }
+  const scaleOf = (p: Tensor): number => {
+    const n = names.get(p);
+    const q = n === undefined ? undefined : prefixes.find((x) => under(n, x));
+    return q === undefined ? 1 : lrScale[q]!;
+  };
+  const out: ParamGroupSpec<GroupHyper>[] = [];
+  for (const g of groups) {
+    const parts = new Map<number, Tensor[]>();
+    for (const p of g.params) {
+      const k = scaleOf(p);
+      const list = parts.get(k);
+      if (list) list.push(p);
+      else parts.set(k, [p]);
+    }
+    for (const [k, params] of parts) out.push(k === 1 ? { ...g, params } : { ...g, params, lrScale: k });
+  }
+  return out;
 }
 
 /** The loss parts as numbers, in one device readback (a step would otherwise wait six times). */

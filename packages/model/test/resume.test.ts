@@ -79,6 +79,26 @@ describe('Trainer', () => {
     await expect(t.trainStep()).rejects.toThrow(/the run is complete \(4 steps\)/);
   });
 
+  it('lrScale trains the parameters under a name prefix at a multiple of the scheduled rate', async () => {
+    const a = await tinyModel('exp3', { seed: 1 });
+    const t = new Trainer(a.model, a.world, { ...opts, lrScale: { flow_head: 2 } });
+    const flow = new Set(a.model.namedParameters().filter(([n]) => n.startsWith('flow_head.')).map(([, p]) => p));
+    expect(flow.size).toBeGreaterThan(0);
+    const groups = t.optimizer.paramGroups;
+    for (const g of groups) expect(g.params.every((p) => flow.has(p))).toBe(g.lrScale === 2);
+    expect(groups.filter((g) => g.lrScale === 2).reduce((n, g) => n + g.params.length, 0)).toBe(flow.size);
+    await t.trainStep();
+    const base = groups.find((g) => g.lrScale === undefined)!.lr;
+    expect(base).toBeGreaterThan(0);
+    for (const g of groups) expect(g.lr).toBeCloseTo(g.lrScale === 2 ? 2 * base : base, 15);
+    const path = join(dir, 'scaled.safetensors');
+    await t.save(path);
+    const plain = new Trainer(a.model, a.world, opts);
+    await expect(plain.resume(path)).rejects.toThrow(/does not fit this trainer's optimizer \(AdamW.loadStateDict: .*another lrScale than \{\}/);
+    expect(() => new Trainer(a.model, a.world, { ...opts, lrScale: { nope: 2 } })).toThrow(/lrScale prefix 'nope' names no trainable parameter \(top-level modules: .*flow_head/);
+    expect(() => new Trainer(a.model, a.world, { ...opts, lrScale: { flow_head: 0 } })).toThrow("Trainer: lrScale['flow_head'] must be a positive finite number, got 0");
+  });
+
   it('holds memory flat over steps and stops on a non-finite loss naming the part', async () => {
     const a = await tinyModel('exp3', { seed: 2 });
     const t = new Trainer(a.model, a.world, { samples: 48, batchSize: 8, seed: 1 });
