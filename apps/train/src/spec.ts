@@ -26,6 +26,8 @@ export interface TrainerSpec {
   start?: number;
   /** Learning-rate schedule: 'cosine' (default) or 'wsd' (warmup, stable, decay). */
   schedule?: 'cosine' | 'wsd';
+  /** Learning-rate multipliers by parameter name prefix, e.g. `{ "flow_head": 2 }` (the Trainer checks the prefixes). */
+  lrScale?: Record<string, number>;
 }
 
 /** Periodic evaluation (appended to `<out>/eval.jsonl`). */
@@ -127,6 +129,11 @@ const oneOf =
 const betas: Check = (v) =>
   Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number' && b >= 0 && b < 1) ? null : `expected two numbers in [0, 1), got ${show(v)}`;
 
+const lrScale: Check = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)
+    ? null
+    : `expected an object of positive numbers by parameter name prefix, got ${show(v)}`;
+
 const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
   samples: posIntUpTo(LIMITS.samples),
   batchSize: posIntUpTo(LIMITS.batchSize),
@@ -142,6 +149,7 @@ const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
   pool: nonNegInt,
   start: nonNegInt,
   schedule: oneOf('cosine', 'wsd'),
+  lrScale,
 };
 
 const EVAL_KEYS: Record<keyof EvalSpec, Check> = {
