@@ -15,7 +15,7 @@
  * A companion module (`gemmStridedModuleBytes`) holds the same micro-kernel reading A and B in place
  * through byte strides (no packing, K not unrolled), for operands the host copies whole.
  */
-import { ModuleBuilder, ValType } from './emitter.js';
+import { type FunctionBody, ModuleBuilder, ValType } from './emitter.js';
 
 /** Element type of a generated kernel: f32x4 or f64x2 lanes. */
 export type GemmElem = 'f32' | 'f64';
@@ -84,7 +84,6 @@ function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmSha
   const av = f.local(v128);
   const splat = (offset: number) => (elem === 'f32' ? f.v128Load32Splat(offset) : f.v128Load64Splat(offset));
   const fma = () => (elem === 'f32' ? f.f32x4Mul().f32x4Add() : f.f64x2Mul().f64x2Add());
-  const add = () => (elem === 'f32' ? f.f32x4Add() : f.f64x2Add());
 
   // Accumulators are zero-initialised locals; do { KU rank-1 updates } while (kc -= KU).
   f.loop();
@@ -105,16 +104,23 @@ function emitKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR, ku: KU }: GemmSha
   f.get(kc).i32Const(KU).i32Sub().tee(kc).brIf(0);
   f.end();
 
+  emitTileStore(f, elem, acc, MR, NV, pc, ldc, accumulate);
+  return index;
+}
+
+/** Write (or, with `accumulate`, add) the `MR x NV` vector accumulators `acc` into the C tile at `pc` (row pitch `ldc` bytes); moves `pc`. */
+function emitTileStore(f: FunctionBody, elem: GemmElem, acc: readonly number[], MR: number, NV: number, pc: number, ldc: number, accumulate: boolean): void {
   for (let r = 0; r < MR; r++) {
     for (let v = 0; v < NV; v++) {
       if (accumulate) {
         f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
-        add().v128Store(16 * v);
+        if (elem === 'f32') f.f32x4Add();
+        else f.f64x2Add();
+        f.v128Store(16 * v);
       } else f.get(pc).get(acc[r * NV + v]!).v128Store(16 * v);
     }
     if (r + 1 < MR) f.get(pc).get(ldc).i32Add().set(pc);
   }
-  return index;
 }
 
 /** `gemm(pa, pb, pc, mTiles, nTiles, kc, ldc)`: column panels of B outside, row panels of A inside; exported as `exportName`. */
@@ -182,7 +188,6 @@ function emitStridedKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR }: GemmShap
   const rowPtr = f.locals(i32, MR);
   const splat = () => (elem === 'f32' ? f.v128Load32Splat(0) : f.v128Load64Splat(0));
   const fma = () => (elem === 'f32' ? f.f32x4Mul().f32x4Add() : f.f64x2Mul().f64x2Add());
-  const add = () => (elem === 'f32' ? f.f32x4Add() : f.f64x2Add());
 
   f.get(pa).set(rowPtr[0]!);
   for (let r = 1; r < MR; r++) f.get(rowPtr[r - 1]!).get(sra).i32Add().set(rowPtr[r]!);
@@ -202,15 +207,7 @@ function emitStridedKernel(mb: ModuleBuilder, { elem, mr: MR, nr: NR }: GemmShap
   f.get(kc).i32Const(1).i32Sub().tee(kc).brIf(0);
   f.end();
 
-  for (let r = 0; r < MR; r++) {
-    for (let v = 0; v < NV; v++) {
-      if (accumulate) {
-        f.get(pc).get(pc).v128Load(16 * v).get(acc[r * NV + v]!);
-        add().v128Store(16 * v);
-      } else f.get(pc).get(acc[r * NV + v]!).v128Store(16 * v);
-    }
-    if (r + 1 < MR) f.get(pc).get(ldc).i32Add().set(pc);
-  }
+  emitTileStore(f, elem, acc, MR, NV, pc, ldc, accumulate);
   return index;
 }
 
