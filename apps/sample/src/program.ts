@@ -102,12 +102,12 @@ export function buildProgram(io: SampleIO = processIO): Command {
       .requiredOption('--out <dir>', 'output folder (created if missing)')
       .option('--count <n>', `samples per caption; sample k uses seed + k (captions x count <= ${LIMITS.images})`, int('--count', 1, LIMITS.images), 1),
   )
-    .option('--temperature <t>', "scale of the flow sampler's initial noise", num('--temperature', { min: 0 }), 1)
+    .option('--temperature <t>', "scale of the flow sampler's initial noise (default: the checkpoint config's flow.sampleTemperature)", num('--temperature', { min: 0 }))
     .option('--guidance <g>', 'classifier-free guidance scale on the flow velocity (1 = off)', num('--guidance', { min: 0 }), 1)
     .addOption(new Option('--guidance-schedule <schedule>', 'guidance over the MAR steps').choices(['linear', 'constant']).default('linear'))
     .option('--flow-steps <n>', "flow sampler steps (default: the checkpoint config's flow.sampleSteps)", int('--flow-steps', 1, LIMITS.flowSteps))
     .addOption(new Option('--flow-sampler <method>', "flow ODE method (default: the checkpoint config's flow.sampler)").choices(['euler', 'heun']))
-    .action(async (args: string[], f: CommonFlags & SemanticFlags & { captionsFile?: string; out: string; count: number; temperature: number; guidance: number; guidanceSchedule: 'linear' | 'constant'; flowSteps?: number; flowSampler?: 'euler' | 'heun' }) => {
+    .action(async (args: string[], f: CommonFlags & SemanticFlags & { captionsFile?: string; out: string; count: number; temperature?: number; guidance: number; guidanceSchedule: 'linear' | 'constant'; flowSteps?: number; flowSampler?: 'euler' | 'heun' }) => {
       const { captionsFile, ...rest } = f;
       const captions = collectCaptions(args, await readCaptionsFile(captionsFile), 'generate');
       await runGenerate({ ...rest, captions }, io);

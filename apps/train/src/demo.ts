@@ -25,6 +25,9 @@ export type DemoRecipe = Recipe;
 /** The default recipe, sized for ~10 minutes on 2 CPU cores (see README.md "The demo"). */
 export const DEMO_RECIPE: DemoRecipe = getRecipe('demo');
 
+/** Images on each sheet the demo writes (samples.png, reconstructions.png). */
+const SHEET_IMAGES = 16;
+
 /** The `standard` recipe: about an hour on 2 CPU cores, the size that shows the method working. */
 export const STANDARD_RECIPE: DemoRecipe = getRecipe('standard');
 
@@ -73,7 +76,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   const recipe = options.recipe ?? DEMO_RECIPE;
   const out = options.out;
   const spec = resolveRunSpec(
-    { preset: recipe.preset, config: recipe.config, seed: options.seed ?? 0, eval: { every: 0 }, trainer: { samples: options.samples ?? recipe.samples, batchSize: recipe.batchSize, lr: recipe.lr } },
+    { preset: recipe.preset, config: recipe.config, seed: options.seed ?? 0, eval: { every: 0 }, trainer: { samples: options.samples ?? recipe.samples, batchSize: recipe.batchSize, lr: recipe.lr, ...structuredClone(recipe.trainer ?? {}) } },
     {},
   );
   const t0 = performance.now();
@@ -101,8 +104,9 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   progress.log(`generation ladder: ${recipe.images} test images per rung (decoder, semantics, end to end with ${steps} MAR steps), ${recipe.roundTrips} round trips`);
   const ladder = await diagnoseGeneration(built.model, built.world, { count: recipe.images, probeImages: recipe.probeImages, roundTrips: recipe.roundTrips, batchSize: 16, generate: { steps } });
   const gen = ladder.endToEnd;
-  const sheet = await writeSheet(join(out, 'samples.png'), gen.images, gen.captions);
-  await writeSheet(join(out, 'reconstructions.png'), ladder.decoder.images, ladder.decoder.captions);
+  // The sheets show the first SHEET_IMAGES of each rung (the scores count them all).
+  const sheet = await writeSheet(join(out, 'samples.png'), gen.images.slice(0, SHEET_IMAGES), gen.captions.slice(0, SHEET_IMAGES));
+  await writeSheet(join(out, 'reconstructions.png'), ladder.decoder.images.slice(0, SHEET_IMAGES), ladder.decoder.captions.slice(0, SHEET_IMAGES));
   if (stopped()) return stopExitCode(io.signal);
   const rt = ladder.roundTrip;
   const rtLines = rt.examples.map((e) => `caption:    ${e.caption}\nround trip: ${e.roundTrip}\n`);
@@ -141,8 +145,8 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
   say(`round trip (caption -> semantic tokens -> caption): object recall ${pct(rt.objectRecall)} over ${rt.count} captions (ceiling ${pct(ladder.roundTripCeiling.objectRecall)}: the model's captions of the real images); for example:`);
   for (const e of rt.examples.slice(0, 3)) say(`  ${e.caption}\n  -> ${e.roundTrip || '(empty)'}`);
   say(`outputs in ${out}/:`);
-  say(`  ${sheet.png.split('/').pop()}${sheet.svg ? ` and ${sheet.svg.split('/').pop()}` : ''}  images generated from test captions, with the captions`);
-  say(`  reconstructions.png  test images decoded from their real semantic tokens (the decoder rung)`);
+  say(`  ${sheet.png.split('/').pop()}${sheet.svg ? ` and ${sheet.svg.split('/').pop()}` : ''}  images generated from test captions, with the captions (the first ${Math.min(SHEET_IMAGES, gen.images.length)})`);
+  say(`  reconstructions.png  test images decoded from their real semantic tokens (the decoder rung; the first ${Math.min(SHEET_IMAGES, ladder.decoder.images.length)})`);
   say(`  roundtrip.txt  the round trips;  report.json  every number above`);
   say(`  ${RUN_FILES.metrics}, ${RUN_FILES.loss}, ${RUN_FILES.config}, ${RUN_FILES.checkpoint}  the training run`);
   return 0;

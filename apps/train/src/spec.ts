@@ -28,6 +28,8 @@ export interface TrainerSpec {
   schedule?: 'cosine' | 'wsd';
   /** Learning-rate multipliers by parameter name prefix, e.g. `{ "flow_head": 2 }` (the Trainer checks the prefixes). */
   lrScale?: Record<string, number>;
+  /** Parts clipped on their own, as lists of parameter name prefixes, e.g. `[["flow_head", "flow_position_embedding"]]` (the Trainer checks the prefixes). */
+  gradClipGroups?: string[][];
 }
 
 /** Periodic evaluation (appended to `<out>/eval.jsonl`). */
@@ -134,6 +136,11 @@ const lrScale: Check = (v) =>
     ? null
     : `expected an object of positive numbers by parameter name prefix, got ${show(v)}`;
 
+const gradClipGroups: Check = (v) =>
+  Array.isArray(v) && v.every((g) => Array.isArray(g) && g.length > 0 && g.every((q) => typeof q === 'string' && q.length > 0))
+    ? null
+    : `expected a list of non-empty lists of parameter name prefixes, got ${show(v)}`;
+
 const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
   samples: posIntUpTo(LIMITS.samples),
   batchSize: posIntUpTo(LIMITS.batchSize),
@@ -150,6 +157,7 @@ const TRAINER_KEYS: Record<keyof TrainerSpec, Check> = {
   start: nonNegInt,
   schedule: oneOf('cosine', 'wsd'),
   lrScale,
+  gradClipGroups,
 };
 
 const EVAL_KEYS: Record<keyof EvalSpec, Check> = {

@@ -70,7 +70,7 @@ describe('the --config file', () => {
   it('names unknown keys and bad values, at every level', () => {
     let err: SpecError | undefined;
     try {
-      validateFileSpec({ preset: 'exp2', sample: 10, trainer: { lrr: 1, batchSize: 0, betas: [0.9, 1.5], split: 'test', lrScale: { flow_head: 0 } }, eval: { every: -1 }, seed: 1.5 });
+      validateFileSpec({ preset: 'exp2', sample: 10, trainer: { lrr: 1, batchSize: 0, betas: [0.9, 1.5], split: 'test', lrScale: { flow_head: 0 }, gradClipGroups: [['flow_head'], []] }, eval: { every: -1 }, seed: 1.5 });
     } catch (e) {
       err = e as SpecError;
     }
@@ -78,11 +78,12 @@ describe('the --config file', () => {
     expect(err!.issues).toEqual([
       'sample: unknown key (known: preset, data, config, world, seed, trainer, eval, checkpointEvery)',
       'seed: expected a non-negative integer, got 1.5',
-      'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start, schedule, lrScale)',
+      'trainer.lrr: unknown key (known: samples, batchSize, lr, seed, flowWarmupSteps, minLr, warmupSteps, weightDecay, betas, gradClip, split, pool, start, schedule, lrScale, gradClipGroups)',
       'trainer.batchSize: expected an integer in [1, 4096], got 0',
       "trainer.betas: expected two numbers in [0, 1), got [0.9,1.5]",
       "trainer.split: expected one of 'train', 'encoder', 'validation', got \"test\"",
       'trainer.lrScale: expected an object of positive numbers by parameter name prefix, got {"flow_head":0}',
+      'trainer.gradClipGroups: expected a list of non-empty lists of parameter name prefixes, got [["flow_head"],[]]',
       'eval.every: expected a non-negative integer, got -1',
     ]);
   });

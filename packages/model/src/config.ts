@@ -68,6 +68,12 @@ export const FlowSchema = z
     time: z.enum(['logit-normal', 'uniform']).default('logit-normal'),
     /** Sampler steps at inference (docs/method.md 14: 20). */
     sampleSteps: posInt.default(20),
+    /**
+     * Scale of the sampler's initial noise at inference (default 1, MAR's). Below 1 the head draws
+     * nearer the mode of each patch's distribution: sharper shapes from a head trained briefly
+     * (docs/generation.md, "Sampling temperature"); 0 integrates from zero noise.
+     */
+    sampleTemperature: nonNeg.default(1),
     sampler: z.enum(['euler', 'heun']).default('euler'),
     /**
      * A learned embedding per visual position added to the head's condition `z` (MAR's
@@ -87,6 +93,14 @@ export const FlowSchema = z
      * through the hidden state.
      */
     conditionOnToken: z.boolean().default(false),
+    /**
+     * Which token `conditionOnToken` gives the head in training at the *masked* positions of a
+     * generation row: 'target' (the true `P(f_i)`) or 'prediction' (the model's own prediction at
+     * that position, fed back as generation feeds it back, without gradient). Generation decodes
+     * predicted tokens only, so 'prediction' trains the head on the tokens it will decode; visible
+     * positions keep the true token either way.
+     */
+    tokenSource: z.enum(['target', 'prediction']).default('target'),
     /**
      * When generation samples pixels: 'reveal' (MAR: each token from the state that revealed it) or
      * 'final' (every token from one extra pass over the fully committed span; needs `trainOn: 'span'`).

@@ -297,7 +297,7 @@ export async function decodeImages(model: UniHetero, images: Tensor, captions: r
         const table = model.visualTable(batch.features);
         const z = model.hiddenStates(batch, table).reshape(-1, d).indexSelect(0, tensor(s.spanRows, { dtype: 'int32', backend: model.backend }));
         const cond = model.flowCondition(z, s.spanTokens.map((t) => t % N), table.indexSelect(0, tensor(s.spanTokens, { dtype: 'int32', backend: model.backend })));
-        const x = sampleFlow(model.flow_head, cond, { steps: options.flowSteps ?? model.config.flow.sampleSteps, method: model.config.flow.sampler, temperature: options.temperature, generator: gen });
+        const x = sampleFlow(model.flow_head, cond, { steps: options.flowSteps ?? model.config.flow.sampleSteps, method: model.config.flow.sampler, temperature: options.temperature ?? model.config.flow.sampleTemperature, generator: gen });
         // spanTokens run image by image in order, so the rows are already [B*N] row-major.
         return model.pixel_encoder.decode(x.reshape(B, N, model.config.pixelDim));
       }),

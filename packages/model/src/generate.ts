@@ -21,7 +21,7 @@ import type { UniHetero } from './model.js';
 export interface GenerateOptions {
   /** MAR steps `K` (default 16, docs/method.md 14); `1 <= K <= N`. */
   steps?: number;
-  /** Scale of the flow sampler's initial noise (default 1). */
+  /** Scale of the flow sampler's initial noise (default: the config's `flow.sampleTemperature`). */
   temperature?: number;
   /** Classifier-free guidance scale on the flow velocity (default 1 = off; docs/method.md 10.4). */
   guidance?: number;
@@ -227,7 +227,7 @@ export async function generateImages(model: UniHetero, prompts: number[][], opti
         sampleFlow(model.flow_head, model.flowCondition(zc, positions, tokens), {
           steps: flowSteps,
           method,
-          temperature: options.temperature,
+          temperature: options.temperature ?? model.config.flow.sampleTemperature,
           cfgScale: scale,
           nullCondition: zu ? model.flowCondition(zu, positions, tokens) : undefined,
           generator: gen,

@@ -307,20 +307,25 @@ export class UniHetero extends Module {
       let diffuloss = zero();
       const needP = c.loss.alpha > 0;
       const needF = c.loss.beta > 0;
-      if (s.maskedRows.length > 0 && needP) {
+      const predictTokens = needF && c.flow.conditionOnToken && c.flow.tokenSource === 'prediction' && s.maskedRows.length > 0;
+      let eHat: Tensor | undefined;
+      if (s.maskedRows.length > 0 && (needP || predictTokens)) {
         const z = hidden.indexSelect(0, tensor(s.maskedRows, { dtype: 'int32', backend: be }));
-        const f = batch.features.reshape(-1, c.semanticDim).indexSelect(0, tensor(s.maskedTokens, { dtype: 'int32', backend: be }));
-        const target = this.invert_projector.target(f);
-        ploss = this.invert_projector.loss(this.invert_projector.predict(z), target);
-        if (this.training) this.trackTargetNorm(target);
+        eHat = this.invert_projector.predict(z);
+        if (needP) {
+          const f = batch.features.reshape(-1, c.semanticDim).indexSelect(0, tensor(s.maskedTokens, { dtype: 'int32', backend: be }));
+          const target = this.invert_projector.target(f);
+          ploss = this.invert_projector.loss(eHat, target);
+          if (this.training) this.trackTargetNorm(target);
+        }
       }
       const rows = this.flowRows(s);
       if (rows.rows.length > 0 && needF) {
         const N = this.numVisualTokens;
         const flowTokens = rows.tokens;
         let z = hidden.indexSelect(0, tensor(rows.rows, { dtype: 'int32', backend: be }));
-        // The true semantic tokens P(f_i), as a condition only: no diffuloss gradient reaches P here.
-        const tokens = c.flow.conditionOnToken ? table.indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be })).detach() : undefined;
+        // The semantic tokens as a condition only: no diffuloss gradient reaches P or the predictions here.
+        const tokens = c.flow.conditionOnToken ? (predictTokens ? this.predictedTokenCondition(table, rows, s.maskedRows, eHat!) : table.indexSelect(0, tensor(flowTokens, { dtype: 'int32', backend: be })).detach()) : undefined;
         // Stop the gradient at the LLM state (exp2), not at the position embedding, so that the
         // flow head's own position table still learns.
         if (c.loss.detachFlowCondition) z = z.detach();
@@ -332,6 +337,26 @@ export class UniHetero extends Module {
       if (needP) total = total.add(ploss.mul(c.loss.alpha));
       if (needF) total = total.add(diffuloss.mul(c.loss.beta));
       return { total, text, crossEntropy, zLoss, ploss, diffuloss };
+    });
+  }
+
+  /**
+   * The head's token condition with `flow.tokenSource: 'prediction'`: at the flow rows that are
+   * masked, the fed-back prediction `feedback(eHat)` (rows of `eHat` follow `maskedRows`); at the
+   * others, the true token from `table`. Detached: a condition only.
+   */
+  private predictedTokenCondition(table: Tensor, rows: { rows: Int32Array; tokens: Int32Array }, maskedRows: Int32Array, eHat: Tensor): Tensor {
+    const be = this.backend;
+    return tidy(() => {
+      const predicted = noGrad(() => this.feedback(eHat.detach()));
+      const slot = new Map<number, number>();
+      maskedRows.forEach((r, k) => slot.set(r, k));
+      const base = table.shape[0]!;
+      const index = Int32Array.from(rows.rows, (r, j) => {
+        const k = slot.get(r);
+        return k === undefined ? rows.tokens[j]! : base + k;
+      });
+      return concat([table.detach(), predicted], 0).indexSelect(0, tensor(index, { dtype: 'int32', backend: be })).detach();
     });
   }
 

@@ -65,6 +65,13 @@ export interface TrainerOptions {
    * under `flow_head.` at twice the scheduled rate (the longest matching prefix wins; default none).
    */
   lrScale?: Record<string, number>;
+  /**
+   * Parts whose gradients are clipped on their own: each entry lists parameter-name prefixes that
+   * form one group, clipped to `gradClip` apart from everything else (the rest is clipped together).
+   * `[['flow_head', 'flow_position_embedding']]` keeps the flow head's gradient from scaling the
+   * backbone's step (default none: one global clip). The reported `gradNorm` is the norm of all.
+   */
+  gradClipGroups?: string[][];
 }
 
 /** What one step reports (numbers read back from the device). */
@@ -152,6 +159,8 @@ export class Trainer<S extends SourceSample = SourceSample> {
   lastBatch: { samples: { split: string; index: number }[]; examples: SequenceExample[] } | null = null;
 
   private featureEncoder: BatchFeatureEncoder | null = null;
+  /** The gradient-clipping groups (`gradClipGroups`, then the rest). */
+  private readonly clipGroups: Tensor[][];
   /** The next batch, its images already sent to the feature encoder. */
   private ahead: { key: string; samples: S[]; images: HostImages; features: Promise<Float32Array> } | null = null;
 
@@ -183,6 +192,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
       pool: options.pool ?? 0,
       start: options.start ?? 0,
       lrScale: { ...(options.lrScale ?? {}) },
+      gradClipGroups: (options.gradClipGroups ?? []).map((g) => [...g]),
     };
     if (!Number.isInteger(o.start) || o.start < 0) throw new Error(`Trainer: start must be a non-negative integer, got ${o.start}`);
     if (!Number.isInteger(o.pool) || o.pool < 0) throw new Error(`Trainer: pool must be a non-negative integer, got ${o.pool}`);
@@ -190,6 +200,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
     this.options = o;
     this.totalSteps = totalSteps;
     this.generator = new Generator(o.seed);
+    this.clipGroups = clipGroups(model, o.gradClipGroups);
     this.optimizer = new AdamW(scaledGroups(model, paramGroupsNoDecay(model, { weightDecay: o.weightDecay }), o.lrScale), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
     if (o.schedule !== 'cosine' && o.schedule !== 'wsd') throw new Error(`Trainer: schedule must be 'cosine' or 'wsd', got ${JSON.stringify(o.schedule)}`);
     const shape = { lr: o.lr, minLr: o.minLr, warmupSteps: Math.min(o.warmupSteps, totalSteps), totalSteps };
@@ -326,7 +337,7 @@ export class Trainer<S extends SourceSample = SourceSample> {
       }
     }
     total.backward();
-    const normT = this.options.gradClip > 0 ? clipGradNorm(model.parameters().filter((p) => p.requiresGrad), this.options.gradClip) : null;
+    const normT = this.options.gradClip > 0 ? clipByGroups(this.clipGroups, this.options.gradClip) : null;
     const gradNorm = normT ? await normT.item() : NaN;
     normT?.dispose();
     if (normT && !Number.isFinite(gradNorm)) {
@@ -383,6 +394,48 @@ export class Trainer<S extends SourceSample = SourceSample> {
     this.flowWarmedUp = t.flowWarmedUp;
     return extra;
   }
+}
+
+/**
+ * The parameter groups of `TrainerOptions.gradClipGroups`: one list per entry (the trainable
+ * parameters under any of its prefixes), then the rest. A prefix that names no trainable parameter,
+ * or a parameter claimed by two entries, is an error.
+ */
+export function clipGroups(model: UniHetero, groups: readonly (readonly string[])[]): Tensor[][] {
+  const named = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
+  const under = (n: string, q: string) => n === q || n.startsWith(`${q}.`);
+  const owner = new Map<Tensor, number>();
+  groups.forEach((prefixes, gi) => {
+    if (!Array.isArray(prefixes) || prefixes.length === 0) throw new Error(`Trainer: gradClipGroups[${gi}] must be a non-empty list of parameter-name prefixes, got ${JSON.stringify(prefixes)}`);
+    for (const q of prefixes) {
+      const hits = named.filter(([n]) => under(n, q));
+      if (hits.length === 0) {
+        const tops = [...new Set(named.map(([n]) => n.split('.')[0]!))].join(', ');
+        throw new Error(`Trainer: gradClipGroups prefix '${q}' names no trainable parameter (top-level modules: ${tops})`);
+      }
+      for (const [n, p] of hits) {
+        const prev = owner.get(p);
+        if (prev !== undefined && prev !== gi) throw new Error(`Trainer: parameter '${n}' is in gradClipGroups[${prev}] and gradClipGroups[${gi}]`);
+        owner.set(p, gi);
+      }
+    }
+  });
+  const out: Tensor[][] = groups.map(() => []);
+  const rest: Tensor[] = [];
+  for (const [, p] of named) {
+    const gi = owner.get(p);
+    (gi === undefined ? rest : out[gi]!).push(p);
+  }
+  return rest.length > 0 ? [...out, rest] : out;
+}
+
+/** Clip each group's gradient norm to `maxNorm` on its own; returns the norm of all the gradients (before clipping). */
+function clipByGroups(groups: readonly Tensor[][], maxNorm: number): Tensor {
+  if (groups.length === 1) return clipGradNorm(groups[0]!, maxNorm);
+  const norms = groups.map((g) => clipGradNorm(g, maxNorm));
+  const total = noGrad(() => tidy(() => stack(norms).square().sum().sqrt()));
+  for (const n of norms) n.dispose();
+  return total;
 }
 
 /**

@@ -44,6 +44,20 @@ describe('generateImages (MAR loop)', () => {
     expect(lowest.embeddings.length).toBe(64 * d);
   });
 
+  it("the flow temperature defaults to the config's flow.sampleTemperature", async () => {
+    const cold = await tinyModel('exp3', { seed: 4, config: { flow: { sampleTemperature: 0.25 } } });
+    const warm = await tinyModel('exp3', { seed: 4 });
+    expect(warm.model.config.flow.sampleTemperature).toBe(1);
+    const prompts = [cold.model.tokenizer.encode('a red circle at the top left.', { bos: false, eos: false })];
+    const byConfig = await run(cold.model, prompts, { steps: 4, generator: new Generator(7) });
+    const explicit = await run(warm.model, prompts, { steps: 4, temperature: 0.25, generator: new Generator(7) });
+    const defaults = await run(warm.model, prompts, { steps: 4, generator: new Generator(7) });
+    expect(byConfig.latents).toEqual(explicit.latents);
+    expect(byConfig.latents).not.toEqual(defaults.latents);
+    // An explicit option still wins over the config.
+    expect((await run(cold.model, prompts, { steps: 4, temperature: 1, generator: new Generator(7) })).latents).toEqual(defaults.latents);
+  });
+
   it('guidance, raster order and Heun run; bad options are errors', async () => {
     const { model } = await tinyModel('exp3', { seed: 4 });
     const p = [model.tokenizer.encode('a green ring in the middle.', { bos: false, eos: false })];

@@ -99,6 +99,30 @@ describe('Trainer', () => {
     expect(() => new Trainer(a.model, a.world, { ...opts, lrScale: { flow_head: 0 } })).toThrow("Trainer: lrScale['flow_head'] must be a positive finite number, got 0");
   });
 
+  it("gradClipGroups clips the flow head apart: exp2's backbone step no longer depends on the diffuloss weight", async () => {
+    // exp2 stops the diffuloss at the hidden state, so beta changes only the flow head's gradient;
+    // under one global clip it still rescales the backbone's step, under separate groups it cannot.
+    const backboneAfterStep = async (beta: number, gradClipGroups?: string[][]) => {
+      const m = await tinyModel('exp2', { seed: 1, config: { loss: { beta } } });
+      const t = new Trainer(m.model, m.world, { ...opts, gradClip: 1e-3, ...(gradClipGroups ? { gradClipGroups } : {}) });
+      const metrics = await t.trainStep();
+      const lm = m.model.namedParameters().filter(([n]) => n.startsWith('lm.'));
+      return { gradNorm: metrics.gradNorm, lm: await Promise.all(lm.map(async ([, p]) => Array.from(await p.data()))) };
+    };
+    const groups = [['flow_head']];
+    const [a, b] = [await backboneAfterStep(10, groups), await backboneAfterStep(20, groups)];
+    expect(a.lm).toEqual(b.lm);
+    expect(b.gradNorm).toBeGreaterThan(a.gradNorm);
+    const [c, d] = [await backboneAfterStep(10), await backboneAfterStep(20)];
+    expect(c.lm).not.toEqual(d.lm);
+    expect(c.gradNorm).toBeCloseTo(a.gradNorm, 4);
+    const m = await tinyModel('exp2', { seed: 1 });
+    expect(() => new Trainer(m.model, m.world, { ...opts, gradClipGroups: [['nope']] })).toThrow(/gradClipGroups prefix 'nope' names no trainable parameter \(top-level modules: .*flow_head/);
+    expect(() => new Trainer(m.model, m.world, { ...opts, gradClipGroups: [['flow_head'], ['flow_head.']] })).toThrow();
+    expect(() => new Trainer(m.model, m.world, { ...opts, gradClipGroups: [['flow_head'], ['flow_head']] })).toThrow(/is in gradClipGroups\[0\] and gradClipGroups\[1\]/);
+    expect(() => new Trainer(m.model, m.world, { ...opts, gradClipGroups: [[]] })).toThrow('Trainer: gradClipGroups[0] must be a non-empty list of parameter-name prefixes, got []');
+  });
+
   it('holds memory flat over steps and stops on a non-finite loss naming the part', async () => {
     const a = await tinyModel('exp3', { seed: 2 });
     const t = new Trainer(a.model, a.world, { samples: 48, batchSize: 8, seed: 1 });

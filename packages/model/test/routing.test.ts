@@ -73,4 +73,29 @@ describe('gradient routing', () => {
     const parts = model.loss(batch, gen);
     expect([await parts.ploss.item(), await parts.diffuloss.item(), await parts.total.item()]).toEqual([0, 0, 0]);
   });
+  it("flow.tokenSource 'prediction': the head's token is a condition only (no diffuloss gradient to the invert-projector)", async () => {
+    const config = { flow: { conditionOnToken: true, trainOn: 'span', tokenSource: 'prediction' } } as const;
+    const exp2 = await tinyModel('exp2', { config });
+    expect(await routed(exp2.model, exp2.world, 'diffuloss')).toEqual(yes('flow_head'));
+    const exp3 = await tinyModel('exp3', { config });
+    expect(await routed(exp3.model, exp3.world, 'diffuloss')).toEqual(yes('lm', 'input_projector', 'mask_embedding', 'flow_head'));
+  });
+  it("flow.tokenSource 'prediction' changes the head's condition at masked positions only", async () => {
+    const diffuloss = async (tokenSource: 'target' | 'prediction', masked: boolean) => {
+      const { model, world } = await tinyModel('exp2', { seed: 4, config: { flow: { conditionOnToken: true, trainOn: 'span', tokenSource } } });
+      const g0 = new Generator(3);
+      for (const p of model.flow_head.parameters()) init.normal_(p, 0, 0.05, g0);
+      const samples = [world.sample('train', 0), world.sample('train', 1)];
+      const images = imagesToTensor(samples.map((s) => s.image), model.backend);
+      const examples: SequenceExample[] = samples.map((s, i) => ({ kind: 'generate', image: i, prompt: model.tokenizer.encode(s.caption, { bos: false, eos: false }) }));
+      const gen = new Generator(5);
+      const N = model.numVisualTokens;
+      const batch = model.prepare(examples, images, gen, { generationMask: new Uint8Array(2 * N).fill(masked ? 1 : 0) });
+      return await model.loss(batch, gen).diffuloss.item();
+    };
+    // Nothing masked: every position keeps its true token, so both sources train on the same condition.
+    expect(await diffuloss('prediction', false)).toBe(await diffuloss('target', false));
+    // Everything masked: the predictions replace the true tokens.
+    expect(await diffuloss('prediction', true)).not.toBe(await diffuloss('target', true));
+  });
 });

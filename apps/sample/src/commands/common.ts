@@ -27,7 +27,8 @@ export interface SemanticFlags {
 
 /** Every option of `generateImages` the CLI exposes. */
 export interface GenerateFlags extends SemanticFlags {
-  temperature: number;
+  /** Undefined = the checkpoint config's `flow.sampleTemperature`. */
+  temperature?: number;
   guidance: number;
   guidanceSchedule: NonNullable<GenerateOptions['guidanceSchedule']>;
   /** Undefined = the checkpoint config's `flow.sampleSteps`. */
@@ -105,7 +106,7 @@ export function semanticOptions(f: SemanticFlags, seed: number): GenerateOptions
 export function generateOptions(f: GenerateFlags, seed: number): GenerateOptions {
   return {
     ...semanticOptions(f, seed),
-    temperature: f.temperature,
+    ...(f.temperature !== undefined ? { temperature: f.temperature } : {}),
     guidance: f.guidance,
     guidanceSchedule: f.guidanceSchedule,
     ...(f.flowSteps !== undefined ? { flowSteps: f.flowSteps } : {}),
