@@ -34,6 +34,8 @@ export interface DiagnoseCommandOptions {
   guidance?: number;
   /** Classifier-free guidance on the semantic predictions (1 = off). */
   semanticGuidance?: number;
+  /** Scale of the flow sampler's initial noise (default: the checkpoint config's `flow.sampleTemperature`). */
+  temperature?: number;
   /** Split of the evaluation data ('test' or 'heldout'). */
   split: 'test' | 'heldout';
   /** Write the numbers as JSON here. */
@@ -84,8 +86,9 @@ export async function runDiagnose(o: DiagnoseCommandOptions, backend: Backend, i
     const steps = Math.min(o.steps, model.numVisualTokens);
     const guidance = { guidance: o.guidance ?? 1, semanticGuidance: o.semanticGuidance ?? 1 };
     const guided = guidance.guidance !== 1 || guidance.semanticGuidance !== 1 ? `, guidance ${guidance.guidance} (pixels) / ${guidance.semanticGuidance} (semantics)` : '';
-    io.progress(`diagnose: ${preset.name} at step ${step}; ${o.count} ${o.split} images per rung, probe on ${o.probeImages} training images, ${steps} MAR steps${guided}`);
-    const d = await diagnoseGeneration(model, world, { split: o.split, count: o.count, probeImages: o.probeImages, roundTrips: o.roundTrips, generate: { steps, ...guidance } });
+    const temperature = o.temperature ?? model.config.flow.sampleTemperature;
+    io.progress(`diagnose: ${preset.name} at step ${step}; ${o.count} ${o.split} images per rung, probe on ${o.probeImages} training images, ${steps} MAR steps, flow temperature ${temperature}${guided}`);
+    const d = await diagnoseGeneration(model, world, { split: o.split, count: o.count, probeImages: o.probeImages, roundTrips: o.roundTrips, generate: { steps, temperature, ...guidance } });
     io.out(`${o.checkpoint} (${preset.name}, step ${step}), ${o.split} split\n`);
     io.out(ladderTable(d));
     const written: string[] = [];

@@ -204,13 +204,14 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--gen-steps <n>', 'MAR steps of generation (default 16)', int('--gen-steps', 1, COUNT_LIMITS.steps))
     .option('--guidance <g>', 'classifier-free guidance on the flow velocity (default 1 = off)', checked((t) => parseNumber('--guidance', t, { min: 0 })))
     .option('--semantic-guidance <g>', 'classifier-free guidance on the semantic predictions (default 1 = off)', checked((t) => parseNumber('--semantic-guidance', t, { min: 0 })))
+    .option('--temperature <t>', "scale of the flow sampler's initial noise, decoder rung included (default: the checkpoint config's flow.sampleTemperature)", checked((t) => parseNumber('--temperature', t, { min: 0 })))
     .addOption(new Option('--split <name>', 'evaluation split').choices(['test', 'heldout']).default('test'))
     .option('--json <file>', 'also write the numbers as JSON')
     .option('--sheets <prefix>', 'write <prefix>-decoder.png and <prefix>-generated.png')
     .addOption(backendOption())
-    .action(async (o: { checkpoint: string; count?: number; probeImages?: number; roundtripCount?: number; genSteps?: number; guidance?: number; semanticGuidance?: number; split: 'test' | 'heldout'; json?: string; sheets?: string; backend?: string }) => {
+    .action(async (o: { checkpoint: string; count?: number; probeImages?: number; roundtripCount?: number; genSteps?: number; guidance?: number; semanticGuidance?: number; temperature?: number; split: 'test' | 'heldout'; json?: string; sheets?: string; backend?: string }) => {
       await withBackend(o.backend, (b) =>
-        runDiagnose({ checkpoint: o.checkpoint, count: o.count ?? 32, probeImages: o.probeImages ?? 512, roundTrips: o.roundtripCount ?? 16, steps: o.genSteps ?? 16, guidance: o.guidance, semanticGuidance: o.semanticGuidance, split: o.split, json: o.json, sheets: o.sheets ?? null }, b, deps.io),
+        runDiagnose({ checkpoint: o.checkpoint, count: o.count ?? 32, probeImages: o.probeImages ?? 512, roundTrips: o.roundtripCount ?? 16, steps: o.genSteps ?? 16, guidance: o.guidance, semanticGuidance: o.semanticGuidance, temperature: o.temperature, split: o.split, json: o.json, sheets: o.sheets ?? null }, b, deps.io),
       );
     });
 

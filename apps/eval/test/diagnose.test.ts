@@ -24,12 +24,12 @@ describe('diagnose', () => {
       await trainer.save(checkpoint, { build: built.spec });
       built.model.dispose();
       const json = join(dir, 'ladder.json');
-      const r = await cli(['diagnose', '--checkpoint', checkpoint, '--count', '2', '--probe-images', '16', '--roundtrip-count', '2', '--gen-steps', '2', '--guidance', '2', '--semantic-guidance', '1.5', '--json', json, '--backend', 'cpu']);
+      const r = await cli(['diagnose', '--checkpoint', checkpoint, '--count', '2', '--probe-images', '16', '--roundtrip-count', '2', '--gen-steps', '2', '--guidance', '2', '--semantic-guidance', '1.5', '--temperature', '0.5', '--json', json, '--backend', 'cpu']);
       expect(r.code, r.err).toBe(0);
       for (const rung of ['decoder (real semantics -> pixels)', 'semantics (caption -> tokens, probe)', 'probe ceiling (true tokens)', 'end to end (caption -> pixels)']) expect(r.out).toContain(rung);
       expect(r.out).toMatch(/round trip \(caption -> tokens -> caption\): object recall \d+\.\d%, exact \d+\.\d%, unparsable \d+\.\d% over 2 captions; ceiling \(the model's captions of the real images\): object recall \d+\.\d%/);
       const saved = JSON.parse(await readFile(json, 'utf8'));
-      expect(saved).toMatchObject({ preset: 'exp2', step: 2, options: { guidance: 2, semanticGuidance: 1.5 }, report: { roundTrip: { count: 2 } } });
+      expect(saved).toMatchObject({ preset: 'exp2', step: 2, options: { guidance: 2, semanticGuidance: 1.5, temperature: 0.5 }, report: { roundTrip: { count: 2 } } });
       expect(saved.report.roundTripCeiling.objectRecall).toBeGreaterThanOrEqual(0);
     } finally {
       await rm(dir, { recursive: true, force: true });

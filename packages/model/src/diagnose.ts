@@ -310,13 +310,13 @@ export async function decodeImages(model: UniHetero, images: Tensor, captions: r
   }
 }
 
-/** The decoder rung on `set` (default 32 test images). */
-export async function evaluateDecoder(model: UniHetero, world: ShapesWorld, set: EvalSet & { flowSteps?: number; generator?: Generator } = {}): Promise<DecoderReport> {
+/** The decoder rung on `set` (default 32 test images; flow steps and temperature default to the config's). */
+export async function evaluateDecoder(model: UniHetero, world: ShapesWorld, set: EvalSet & { flowSteps?: number; temperature?: number; generator?: Generator } = {}): Promise<DecoderReport> {
   const samples = samplesOf(world, set, 32);
   const images: RgbImage[] = [];
   const gen = set.generator ?? new Generator(0);
   await forEachImageBatch(model, samples, set.batchSize ?? 16, async (batch, x) => {
-    images.push(...(await decodeImages(model, x, batch.map((s) => s.canonicalCaption), { flowSteps: set.flowSteps, generator: gen })));
+    images.push(...(await decodeImages(model, x, batch.map((s) => s.canonicalCaption), { flowSteps: set.flowSteps, temperature: set.temperature, generator: gen })));
   });
   return { split: set.split ?? 'test', count: samples.length, scores: judgeImages(world, images, samples.map((s) => s.scene)), images, captions: samples.map((s) => s.canonicalCaption) };
 }
@@ -363,7 +363,8 @@ export async function diagnoseGeneration(model: UniHetero, world: ShapesWorld, o
     t = now;
     return Math.round(dt);
   };
-  const decoder = await evaluateDecoder(model, world, set);
+  // The decoder rung samples the flow as generation does (steps and temperature).
+  const decoder = await evaluateDecoder(model, world, { ...set, flowSteps: options.generate?.flowSteps, temperature: options.generate?.temperature });
   const msDecoder = lap();
   const probe = await fitSemanticProbe(model, world, { count: options.probeImages ?? 512 });
   const semantics = await evaluateSemantics(model, world, { ...set, probe, generate: options.generate });
