@@ -71,7 +71,8 @@ export const FlowSchema = z
     /**
      * Scale of the sampler's initial noise at inference (default 1, MAR's). Below 1 the head draws
      * nearer the mode of each patch's distribution: sharper shapes from a head trained briefly
-     * (docs/generation.md, "Sampling temperature"); 0 integrates from zero noise.
+     * (docs/generation.md, "The demo's invert-projector and sampling temperature"); 0 integrates
+     * from zero noise.
      */
     sampleTemperature: nonNeg.default(1),
     sampler: z.enum(['euler', 'heun']).default('euler'),
@@ -98,7 +99,8 @@ export const FlowSchema = z
      * generation row: 'target' (the true `P(f_i)`) or 'prediction' (the model's own prediction at
      * that position, fed back as generation feeds it back, without gradient). Generation decodes
      * predicted tokens only, so 'prediction' trains the head on the tokens it will decode; visible
-     * positions keep the true token either way.
+     * positions keep the true token either way. At the demo's scale 'prediction' made the decoder
+     * much worse (docs/generation.md): the head learns to distrust its token.
      */
     tokenSource: z.enum(['target', 'prediction']).default('target'),
     /**
