@@ -5,7 +5,9 @@
 //   node docs/generation/ladder-run.mjs --name row-5 --config "$(cat docs/generation/row-5.json)" --samples 64000 --evalEvery 16000
 // Options: --samples (6400) --batch (16) --lr (3e-3) --seed (0) --preset (exp2) --steps (8 MAR steps)
 // --count (32 images per rung) --questions (100 per split) --trainer JSON (extra Trainer options)
-// --load CHECKPOINT (evaluate only). Outputs under runs/ladder/<name>/.
+// --gen JSON (extra generation options for the final ladder, e.g. '{"temperature":0.5}')
+// --evalEvery N (a small ladder every N samples) --load CHECKPOINT (evaluate only).
+// Outputs under runs/ladder/<name>/.
 import { createShapesModel, Trainer, diagnoseGeneration, evaluateUnderstanding, loadShapesModel } from '@unihetero/model';
 import { writeSheet } from '@unihetero/data';
 import { writeFileSync, mkdirSync } from 'node:fs';
