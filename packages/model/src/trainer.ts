@@ -396,24 +396,41 @@ export class Trainer<S extends SourceSample = SourceSample> {
   }
 }
 
+/** Whether the dotted parameter name `name` lies under `prefix` (the prefix itself or `prefix.`...). */
+function isUnder(name: string, prefix: string): boolean {
+  return name === prefix || name.startsWith(`${prefix}.`);
+}
+
+/**
+ * The trainable parameters of `named` under `prefix`; none is an error naming `option` and the
+ * model's top-level modules (for `lrScale` and `gradClipGroups`).
+ */
+function paramsUnder(named: readonly [string, Tensor][], prefix: string, option: string): [string, Tensor][] {
+  const hits = named.filter(([n]) => isUnder(n, prefix));
+  if (hits.length === 0) {
+    const tops = [...new Set(named.map(([n]) => n.split('.')[0]!))].join(', ');
+    throw new Error(`Trainer: ${option} prefix '${prefix}' names no trainable parameter (top-level modules: ${tops})`);
+  }
+  return hits;
+}
+
+/** The model's trainable parameters with their dotted names. */
+function trainableNamed(model: UniHetero): [string, Tensor][] {
+  return model.namedParameters().filter(([, p]) => p.requiresGrad);
+}
+
 /**
  * The parameter groups of `TrainerOptions.gradClipGroups`: one list per entry (the trainable
  * parameters under any of its prefixes), then the rest. A prefix that names no trainable parameter,
  * or a parameter claimed by two entries, is an error.
  */
-export function clipGroups(model: UniHetero, groups: readonly (readonly string[])[]): Tensor[][] {
-  const named = [...model.namedParameters()].filter(([, p]) => p.requiresGrad);
-  const under = (n: string, q: string) => n === q || n.startsWith(`${q}.`);
+function clipGroups(model: UniHetero, groups: readonly (readonly string[])[]): Tensor[][] {
+  const named = trainableNamed(model);
   const owner = new Map<Tensor, number>();
   groups.forEach((prefixes, gi) => {
     if (!Array.isArray(prefixes) || prefixes.length === 0) throw new Error(`Trainer: gradClipGroups[${gi}] must be a non-empty list of parameter-name prefixes, got ${JSON.stringify(prefixes)}`);
     for (const q of prefixes) {
-      const hits = named.filter(([n]) => under(n, q));
-      if (hits.length === 0) {
-        const tops = [...new Set(named.map(([n]) => n.split('.')[0]!))].join(', ');
-        throw new Error(`Trainer: gradClipGroups prefix '${q}' names no trainable parameter (top-level modules: ${tops})`);
-      }
-      for (const [n, p] of hits) {
+      for (const [n, p] of paramsUnder(named, q, 'gradClipGroups')) {
         const prev = owner.get(p);
         if (prev !== undefined && prev !== gi) throw new Error(`Trainer: parameter '${n}' is in gradClipGroups[${prev}] and gradClipGroups[${gi}]`);
         owner.set(p, gi);
@@ -447,20 +464,16 @@ function clipByGroups(groups: readonly Tensor[][], maxNorm: number): Tensor {
 export function scaledGroups(model: UniHetero, groups: ParamGroupSpec<GroupHyper>[], lrScale: Readonly<Record<string, number>>): ParamGroupSpec<GroupHyper>[] {
   const prefixes = Object.keys(lrScale).sort((a, b) => b.length - a.length);
   if (prefixes.length === 0) return groups;
-  const names = new Map<Tensor, string>();
-  for (const [n, p] of model.namedParameters()) if (p.requiresGrad) names.set(p, n);
-  const under = (n: string, q: string) => n === q || n.startsWith(`${q}.`);
+  const named = trainableNamed(model);
+  const names = new Map<Tensor, string>(named.map(([n, p]) => [p, n]));
   for (const q of prefixes) {
     const v = lrScale[q]!;
     if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`Trainer: lrScale['${q}'] must be a positive finite number, got ${JSON.stringify(v)}`);
-    if (![...names.values()].some((n) => under(n, q))) {
-      const tops = [...new Set([...names.values()].map((n) => n.split('.')[0]!))].join(', ');
-      throw new Error(`Trainer: lrScale prefix '${q}' names no trainable parameter (top-level modules: ${tops})`);
-    }
+    paramsUnder(named, q, 'lrScale');
   }
   const scaleOf = (p: Tensor): number => {
     const n = names.get(p);
-    const q = n === undefined ? undefined : prefixes.find((x) => under(n, x));
+    const q = n === undefined ? undefined : prefixes.find((x) => isUnder(n, x));
     return q === undefined ? 1 : lrScale[q]!;
   };
   const out: ParamGroupSpec<GroupHyper>[] = [];
