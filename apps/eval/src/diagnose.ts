@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Backend } from '@unihetero/tensor';
 import { writeSheet } from '@unihetero/data';
-import { diagnoseGeneration, loadShapesModel, type DiagnosisReport } from '@unihetero/model';
+import { diagnoseGeneration, formatObjectRecallBreakdown, loadShapesModel, type DiagnosisReport } from '@unihetero/model';
 import { readCheckpointInfo } from '@unihetero/nn';
 import { needsShapesWorld } from './folder.js';
 import type { EvalIO } from './io.js';
@@ -71,7 +71,10 @@ export function ladderTable(d: DiagnosisReport): string {
       row('  probe ceiling (true tokens)', d.semantics.ceiling, d.semantics.count),
       row('end to end (caption -> pixels)', d.endToEnd.scores, d.endToEnd.images.length),
     ],
-  ) + `\n\nround trip (caption -> tokens -> caption): object recall ${pct(d.roundTrip.objectRecall)}, exact ${pct(d.roundTrip.exact)}, unparsable ${pct(d.roundTrip.unparsable)} over ${d.roundTrip.count} captions; ceiling (the model's captions of the real images): object recall ${pct(d.roundTripCeiling.objectRecall)}, exact ${pct(d.roundTripCeiling.exact)}`;
+  ) +
+    `\n\nround trip (caption -> tokens -> caption): object recall ${pct(d.roundTrip.objectRecall)}, exact ${pct(d.roundTrip.exact)}, unparsable ${pct(d.roundTrip.unparsable)} over ${d.roundTrip.count} captions; ceiling (the model's captions of the real images): object recall ${pct(d.roundTripCeiling.objectRecall)}, exact ${pct(d.roundTripCeiling.exact)}` +
+    `\n  round trip by objects in the scene: ${formatObjectRecallBreakdown(d.roundTrip)}` +
+    `\n  ceiling by objects in the scene:    ${formatObjectRecallBreakdown(d.roundTripCeiling)}`;
 }
 
 /** Run the ladder on a checkpoint; prints the table and returns the report. */

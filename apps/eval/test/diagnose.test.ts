@@ -28,9 +28,12 @@ describe('diagnose', () => {
       expect(r.code, r.err).toBe(0);
       for (const rung of ['decoder (real semantics -> pixels)', 'semantics (caption -> tokens, probe)', 'probe ceiling (true tokens)', 'end to end (caption -> pixels)']) expect(r.out).toContain(rung);
       expect(r.out).toMatch(/round trip \(caption -> tokens -> caption\): object recall \d+\.\d%, exact \d+\.\d%, unparsable \d+\.\d% over 2 captions; ceiling \(the model's captions of the real images\): object recall \d+\.\d%/);
+      expect(r.out).toMatch(/round trip by objects in the scene: (\d objects? \d+\.\d% \(\d+\)(, )?)+; objects missed: position \d+, colour \d+, shape \d+, size \d+, absent \d+/);
+      expect(r.out).toMatch(/ceiling by objects in the scene: +(\d objects? \d+\.\d% \(\d+\)(, )?)+; objects missed: position \d+/);
       const saved = JSON.parse(await readFile(json, 'utf8'));
       expect(saved).toMatchObject({ preset: 'exp2', step: 2, options: { guidance: 2, semanticGuidance: 1.5, temperature: 0.5 }, report: { roundTrip: { count: 2 } } });
       expect(saved.report.roundTripCeiling.objectRecall).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(saved.report.roundTrip.misses)).toEqual(['position', 'colour', 'shape', 'size', 'absent']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -133,7 +133,7 @@ export async function runDemo(options: DemoOptions, io: AppIO): Promise<number> 
       semantics: { ...rung(ladder.semantics.scores), ceiling: ladder.semantics.ceiling.objectAccuracy },
       endToEnd: rung(s),
     },
-    roundTrip: { count: rt.count, objectRecall: rt.objectRecall, exact: rt.exact, unparsable: rt.unparsable, ceiling: ladder.roundTripCeiling, examples: rt.examples },
+    roundTrip: { count: rt.count, objectRecall: rt.objectRecall, exact: rt.exact, unparsable: rt.unparsable, byObjectCount: rt.byObjectCount, misses: rt.misses, ceiling: ladder.roundTripCeiling, examples: rt.examples },
   };
   await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 

@@ -22,6 +22,7 @@ import type { UniHetero } from './model.js';
 import { generateImages, type GenerateOptions } from './generate.js';
 import { chunks, evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, forEachImageBatch, type EvalSet, type RoundTripReport } from './evaluate.js';
 import type { SequenceExample } from './sequence.js';
+import type { ObjectRecallSummary } from './object-recall.js';
 
 /** Per-attribute accuracies of a set of scenes read back (same fields as the judge's tally). */
 export interface CellScores {
@@ -346,9 +347,10 @@ export interface DiagnosisReport {
   /**
    * The round trip's ceiling: the model's captions of the *real* images of the same captions
    * (object recall and exact match). The round trip reads generated tokens with this captioner,
-   * so it cannot be expected above it.
+   * so it cannot be expected above it. With the same breakdown as the round trip (recall per
+   * object count, misses by attribute).
    */
-  roundTripCeiling: { objectRecall: number; exact: number };
+  roundTripCeiling: ObjectRecallSummary;
   /** Wall time per rung in milliseconds. */
   ms: { decoder: number; semantics: number; endToEnd: number; roundTrip: number };
 }
@@ -373,7 +375,7 @@ export async function diagnoseGeneration(model: UniHetero, world: ShapesWorld, o
   const msEnd = lap();
   const roundTrip = await evaluateRoundTrip(model, world, { ...set, count: options.roundTrips ?? 16, generate: options.generate });
   const real = await evaluateUnderstanding(model, world, { split: set.split, count: options.roundTrips ?? 16, batchSize: set.batchSize, captions: true });
-  const roundTripCeiling = { objectRecall: real.captionObjectRecall ?? 0, exact: real.captionExact ?? 0 };
+  const roundTripCeiling = real.captionRecall!;
   const msRound = lap();
   return { decoder, semantics, endToEnd: { scores: gen.scores, images: gen.images, captions: gen.captions }, roundTrip, roundTripCeiling, ms: { decoder: msDecoder, semantics: msSemantics, endToEnd: msEnd, roundTrip: msRound } };
 }

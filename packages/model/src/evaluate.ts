@@ -12,6 +12,7 @@ import { Judge, ScoreTally, ShapesWorld, imagesToTensor, type QuestionKind, type
 import type { UniHetero } from './model.js';
 import { answerQuestions, decodeFromEmbeddings, describeImages } from './understand.js';
 import { generateImages, type GenerateOptions } from './generate.js';
+import { ObjectRecallTally, type ObjectRecallSummary } from './object-recall.js';
 import { checkSourceImageSize, referenceCaption, type GenerationJudge, type SampleSource, type SourceSample } from './source.js';
 
 /** Which samples to evaluate on. */
@@ -65,13 +66,10 @@ export interface UnderstandingReport {
   captionExact?: number;
   /** Fraction of scene objects found in the parsed caption (when `captions`). */
   captionObjectRecall?: number;
+  /** The captions' object recall with its breakdown by object count and missed attribute (when `captions`). */
+  captionRecall?: ObjectRecallSummary;
   /** A few (truth, caption) pairs. */
   examples: { truth: string; caption?: string }[];
-}
-
-/** Objects equal in every attribute. */
-function sameObject(a: SceneObject, b: SceneObject): boolean {
-  return a.shape === b.shape && a.colour === b.colour && a.size === b.size && a.cell.row === b.cell.row && a.cell.col === b.cell.col;
 }
 
 /** Parse a caption into objects; null when the text is not a valid caption. */
@@ -83,20 +81,12 @@ function tryParse(world: ShapesWorld, text: string): SceneObject[] | null {
   }
 }
 
-/** Recall of `truth` objects in `found` and exactness (same set). */
-function compareObjects(truth: readonly SceneObject[], found: readonly SceneObject[] | null): { recall: number; exact: boolean } {
-  if (!found) return { recall: 0, exact: false };
-  const hit = truth.filter((t) => found.some((f) => sameObject(t, f))).length;
-  return { recall: hit / truth.length, exact: hit === truth.length && found.length === truth.length };
-}
-
 /** Multiple-choice accuracy (and optionally caption accuracy) on `set` of the shapes world (its questions and caption grammar; for other sources use `evaluateCaptioning`). */
 export async function evaluateUnderstanding(model: UniHetero, world: ShapesWorld, set: EvalSet & { captions?: boolean; maxCaptionTokens?: number } = {}): Promise<UnderstandingReport> {
   const samples = samplesOf<Sample>(world, set);
   let correct = 0;
   const byKind: UnderstandingReport['byKind'] = {};
-  let capExact = 0;
-  let capRecall = 0;
+  const capTally = new ObjectRecallTally();
   const examples: UnderstandingReport['examples'] = [];
   await forEachImageBatch(model, samples, set.batchSize ?? 16, async (batch, images) => {
     const res = await answerQuestions(model, images, batch.map((s) => ({ question: s.question.text, options: s.question.options })));
@@ -111,15 +101,14 @@ export async function evaluateUnderstanding(model: UniHetero, world: ShapesWorld
     if (set.captions) {
       const caps = await describeImages(model, images, { maxTokens: set.maxCaptionTokens ?? 48 });
       caps.forEach((c, i) => {
-        const cmp = compareObjects(batch[i]!.scene.objects, tryParse(world, c));
-        capExact += cmp.exact ? 1 : 0;
-        capRecall += cmp.recall;
+        capTally.add(batch[i]!.scene.objects, tryParse(world, c));
         if (examples.length < 8) examples.push({ truth: batch[i]!.canonicalCaption, caption: c });
       });
     }
   });
   const n = samples.length;
-  return { split: set.split ?? 'test', count: n, accuracy: correct / n, byKind, ...(set.captions ? { captionExact: capExact / n, captionObjectRecall: capRecall / n } : {}), examples };
+  const cap = capTally.summary();
+  return { split: set.split ?? 'test', count: n, accuracy: correct / n, byKind, ...(set.captions ? { captionExact: cap.exact, captionObjectRecall: cap.objectRecall, captionRecall: cap } : {}), examples };
 }
 
 /** Captioning results on any sample source. */
@@ -268,16 +257,13 @@ async function evaluateShapesGeneration(model: UniHetero, world: ShapesWorld, se
   return { split: set.split ?? 'test', count: samples.length, scores: tally.summary(), images, captions };
 }
 
-/** The text -> generated semantic tokens -> text round trip. */
-export interface RoundTripReport {
+/**
+ * The text -> generated semantic tokens -> text round trip: `objectRecall` (mean over captions of
+ * the fraction of their objects recovered with every attribute), `exact` (texts naming exactly the
+ * caption's objects), `unparsable`, and the breakdown by object count and missed attribute.
+ */
+export interface RoundTripReport extends ObjectRecallSummary {
   split: string;
-  count: number;
-  /** Fraction of caption objects recovered with every attribute. */
-  objectRecall: number;
-  /** Fraction of round trips whose text names exactly the caption's objects. */
-  exact: number;
-  /** Fraction of round-trip texts that did not parse as a caption. */
-  unparsable: number;
   examples: { caption: string; roundTrip: string }[];
 }
 
@@ -287,23 +273,16 @@ export interface RoundTripReport {
  */
 export async function evaluateRoundTrip(model: UniHetero, world: ShapesWorld, set: EvalSet & { generate?: GenerateOptions; maxCaptionTokens?: number } = {}): Promise<RoundTripReport> {
   const samples = samplesOf<Sample>(world, set);
-  let recall = 0;
-  let exact = 0;
-  let bad = 0;
+  const tally = new ObjectRecallTally();
   const examples: RoundTripReport['examples'] = [];
   for (const batch of chunks(samples, set.batchSize ?? 16)) {
     const texts = await roundTrip(model, batch.map((s) => s.canonicalCaption), { ...set.generate, maxCaptionTokens: set.maxCaptionTokens });
     texts.forEach((t, i) => {
-      const parsed = tryParse(world, t);
-      if (!parsed) bad++;
-      const cmp = compareObjects(batch[i]!.scene.objects, parsed);
-      recall += cmp.recall;
-      exact += cmp.exact ? 1 : 0;
+      tally.add(batch[i]!.scene.objects, tryParse(world, t));
       if (examples.length < 8) examples.push({ caption: batch[i]!.canonicalCaption, roundTrip: t });
     });
   }
-  const n = samples.length;
-  return { split: set.split ?? 'test', count: n, objectRecall: recall / n, exact: exact / n, unparsable: bad / n, examples };
+  return { split: set.split ?? 'test', ...tally.summary(), examples };
 }
 
 /** Text -> semantic tokens -> text for each caption (docs/method.md 11; the paper's Figure 7). */

@@ -11,6 +11,7 @@ export { generateImages, type GenerateOptions, type GenerationResult, type Gener
 export { answerQuestions, decodeFromEmbeddings, describeImages, visualEmbeddings, type CaptionOptions, type ChoiceQuestion, type ChoiceResult } from './understand.js';
 export { checkSourceImageSize, referenceCaption, type GenerationJudge, type SampleSource, type SourceSample, type TextSpecialIds, type TextTokenizer } from './source.js';
 export { NonFiniteLossError, Trainer, batchExamples, trainsGeneration, type BatchFeatureEncoder, type StepMetrics, type TrainerOptions } from './trainer.js';
+export { ObjectRecallTally, formatObjectRecallBreakdown, sameObject, type ObjectMisses, type ObjectRecallSummary } from './object-recall.js';
 export { evaluateCaptioning, evaluateGeneration, evaluateRoundTrip, evaluateUnderstanding, roundTrip, type CaptioningReport, type EvalSet, type GenerationReport, type SourceGenerationReport, type RoundTripReport, type UnderstandingReport } from './evaluate.js';
 export { createModel, createShapesModel, loadModel, loadShapesModel, readCheckpointSpec, type CheckpointBuild, type LoadedModel, type ModelSpec, type ShapesModel, type ShapesModelSpec } from './shapes.js';
 export { createShapesModelFrom, loadEncoderFromBytes, loadShapesModelFromBytes, readCheckpointMetaFromBytes, shapesCheckpointBytes, type CheckpointBytesOptions, type EncoderSource } from './portable.js';
