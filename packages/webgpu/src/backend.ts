@@ -12,9 +12,10 @@ import { launchElementwise } from './kernels/elementwise.js';
 import { launchLayerNorm, launchLogsumexp, launchReduce, launchRmsNorm, launchSoftmax } from './kernels/rows.js';
 import { FUSED_STORAGE_BUFFERS, launchAttention, launchCrossEntropy, launchCrossEntropyBackward, launchLayerNormBackward, launchRmsNormBackward } from './kernels/fused.js';
 import { launchMatmul } from './kernels/matmul.js';
+import { isSoftwareAdapter } from './adapter-kind.js';
 import { launchRope } from './kernels/rope.js';
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
-import { DEFAULT_MATMUL, type MatmulConfig } from './kernels/matmul-wgsl.js';
+import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile, type MatmulConfig } from './kernels/matmul-wgsl.js';
 
 export { WebGPUStorage } from './runtime/storage.js';
 export { bucketBytes } from './runtime/pool.js';
@@ -32,7 +33,11 @@ export interface WebGPUBackendOptions {
    * than 64 updates per column. int32 always uses atomics (exact).
    */
   scatterAdd?: ScatterAddMode;
-  /** Matmul tile configuration (defaults to 8x8 invocations of 8x8 blocks, K step 32). */
+  /**
+   * Matmul tile configuration for every product. Default: 8x8 invocations of 8x8 blocks, K step
+   * 32, and on a software adapter (llvmpipe, SwiftShader) `TALL_MATMUL` (16x8 blocks) for products
+   * of 128 rows or more.
+   */
   matmul?: Partial<MatmulConfig>;
   /** Destroy the device in `destroy()` (default true; false for a device the caller owns). */
   ownsDevice?: boolean;
@@ -65,6 +70,8 @@ export class WebGPUBackend implements Backend {
   private readonly ctx: LaunchContext;
   private readonly scatterMode: ScatterAddMode;
   private readonly mmConfig: MatmulConfig;
+  /** Tiles for tall products (software adapters without an explicit `matmul` option), else null. */
+  private readonly mmTall: MatmulConfig | null;
   private readonly ownsDevice: boolean;
   private readonly live = new Set<WebGPUStorage>();
   private liveBytes = 0;
@@ -76,6 +83,7 @@ export class WebGPUBackend implements Backend {
     this.rt = new GpuRuntime(device, { maxCommandsPerSubmit: options.maxCommandsPerSubmit });
     this.scatterMode = options.scatterAdd ?? 'auto';
     this.mmConfig = { ...DEFAULT_MATMUL, ...options.matmul };
+    this.mmTall = options.matmul === undefined && isSoftwareAdapter(info) ? TALL_MATMUL : null;
     this.ownsDevice = options.ownsDevice ?? true;
     this.maxElementwiseOperands = device.limits.maxStorageBuffersPerShaderStage;
     this.ctx = {
@@ -261,7 +269,8 @@ export class WebGPUBackend implements Backend {
   /** Batched `out[b] = a[b] @ b[b]` for views `a [B, M, K]`, `b [B, K, N]`. */
   matmul(a: View, b: View, out: Storage): void {
     this.rt.check();
-    launchMatmul(this.ctx, { a, b, out, config: this.mmConfig });
+    const config = this.mmTall ? pickMatmulTile(a.shape[1]!, this.mmConfig, this.mmTall) : this.mmConfig;
+    launchMatmul(this.ctx, { a, b, out, config });
   }
 
   /** `out[o, j, i] = x[o, index[o, j, i], i]`. */

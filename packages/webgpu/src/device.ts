@@ -5,6 +5,7 @@
  */
 import { CpuBackend, type Backend, type BackendInfo } from '@unihetero/tensor';
 import { WebGPUBackend, type WebGPUBackendOptions } from './backend.js';
+import { isSoftwareAdapter } from './adapter-kind.js';
 
 /** Options of `initWebGPU`. */
 export interface InitWebGPUOptions extends WebGPUBackendOptions {
@@ -26,11 +27,7 @@ export interface InitWebGPUOptions extends WebGPUBackendOptions {
   allowSoftwareAdapter?: boolean;
 }
 
-/** Whether an adapter description names a software (CPU) implementation of the GPU. */
-export function isSoftwareAdapter(info: { description: string; details?: Record<string, unknown> }): boolean {
-  if (info.details?.isFallbackAdapter === true) return true;
-  return /llvmpipe|lavapipe|softpipe|swiftshader|software rasterizer/i.test(info.description);
-}
+export { isSoftwareAdapter };
 
 /** Backend kinds accepted by `createBackend` and `UNIHETERO_BACKEND`. */
 export type BackendKind = 'auto' | 'webgpu' | 'cpu';

@@ -3,7 +3,8 @@ import { kernels } from '@unihetero/tensor';
  * Matmul parity with the CPU reference backend on odd sizes (edge tiles), transposed operands
  * (both kernels' layouts), batch broadcast (batch stride 0), offsets, and layouts that need a copy.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile } from '../src/kernels/matmul-wgsl.js';
 import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends, view } from './helpers.js';
 
 const b = useBackends();
@@ -23,6 +24,9 @@ const SIZES: [number, number, number][] = [
   [70, 130, 50],
   [1, 64, 128],
   [64, 8, 64],
+  // 128 rows or more: tall tiles (TALL_MATMUL) on a software adapter such as the tests' llvmpipe.
+  [128, 32, 64],
+  [250, 33, 70],
 ];
 
 describe('matmul float32', () => {
@@ -100,5 +104,12 @@ describe('matmul int32', () => {
       return [out];
     });
     expectClose('int matmul', g[0]!, w[0]!, EXACT);
+  });
+});
+
+describe('pickMatmulTile', () => {
+  it('takes the tall tile when padding M to 128 rows wastes at most an eighth more than padding it to 64', () => {
+    const rows = (M: number) => pickMatmulTile(M, DEFAULT_MATMUL, TALL_MATMUL).rm * pickMatmulTile(M, DEFAULT_MATMUL, TALL_MATMUL).wgY;
+    expect([1, 64, 65, 100, 128, 129, 192, 250, 257, 1024, 1100].map(rows)).toEqual([64, 64, 128, 128, 128, 64, 64, 128, 64, 128, 128]);
   });
 });

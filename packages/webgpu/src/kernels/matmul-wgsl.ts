@@ -27,6 +27,25 @@ export interface MatmulConfig {
 /** The default tiles: 8x8 invocations of 8x8 blocks -> 64x64 tiles, K step 32 (16 KiB of workgroup memory; fastest measured on llvmpipe). */
 export const DEFAULT_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 8, rn: 8, tk: 32 };
 
+/**
+ * Tall tiles for software adapters (Mesa llvmpipe): 8x8 invocations of 16x8 blocks -> 128x64
+ * tiles. llvmpipe runs one invocation per SIMD lane and gathers each workgroup-memory read, so a
+ * larger block per invocation amortises those reads over more multiply-adds; interleaved on
+ * llvmpipe (2 cores) it gave about 1.3x the default's GFLOP/s on the transformer bench's products
+ * (docs/benchmarks.md). Not used on hardware adapters, where 128 accumulators per invocation
+ * would cost occupancy (unmeasured).
+ */
+export const TALL_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 16, rn: 8, tk: 32 };
+
+/**
+ * The tile for an `M`-row product when tall tiles are allowed: `tall` when padding M to its rows
+ * wastes at most an eighth more than padding it to `base`'s rows, else `base`.
+ */
+export function pickMatmulTile(M: number, base: MatmulConfig, tall: MatmulConfig): MatmulConfig {
+  const pad = (tile: number) => Math.ceil(M / tile) * tile;
+  return pad(tall.wgY * tall.rm) * 8 <= pad(base.wgY * base.rm) * 9 ? tall : base;
+}
+
 /** Layout/alignment specialisation of one matmul call. */
 export interface MatmulSpec {
   t: WType;
