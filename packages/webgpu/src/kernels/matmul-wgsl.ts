@@ -31,7 +31,7 @@ export const DEFAULT_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 8, rn: 8, tk: 
  * Tall tiles for software adapters (Mesa llvmpipe): 8x8 invocations of 16x8 blocks -> 128x64
  * tiles. llvmpipe runs one invocation per SIMD lane and gathers each workgroup-memory read, so a
  * larger block per invocation amortises those reads over more multiply-adds; interleaved on
- * llvmpipe (2 cores) it gave about 1.3x the default's GFLOP/s on the transformer bench's products
+ * llvmpipe (2 cores) it gave 1.2-1.35x the default's GFLOP/s on the transformer bench's products
  * (docs/benchmarks.md). Not used on hardware adapters, where 128 accumulators per invocation
  * would cost occupancy (unmeasured).
  */
