@@ -266,11 +266,15 @@ export class WebGPUBackend implements Backend {
     launchReduce(this.ctx, { op, x, offset, rows, cols, out });
   }
 
+  /** The tile configuration this backend uses for a product of `M` rows (see the `matmul` option). */
+  matmulTile(M: number): MatmulConfig {
+    return this.mmTall ? pickMatmulTile(M, this.mmConfig, this.mmTall) : this.mmConfig;
+  }
+
   /** Batched `out[b] = a[b] @ b[b]` for views `a [B, M, K]`, `b [B, K, N]`. */
   matmul(a: View, b: View, out: Storage): void {
     this.rt.check();
-    const config = this.mmTall ? pickMatmulTile(a.shape[1]!, this.mmConfig, this.mmTall) : this.mmConfig;
-    launchMatmul(this.ctx, { a, b, out, config });
+    launchMatmul(this.ctx, { a, b, out, config: this.matmulTile(a.shape[1]!) });
   }
 
   /** `out[o, j, i] = x[o, index[o, j, i], i]`. */

@@ -5,6 +5,7 @@ import { kernels } from '@unihetero/tensor';
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile } from '../src/kernels/matmul-wgsl.js';
+import { WebGPUBackend, isSoftwareAdapter, type WebGPUBackendOptions } from '../src/index.js';
 import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends, view } from './helpers.js';
 
 const b = useBackends();
@@ -105,6 +106,41 @@ describe('matmul int32', () => {
     });
     expectClose('int matmul', g[0]!, w[0]!, EXACT);
   });
+});
+
+describe('tall matmul tiles', () => {
+  it('a software adapter gets TALL_MATMUL for products of 128 rows or more; a hardware one, or an explicit matmul option, one tile for all', () => {
+    const made = (description: string, options: WebGPUBackendOptions = {}) => new WebGPUBackend(b.gpu.device, { kind: 'webgpu', description }, { ...options, ownsDevice: false });
+    const software = made('llvmpipe (LLVM 15.0.6, 256 bits)');
+    const hardware = made('NVIDIA H100');
+    const fixed = made('llvmpipe (LLVM 15.0.6, 256 bits)', { matmul: {} });
+    expect([64, 128, 1024].map((M) => software.matmulTile(M))).toEqual([DEFAULT_MATMUL, TALL_MATMUL, TALL_MATMUL]);
+    expect([64, 128, 1024].map((M) => hardware.matmulTile(M))).toEqual([DEFAULT_MATMUL, DEFAULT_MATMUL, DEFAULT_MATMUL]);
+    expect(fixed.matmulTile(1024)).toEqual(DEFAULT_MATMUL);
+    expect(b.gpu.matmulTile(128)).toEqual(isSoftwareAdapter(b.gpu.info) ? TALL_MATMUL : DEFAULT_MATMUL);
+    for (const be of [software, hardware, fixed]) be.destroy();
+  });
+
+  // The tall kernel itself on any adapter (the SIZES above reach it only on a software adapter).
+  for (const [M, K, N] of [[128, 32, 64], [250, 33, 70]] as const) {
+    for (const lb of ['n', 't'] as const) {
+      it(`TALL_MATMUL [${M}x${K}] @ [${K}x${N}] layouts n${lb}`, async () => {
+        const tall = new WebGPUBackend(b.gpu.device, b.gpu.info, { matmul: TALL_MATMUL, ownsDevice: false });
+        try {
+          const a = normals(M * K);
+          const bb = normals(K * N);
+          const [g, w] = await onBoth({ gpu: tall, cpu: b.cpu }, ({ be, up, alloc }) => {
+            const out = alloc(M * N);
+            be.matmul(view(up(a), [1, M, K]), view(up(bb), [1, K, N], strides(K, N, lb, false)), out);
+            return [out];
+          });
+          expectClose('tall matmul', g[0]!, w[0]!, ACCUMULATE);
+        } finally {
+          tall.destroy();
+        }
+      });
+    }
+  }
 });
 
 describe('pickMatmulTile', () => {
