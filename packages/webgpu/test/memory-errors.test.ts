@@ -162,6 +162,35 @@ describe('errors', () => {
     }
   });
 
+  it("several backends on one device, and the application's own listener, all hear its uncaptured errors", async () => {
+    const g2 = await initWebGPU();
+    const g3 = await initWebGPU({ device: g2.device });
+    const heard: string[] = [];
+    const own = (ev: Event) => heard.push((ev as GPUUncapturedErrorEvent).error.message);
+    g2.device.addEventListener('uncapturederror', own);
+    try {
+      const provoke = async () => {
+        g2.device.createBuffer({ size: 4, usage: 0xffffff }); // invalid usage, outside any error scope
+        await g2.device.queue.onSubmittedWorkDone();
+        await new Promise((r) => setTimeout(r, 50));
+      };
+      await provoke();
+      expect(heard.length).toBe(1);
+      for (const g of [g2, g3]) expect(() => g.allocate(1, 'float32')).toThrow(/^webgpu: GPUValidationError after kernel .*usage/is);
+      // reported once per backend; both work again
+      for (const g of [g2, g3]) g.release(g.allocate(1, 'float32'));
+      // a destroyed backend stops listening (the device is not its own), the other still hears
+      g3.destroy();
+      await provoke();
+      expect(heard.length).toBe(2);
+      expect(() => g2.allocate(1, 'float32')).toThrow(/GPUValidationError/);
+    } finally {
+      g2.device.removeEventListener('uncapturederror', own);
+      g3.destroy();
+      g2.destroy();
+    }
+  });
+
   it('createBackend validates its argument and UNIHETERO_BACKEND', async () => {
     await expect(createBackend('tpu')).rejects.toThrow("createBackend: unknown backend 'tpu'; expected 'auto', 'webgpu' or 'cpu'");
     vi.stubEnv('UNIHETERO_BACKEND', 'gpu');

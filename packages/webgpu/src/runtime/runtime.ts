@@ -98,13 +98,18 @@ export class GpuRuntime {
     device.lost.then((info) => {
       this.lostInfo = { reason: String(info.reason), message: info.message };
     });
-    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      // Follow-up errors ("... is invalid due to a previous error") are skipped: the root cause
-      // (a kernel that failed to compile) arrives through its error scope and names the kernel.
-      if (/due to a previous error/.test(ev.error.message)) return;
-      this.deferredError ??= new Error(`webgpu: ${ev.error.constructor?.name ?? 'error'} after kernel ${this.lastKernel}: ${ev.error.message}`);
-    };
+    // A listener, not `device.onuncapturederror`: several backends on one device (and the
+    // application's own handler) each hear the device's errors.
+    device.addEventListener('uncapturederror', this.onUncapturedError);
   }
+
+  private readonly onUncapturedError = (ev: Event): void => {
+    const error = (ev as GPUUncapturedErrorEvent).error;
+    // Follow-up errors ("... is invalid due to a previous error") are skipped: the root cause
+    // (a kernel that failed to compile) arrives through its error scope and names the kernel.
+    if (/due to a previous error/.test(error.message)) return;
+    this.deferredError ??= new Error(`webgpu: ${error.constructor?.name ?? 'error'} after kernel ${this.lastKernel}: ${error.message}`);
+  };
 
   // ------------------------------------------------------------------ errors and lifetime
 
@@ -146,6 +151,7 @@ export class GpuRuntime {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.device.removeEventListener('uncapturederror', this.onUncapturedError);
     this.pass = null;
     this.encoder = null;
     this.pool.destroy();
