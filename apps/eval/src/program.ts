@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import type { Backend } from '@unihetero/tensor';
-import { PRESET_NAMES, presetNames } from '@unihetero/model';
+import { CAPTIONER_RECIPE, PRESET_NAMES, mergeConfig, presetNames } from '@unihetero/model';
 import { rewriteReport, runAblation } from './ablation.js';
 import { selectBackend } from './backend.js';
 import { runEvaluate } from './evaluate.js';
@@ -95,6 +95,7 @@ interface AblationFlags extends EvalFlags {
   heads?: number;
   flowWidth?: number;
   flowDepth?: number;
+  understandingCaptions?: 'same' | 'canonical';
   flowWarmupSteps?: number;
   backend?: string;
   encoderWorker?: boolean;
@@ -155,12 +156,18 @@ export function buildProgram(deps: CliDeps, argv: readonly string[]): Command {
     .option('--heads <n>', 'attention heads', int('--heads', 1, 256))
     .option('--flow-width <n>', "flow head width (a preset with its own width keeps its ratio to 'small' 128)", int('--flow-width', 1, 8192))
     .option('--flow-depth <n>', 'flow head depth', int('--flow-depth', 1, 256))
+    .addOption(
+      new Option('--understanding-captions <style>', "captions the understanding examples learn: 'same' as the generation prompts (paraphrases; the recipe docs/ablation/REPORT.md was measured with) or 'canonical' (row-major order, as the standard recipe since)")
+        .choices(['same', 'canonical'])
+        .default('same'),
+    )
     .option('--flow-warmup-steps <n>', `flow warm-up steps of presets that warm up (default: each preset's own; --quick ${QUICK_RECIPE.flowWarmupSteps})`, int('--flow-warmup-steps', 0))
     .addOption(backendOption())
     .option('--no-encoder-worker', 'on the CPU backend, run the frozen semantic encoder on the training thread instead of a worker thread one batch ahead (same numbers)');
   addEvalOptions(ablation, `default ${ABLATION_RECIPE.eval.count}; --quick ${QUICK_RECIPE.eval.count}`).action(async (o: AblationFlags) => {
     const base = o.quick ? QUICK_RECIPE : ABLATION_RECIPE;
-    const config = withSize(base.config, { hiddenSize: o.hiddenSize, layers: o.layers, heads: o.heads, flowWidth: o.flowWidth, flowDepth: o.flowDepth });
+    const sized = withSize(base.config, { hiddenSize: o.hiddenSize, layers: o.layers, heads: o.heads, flowWidth: o.flowWidth, flowDepth: o.flowDepth });
+    const config = o.understandingCaptions === 'canonical' ? mergeConfig(sized, CAPTIONER_RECIPE) : sized;
     if (o.hiddenSize !== undefined || o.heads !== undefined) {
       const hidden = config.backbone?.hiddenSize ?? 128;
       const heads = config.backbone?.numAttentionHeads ?? 4;

@@ -94,6 +94,13 @@ describe('unihetero-eval ablation (tiny, end to end)', () => {
     const other = await cli(['ablation', '--presets', 'exp1', '--variants', 'none', '--scales', '2,4', '--seeds', '0', ...tiny, '--eval-count', '8', '--out', out]);
     expect(other.code).toBe(1);
     expect(other.err).toContain(`ablation: ${join(out, 'shared/exp1/seed0.json')} was written with different settings`);
+    // The canonical understanding captions change the recipe (the default is 'same', as the runs were trained).
+    const canonical = await cli(['ablation', '--presets', 'exp1', '--variants', 'none', '--scales', '2,4', '--seeds', '0', ...tiny, '--understanding-captions', 'canonical', '--out', out]);
+    expect(canonical.code).toBe(1);
+    expect(canonical.err).toContain(`ablation: ${join(out, 'shared/exp1/seed0.json')} was written with different settings`);
+    const bad = await cli(['ablation', '--understanding-captions', 'sorted', '--out', out]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--understanding-captions.*'sorted' is invalid.*same, canonical/s);
   });
 
   it('resumes a run from its last checkpoint', { timeout: 300_000 }, async () => {

@@ -28,7 +28,7 @@ export const DEMO_RECIPE: DemoRecipe = getRecipe('demo');
 /** Images on each sheet the demo writes (samples.png, reconstructions.png). */
 const SHEET_IMAGES = 16;
 
-/** The `standard` recipe: about an hour on 2 CPU cores, the size that shows the method working. */
+/** The `standard` recipe: about 30 minutes on 2 CPU cores (27 measured), the size that shows the method working. */
 export const STANDARD_RECIPE: DemoRecipe = getRecipe('standard');
 
 /** A seconds-long recipe for tests (`--tiny`). */

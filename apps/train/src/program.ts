@@ -122,9 +122,9 @@ export function buildProgram(io: AppIO, done: (code: Promise<number>) => void): 
 
   program
     .command('demo')
-    .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report understanding, the generation ladder (decoder, semantics, end to end), a sheet of generated images and a round trip; --recipe standard is the ~1 hour run (${STANDARD_RECIPE.samples} samples)`)
+    .description(`the quick end-to-end demo (~10 min on 2 CPU cores): train exp2 on ${DEMO_RECIPE.samples} samples, report understanding, the generation ladder (decoder, semantics, end to end), a sheet of generated images and a round trip; --recipe standard is the ~30-minute run (${STANDARD_RECIPE.samples} samples)`)
     .option('--out <dir>', 'output folder (default runs/<recipe>)')
-    .addOption(new Option('--recipe <name>', 'demo (~10 minutes) or standard (~1 hour)').choices(['demo', 'standard']).default('demo'))
+    .addOption(new Option('--recipe <name>', 'demo (~10 minutes) or standard (~30 minutes)').choices(['demo', 'standard']).default('demo'))
     .option('--data <dir>', 'train on a folder of NAME.png + NAME.txt (caption) pairs, 32x32 images, in train/ and test/ subfolders or split by name, instead of the shapes world')
     .option('--samples <n>', `training samples (default: the recipe's; demo ${DEMO_RECIPE.samples})`, intArg('--samples', 1, LIMITS.samples))
     .option('--seed <n>', 'seed (default 0)', intArg('--seed', 0))

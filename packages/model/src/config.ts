@@ -142,6 +142,14 @@ export const DataMixSchema = z
     captionDropout: z.number().min(0).max(1).default(0.1),
     /** Training captions: 'random' paraphrases (default) or the 'canonical' form. */
     captionStyle: z.enum(['random', 'canonical']).default('random'),
+    /**
+     * The captions that understanding examples learn to write: 'same' (as `captionStyle`) or
+     * 'canonical' (objects in row-major order, canonical words), while generation prompts keep
+     * `captionStyle`. With random object order a small captioner must read each named object's
+     * position back from its tokens and binds cells to the wrong objects (docs/generation.md); in
+     * row-major order the next object is the next occupied cell.
+     */
+    understandingCaptions: z.enum(['same', 'canonical']).default('same'),
   })
   .strict();
 

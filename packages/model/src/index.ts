@@ -32,4 +32,4 @@ export {
   type SemanticProbe,
   type SemanticsReport,
 } from './diagnose.js';
-export { GENERATION_RECIPE, RECIPE_NAMES, getRecipe, mergeConfig, registerRecipe, type Recipe } from './recipes.js';
+export { CAPTIONER_RECIPE, GENERATION_RECIPE, RECIPE_NAMES, getRecipe, mergeConfig, registerRecipe, type Recipe } from './recipes.js';

@@ -120,8 +120,9 @@ export function batchExamples(model: UniHetero, samples: readonly SourceSample[]
   const tok = model.tokenizer;
   const enc = (s: string) => tok.encode(s, { bos: false, eos: false });
   const captionOf = (s: SourceSample) => (mix.captionStyle === 'canonical' ? (s.canonicalCaption ?? s.caption) : s.caption);
+  const targetOf = (s: SourceSample) => (mix.understandingCaptions === 'canonical' ? (s.canonicalCaption ?? s.caption) : captionOf(s));
   const understand = (s: SourceSample, i: number, g: Generator): SequenceExample =>
-    g.uniform() < mix.questionFraction && s.question ? { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) } : { kind: 'understand', image: i, prompt: [], target: enc(captionOf(s)) };
+    g.uniform() < mix.questionFraction && s.question ? { kind: 'understand', image: i, prompt: enc(s.question.text), target: enc(s.question.answer) } : { kind: 'understand', image: i, prompt: [], target: enc(targetOf(s)) };
   const generate = (s: SourceSample, i: number): SequenceExample => ({ kind: 'generate', image: i, prompt: gen.uniform() < mix.captionDropout ? [] : enc(captionOf(s)) });
   const own = (i: number) => new Generator(mixSeed(seed, first + i, 0x0d47));
   if (mix.pairing === 'both') {
