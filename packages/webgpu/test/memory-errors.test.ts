@@ -179,7 +179,7 @@ describe('errors', () => {
       for (const g of [g2, g3]) expect(() => g.allocate(1, 'float32')).toThrow(/^webgpu: GPUValidationError after kernel .*usage/is);
       // reported once per backend; both work again
       for (const g of [g2, g3]) g.release(g.allocate(1, 'float32'));
-      // a destroyed backend stops listening (the device is not its own), the other still hears
+      // destroying one backend (the device is not its own) leaves the device and the other backend listening
       g3.destroy();
       await provoke();
       expect(heard.length).toBe(2);
