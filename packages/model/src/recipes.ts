@@ -84,7 +84,8 @@ const BUILTIN: Recipe[] = [
     // against 45% with `ema-mlp-llm-cos`, end to end 38% against 25%); the flow sampler at
     // temperature 0.5; 28k samples, which fit the 10 minutes (end to end 56% against 42% at 24k).
     // Not the canonical captioner of `standard` (CAPTIONER_RECIPE): at this budget it doubled the
-    // round trip (71% against 35%) but cost end to end (45% against 51%) and understanding (76 vs 78).
+    // round trip on seed 0 (71% against 35%) but cost end to end (46.5% against 56.4% over seeds 0-3)
+    // and understanding (75.9 against 78.3).
     config: mergeConfig(GENERATION_RECIPE, {
       backbone: { hiddenSize: 64, numHiddenLayers: 3, numAttentionHeads: 4 },
       invertProjector: { name: 'mlp-cos', momentum: 0.99, feedbackNorm: 'target-mean' },
