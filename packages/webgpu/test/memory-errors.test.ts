@@ -179,8 +179,12 @@ describe('errors', () => {
       for (const g of [g2, g3]) expect(() => g.allocate(1, 'float32')).toThrow(/^webgpu: GPUValidationError after kernel .*usage/is);
       // reported once per backend; both work again
       for (const g of [g2, g3]) g.release(g.allocate(1, 'float32'));
-      // destroying one backend (the device is not its own) leaves the device and the other backend listening
+      // destroying one backend (the device is not its own) removes its own listener only
+      const removed = vi.spyOn(g2.device, 'removeEventListener');
       g3.destroy();
+      expect(removed.mock.calls.map((c) => c[0])).toEqual(['uncapturederror']);
+      expect(removed.mock.calls[0]![1]).not.toBe(own);
+      removed.mockRestore();
       await provoke();
       expect(heard.length).toBe(2);
       expect(() => g2.allocate(1, 'float32')).toThrow(/GPUValidationError/);
