@@ -219,6 +219,17 @@ export interface AttentionArgs {
   lse: Storage;
 }
 
+/** Arguments of the `sumColumns` override. */
+export interface SumColumnsArgs {
+  /** Contiguous input `[rows, cols]` starting at `offset` (float32 or float64). */
+  x: Storage;
+  offset: number;
+  rows: number;
+  cols: number;
+  /** `[cols]`: `out[c] = sum_r x[r, c]` (0 when `rows` is 0). */
+  out: Storage;
+}
+
 /** Arguments of the `rope` override (rotary position embeddings in the halves layout). */
 export interface RopeArgs {
   /** Input of any rank with an even last dim `2h`, any strides. */
@@ -261,6 +272,8 @@ export interface BackendOverrides {
   attention?(args: AttentionArgs): boolean;
   /** Rotary embedding `x cos + swapHalves(x) sin` (or its adjoint) in one pass. */
   rope?(args: RopeArgs): void;
+  /** Sum over the rows of a contiguous block (a reduction over leading dims, such as a bias gradient) without transposing it. */
+  sumColumns?(args: SumColumnsArgs): void;
 }
 
 /** Names of the optional overrides. */
@@ -286,6 +299,7 @@ export const KERNEL_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   crossEntropyBackward: ['dx'],
   attention: ['out', 'lse'],
   rope: ['out'],
+  sumColumns: ['out'],
 };
 
 // ------------------------------------------------------------------------------------ contract

@@ -19,6 +19,7 @@ export type {
   RmsNormArgs,
   RmsNormBackwardArgs,
   RopeArgs,
+  SumColumnsArgs,
   SoftmaxArgs,
   Storage,
   TypedArray,
@@ -94,5 +95,6 @@ export {
 export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.js';
 export { rope } from './ops/rope.js';
 export { memory, type MemoryInfo } from './memory.js';
-export { setCpuMatmulKernel, cpuMatmulKernel, setCpuThreads, cpuThreads, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
+export { setCpuMatmulKernel, cpuMatmulKernel, setCpuThreads, cpuThreads, setCpuGemmTile, cpuGemmTile, type CpuMatmulKernel, type CpuMatmulAccumulate } from './cpu/matmul.js';
+export type { GemmTileName, GemmTileSetting } from './cpu/wasm/gemm-tile.js';
 export { compile, type CompileOptions, type CompileStats, type CompiledFunction } from './compile/compile.js';

@@ -185,7 +185,7 @@ describe('WasmGemm.runDense (operands read in place, no packing)', () => {
     }
   });
 
-  it('declines what it does not cover, doing nothing: strided A, a wide row-major product, threaded splits', () => {
+  it('declines what it does not cover, doing nothing: strided A, a wide row-major product', () => {
     const g = new WasmGemm();
     const out = new Float32Array(8 * 200).fill(4);
     const a = fill(64 * 64);
@@ -194,10 +194,37 @@ describe('WasmGemm.runDense (operands read in place, no packing)', () => {
     // A row-major A with N above the crossover is left to packing.
     expect(g.runDense(a, 0, 16, 1, 8, fill(16 * 192), 0, 192, 1, 16, 192, out, 0)).toBe(false);
     expect(out.every((v) => v === 4)).toBe(true);
+  });
+
+  it('splits large products across threads with bitwise the one-thread result (k-major and narrow row-major A, B in place or packed, K past a block)', () => {
+    const one = new WasmGemm();
     const threaded = new WasmGemm(GEMM_SHAPES, undefined, 2);
-    if (threaded.threads > 1) {
-      const big = fill(256 * 256);
-      expect(threaded.runDense(big, 0, 1, 256, 256, big, 0, 256, 1, 256, 64, new Float32Array(256 * 64), 0)).toBe(false);
+    try {
+      if (threaded.threads < 2) return; // no worker threads in this engine (cpu-threads.test.ts fails loudly there)
+      for (const [rows, K, N] of [[256, 256, 64], [130, 520, 40], [400, 64, 96], [97, 600, 48]] as const) {
+        for (const aKMajor of [false, true]) {
+          for (const bRowMajor of [false, true]) {
+            const ad = fill(rows * K);
+            const bd = fill(K * N);
+            const [sar, sak] = aKMajor ? [1, rows] : [K, 1];
+            const [sbk, sbn] = bRowMajor ? [N, 1] : [1, K];
+            const want = new Float32Array(rows * N).fill(NaN);
+            const got = new Float32Array(rows * N).fill(NaN);
+            expect(one.runDense(ad, 0, sar, sak, rows, bd, 0, sbk, sbn, K, N, want, 0)).toBe(true);
+            expect(threaded.runDense(ad, 0, sar, sak, rows, bd, 0, sbk, sbn, K, N, got, 0)).toBe(true);
+            expect(got, `${rows}x${K}x${N} ${aKMajor ? 'k-major' : 'row-major'} A, B ${bRowMajor ? 'in place' : 'packed'}`).toEqual(want);
+          }
+        }
+      }
+      // A shallow row-major product whose C leaves in one copy on one thread is left to run() when
+      // threaded: a share's spill past column N would land in the next share's rows.
+      const [rows, K, N] = [300, 64, 120];
+      const out = new Float32Array(rows * N).fill(4);
+      expect(one.runDense(fill(rows * K), 0, K, 1, rows, fill(K * N), 0, N, 1, K, N, out, 0)).toBe(true);
+      out.fill(4);
+      expect(threaded.runDense(fill(rows * K), 0, K, 1, rows, fill(K * N), 0, N, 1, K, N, out, 0)).toBe(false);
+      expect(out.every((v) => v === 4)).toBe(true);
+    } finally {
       threaded.close();
     }
   });

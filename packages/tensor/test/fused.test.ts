@@ -25,7 +25,7 @@ import {
   type Tensor,
 } from '../src/index.js';
 
-const FUSED: OverrideName[] = ['softmax', 'logsumexp', 'layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention', 'rope'];
+const FUSED: OverrideName[] = ['softmax', 'logsumexp', 'layerNorm', 'rmsNorm', 'layerNormBackward', 'rmsNormBackward', 'crossEntropy', 'crossEntropyBackward', 'attention', 'rope', 'sumColumns'];
 
 /** A CPU backend that offers no override (the front end composes everything). */
 function composedCpu(): Backend {
@@ -177,6 +177,72 @@ describe('rope (fused vs composed)', () => {
     expect(() => rope(tensor(normals(6), { shape: [2, 3], dtype: 'float64', backend: fused }), t.cos, t.sin)).toThrow('rope: the last dim of x [2,3] must be even');
     expect(() => rope(tensor(normals(12), { shape: [3, 4], dtype: 'float64', backend: fused }), t.cos, t.sin)).toThrow(/rope: cos \[1, 1, 2, 4\] does not broadcast to x \[3, 4\]|broadcast/);
     expect(() => rope(tensor(new Int32Array(4), { backend: fused }), t.cos, t.sin)).toThrow('rope: x must be a float tensor, got int32');
+  });
+});
+
+describe('sumColumns (sums over leading dims without a transposed copy)', () => {
+  /** `x.sum(dims)` on float32 data of `shape` on a backend; the result's bits. */
+  const sumOn = (be: Backend, shape: number[], dims: number[], keepdim = false, offset = 0) => {
+    const n = shape.reduce((p, q) => p * q, 1);
+    const data = Float32Array.from({ length: n + offset }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const base = tensor(data, { shape: [n + offset], backend: be });
+    const x = base.slice(0, offset, n + offset).reshape(shape);
+    const y = x.sum(dims, keepdim);
+    const out = { shape: [...y.shape], data: y.dataSync() as Float32Array };
+    for (const t of [base, x, y]) t.dispose();
+    return out;
+  };
+
+  it('gives bitwise the composed (transposed) result: rows off a multiple of 4, several leading dims, keepdim, an offset view, mean', () => {
+    for (const [shape, dims, keepdim, offset] of [
+      [[512, 384], [0], false, 0],
+      [[7, 5], [0], true, 0],
+      [[1, 9], [0], false, 3],
+      [[3, 2, 17], [0, 1], false, 1],
+      [[8, 64, 128], [0], true, 0],
+      [[6, 4, 5], [1, 0], false, 0],
+    ] as [number[], number[], boolean, number][]) {
+      const f = sumOn(fused, shape, dims, keepdim, offset);
+      const c = sumOn(composed, shape, dims, keepdim, offset);
+      expect(f.shape, `${shape} over ${dims}`).toEqual(c.shape);
+      expect(f.data, `${shape} over ${dims}`).toEqual(c.data);
+    }
+    const x = tensor(Float32Array.from({ length: 30 }, (_, i) => i * 0.1), { shape: [5, 6], backend: fused });
+    const m = x.mean(0);
+    expect(m.dataSync()).toEqual(tensor(Float32Array.from({ length: 30 }, (_, i) => i * 0.1), { shape: [5, 6], backend: composed }).mean(0).dataSync());
+    x.dispose();
+    m.dispose();
+  });
+
+  it('backward: bias-like gradients equal the composed ones (float64)', () => {
+    both('sum over rows', () => (x) => x.sum(0), [h([9, 5])]);
+    both('sum over two leading dims', () => (x) => x.sum([0, 1], true).mul(x.sum([0, 1], true)), [h([3, 5, 7])]);
+  });
+
+  it('is used only for sums over leading dims of contiguous floats', () => {
+    const be = new CpuBackend();
+    let calls = 0;
+    const original = be.overrides.sumColumns!;
+    Object.defineProperty(be, 'overrides', { value: { ...be.overrides, sumColumns: (a: Parameters<typeof original>[0]) => (calls++, original(a)) } });
+    const x = tensor(Float32Array.from({ length: 24 }, (_, i) => i), { shape: [2, 3, 4], backend: be });
+    const xi = tensor(Int32Array.from({ length: 24 }, (_, i) => i), { shape: [2, 3, 4], dtype: 'int32', backend: be });
+    const t = x.transpose(0, 2);
+    const results = [x.sum(0), x.sum([0, 1]), x.sum(2), x.sum(1), x.sum(), t.sum(0), xi.sum(0)];
+    expect(calls).toBe(2);
+    expect(Array.from(results[0]!.dataSync())).toEqual([12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34]);
+    expect(Array.from(results[1]!.dataSync())).toEqual([60, 66, 72, 78]);
+    expect(Array.from(results[6]!.dataSync())).toEqual([12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34]);
+    for (const r of [x, xi, t, ...results]) r.dispose();
+  });
+
+  it('checks its geometry', () => {
+    const be = new CpuBackend();
+    const s = be.upload(new Float32Array(6), 'float32');
+    const out = be.allocate(3, 'float32');
+    expect(() => be.overrides.sumColumns!({ x: s, offset: 1, rows: 2, cols: 3, out })).toThrow('sumColumns: rows 2 x cols 3 from offset 1 exceed the storage of 6 elements');
+    expect(() => be.overrides.sumColumns!({ x: s, offset: 0, rows: 1, cols: 6, out })).toThrow('sumColumns: output storage holds 3 elements, needs 6');
+    be.release(s);
+    be.release(out);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   type RmsNormArgs,
   type RmsNormBackwardArgs,
   type RopeArgs,
+  type SumColumnsArgs,
   type SoftmaxArgs,
   type Storage,
   type TypedArray,
@@ -30,7 +31,7 @@ import { gatherHost, scatterAddHost, type Rank3 } from './indexing.js';
 import { contiguousStrides } from '../shape.js';
 import { eachRow, planRows } from './iterate.js';
 import { MatmulWorkspace, matmulHost } from './matmul.js';
-import { normRows, reduceRows, softmaxRows, type RowReduceOp } from './reduce.js';
+import { normRows, reduceRows, softmaxRows, sumColumns, type RowReduceOp } from './reduce.js';
 import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, ropeHost, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
@@ -293,7 +294,7 @@ export class CpuBackend implements Backend {
 
   /**
    * Every override: softmax, logsumexp, the norms forward and backward, cross-entropy and its
-   * gradient, attention and the rotary embedding (float32 and float64). They are the reference the other backends'
+   * gradient, attention, the rotary embedding and column sums (float32 and float64). They are the reference the other backends'
    * overrides are checked against.
    */
   readonly overrides: BackendOverrides = {
@@ -340,6 +341,10 @@ export class CpuBackend implements Backend {
       const n = shape.reduce((p, q) => p * q, 1);
       const host = (v: View, what: string) => ({ data: this.view(v, op, what), offset: v.offset, strides: v.strides });
       ropeHost(shape, host(a.x, 'x'), host(a.cos, 'cos'), host(a.sin, 'sin'), this.out(a.out, n, `${op} out`), a.transpose);
+    },
+    sumColumns: (a: SumColumnsArgs) => {
+      const op = 'sumColumns';
+      sumColumns(this.rows(a.x, a.offset, a.rows, a.cols, op), a.offset, a.rows, a.cols, this.out(a.out, a.cols, op));
     },
   };
 

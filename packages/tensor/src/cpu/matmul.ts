@@ -20,6 +20,8 @@
 import type { TypedArray } from '../backend.js';
 import { GEMM_BLOCKING, GEMM_SHAPES, GEMM_THREAD_MIN_WORK, WasmGemm, wasmSimdSupported } from './wasm/gemm.js';
 import { gemmThreadsAvailable, hardwareThreads } from './wasm/gemm-threads.js';
+import { GEMM_F32_TILES, type GemmTileCalibration, type GemmTileName, type GemmTileSetting, calibrateGemmTile, parseGemmTile } from './wasm/gemm-tile.js';
+import type { GemmShape } from './wasm/gemm-module.js';
 
 const MR = 4;
 const NR = 4;
@@ -77,10 +79,64 @@ function parseThreads(value: unknown, source: string): number | 'auto' {
   throw new Error(`setCpuThreads: ${source} must be 'auto' or an integer from 1 to 64, got ${JSON.stringify(value)}`);
 }
 
+const envTile = env?.['UNIHETERO_CPU_GEMM_TILE'];
+let tileSetting: GemmTileSetting = envTile ? parseGemmTile(envTile, 'UNIHETERO_CPU_GEMM_TILE') : 'auto';
+let calibration: GemmTileCalibration | null = null;
+
+/** Runs the calibration's two probe products (a packed and an in-place one, about 4 million multiply-adds each) on one tile. */
+function tileProbe(shape: GemmShape): () => void {
+  const gemm = new WasmGemm([shape], GEMM_BLOCKING, 1);
+  const [rows, K, N] = [128, 128, 256];
+  const a = Float32Array.from({ length: rows * K }, (_, i) => ((i * 7) % 13) / 13 - 0.5);
+  const b = Float32Array.from({ length: K * N }, (_, i) => ((i * 5) % 11) / 11 - 0.5);
+  const out = new Float32Array(rows * N);
+  const rowOff = Float64Array.from({ length: rows }, (_, r) => r * K);
+  return () => {
+    gemm.run('f32', a, rowOff, rows, 1, b, 0, N, 1, K, N, out, 0);
+    // A k-major [rows=128, K=256] read in place (a weight gradient's layout), N = 64.
+    gemm.runDense(b, 0, 1, 128, 128, a, 0, 64, 1, 256, 64, out, 0);
+  };
+}
+
+/** The f32 tile in use: the setting, or for `'auto'` the fastest candidate here (timed on first need). */
+function resolvedTile(): GemmTileName {
+  if (tileSetting !== 'auto') return tileSetting;
+  calibration ??= calibrateGemmTile({ '4x16': tileProbe(GEMM_F32_TILES['4x16']), '4x8': tileProbe(GEMM_F32_TILES['4x8']), '2x16': tileProbe(GEMM_F32_TILES['2x16']) }, 6);
+  return calibration.tile;
+}
+
+/** The WASM GEMM's kernels for a tile: the float64-accumulating default and that float32 tile. */
+function gemmShapes(tile: GemmTileName): GemmShape[] {
+  return [GEMM_SHAPES.find((s) => s.elem === 'f64')!, GEMM_F32_TILES[tile]];
+}
+
+/**
+ * The float32 micro-tile of the WASM GEMM (initially `'auto'`, or the `UNIHETERO_CPU_GEMM_TILE`
+ * environment variable): `'4x16'`, `'4x8'` or `'2x16'` rows x columns per kernel call. `'auto'`
+ * times the three once per process (about 20 ms, on the first large float32 matmul) and keeps the
+ * fastest: which one wins depends on the CPU. Every tile sums in the same order, so results are
+ * bitwise the same whichever is used.
+ */
+export function setCpuGemmTile(tile: GemmTileSetting): void {
+  tileSetting = parseGemmTile(tile, 'tile');
+}
+
+/**
+ * The tile setting and the tile it resolves to (timing the candidates now if `'auto'` has not yet
+ * done so; `null` without WebAssembly SIMD), with the timings when `'auto'` chose (`ms`: each
+ * candidate's best time on the probe products).
+ */
+export function cpuGemmTile(): { setting: GemmTileSetting; tile: GemmTileName | null; ms: Readonly<Record<GemmTileName, number>> | null } {
+  const tile = wasmSimdSupported() ? resolvedTile() : null;
+  return { setting: tileSetting, tile, ms: tileSetting === 'auto' ? (calibration?.ms ?? null) : null };
+}
+
 /** Most threads `'auto'` uses (beyond four, a product's packing on the calling thread dominates). */
 const AUTO_MAX_THREADS = 4;
 let threadSetting: number | 'auto' = envThreads ? parseThreads(envThreads, 'UNIHETERO_CPU_THREADS') : 'auto';
 let threadedGemm: WasmGemm | null = null;
+/** The f32 tile `threadedGemm` was built with. */
+let threadedTile: GemmTileName | null = null;
 
 /** The thread count the setting resolves to here. */
 function resolvedThreads(): number {
@@ -113,9 +169,11 @@ export function cpuThreads(): { setting: number | 'auto'; threads: number; avail
 function sharedThreadedGemm(): WasmGemm | null {
   const t = resolvedThreads();
   if (t <= 1) return null;
-  if (threadedGemm === null || threadedGemm.threads !== t) {
+  const tile = resolvedTile();
+  if (threadedGemm === null || threadedGemm.threads !== t || threadedTile !== tile) {
     threadedGemm?.close();
-    threadedGemm = new WasmGemm(GEMM_SHAPES, GEMM_BLOCKING, t);
+    threadedGemm = new WasmGemm(gemmShapes(tile), GEMM_BLOCKING, t);
+    threadedTile = tile;
     if (threadedGemm.threads <= 1) {
       threadedGemm = null;
       return null;
@@ -145,6 +203,8 @@ export class MatmulWorkspace {
   readonly tile = new Float64Array(MR * NR);
   /** The WASM SIMD GEMM instance (created on first use, with its own growable memory). */
   wasm: WasmGemm | null = null;
+  /** The f32 tile `wasm` was built with (it is rebuilt when the tile setting changes). */
+  wasmTile: GemmTileName | null = null;
 
   /** Grow (never shrink) the buffers to the given sizes. */
   ensure(ap: number, bp: number, rows: number, acc: number): void {
@@ -161,6 +221,7 @@ export class MatmulWorkspace {
     this.rowOff = new Float64Array(0);
     this.acc = new Float64Array(0);
     this.wasm = null;
+    this.wasmTile = null;
   }
 }
 
@@ -216,13 +277,23 @@ export function matmulHost(a: MatOperand, b: MatOperand, batch: number, M: numbe
   }
 }
 
+/** The workspace's single-thread GEMM, built (again) for the current tile. */
+function workspaceGemm(ws: MatmulWorkspace): WasmGemm {
+  const tile = resolvedTile();
+  if (ws.wasm === null || ws.wasmTile !== tile) {
+    ws.wasm = new WasmGemm(gemmShapes(tile));
+    ws.wasmTile = tile;
+  }
+  return ws.wasm;
+}
+
 /** float32 matmul on the WASM SIMD GEMM (accumulating per `accumulate`); a batch-shared B (stride 0) folds the batch into the rows. */
 function matmulWasm(
   ad: Float32Array, ao: number, sa0: number, sa1: number, sa2: number,
   bd: Float32Array, bo: number, sb0: number, sb1: number, sb2: number,
   batch: number, M: number, K: number, N: number, out: Float32Array, ws: MatmulWorkspace,
 ): void {
-  const gemm = (M * N * K >= GEMM_THREAD_MIN_WORK ? sharedThreadedGemm() : null) ?? (ws.wasm ??= new WasmGemm());
+  const gemm = (M * N * K >= GEMM_THREAD_MIN_WORK ? sharedThreadedGemm() : null) ?? workspaceGemm(ws);
   const acc = accumulate === 'float32' ? 'f32' : 'f64';
   const fold = batch > 1 && sb0 === 0;
   const rows = fold ? batch * M : M;

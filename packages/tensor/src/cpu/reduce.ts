@@ -117,6 +117,37 @@ export function reduceRows(op: RowReduceOp, x: TypedArray, offset: number, rows:
   }
 }
 
+let columnScratch = new Float64Array(0);
+
+/**
+ * `out[c] = sum_r x[offset + r * cols + c]`: the sum over the rows of a contiguous `[rows, cols]`
+ * block (a reduction over leading dims) without transposing it. Each column is summed exactly as
+ * `reduceRows('sum')` sums a row of the transposed block (four float64 accumulators over the
+ * rows by index mod 4, the rows past the last multiple of 4 into the first, combined as
+ * `(s0 + s1) + (s2 + s3)`), so both give bitwise the same result; here the rows are read in
+ * order, contiguously.
+ */
+export function sumColumns(x: TypedArray, offset: number, rows: number, cols: number, out: TypedArray): void {
+  if (columnScratch.length < 4 * cols) columnScratch = new Float64Array(4 * cols);
+  const s = columnScratch;
+  s.fill(0, 0, 4 * cols);
+  const end4 = rows & ~3;
+  let r = 0;
+  for (; r < end4; r++) {
+    const a = (r & 3) * cols;
+    const o = offset + r * cols;
+    for (let c = 0; c < cols; c++) s[a + c] += x[o + c]!;
+  }
+  for (; r < rows; r++) {
+    const o = offset + r * cols;
+    for (let c = 0; c < cols; c++) s[c] += x[o + c]!;
+  }
+  const c1 = cols;
+  const c2 = 2 * cols;
+  const c3 = 3 * cols;
+  for (let c = 0; c < cols; c++) out[c] = s[c]! + s[c1 + c]! + (s[c2 + c]! + s[c3 + c]!);
+}
+
 /** Softmax (or log-softmax) of each row of contiguous `x` (from `offset`) into `out` (from 0). */
 export function softmaxRows(x: TypedArray, offset: number, rows: number, cols: number, out: TypedArray, log: boolean): void {
   for (let r = 0; r < rows; r++) {

@@ -6,6 +6,8 @@ import { fmtShape, normDims, numel } from '../shape.js';
 import { alloc, finish, record, sameBackend } from './core.js';
 import { binaryRaw, castRaw, unaryRaw } from './elementwise.js';
 import { contiguousRaw, expand, permuteRaw, reshape } from './views.js';
+import { offers } from '../runtime/overrides.js';
+import * as dispatch from '../runtime/dispatch.js';
 
 /** Output shape of a reduction. */
 function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean): number[] {
@@ -38,6 +40,9 @@ export function reduceRaw(op: AnyReduceOp, x: Tensor, dims: number[], keepdim: b
       }
       reduceKernel(b, op, input._slab.storage, 0, rows, 0, out._slab.storage);
     }
+  } else if (rows > 0 && sumsLeadingDims(op, input, dims) && offers(b, 'sumColumns')) {
+    // A sum over leading dims of a contiguous tensor (a bias gradient): no transposed copy.
+    dispatch.override(b, 'sumColumns', { x: input._slab.storage, offset: input.offset, rows: cols, cols: rows, out: out._slab.storage });
   } else if (rows > 0) {
     const permuted = permuteRaw(input, perm);
     const c = contiguousRaw(permuted, false);
@@ -47,6 +52,13 @@ export function reduceRaw(op: AnyReduceOp, x: Tensor, dims: number[], keepdim: b
   }
   if (input !== x) input.dispose();
   return out;
+}
+
+/** Whether `op` sums a contiguous float `x` over exactly its leading dims `0 .. k-1` (`0 < k < rank`), the case of the `sumColumns` override. */
+function sumsLeadingDims(op: AnyReduceOp, x: Tensor, dims: readonly number[]): boolean {
+  if (op !== 'sum' || !isFloatDType(x.dtype) || dims.length === 0 || dims.length >= x.rank) return false;
+  const sorted = [...dims].sort((p, q) => p - q);
+  return sorted.every((d, i) => d === i) && x.isContiguous;
 }
 
 /** Gradient of a keepdim-less reduction output broadcast back to the input shape. */

@@ -11,28 +11,35 @@
  */
 import type { WasmModule } from './wasm-api.js';
 
+/** Most arguments a kernel a worker runs takes (the strided macro-kernel's 11). */
+const MAX_ARGS = 11;
+
 /** Control words of one worker (an `Int32Array` over a `SharedArrayBuffer`). */
 const C = {
   /** Job sequence number (the caller bumps it to post a job; -1 asks the worker to exit). */
   seq: 0,
+  /** Index of the kernel in the worker's list. */
   kernel: 1,
-  pa: 2,
-  pb: 3,
-  pc: 4,
-  mTiles: 5,
-  nTiles: 6,
-  kc: 7,
-  ldc: 8,
+  /** How many of the argument words the kernel takes. */
+  argc: 2,
+  /** Positions, among the arguments, of A's address, C's address and the row-tile count. */
+  paArg: 3,
+  pcArg: 4,
+  mTilesArg: 5,
+  /** Row tiles in the share (the kernel is called on chunks of `chunkTiles` of them). */
+  mTiles: 6,
   /** Row tiles per kernel call (keeps each A block in cache). */
-  chunkTiles: 9,
-  /** Bytes between consecutive chunks in packed A and in C. */
-  aChunkBytes: 10,
-  cChunkBytes: 11,
+  chunkTiles: 7,
+  /** Bytes between consecutive chunks in A and in C. */
+  aChunkBytes: 8,
+  cChunkBytes: 9,
   /** Sequence number of the last finished job. */
-  done: 12,
+  done: 10,
   /** Nonzero when a job failed (the message is lost with the worker's stack; the caller throws). */
-  failed: 13,
-  words: 16,
+  failed: 11,
+  /** The kernel's arguments (A, C and the row-tile count are set per chunk). */
+  args: 12,
+  words: 12 + MAX_ARGS + 1,
 } as const;
 
 /** How long `wait()` waits for a worker before giving up (a block takes milliseconds; a worker starts in well under a second). */
@@ -41,10 +48,14 @@ const WORKER_DEADLINE_MS = 30_000;
 /** The worker's body (CommonJS, evaluated by `new Worker(source, { eval: true })`). */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctrl, kernels } = workerData;
-const inst = new WebAssembly.Instance(module, { env: { memory } });
-const fns = kernels.map((k) => inst.exports[k]);
+const { modules, memory, ctrl } = workerData;
+const fns = [];
+for (const { module, exports } of modules) {
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  for (const name of exports) fns.push(inst.exports[name]);
+}
 const c = new Int32Array(ctrl);
+const args = [];
 let seen = 0;
 for (;;) {
   Atomics.wait(c, ${C.seq}, seen);
@@ -53,13 +64,18 @@ for (;;) {
   seen = seq;
   try {
     const fn = fns[c[${C.kernel}]];
-    let pa = c[${C.pa}], pc = c[${C.pc}], left = c[${C.mTiles}];
+    const argc = c[${C.argc}];
+    args.length = argc;
+    for (let i = 0; i < argc; i++) args[i] = c[${C.args} + i];
+    const paArg = c[${C.paArg}], pcArg = c[${C.pcArg}], mArg = c[${C.mTilesArg}];
     const chunk = c[${C.chunkTiles}];
+    let left = c[${C.mTiles}];
     while (left > 0) {
       const n = Math.min(left, chunk);
-      fn(pa, c[${C.pb}], pc, n, c[${C.nTiles}], c[${C.kc}], c[${C.ldc}]);
-      pa += c[${C.aChunkBytes}];
-      pc += c[${C.cChunkBytes}];
+      args[mArg] = n;
+      fn(...args);
+      args[paArg] += c[${C.aChunkBytes}];
+      args[pcArg] += c[${C.cChunkBytes}];
       left -= n;
     }
   } catch (e) {
@@ -70,19 +86,27 @@ for (;;) {
 }
 `;
 
-/** One macro-kernel job: `mTiles` row tiles from `pa` / `pc`, called in chunks of `chunkTiles`. */
+/**
+ * One share of a macro-kernel call: `kernel(...args)` over `mTiles` row tiles, called in chunks
+ * of `chunkTiles` (the argument at `mTilesArg` set to the chunk's tiles; those at `paArg` and
+ * `pcArg`, A's and C's byte addresses, advanced by `aChunkBytes` and `cChunkBytes` per chunk).
+ */
 export interface GemmJob {
   kernel: number;
-  pa: number;
-  pb: number;
-  pc: number;
+  args: readonly number[];
+  paArg: number;
+  pcArg: number;
+  mTilesArg: number;
   mTiles: number;
-  nTiles: number;
-  kc: number;
-  ldc: number;
   chunkTiles: number;
   aChunkBytes: number;
   cChunkBytes: number;
+}
+
+/** A compiled module the workers instantiate on the shared memory, and the exports they may run. */
+export interface GemmPoolModule {
+  module: WasmModule;
+  exports: readonly string[];
 }
 
 interface NodeWorker {
@@ -128,13 +152,14 @@ export class GemmPool {
   private readonly workers: { worker: NodeWorker; ctrl: Int32Array }[] = [];
   private seq = 0;
 
-  /** Starts `size` workers on `module` (compiled with a shared-memory import) over `memory`. */
-  constructor(module: WasmModule, memory: unknown, kernels: readonly string[], readonly size: number) {
+  /** Starts `size` workers, each instantiating `modules` (compiled with a shared-memory import) over `memory`; kernels are numbered in order of `modules`' exports. */
+  constructor(modules: readonly GemmPoolModule[], memory: unknown, readonly size: number) {
     const Worker = workerConstructor();
     if (Worker === null) throw new Error('GemmPool: worker threads are not available in this engine');
+    const data = modules.map((m) => ({ module: m.module, exports: [...m.exports] }));
     for (let i = 0; i < size; i++) {
       const ctrl = new Int32Array(new SharedArrayBuffer(C.words * 4));
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl: ctrl.buffer, kernels: [...kernels] } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modules: data, memory, ctrl: ctrl.buffer } });
       worker.unref();
       this.workers.push({ worker, ctrl });
     }
@@ -145,18 +170,18 @@ export class GemmPool {
     if (jobs.length > this.workers.length) throw new Error(`GemmPool.post: ${jobs.length} jobs for ${this.workers.length} workers`);
     this.seq = this.seq >= 0x3fffffff ? 1 : this.seq + 1;
     jobs.forEach((j, i) => {
+      if (j.args.length > MAX_ARGS) throw new Error(`GemmPool.post: ${j.args.length} kernel arguments (at most ${MAX_ARGS})`);
       const c = this.workers[i]!.ctrl;
       c[C.kernel] = j.kernel;
-      c[C.pa] = j.pa;
-      c[C.pb] = j.pb;
-      c[C.pc] = j.pc;
+      c[C.argc] = j.args.length;
+      c[C.paArg] = j.paArg;
+      c[C.pcArg] = j.pcArg;
+      c[C.mTilesArg] = j.mTilesArg;
       c[C.mTiles] = j.mTiles;
-      c[C.nTiles] = j.nTiles;
-      c[C.kc] = j.kc;
-      c[C.ldc] = j.ldc;
       c[C.chunkTiles] = j.chunkTiles;
       c[C.aChunkBytes] = j.aChunkBytes;
       c[C.cChunkBytes] = j.cChunkBytes;
+      c.set(j.args, C.args);
       Atomics.store(c, C.seq, this.seq);
       Atomics.notify(c, C.seq);
     });

@@ -17,7 +17,7 @@
  */
 import { type GemmElem, type GemmShape, elemBytes, gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from './gemm-module.js';
 import { type WasmInstance, type WasmMemory, type WasmModule, type WasmNamespace, wasmApi } from './wasm-api.js';
-import { type GemmJob, GemmPool, gemmThreadsAvailable } from './gemm-threads.js';
+import { type GemmJob, GemmPool, type GemmPoolModule, gemmThreadsAvailable } from './gemm-threads.js';
 
 /** Cache blocking of `WasmGemm` (in elements). */
 export interface GemmBlocking {
@@ -52,7 +52,8 @@ export function wasmSimdSupported(): boolean {
  * tile (16 accumulators; `accumulate: 'float64'`, the accuracy of the JS path), and f32x4 lanes on a
  * 4 x 16 tile (16 accumulators; `accumulate: 'float32'`, about twice as fast). Both K-unrolled by 2;
  * each measured fastest of the tiles tried (4 x 4 ... 8 x 8, K unrolled by 2 / 4 / 8) in Node 20's
- * V8 on an AMD EPYC, although their live vectors exceed x64's 16 SIMD registers.
+ * V8 on an AMD EPYC, although their live vectors exceed x64's 16 SIMD registers. The CPU backend
+ * picks its f32 tile per machine (`gemm-tile.ts`: on an Intel Xeon 4 x 8 and 2 x 16 are faster).
  */
 export const GEMM_SHAPES: readonly GemmShape[] = [
   { elem: 'f64', mr: 4, nr: 8, ku: 2 },
@@ -104,6 +105,14 @@ export const GEMM_DENSE_MAX_ELEMENTS = 1 << 22;
 export const GEMM_DENSE_ROW_MAJOR_MAX_N = 96;
 
 /**
+ * Tiles of at most this many elements (4 x 8, 2 x 16) read a row-major A in place at every N: with
+ * their fewer live vectors the in-place kernel was 1.15-1.5x faster than packing at N = 128-512,
+ * K = 128-512 on an Intel Xeon (docs/benchmarks.md); `GEMM_DENSE_ROW_MAJOR_MAX_N` applies to larger
+ * tiles (4 x 16).
+ */
+export const GEMM_DENSE_ANY_N_MAX_TILE = 32;
+
+/**
  * Deepest K for which `runDense` still takes a row-major A wider than `GEMM_DENSE_ROW_MAJOR_MAX_N`
  * when N is off the 16-column tile (and K, N fit one block): its C then leaves in one copy instead
  * of row by row, which pays while the rows are cheap to compute (97 x 16 x 97, attention scores:
@@ -145,7 +154,8 @@ export class WasmGemm {
   private f32: Float32Array;
   private f64: Float64Array;
   private pool: GemmPool | null = null;
-  private readonly poolArgs: { module: WasmModule; kernels: string[] } | null = null;
+  /** What the worker threads instantiate, and their kernels' names in the order the pool numbers them. */
+  private readonly poolArgs: { modules: GemmPoolModule[]; kernels: string[] } | null = null;
   /** Threads this instance computes with (1 when threads are unavailable or not asked for). */
   readonly threads: number;
 
@@ -166,7 +176,10 @@ export class WasmGemm {
       const module = compiled(wa, shapes, true);
       this.memory = new wa.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
       inst = new wa.Instance(module, { env: { memory: this.memory } });
-      this.poolArgs = { module, kernels: shapes.flatMap((s) => [`gemm_${s.elem}`, `gemm_${s.elem}_set`]) };
+      const modules: GemmPoolModule[] = [{ module, exports: shapes.flatMap((s) => [`gemm_${s.elem}`, `gemm_${s.elem}_set`]) }];
+      const f32 = shapes.find((s) => s.elem === 'f32');
+      if (f32) modules.push({ module: compiledStrided(wa, f32, true), exports: ['gemm_f32_strided', 'gemm_f32_strided_set'] });
+      this.poolArgs = { modules, kernels: modules.flatMap((m) => m.exports) };
     } else {
       inst = new wa.Instance(compiled(wa, shapes, false), {});
       this.memory = inst.exports['memory'] as WasmMemory;
@@ -220,7 +233,7 @@ export class WasmGemm {
     const mcMax = roundUp(Math.min(MC, rows), mr);
     const rcMax = roundUp(Math.min(RC, rows), mr);
     const threads = this.threads > 1 && rows > mr && rows * N * K >= GEMM_THREAD_MIN_WORK ? this.threads : 1;
-    const pool = threads > 1 ? (this.pool ??= new GemmPool(this.poolArgs!.module, this.memory, this.poolArgs!.kernels, this.threads - 1)) : null;
+    const pool = threads > 1 ? this.threadPool() : null;
     // Element offsets of the regions, 64-byte aligned; split across threads, A holds every row panel of a C block.
     const align = 64 / E;
     const aOff = 0;
@@ -262,10 +275,10 @@ export class WasmGemm {
    * memory in one piece and the strided kernel reads it in place; so is B when it is dense
    * row-major (`sbn = 1, sbk = N`), else B is packed per block as in `run`. Bitwise the same
    * result as `run`. Returns false (having done nothing) when the operands do not qualify, when
-   * packing pays (a row-major A with `N > GEMM_DENSE_ROW_MAJOR_MAX_N`, unless its C can leave in
-   * one copy and `K <= GEMM_DENSE_TIGHT_MAX_K`), when an operand is larger
-   * than `GEMM_DENSE_MAX_ELEMENTS`, or when the product would be split across threads (`run`
-   * then handles it).
+   * packing pays (a row-major A with `N > GEMM_DENSE_ROW_MAJOR_MAX_N` on a tile larger than `GEMM_DENSE_ANY_N_MAX_TILE`, unless its C can leave in
+   * one copy and `K <= GEMM_DENSE_TIGHT_MAX_K` on one thread), or when an operand is larger
+   * than `GEMM_DENSE_MAX_ELEMENTS`. Large products are split by row tiles across the instance's
+   * threads, as in `run` (the copies in and out stay on the caller).
    */
   runDense(
     ad: Float32Array, ao: number, sar: number, sak: number, rows: number,
@@ -274,7 +287,7 @@ export class WasmGemm {
   ): boolean {
     const kernel = this.kernels.get('f32');
     if (kernel === undefined || kernel.strided === null || kernel.stridedSet === null || rows < 1 || K < 1 || N < 1) return false;
-    if (this.threads > 1 && rows > kernel.shape.mr && rows * N * K >= GEMM_THREAD_MIN_WORK) return false;
+    const threads = this.threads > 1 && rows > kernel.shape.mr && rows * N * K >= GEMM_THREAD_MIN_WORK ? this.threads : 1;
     const aRowMajor = sak === 1 && sar === K;
     if (!aRowMajor && !(sar === 1 && sak === rows)) return false;
     const { shape: { mr, nr, ku }, mc: MC, nc: NC } = kernel;
@@ -282,13 +295,16 @@ export class WasmGemm {
     // One K block, one N block, N off the tile: C gets the row pitch N itself, so it leaves in one
     // copy. The partial last panel is computed first; what it writes past column N lands in the
     // next row's first columns (the last row's in the slack), which the full first panel then
-    // overwrites (every panel is written, not accumulated, in a single K block).
-    const tight = K <= KC && N <= NC && N > nr && N % nr !== 0;
-    if (aRowMajor && N > GEMM_DENSE_ROW_MAJOR_MAX_N && !(tight && K <= GEMM_DENSE_TIGHT_MAX_K)) return false;
+    // overwrites (every panel is written, not accumulated, in a single K block). Not when split
+    // across threads: a share's spill would land in the next share's first row.
+    const tight = threads === 1 && K <= KC && N <= NC && N > nr && N % nr !== 0;
+    const maxRowMajorN = mr * nr <= GEMM_DENSE_ANY_N_MAX_TILE ? Infinity : GEMM_DENSE_ROW_MAJOR_MAX_N;
+    if (aRowMajor && N > maxRowMajorN && !(tight && K <= GEMM_DENSE_TIGHT_MAX_K)) return false;
     const bInPlace = sbn === 1 && sbk === N;
     if (rows * K > GEMM_DENSE_MAX_ELEMENTS || (bInPlace && K * N > GEMM_DENSE_MAX_ELEMENTS)) return false;
     const strided = kernel.strided;
     const stridedSet = kernel.stridedSet;
+    const pool = threads > 1 ? this.threadPool() : null;
     const E = 4;
     const kcMax = roundUp(Math.min(KC, K), ku);
     const ncMax = roundUp(Math.min(NC, N), nr);
@@ -336,6 +352,10 @@ export class WasmGemm {
             const last = ncp / nr - 1;
             fn(pa, sra, ska, pb + last * bStep, skb, bStep, (cOff + last * nr) * E, mTiles, 1, kc, pitch * E);
             fn(pa, sra, ska, pb, skb, bStep, cOff * E, mTiles, last, kc, pitch * E);
+          } else if (pool) {
+            const name = k0 === 0 ? 'gemm_f32_strided_set' : 'gemm_f32_strided';
+            // gemm(pa, sra, ska, pb, skb, bStep, pc, mTiles, nTiles, kc, ldc)
+            this.splitRows(pool, name, fn, [pa, sra, ska, pb, skb, bStep, cOff * E, mTiles, ncp / nr, kc, pitch * E], 0, 6, 7, kernel, threads, mr * sra, mr * pitch * E);
           } else fn(pa, sra, ska, pb, skb, bStep, cOff * E, mTiles, ncp / nr, kc, pitch * E);
         }
         copyOut(mem, cOff, pitch, rc, nc, out, co + r0 * N + j0, N);
@@ -344,29 +364,49 @@ export class WasmGemm {
     return true;
   }
 
-  /**
-   * One packed block (`tiles` row tiles of A at byte `pa`, B at `pb`, C at `pc`) split across
-   * threads: the workers each take a contiguous share of the row tiles, the caller the first, all
-   * in `MC`-row chunks; returns when every share is done.
-   */
+  /** The worker threads (started on the first threaded product). */
+  private threadPool(): GemmPool {
+    return (this.pool ??= new GemmPool(this.poolArgs!.modules, this.memory, this.threads - 1));
+  }
+
+  /** One packed block (`tiles` row tiles of A at byte `pa`, B at `pb`, C at `pc`) split across threads by `splitRows`. */
   private splitBlock(pool: GemmPool, kernel: Kernel, first: boolean, threads: number, tiles: number, pa: number, pb: number, pc: number, kcp: number, ncp: number): void {
-    const { shape: { mr, nr, elem }, E, mc: MC } = kernel;
-    const fn = first ? kernel.set : kernel.fn;
-    const kernelIndex = this.poolArgs!.kernels.indexOf(first ? `gemm_${elem}_set` : `gemm_${elem}`);
+    const { shape: { mr, nr, elem }, E } = kernel;
+    const name = first ? `gemm_${elem}_set` : `gemm_${elem}`;
+    // gemm(pa, pb, pc, mTiles, nTiles, kc, ldc)
+    this.splitRows(pool, name, first ? kernel.set : kernel.fn, [pa, pb, pc, tiles, ncp / nr, kcp, ncp * E], 0, 2, 3, kernel, threads, mr * kcp * E, mr * ncp * E);
+  }
+
+  /**
+   * Runs the macro-kernel `fn` (named `name` in the pool) on `args`, whose row tiles (`args[mArg]`
+   * of them, A at byte `args[paArg]`, C at `args[pcArg]`) are split across threads: the workers
+   * each take a contiguous share, the caller the first, all in `MC`-row chunks (A advancing
+   * `aTile`, C `cTile` bytes per row tile); returns when every share is done. Each C element is
+   * computed by one thread with the same kernel, so the result does not depend on the split.
+   */
+  private splitRows(pool: GemmPool, name: string, fn: (...args: number[]) => void, args: number[], paArg: number, pcArg: number, mArg: number, kernel: Kernel, threads: number, aTile: number, cTile: number): void {
+    const tiles = args[mArg]!;
+    const kernelIndex = this.poolArgs!.kernels.indexOf(name);
     const per = Math.ceil(tiles / Math.min(threads, tiles));
-    const chunkTiles = MC / mr;
-    const aTile = mr * kcp * E;
-    const cTile = mr * ncp * E;
+    const chunkTiles = kernel.mc / kernel.shape.mr;
     const jobs: GemmJob[] = [];
+    const pa = args[paArg]!;
+    const pc = args[pcArg]!;
     for (let t0 = per; t0 < tiles; t0 += per) {
-      jobs.push({
-        kernel: kernelIndex, pa: pa + t0 * aTile, pb, pc: pc + t0 * cTile, mTiles: Math.min(per, tiles - t0), nTiles: ncp / nr, kc: kcp, ldc: ncp * E,
-        chunkTiles, aChunkBytes: chunkTiles * aTile, cChunkBytes: chunkTiles * cTile,
-      });
+      const share = args.slice();
+      share[paArg] = pa + t0 * aTile;
+      share[pcArg] = pc + t0 * cTile;
+      jobs.push({ kernel: kernelIndex, args: share, paArg, pcArg, mTilesArg: mArg, mTiles: Math.min(per, tiles - t0), chunkTiles, aChunkBytes: chunkTiles * aTile, cChunkBytes: chunkTiles * cTile });
     }
     pool.post(jobs);
     const mine = Math.min(per, tiles);
-    for (let t = 0; t < mine; t += chunkTiles) fn(pa + t * aTile, pb, pc + t * cTile, Math.min(chunkTiles, mine - t), ncp / nr, kcp, ncp * E);
+    const own = args.slice();
+    for (let t = 0; t < mine; t += chunkTiles) {
+      own[paArg] = pa + t * aTile;
+      own[pcArg] = pc + t * cTile;
+      own[mArg] = Math.min(chunkTiles, mine - t);
+      fn(...own);
+    }
     pool.wait();
   }
 
