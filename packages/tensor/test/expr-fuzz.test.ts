@@ -183,6 +183,27 @@ describe('expression kernels: fuzz against the reference', () => {
     }
   });
 
+  it('SIMD exp: subnormal results, exact 0 below the range (-Infinity included), exp(0) = 1', () => {
+    const arena = sharedArena();
+    if (!arena) return;
+    const simd = new WasmElementwise(arena);
+    const p = expr.program([expr.unary('exp', expr.input(0, 'float32'))]);
+    const xs = Float32Array.from({ length: 4096 }, (_, i) => (i < 8 ? [-Infinity, -1e30, -200, -104, -103.98, -103.97, 0, -0][i]! : -110 + (30 * i) / 4096));
+    const x = be.upload(xs, 'float32') as CpuStorage;
+    const out = be.allocate(xs.length, 'float32') as CpuStorage;
+    const v = (s: CpuStorage) => ({ storage: s, shape: [xs.length], strides: [1], offset: 0 });
+    expect(simd.run(p, [v(x)], [v(out)], [])).toBe(true);
+    expect(Array.from(out.data.slice(0, 8))).toEqual([0, 0, 0, 0, 0, Math.fround(Math.exp(-103.97)), 1, 1]);
+    for (let i = 8; i < xs.length; i++) {
+      const want = Math.fround(Math.exp(xs[i]!));
+      // Subnormal results: the shifted argument x + 24 ln 2 is rounded to float32 (a relative error of
+      // about 1e-5 in the result), then the result is rounded once to the 2^-149 spacing.
+      expect(Math.abs(out.data[i]! - want), `exp(${xs[i]})`).toBeLessThanOrEqual(want < 2 ** -126 ? 2 ** -149 + 1e-5 * want : 3 * 2 ** -23 * want);
+      if (xs[i]! < -103.9721) expect(out.data[i], `exp(${xs[i]})`).toBe(0);
+    }
+    for (const s of [x, out]) be.release(s);
+  });
+
   it('large eager ops run on the SIMD kernels in place of the JavaScript ones, with the same results to float32 rounding', () => {
     const x = be.upload(Float32Array.from({ length: 1000 }, () => gen.normal()), 'float32') as CpuStorage;
     const a = be.allocate(1000, 'float32') as CpuStorage;
