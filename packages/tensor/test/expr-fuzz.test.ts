@@ -183,6 +183,38 @@ describe('expression kernels: fuzz against the reference', () => {
     }
   });
 
+  it('2-D blocks (padded rows, per-row and per-column broadcasts): the SIMD kernels equal the same program on one row at a time, bit for bit', () => {
+    const arena = sharedArena();
+    if (!arena) return;
+    const simd = new WasmElementwise(arena);
+    const [R, C] = [37, 259]; // rows of at least SIMD_MIN_ELEMENTS, so that each row alone also runs on SIMD; 259 = 4 * 64 + 3 (a lane tail)
+    const data = (n: number) => Float32Array.from({ length: n }, () => Math.fround(gen.normal()));
+    const p = expr.program(
+      [expr.binary('mul', expr.unary('exp', expr.binary('sub', expr.input(0, 'float32'), expr.input(1, 'float32'))), expr.binary('add', expr.input(2, 'float32'), expr.scalar(0, 'float32')))],
+      ['float32', 'float32', 'float32'],
+    );
+    const x = be.upload(data(R * (C + 1) + 3), 'float32') as CpuStorage; // rows of C + 1 (one element of padding), from offset 3
+    const rowB = be.upload(data(R), 'float32') as CpuStorage; // one value per row (inner stride 0, row stride 1)
+    const colB = be.upload(data(C + 5), 'float32') as CpuStorage; // one value per column (row stride 0), from offset 5
+    const views = [
+      { storage: x, shape: [R, C], strides: [C + 1, 1], offset: 3 },
+      { storage: rowB, shape: [R, C], strides: [1, 0], offset: 0 },
+      { storage: colB, shape: [R, C], strides: [0, 1], offset: 5 },
+    ];
+    const out = be.allocate(R * (C + 2), 'float32') as CpuStorage; // output rows padded to C + 2
+    const outView = { storage: out, shape: [R, C], strides: [C + 2, 1], offset: 0 };
+    expect(simd.run(p, views, [outView], [0.25])).toBe(true);
+    const block = Float32Array.from(out.data);
+    // The same program one row at a time (rows: 1).
+    const one = be.allocate(C, 'float32') as CpuStorage;
+    for (let r = 0; r < R; r++) {
+      const rowViews = views.map((v) => ({ storage: v.storage, shape: [C], strides: [v.strides[1]!], offset: v.offset + r * v.strides[0]! }));
+      expect(simd.run(p, rowViews, [{ storage: one, shape: [C], strides: [1], offset: 0 }], [0.25])).toBe(true);
+      for (let c = 0; c < C; c++) expect(Object.is(block[r * (C + 2) + c], one.data[c]), `[${r}, ${c}]`).toBe(true);
+    }
+    for (const st of [x, rowB, colB, out, one]) be.release(st);
+  });
+
   it('SIMD exp: subnormal results, exact 0 below the range (-Infinity included), exp(0) = 1', () => {
     const arena = sharedArena();
     if (!arena) return;

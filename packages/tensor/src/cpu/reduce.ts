@@ -132,19 +132,26 @@ export function sumColumns(x: TypedArray, offset: number, rows: number, cols: nu
   const s = columnScratch;
   s.fill(0, 0, 4 * cols);
   const end4 = rows & ~3;
+  const c1 = cols;
+  const c2 = 2 * cols;
+  const c3 = 3 * cols;
   let r = 0;
-  for (; r < end4; r++) {
-    const a = (r & 3) * cols;
-    const o = offset + r * cols;
-    for (let c = 0; c < cols; c++) s[a + c] += x[o + c]!;
+  for (; r < end4; r += 4) {
+    const o0 = offset + r * cols;
+    const o1 = o0 + cols;
+    const o2 = o1 + cols;
+    const o3 = o2 + cols;
+    for (let c = 0; c < cols; c++) {
+      s[c] += x[o0 + c]!;
+      s[c1 + c] += x[o1 + c]!;
+      s[c2 + c] += x[o2 + c]!;
+      s[c3 + c] += x[o3 + c]!;
+    }
   }
   for (; r < rows; r++) {
     const o = offset + r * cols;
     for (let c = 0; c < cols; c++) s[c] += x[o + c]!;
   }
-  const c1 = cols;
-  const c2 = 2 * cols;
-  const c3 = 3 * cols;
   for (let c = 0; c < cols; c++) out[c] = s[c]! + s[c1 + c]! + (s[c2 + c]! + s[c3 + c]!);
 }
 

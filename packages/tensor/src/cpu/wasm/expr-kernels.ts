@@ -10,7 +10,7 @@ import { scalarValue } from '../../expr/ir.js';
 import { eachRow, planRows } from '../iterate.js';
 import type { CpuStorage } from '../storage.js';
 import { ARG_BLOCK_BYTES, type Arena } from './arena.js';
-import { exprModuleBytes, scalarSlotOffset, wasmScalarSlots, wasmSupports } from './expr-module.js';
+import { exprModuleBytes, rowStrideOffset, scalarSlotOffset, wasmScalarSlots, wasmSupports } from './expr-module.js';
 import { wasmApi } from './wasm-api.js';
 
 /** Fewest elements a call must cover to run on the SIMD kernels. */
@@ -18,7 +18,7 @@ export const SIMD_MIN_ELEMENTS = 256;
 /** Shortest row (merged innermost dimension) worth a call into WebAssembly. */
 export const SIMD_MIN_ROW = 16;
 
-type KernelFn = (n: number, args: number) => void;
+type KernelFn = (n: number, rows: number, args: number) => void;
 
 interface Compiled {
   fn: KernelFn;
@@ -75,7 +75,7 @@ export class WasmElementwise {
     for (const d of shape) n *= d;
     if (n < SIMD_MIN_ELEMENTS) return false;
     const ops = inputs.length + outputs.length;
-    if (4 * (ops + p.scalars * 2) > ARG_BLOCK_BYTES) return false;
+    if (4 * (ops + p.scalars * 2 + ops) > ARG_BLOCK_BYTES) return false;
     for (const v of inputs) if ((v.storage as CpuStorage).ptr < 0) return false;
     for (const o of outputs) {
       if ((o.storage as CpuStorage).ptr < 0) return false;
@@ -110,9 +110,15 @@ export class WasmElementwise {
     const base = [...inputs, ...outputs].map((v) => (v.storage as CpuStorage).ptr);
     const len = plan.len;
     const fn = c.fn;
-    eachRow(plan, [...inputs.map((v) => v.offset), ...outputs.map((v) => v.offset)], (offs) => {
+    // The innermost outer dimension runs inside the kernel (its row strides in the argument block),
+    // the others here.
+    const d = plan.outer.length - 1;
+    const rows = d >= 0 ? plan.outer[d]! : 1;
+    for (let k = 0; k < ops; k++) words[rowStrideOffset(ops, c.slots.length, k) / 4] = d >= 0 ? 4 * plan.outerStrides[k]![d]! : 0;
+    const blocks = d >= 0 ? { ...plan, outer: plan.outer.slice(0, d), outerStrides: plan.outerStrides.map((s) => s.slice(0, d)) } : plan;
+    eachRow(blocks, [...inputs.map((v) => v.offset), ...outputs.map((v) => v.offset)], (offs) => {
       for (let k = 0; k < ops; k++) words[k] = base[k]! + 4 * offs[k]!;
-      fn(len, 0);
+      fn(len, rows, 0);
     });
     return true;
   }

@@ -1,10 +1,11 @@
 /**
  * WebAssembly SIMD code generation for expression programs: one small module per program and
- * operand layout, importing the arena memory (see `arena.ts`) and exporting `k(n, args)`, which
- * evaluates the program over `n` elements of one row. Operands are float32 / int32 with element
- * stride 1 (read 4 lanes at a time) or 0 (broadcast: loaded once); the last `n % 4` elements run
- * the same code on lane 0. `args` points to the argument block: one byte pointer per input, then
- * per output, then the scalar parameters (already converted to their node's type).
+ * operand layout, importing the arena memory (see `arena.ts`) and exporting `k(n, rows, args)`,
+ * which evaluates the program over `rows` rows of `n` elements. Operands are float32 / int32 with
+ * element stride 1 (read 4 lanes at a time) or 0 (broadcast: loaded once per row) along a row, and
+ * any row stride; the last `n % 4` elements of a row run the same code on lane 0. `args` points to
+ * the argument block: one byte pointer per input, then per output, then the scalar parameters
+ * (already converted to their node's type), then one row stride in bytes per operand.
  *
  * Lanes compute in float32 (the JavaScript kernels compute in float64 and round at the store), so
  * results agree with the reference within a few float32 ulps; `exp`, `log` and `tanh` are
@@ -354,6 +355,11 @@ export function scalarSlotOffset(operands: number, j: number): number {
   return 4 * (operands + j);
 }
 
+/** Byte offset of operand `k`'s row stride (bytes between consecutive rows) in the argument block, after the scalar slots. */
+export function rowStrideOffset(operands: number, slots: number, k: number): number {
+  return 4 * (operands + slots + k);
+}
+
 /** The scalar parameter slots of a program: one per distinct (index, dtype), in node order. */
 export function wasmScalarSlots(p: Program): { index: number; dtype: 'float32' | 'int32' }[] {
   const out: { index: number; dtype: 'float32' | 'int32' }[] = [];
@@ -366,7 +372,10 @@ export function wasmScalarSlots(p: Program): { index: number; dtype: 'float32' |
 }
 
 /**
- * The module bytes of `p` for `layout`: imports `env.memory`, exports `k(n, args)`.
+ * The module bytes of `p` for `layout`: imports `env.memory`, exports `k(n, rows, args)`, which
+ * evaluates `rows` rows of `n` elements: operand pointers (bytes) at `args`, then the scalar slots,
+ * then each operand's row stride in bytes (`rowStrideOffset`). A kernel call covers a 2-D block, so
+ * short rows (attention heads, transposed copies) do not pay a call each.
  * Throws when the program has an op without a SIMD form (check `wasmSupports` first).
  */
 export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
@@ -385,8 +394,8 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
   const erfcFn = usesErf ? emitErfc(mb, expFn) : -1;
   const erfFn = uses.has('erf') ? emitErf(mb, erfcFn) : -1;
   const slots = wasmScalarSlots(p);
-  const { index, body: f } = mb.func([i32, i32]);
-  const [n, args] = f.params();
+  const { index, body: f } = mb.func([i32, i32, i32]);
+  const [n, rows, args] = f.params();
   const ptr: number[] = [];
   for (let k = 0; k < ops; k++) {
     const l = f.local(i32);
@@ -506,11 +515,8 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
     });
   };
 
-  // Loop-invariant nodes once.
-  for (const e of p.nodes) if (e.op !== 'const' && !varying.has(e.id)) compute(e, false);
   f.get(n).i32Const(-4).i32And().i32Const(4).i32Mul().set(end4);
   f.get(n).i32Const(4).i32Mul().set(endAll);
-  f.i32Const(0).set(off);
   // A loop from `off` to byte `end`: the varying nodes and the stores, 4 lanes (or lane 0) a step.
   const rowLoop = (end: number, lane: boolean) => {
     f.block().loop();
@@ -520,8 +526,17 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
     f.get(off).i32Const(lane ? 4 : 16).i32Add().set(off);
     f.br(0).end().end();
   };
+  // Rows: the nodes invariant along a row (a broadcast input may still change between rows), the
+  // row, then every pointer moves by its row stride.
+  f.block().loop();
+  f.get(rows).i32Eqz().brIf(1);
+  for (const e of p.nodes) if (e.op !== 'const' && !varying.has(e.id)) compute(e, false);
+  f.i32Const(0).set(off);
   rowLoop(end4, false); // 4 lanes at a time
   rowLoop(endAll, true); // the rest on lane 0
+  for (let k = 0; k < ops; k++) f.get(ptr[k]!).get(args).i32Load(rowStrideOffset(ops, slots.length, k)).i32Add().set(ptr[k]!);
+  f.get(rows).i32Const(1).i32Sub().set(rows);
+  f.br(0).end().end();
   mb.exportFunc('k', index);
   return mb.encode();
 }
