@@ -105,6 +105,19 @@ describe('setCpuThreads', () => {
     b.destroy();
   });
 
+  it('batched attention-sized matmuls (split by whole products) give the same bits for 1 and 2 threads, row-major and transposed A', () => {
+    const b = new CpuBackend();
+    const q = randn([8, 4, 64, 32], { backend: b, generator: new Generator(5) });
+    const k = randn([8, 4, 64, 32], { backend: b, generator: new Generator(6) }).transpose(-1, -2).contiguous();
+    const s = randn([8, 4, 64, 64], { backend: b, generator: new Generator(7) });
+    const run = () => [matmul(q, k).dataSync(), matmul(s.transpose(-1, -2), q).dataSync()];
+    setCpuThreads(1);
+    const ref = run();
+    setCpuThreads(2);
+    run().forEach((r, i) => expect(firstDifference(r, ref[i]!), `product ${i}`).toBe(-1));
+    b.destroy();
+  });
+
   it('reports the setting and resolves auto to at least one thread', () => {
     setCpuThreads('auto');
     const t = cpuThreads();

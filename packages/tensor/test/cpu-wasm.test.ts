@@ -196,6 +196,33 @@ describe('WasmGemm.runDense (operands read in place, no packing)', () => {
     expect(out.every((v) => v === 4)).toBe(true);
   });
 
+  it('runDenseBatch splits a batch of small products across threads by whole products, bitwise the one-thread result', () => {
+    const one = new WasmGemm();
+    const threaded = new WasmGemm(GEMM_SHAPES, undefined, 2);
+    try {
+      if (threaded.threads < 2) return;
+      expect(one.runDenseBatch(fill(8), 0, 2, 1, 2, fill(8), 0, 2, 2, new Float32Array(16), 0, 2)).toBe(false); // one thread
+      for (const [batch, rows, K, N] of [[32, 64, 32, 64], [33, 61, 40, 37], [5, 130, 200, 48]] as const) {
+        for (const aKMajor of [false, true]) {
+          const ad = fill(3 + batch * rows * K);
+          const bd = fill(5 + batch * K * N);
+          const [sar, sak] = aKMajor ? [1, rows] : [K, 1];
+          const want = new Float32Array(2 + batch * rows * N).fill(NaN);
+          for (let b = 0; b < batch; b++) expect(one.runDense(ad, 3 + b * rows * K, sar, sak, rows, bd, 5 + b * K * N, N, 1, K, N, want, 2 + b * rows * N)).toBe(true);
+          const got = new Float32Array(2 + batch * rows * N).fill(NaN);
+          expect(threaded.runDenseBatch(ad, 3, sar, sak, rows, bd, 5, K, N, got, 2, batch)).toBe(true);
+          expect(got, `${batch} x ${rows}x${K}x${N}, ${aKMajor ? 'k-major' : 'row-major'} A`).toEqual(want);
+        }
+      }
+      const out = new Float32Array(4 * 64 * 64).fill(4);
+      expect(threaded.runDenseBatch(fill(4 * 64 * 8), 0, 8, 1, 64, fill(4 * 8 * 64), 0, 8, 64, out, 0, 4)).toBe(false); // 131072 multiply-adds: too small
+      expect(threaded.runDenseBatch(fill(4 * 64 * 300), 0, 300, 1, 64, fill(4 * 300 * 64), 0, 300, 64, out, 0, 4)).toBe(false); // K past one block
+      expect(out.every((v) => v === 4)).toBe(true);
+    } finally {
+      threaded.close();
+    }
+  });
+
   it('splits large products across threads with bitwise the one-thread result (k-major and narrow row-major A, B in place or packed, K past a block)', () => {
     const one = new WasmGemm();
     const threaded = new WasmGemm(GEMM_SHAPES, undefined, 2);

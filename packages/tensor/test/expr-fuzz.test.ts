@@ -215,6 +215,32 @@ describe('expression kernels: fuzz against the reference', () => {
     for (const st of [x, rowB, colB, out, one]) be.release(st);
   });
 
+  it('SIMD exp: the in-range fast path gives bitwise the general path (vectors with an out-of-range lane take the general one)', () => {
+    const arena = sharedArena();
+    if (!arena) return;
+    const simd = new WasmElementwise(arena);
+    const p = expr.program([expr.unary('exp', expr.input(0, 'float32'))]);
+    const m = 4096;
+    const vals = Float32Array.from({ length: m }, (_, i) => Math.fround(-87.3 + (175.3 * i) / m)); // [EXP_LO, 88]
+    // fast: every vector in range; general: lane 3 of every vector is -200 (out of range)
+    const fast = Float32Array.from(vals);
+    const general = Float32Array.from(vals, (v, i) => (i % 4 === 3 ? -200 : v));
+    const outs = [fast, general].map((xs) => {
+      const x = be.upload(xs, 'float32') as CpuStorage;
+      const out = be.allocate(m, 'float32') as CpuStorage;
+      const v = (st: CpuStorage) => ({ storage: st, shape: [m], strides: [1], offset: 0 });
+      expect(simd.run(p, [v(x)], [v(out)], [])).toBe(true);
+      const d = Float32Array.from(out.data);
+      be.release(x);
+      be.release(out);
+      return d;
+    });
+    for (let i = 0; i < m; i++) {
+      if (i % 4 === 3) expect(outs[1]![i]).toBe(0);
+      else expect(Object.is(outs[0]![i], outs[1]![i]), `exp(${vals[i]}): fast ${outs[0]![i]}, general ${outs[1]![i]}`).toBe(true);
+    }
+  });
+
   it('SIMD exp: subnormal results, exact 0 below the range (-Infinity included), exp(0) = 1', () => {
     const arena = sharedArena();
     if (!arena) return;

@@ -302,6 +302,9 @@ function matmulWasm(
     if (batch === 1 || (fold && sa2 === 1 && sa1 === K && sa0 === M * K)) {
       if (gemm.runDense(ad, ao, fold ? K : sa1, sa2, rows, bd, bo, sb1, sb2, K, N, out, 0)) return;
     } else if (!fold) {
+      // A batch of small products (attention heads) split across threads by whole products.
+      const denseBatch = sa0 === M * K && ((sa2 === 1 && sa1 === K) || (sa1 === 1 && sa2 === M)) && sb0 === K * N && sb1 === N && sb2 === 1;
+      if (denseBatch && batch * M * N * K >= GEMM_THREAD_MIN_WORK && sharedThreadedGemm()?.runDenseBatch(ad, ao, sa1, sa2, M, bd, bo, K, N, out, 0, batch)) return;
       let bi = 0;
       while (bi < batch && gemm.runDense(ad, ao + bi * sa0, sa1, sa2, M, bd, bo + bi * sb0, sb1, sb2, K, N, out, bi * M * N)) bi++;
       if (bi === batch) return;

@@ -39,6 +39,7 @@ const OP = {
   and: 0x4e,
   or: 0x50,
   bitselect: 0x52,
+  i32allTrue: 0xa3,
   f32ceil: 0x67,
   f32floor: 0x68,
   f32nearest: 0x6a,
@@ -130,12 +131,55 @@ const EXP_ZERO = -103.97208;
 /** 24 ln 2: subnormal results are computed as exp(x + 24 ln 2) * 2^-24. */
 const EXP_SHIFT = 16.635532333438687;
 
-/** `exp(v128) -> v128` (Cephes expf; overflow to +Infinity, subnormal results rounded once, NaN kept). */
+/** Above this (and at least EXP_LO) `exp` takes the fast path: `2^n` with `n <= 127` is one normal factor. */
+const EXP_FAST_HI = 88;
+
+/**
+ * `exp(v128) -> v128` (Cephes expf; overflow to +Infinity, subnormal results rounded once, NaN kept).
+ * When every lane lies in `[EXP_LO, EXP_FAST_HI]` (the usual case) it skips the range handling and
+ * scales by `2^n` in one factor; for such lanes both paths compute the same products, so the
+ * results are bitwise those of the general path.
+ */
 function emitExp(mb: ModuleBuilder): number {
   const { index, body: f } = mb.func([v128], [v128]);
   const x = f.param(0);
   const [sub, xc, fx, r, p, n, n1, y] = f.locals(v128, 8);
-  // results below the normal range: shift the argument up by 24 ln 2, scale back by 2^-24 at the end
+  /** `p` and `fx` (`n = fx` as an integer) for the argument in local `xc`, already in range. */
+  const core = () => {
+    // fx = nearest(xc * log2(e))
+    f.get(xc);
+    constF(f, Math.LOG2E);
+    f.simdOp(OP.f32mul).simdOp(OP.f32nearest).set(fx);
+    // r = xc - fx * C1 - fx * C2
+    f.get(xc).get(fx);
+    constF(f, 0.693359375);
+    f.simdOp(OP.f32mul).simdOp(OP.f32sub);
+    f.get(fx);
+    constF(f, -2.12194440e-4);
+    f.simdOp(OP.f32mul).simdOp(OP.f32sub).set(r);
+    // p = poly(r) * r * r + r + 1
+    horner(f, r, [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
+    f.get(r).simdOp(OP.f32mul).get(r).simdOp(OP.f32mul).get(r).simdOp(OP.f32add);
+    constF(f, 1);
+    f.simdOp(OP.f32add).set(p);
+    f.get(fx).simdOp(OP.i32TruncF32).set(n);
+  };
+  f.block(); // done
+  f.block(); // general
+  // Fast path: every lane in [EXP_LO, EXP_FAST_HI] (false for NaN)
+  f.get(x);
+  constF(f, EXP_LO);
+  f.simdOp(OP.f32ge).get(x);
+  constF(f, EXP_FAST_HI);
+  f.simdOp(OP.f32le).simdOp(OP.and).simdOp(OP.i32allTrue).i32Eqz().brIf(0);
+  f.get(x).set(xc);
+  core();
+  f.get(p).get(n);
+  constI(f, 127);
+  f.simdOp(OP.i32add).i32Const(23).simdOp(OP.i32shl).simdOp(OP.f32mul).set(y);
+  f.br(1);
+  f.end();
+  // General path: results below the normal range: shift the argument up by 24 ln 2, scale back by 2^-24 at the end
   f.get(x);
   constF(f, EXP_LO);
   f.simdOp(OP.f32lt).set(sub);
@@ -147,24 +191,8 @@ function emitExp(mb: ModuleBuilder): number {
   f.simdOp(OP.f32min);
   constF(f, EXP_LO);
   f.simdOp(OP.f32max).set(xc);
-  // fx = nearest(xc * log2(e))
-  f.get(xc);
-  constF(f, Math.LOG2E);
-  f.simdOp(OP.f32mul).simdOp(OP.f32nearest).set(fx);
-  // r = xc - fx * C1 - fx * C2
-  f.get(xc).get(fx);
-  constF(f, 0.693359375);
-  f.simdOp(OP.f32mul).simdOp(OP.f32sub);
-  f.get(fx);
-  constF(f, -2.12194440e-4);
-  f.simdOp(OP.f32mul).simdOp(OP.f32sub).set(r);
-  // p = poly(r) * r * r + r + 1
-  horner(f, r, [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]);
-  f.get(r).simdOp(OP.f32mul).get(r).simdOp(OP.f32mul).get(r).simdOp(OP.f32add);
-  constF(f, 1);
-  f.simdOp(OP.f32add).set(p);
+  core();
   // 2^n as two factors 2^(n >> 1) * 2^(n - (n >> 1)) (each exponent stays in range)
-  f.get(fx).simdOp(OP.i32TruncF32).set(n);
   f.get(n).i32Const(1).simdOp(OP.i32shrS).set(n1);
   f.get(p);
   f.get(n1);
@@ -188,7 +216,9 @@ function emitExp(mb: ModuleBuilder): number {
   constF(f, Infinity);
   f.get(y).get(x);
   constF(f, EXP_HI);
-  f.simdOp(OP.f32gt).simdOp(OP.bitselect);
+  f.simdOp(OP.f32gt).simdOp(OP.bitselect).set(y);
+  f.end();
+  f.get(y);
   return index;
 }
 

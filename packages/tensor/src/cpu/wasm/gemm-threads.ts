@@ -37,9 +37,17 @@ const C = {
   done: 10,
   /** Nonzero when a job failed (the message is lost with the worker's stack; the caller throws). */
   failed: 11,
+  /** Batch items: the share is repeated this many times, A, B and C moving by their item strides. */
+  items: 12,
+  /** Position of B's address among the arguments. */
+  pbArg: 13,
+  /** Bytes between consecutive items in A, B and C. */
+  aItemBytes: 14,
+  bItemBytes: 15,
+  cItemBytes: 16,
   /** The kernel's arguments (A, C and the row-tile count are set per chunk). */
-  args: 12,
-  words: 12 + MAX_ARGS + 1,
+  args: 17,
+  words: 17 + MAX_ARGS + 1,
 } as const;
 
 /** How long `wait()` waits for a worker before giving up (a block takes milliseconds; a worker starts in well under a second). */
@@ -81,18 +89,24 @@ for (;;) {
   try {
     const fn = fns[c[${C.kernel}]];
     const argc = c[${C.argc}];
-    args.length = argc;
-    for (let i = 0; i < argc; i++) args[i] = c[${C.args} + i];
-    const paArg = c[${C.paArg}], pcArg = c[${C.pcArg}], mArg = c[${C.mTilesArg}];
+    const paArg = c[${C.paArg}], pbArg = c[${C.pbArg}], pcArg = c[${C.pcArg}], mArg = c[${C.mTilesArg}];
     const chunk = c[${C.chunkTiles}];
-    let left = c[${C.mTiles}];
-    while (left > 0) {
-      const n = Math.min(left, chunk);
-      args[mArg] = n;
-      fn(...args);
-      args[paArg] += c[${C.aChunkBytes}];
-      args[pcArg] += c[${C.cChunkBytes}];
-      left -= n;
+    const items = c[${C.items}];
+    for (let it = 0; it < items; it++) {
+      args.length = argc;
+      for (let i = 0; i < argc; i++) args[i] = c[${C.args} + i];
+      args[paArg] += it * c[${C.aItemBytes}];
+      args[pbArg] += it * c[${C.bItemBytes}];
+      args[pcArg] += it * c[${C.cItemBytes}];
+      let left = c[${C.mTiles}];
+      while (left > 0) {
+        const n = Math.min(left, chunk);
+        args[mArg] = n;
+        fn(...args);
+        args[paArg] += c[${C.aChunkBytes}];
+        args[pcArg] += c[${C.cChunkBytes}];
+        left -= n;
+      }
     }
   } catch (e) {
     Atomics.store(c, ${C.failed}, 1);
@@ -105,7 +119,9 @@ for (;;) {
 /**
  * One share of a macro-kernel call: `kernel(...args)` over `mTiles` row tiles, called in chunks
  * of `chunkTiles` (the argument at `mTilesArg` set to the chunk's tiles; those at `paArg` and
- * `pcArg`, A's and C's byte addresses, advanced by `aChunkBytes` and `cChunkBytes` per chunk).
+ * `pcArg`, A's and C's byte addresses, advanced by `aChunkBytes` and `cChunkBytes` per chunk);
+ * with `items`, repeated for that many products of a batch, A, B (`pbArg`) and C moving by
+ * `aItemBytes`, `bItemBytes` and `cItemBytes` from one to the next.
  */
 export interface GemmJob {
   kernel: number;
@@ -117,6 +133,7 @@ export interface GemmJob {
   chunkTiles: number;
   aChunkBytes: number;
   cChunkBytes: number;
+  items?: { count: number; pbArg: number; aItemBytes: number; bItemBytes: number; cItemBytes: number };
 }
 
 /** A compiled module the workers instantiate on the shared memory, and the exports they may run. */
@@ -197,6 +214,11 @@ export class GemmPool {
       c[C.chunkTiles] = j.chunkTiles;
       c[C.aChunkBytes] = j.aChunkBytes;
       c[C.cChunkBytes] = j.cChunkBytes;
+      c[C.items] = j.items?.count ?? 1;
+      c[C.pbArg] = j.items?.pbArg ?? j.paArg;
+      c[C.aItemBytes] = j.items?.aItemBytes ?? 0;
+      c[C.bItemBytes] = j.items?.bItemBytes ?? 0;
+      c[C.cItemBytes] = j.items?.cItemBytes ?? 0;
       c.set(j.args, C.args);
       Atomics.store(c, C.seq, this.seq);
       Atomics.notify(c, C.seq);

@@ -364,6 +364,77 @@ export class WasmGemm {
     return true;
   }
 
+  /**
+   * A batch of small products split across threads by whole products: `out[co + b*rows*N + r*N + j]
+   * = sum_k A_b[r, k] B_b[k, j]` for `b < batch`, A_b at `ao + b * rows * K` dense row-major
+   * (`sak = 1, sar = K`) or k-major (`sar = 1, sak = rows`), B_b at `bo + b * K * N` dense row-major;
+   * the whole batch is copied in at once, the caller and the workers each compute a contiguous
+   * share of the products with the in-place kernel, and C leaves in one copy. Each product is
+   * computed as `runDense` computes it on one thread, so the result is bitwise the same. Returns
+   * false (having done nothing) without worker threads, when the batch is below
+   * `GEMM_THREAD_MIN_WORK` multiply-adds, when a product would not fit one K block, one N block or
+   * one C block, when `runDense` would not take a product alone, or when the batch is larger than
+   * `GEMM_DENSE_MAX_ELEMENTS` per operand.
+   */
+  runDenseBatch(
+    ad: Float32Array, ao: number, sar: number, sak: number, rows: number,
+    bd: Float32Array, bo: number, K: number, N: number,
+    out: Float32Array, co: number, batch: number,
+  ): boolean {
+    const kernel = this.kernels.get('f32');
+    if (this.threads < 2 || batch < 2 || kernel === undefined || kernel.strided === null || kernel.stridedSet === null || rows < 1 || K < 1 || N < 1) return false;
+    if (batch * rows * N * K < GEMM_THREAD_MIN_WORK) return false;
+    const { shape: { mr, nr }, mc: MC, nc: NC } = kernel;
+    const aRowMajor = sak === 1 && sar === K;
+    if (!aRowMajor && !(sar === 1 && sak === rows)) return false;
+    const maxRowMajorN = mr * nr <= GEMM_DENSE_ANY_N_MAX_TILE ? Infinity : GEMM_DENSE_ROW_MAJOR_MAX_N;
+    if (aRowMajor && N > maxRowMajorN) return false;
+    const ncp = roundUp(N, nr);
+    const RC = Math.max(MC, Math.floor(this.blocking.cElements / ncp / MC) * MC);
+    if (K > this.blocking.kc || N > NC || rows > RC || batch * rows * K > GEMM_DENSE_MAX_ELEMENTS || batch * K * N > GEMM_DENSE_MAX_ELEMENTS) return false;
+    const E = 4;
+    const rowsP = roundUp(rows, mr);
+    // Regions (elements, 64-byte aligned): every A (the last row tile of the last one reads up to
+    // mr - 1 rows past the end), every B, every C block (rowsP x ncp each).
+    const aOff = 0;
+    const aLen = batch * rows * K + (aRowMajor ? (mr - 1) * K : mr - 1);
+    const bOff = roundUp(aOff + aLen, 16);
+    const cOff = roundUp(bOff + batch * K * N + nr, 16);
+    this.reserve((cOff + batch * rowsP * ncp) * E);
+    const mem = this.f32;
+    mem.set(ad.subarray(ao, ao + batch * rows * K), aOff);
+    mem.set(bd.subarray(bo, bo + batch * K * N), bOff);
+    const pool = this.threadPool();
+    const kernelIndex = this.poolArgs!.kernels.indexOf('gemm_f32_strided_set');
+    const mTiles = rowsP / mr;
+    const aItem = rows * K * E;
+    const bItem = K * N * E;
+    const cItem = rowsP * ncp * E;
+    const chunkTiles = MC / mr;
+    // gemm(pa, sra, ska, pb, skb, bStep, pc, mTiles, nTiles, kc, ldc)
+    const args = (b: number) => [(aOff * E) + b * aItem, sar * E, sak * E, (bOff * E) + b * bItem, N * E, nr * E, (cOff * E) + b * cItem, mTiles, ncp / nr, K, ncp * E];
+    const per = Math.ceil(batch / this.threads);
+    const jobs: GemmJob[] = [];
+    for (let b0 = per; b0 < batch; b0 += per) {
+      jobs.push({
+        kernel: kernelIndex, args: args(b0), paArg: 0, pcArg: 6, mTilesArg: 7, mTiles, chunkTiles, aChunkBytes: chunkTiles * mr * sar * E, cChunkBytes: chunkTiles * mr * ncp * E,
+        items: { count: Math.min(per, batch - b0), pbArg: 3, aItemBytes: aItem, bItemBytes: bItem, cItemBytes: cItem },
+      });
+    }
+    pool.post(jobs);
+    const fn = kernel.stridedSet;
+    for (let b = 0; b < Math.min(per, batch); b++) {
+      const a = args(b);
+      for (let t = 0; t < mTiles; t += chunkTiles) {
+        fn(a[0]! + t * mr * sar * E, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]! + t * mr * ncp * E, Math.min(chunkTiles, mTiles - t), a[8]!, a[9]!, a[10]!);
+      }
+    }
+    pool.wait();
+    if (rowsP === rows && ncp === N) out.set(mem.subarray(cOff, cOff + batch * rows * N), co);
+    else for (let b = 0; b < batch; b++) copyOut(mem, cOff + b * rowsP * ncp, ncp, rows, N, out, co + b * rows * N, N);
+    return true;
+  }
+
   /** The worker threads (started on the first threaded product). */
   private threadPool(): GemmPool {
     return (this.pool ??= new GemmPool(this.poolArgs!.modules, this.memory, this.threads - 1));
