@@ -60,7 +60,7 @@ const WORKER_DEADLINE_MS = 30_000;
  * hand-off made small threaded products slower than unthreaded ones; products of a training step
  * come every millisecond or two, so a worker that polls this long usually catches the next one.
  */
-export const GEMM_SPIN_MS = 1;
+export const GEMM_SPIN_MS = 2;
 
 /** The worker's body (CommonJS, evaluated by `new Worker(source, { eval: true })`). */
 const WORKER_SOURCE = `
