@@ -5,6 +5,7 @@
  */
 import { HOST_ATTENTION_MAX_WORK, attentionFitsHost } from '../src/cpu/cpu-backend.js';
 import { attentionHost } from '../src/cpu/fused.js';
+import { sumColumns as sumColumnsJs } from '../src/cpu/reduce.js';
 import { describe, expect, it } from 'vitest';
 import {
   CpuBackend,
@@ -233,6 +234,25 @@ describe('sumColumns (sums over leading dims without a transposed copy)', () => 
     expect(Array.from(results[1]!.dataSync())).toEqual([60, 66, 72, 78]);
     expect(Array.from(results[6]!.dataSync())).toEqual([12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34]);
     for (const r of [x, xi, t, ...results]) r.dispose();
+  });
+
+  it('the SIMD kernel (float32 in the arena) equals the JavaScript one bit for bit: odd and even widths, row counts around multiples of 4, offsets', () => {
+    const be = new CpuBackend();
+    for (let rows = 1; rows <= 13; rows++) {
+      for (const cols of [1, 2, 3, 7, 16, 37]) {
+        const offset = (rows * 3) % 5;
+        const data = Float32Array.from({ length: offset + rows * cols }, (_, i) => Math.fround(Math.sin(i * 1.7) * 10 ** ((i % 5) - 2)));
+        const x = be.upload(data, 'float32');
+        const out = be.allocate(cols, 'float32');
+        expect((x as unknown as { ptr: number }).ptr, 'x lives in the arena').toBeGreaterThanOrEqual(0);
+        be.overrides.sumColumns!({ x, offset, rows, cols, out });
+        const want = new Float32Array(cols);
+        sumColumnsJs(data, offset, rows, cols, want);
+        expect(be.readSync(out), `${rows} x ${cols} from ${offset}`).toEqual(want);
+        be.release(x);
+        be.release(out);
+      }
+    }
   });
 
   it('checks its geometry', () => {

@@ -35,7 +35,8 @@ import { normRows, reduceRows, softmaxRows, sumColumns, type RowReduceOp } from 
 import { attentionHost, crossEntropyBackwardRows, crossEntropyRows, normBackwardRows, ropeHost, type HostView4 } from './fused.js';
 import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
-import { WasmElementwise } from './wasm/expr-kernels.js';
+import { WasmElementwise, simdElementwiseEnabled } from './wasm/expr-kernels.js';
+import { WasmColumns } from './wasm/columns.js';
 import { copyRow } from './elementwise.js';
 
 const DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'float64', 'int32']);
@@ -75,6 +76,7 @@ export class CpuBackend implements Backend {
   private readonly ws = new MatmulWorkspace();
   private readonly arena: Arena | null = sharedArena();
   private readonly simd: WasmElementwise | null = this.arena ? new WasmElementwise(this.arena) : null;
+  private columns: WasmColumns | null = null;
 
   /** A new CPU backend (cheap; storages of different CpuBackends are all host memory). */
   constructor() {
@@ -344,7 +346,15 @@ export class CpuBackend implements Backend {
     },
     sumColumns: (a: SumColumnsArgs) => {
       const op = 'sumColumns';
-      sumColumns(this.rows(a.x, a.offset, a.rows, a.cols, op), a.offset, a.rows, a.cols, this.out(a.out, a.cols, op));
+      const xd = this.rows(a.x, a.offset, a.rows, a.cols, op);
+      const od = this.out(a.out, a.cols, op);
+      const [x, out] = [a.x as CpuStorage, a.out as CpuStorage];
+      // float32 blocks in the arena: the SIMD kernel (bitwise the JavaScript one's result).
+      if (this.arena && simdElementwiseEnabled() && x.dtype === 'float32' && out.dtype === 'float32' && x.ptr >= 0 && out.ptr >= 0 && a.rows > 0 && a.cols > 0) {
+        this.columns ??= new WasmColumns(this.arena);
+        if (this.columns.run(x.ptr + 4 * a.offset, a.rows, a.cols, out.ptr)) return;
+      }
+      sumColumns(xd, a.offset, a.rows, a.cols, od);
     },
   };
 

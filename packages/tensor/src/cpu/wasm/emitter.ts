@@ -222,6 +222,50 @@ export class FunctionBody {
   v128Store32Lane(offset: number, lane: number): this {
     return this.simd(0x5a, ...this.memarg(2, offset), lane);
   }
+  /** `v128.load64_zero`: 8 bytes at `addr + offset` into the low half, the high half zero. */
+  v128Load64Zero(offset = 0): this {
+    return this.simd(0x5d, ...this.memarg(3, offset));
+  }
+  /** `v128.store64_lane`: store lane `lane` (8 bytes) at `addr + offset`. */
+  v128Store64Lane(offset: number, lane: number): this {
+    return this.simd(0x5b, ...this.memarg(3, offset), lane);
+  }
+  /** `f64x2.promote_low_f32x4`: the two low float32 lanes widened (exactly) to float64. */
+  f64x2PromoteLowF32x4(): this {
+    return this.simd(0x5f);
+  }
+  /** `f32x4.demote_f64x2_zero`: the two float64 lanes rounded to float32 in the low lanes, the high lanes zero. */
+  f32x4DemoteF64x2Zero(): this {
+    return this.simd(0x5e);
+  }
+  /** `f32.load` at `addr + offset`. */
+  f32Load(offset = 0): this {
+    return this.op(0x2a, ...this.memarg(2, offset));
+  }
+  /** `f64.load` at `addr + offset`. */
+  f64Load(offset = 0): this {
+    return this.op(0x2b, ...this.memarg(3, offset));
+  }
+  /** `f32.store` at `addr + offset`. */
+  f32Store(offset = 0): this {
+    return this.op(0x38, ...this.memarg(2, offset));
+  }
+  /** `f64.store` at `addr + offset`. */
+  f64Store(offset = 0): this {
+    return this.op(0x39, ...this.memarg(3, offset));
+  }
+  /** `f64.add`. */
+  f64Add(): this {
+    return this.op(0xa0);
+  }
+  /** `f64.promote_f32`. */
+  f64PromoteF32(): this {
+    return this.op(0xbb);
+  }
+  /** `f32.demote_f64`. */
+  f32DemoteF64(): this {
+    return this.op(0xb6);
+  }
   /** `i32.load` of 4 bytes at `addr + offset`. */
   i32Load(offset = 0): this {
     return this.op(0x28, ...this.memarg(2, offset));
