@@ -215,6 +215,29 @@ describe('expression kernels: fuzz against the reference', () => {
     for (const st of [x, rowB, colB, out, one]) be.release(st);
   });
 
+  it('copies gather any element stride on the SIMD kernels (a transposed copy, float32 and int32); computations on such views stay on the JavaScript kernels', () => {
+    const arena = sharedArena();
+    if (!arena) return;
+    const simd = new WasmElementwise(arena);
+    const [R, C] = [23, 37]; // read transposed: [C, R] at strides [1, C]
+    for (const dtype of ['float32', 'int32'] as const) {
+      const src = dtype === 'float32' ? Float32Array.from({ length: R * C + 2 }, () => Math.fround(gen.normal())) : Int32Array.from({ length: R * C + 2 }, () => gen.int(1 << 30) - (1 << 29));
+      const x = be.upload(src, dtype) as CpuStorage;
+      const out = be.allocate(R * C, dtype) as CpuStorage;
+      const copy = expr.program([expr.input(0, dtype)], [dtype]);
+      expect(simd.run(copy, [{ storage: x, shape: [C, R], strides: [1, C], offset: 2 }], [{ storage: out, shape: [C, R], strides: [R, 1], offset: 0 }], [])).toBe(true);
+      for (let c = 0; c < C; c++) for (let r = 0; r < R; r++) expect(Object.is(out.data[c * R + r], src[2 + r * C + c]), `[${c}, ${r}]`).toBe(true);
+      be.release(x);
+      be.release(out);
+    }
+    const x = be.upload(new Float32Array(R * C), 'float32') as CpuStorage;
+    const out = be.allocate(R * C, 'float32') as CpuStorage;
+    const neg = expr.program([expr.unary('neg', expr.input(0, 'float32'))]);
+    expect(simd.run(neg, [{ storage: x, shape: [C, R], strides: [1, C], offset: 0 }], [{ storage: out, shape: [C, R], strides: [R, 1], offset: 0 }], [])).toBe(false);
+    be.release(x);
+    be.release(out);
+  });
+
   it('SIMD exp: the in-range fast path gives bitwise the general path (vectors with an out-of-range lane take the general one)', () => {
     const arena = sharedArena();
     if (!arena) return;

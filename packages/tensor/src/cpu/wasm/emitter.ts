@@ -222,6 +222,10 @@ export class FunctionBody {
   v128Store32Lane(offset: number, lane: number): this {
     return this.simd(0x5a, ...this.memarg(2, offset), lane);
   }
+  /** `v128.load32_lane`: replace lane `lane` of the v128 on the stack with 4 bytes at `addr + offset` (stack: addr, v128). */
+  v128Load32Lane(offset: number, lane: number): this {
+    return this.simd(0x56, ...this.memarg(2, offset), lane);
+  }
   /** `v128.load64_zero`: 8 bytes at `addr + offset` into the low half, the high half zero. */
   v128Load64Zero(offset = 0): this {
     return this.simd(0x5d, ...this.memarg(3, offset));

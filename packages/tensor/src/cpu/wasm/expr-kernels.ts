@@ -10,7 +10,7 @@ import { scalarValue } from '../../expr/ir.js';
 import { eachRow, planRows } from '../iterate.js';
 import type { CpuStorage } from '../storage.js';
 import { ARG_BLOCK_BYTES, type Arena } from './arena.js';
-import { exprModuleBytes, rowStrideOffset, scalarSlotOffset, wasmScalarSlots, wasmSupports } from './expr-module.js';
+import { exprModuleBytes, innerStrideOffset, rowStrideOffset, scalarSlotOffset, wasmScalarSlots, wasmSupports } from './expr-module.js';
 import { wasmApi } from './wasm-api.js';
 
 /** Fewest elements a call must cover to run on the SIMD kernels. */
@@ -38,6 +38,12 @@ export function setSimdElementwise(on: boolean): void {
 /** Whether the SIMD elementwise kernels are on. */
 export function simdElementwiseEnabled(): boolean {
   return enabled;
+}
+
+/** Whether `p` only copies its one input to its one output (same dtype). */
+function isCopy(p: Program): boolean {
+  const o = p.outputs;
+  return o.length === 1 && p.inputs.length === 1 && o[0]!.op === 'input' && o[0]!.dtype === p.inputs[0];
 }
 
 function sameView(a: View, b: View): boolean {
@@ -75,7 +81,7 @@ export class WasmElementwise {
     for (const d of shape) n *= d;
     if (n < SIMD_MIN_ELEMENTS) return false;
     const ops = inputs.length + outputs.length;
-    if (4 * (ops + p.scalars * 2 + ops) > ARG_BLOCK_BYTES) return false;
+    if (4 * (ops + p.scalars * 2 + 2 * ops) > ARG_BLOCK_BYTES) return false;
     for (const v of inputs) if ((v.storage as CpuStorage).ptr < 0) return false;
     for (const o of outputs) {
       if ((o.storage as CpuStorage).ptr < 0) return false;
@@ -90,9 +96,11 @@ export class WasmElementwise {
     let layout = '';
     for (let k = 0; k < ops; k++) {
       const st = plan.inner[k]!;
-      if (st !== 0 && st !== 1) return false;
       if (k >= inputs.length && st !== 1) return false;
-      layout += st === 0 ? '0' : '1';
+      // Any other element stride is gathered lane by lane, for plain copies only: a copy gives the
+      // same bits on either path, a computation may not (the JavaScript kernels round once at the end).
+      if (st !== 0 && st !== 1 && !(isCopy(p) && st > 0)) return false;
+      layout += st === 0 ? '0' : st === 1 ? '1' : 's';
     }
     const c = this.kernel(p, layout);
     if (this.words.buffer !== this.arena.buffer) {
@@ -114,7 +122,10 @@ export class WasmElementwise {
     // the others here.
     const d = plan.outer.length - 1;
     const rows = d >= 0 ? plan.outer[d]! : 1;
-    for (let k = 0; k < ops; k++) words[rowStrideOffset(ops, c.slots.length, k) / 4] = d >= 0 ? 4 * plan.outerStrides[k]![d]! : 0;
+    for (let k = 0; k < ops; k++) {
+      words[rowStrideOffset(ops, c.slots.length, k) / 4] = d >= 0 ? 4 * plan.outerStrides[k]![d]! : 0;
+      words[innerStrideOffset(ops, c.slots.length, k) / 4] = plan.inner[k]!;
+    }
     const blocks = d >= 0 ? { ...plan, outer: plan.outer.slice(0, d), outerStrides: plan.outerStrides.map((s) => s.slice(0, d)) } : plan;
     eachRow(blocks, [...inputs.map((v) => v.offset), ...outputs.map((v) => v.offset)], (offs) => {
       for (let k = 0; k < ops; k++) words[k] = base[k]! + 4 * offs[k]!;

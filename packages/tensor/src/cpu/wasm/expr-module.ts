@@ -377,7 +377,7 @@ function emitErf(mb: ModuleBuilder, erfc: number): number {
   return index;
 }
 
-/** Operand layout: '0' (broadcast) or '1' (stride 1) per input, then per output (outputs must be '1'). */
+/** Operand layout: '0' (broadcast), '1' (stride 1) or 's' (any element stride, lanes gathered) per input, then per output (outputs must be '1'). */
 export type WasmLayout = string;
 
 /** Byte offset of scalar slot `j` in the argument block of a program with `operands` operands. */
@@ -388,6 +388,11 @@ export function scalarSlotOffset(operands: number, j: number): number {
 /** Byte offset of operand `k`'s row stride (bytes between consecutive rows) in the argument block, after the scalar slots. */
 export function rowStrideOffset(operands: number, slots: number, k: number): number {
   return 4 * (operands + slots + k);
+}
+
+/** Byte offset of operand `k`'s element stride along a row (in elements; read for layout 's' only), after the row strides. */
+export function innerStrideOffset(operands: number, slots: number, k: number): number {
+  return 4 * (operands + slots + operands + k);
 }
 
 /** The scalar parameter slots of a program: one per distinct (index, dtype), in node order. */
@@ -432,12 +437,24 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
     f.get(args).i32Load(4 * k).set(l);
     ptr.push(l);
   }
-  const [off, end4, endAll] = f.locals(i32, 3);
+  const [off, end4, endAll, addr] = f.locals(i32, 4);
+  // Element strides of gathered ('s') inputs, and their byte strides.
+  const strideEl = new Map<number, number>();
+  const strideBytes = new Map<number, number>();
+  for (let k = 0; k < nIn; k++) {
+    if (layout[k] !== 's') continue;
+    const el = f.local(i32);
+    const by = f.local(i32);
+    f.get(args).i32Load(innerStrideOffset(ops, wasmScalarSlots(p).length, k)).set(el);
+    f.get(el).i32Const(4).i32Mul().set(by);
+    strideEl.set(k, el);
+    strideBytes.set(k, by);
+  }
   // Which nodes vary along the row.
   const varying = new Set<number>();
   for (const e of p.nodes) {
     if (e.op === 'input') {
-      if (layout[e.index] === '1') varying.add(e.id);
+      if (layout[e.index] !== '0') varying.add(e.id);
     } else if (e.args.some((a) => varying.has(a.id))) varying.add(e.id);
   }
   const local = new Map<number, number>();
@@ -455,6 +472,20 @@ export function exprModuleBytes(p: Program, layout: WasmLayout): Uint8Array {
   const compute = (e: Expr, lane: boolean) => {
     const l = local.get(e.id)!;
     if (e.op === 'input') {
+      if (layout[e.index] === 's') {
+        // addr = ptr + (off / 4) * stride * 4 = ptr + off * stride (elements)
+        const by = strideBytes.get(e.index)!;
+        f.get(ptr[e.index]!).get(off).get(strideEl.get(e.index)!).i32Mul().i32Add().set(addr);
+        f.get(addr).v128Load32Zero(0);
+        if (!lane) {
+          for (let j = 1; j < 4; j++) {
+            f.set(l);
+            f.get(addr).get(by).i32Add().tee(addr).get(l).v128Load32Lane(0, j);
+          }
+        }
+        f.set(l);
+        return;
+      }
       f.get(ptr[e.index]!);
       if (layout[e.index] === '0') f.v128Load32Splat(0);
       else {
