@@ -5,7 +5,7 @@
  */
 import { HOST_ATTENTION_MAX_WORK, attentionFitsHost } from '../src/cpu/cpu-backend.js';
 import { attentionHost } from '../src/cpu/fused.js';
-import { sumColumns as sumColumnsJs } from '../src/cpu/reduce.js';
+import { normRows as normRowsJs, sumColumns as sumColumnsJs } from '../src/cpu/reduce.js';
 import { describe, expect, it } from 'vitest';
 import {
   CpuBackend,
@@ -263,6 +263,36 @@ describe('sumColumns (sums over leading dims without a transposed copy)', () => 
     expect(() => be.overrides.sumColumns!({ x: s, offset: 0, rows: 1, cols: 6, out })).toThrow('sumColumns: output storage holds 3 elements, needs 6');
     be.release(s);
     be.release(out);
+  });
+});
+
+describe('norm rows on float32 arena blocks (WebAssembly) against the JavaScript rows', () => {
+  it('LayerNorm with and without bias, RMSNorm: out, mean and rstd bit for bit, odd and even widths', () => {
+    const be = new CpuBackend();
+    for (const cols of [1, 2, 3, 5, 8, 13, 64, 129]) {
+      for (const kind of ['layer', 'layer-no-bias', 'rms'] as const) {
+        const rows = 1 + (cols % 7);
+        const f32 = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.3 + seed) * 3 + (seed % 3)));
+        const xs = f32(rows * cols, 1);
+        const ws = f32(cols, 2);
+        const bs = f32(cols, 3);
+        const x = be.upload(xs, 'float32');
+        const weight = be.upload(ws, 'float32');
+        const bias = kind === 'layer' ? be.upload(bs, 'float32') : null;
+        const out = be.allocate(rows * cols, 'float32');
+        const mean = kind === 'rms' ? null : be.allocate(rows, 'float32');
+        const rstd = be.allocate(rows, 'float32');
+        if (kind === 'rms') be.overrides.rmsNorm!({ x, weight, rows, cols, eps: 1e-6, out, rstd });
+        else be.overrides.layerNorm!({ x, weight, bias, rows, cols, eps: 1e-5, out, mean: mean!, rstd });
+        const want = { out: new Float32Array(rows * cols), mean: new Float32Array(rows), rstd: new Float32Array(rows) };
+        normRowsJs({ x: xs, weight: ws, bias: kind === 'layer' ? bs : null, rows, cols, eps: kind === 'rms' ? 1e-6 : 1e-5, out: want.out, mean: kind === 'rms' ? null : want.mean, rstd: want.rstd });
+        const what = `${kind}, ${rows} x ${cols}`;
+        expect(be.readSync(out), `${what}: out`).toEqual(want.out);
+        expect(be.readSync(rstd), `${what}: rstd`).toEqual(want.rstd);
+        if (mean) expect(be.readSync(mean), `${what}: mean`).toEqual(want.mean);
+        for (const st of [x, weight, bias, out, mean, rstd]) if (st) be.release(st);
+      }
+    }
   });
 });
 

@@ -37,6 +37,7 @@ import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
 import { WasmElementwise, simdElementwiseEnabled } from './wasm/expr-kernels.js';
 import { WasmColumns } from './wasm/columns.js';
+import { WasmNorms } from './wasm/norms.js';
 import { copyRow } from './elementwise.js';
 
 const DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'float64', 'int32']);
@@ -77,6 +78,7 @@ export class CpuBackend implements Backend {
   private readonly arena: Arena | null = sharedArena();
   private readonly simd: WasmElementwise | null = this.arena ? new WasmElementwise(this.arena) : null;
   private columns: WasmColumns | null = null;
+  private norms: WasmNorms | null = null;
 
   /** A new CPU backend (cheap; storages of different CpuBackends are all host memory). */
   constructor() {
@@ -424,7 +426,19 @@ export class CpuBackend implements Backend {
     const { rows, cols } = a;
     const x = this.rows(a.x, 0, rows, cols, op);
     const weight = this.optional(a.weight, cols, `${op} weight`);
-    normRows({ x, weight, bias: this.optional(bias, cols, `${op} bias`), rows, cols, eps: a.eps, out: this.out(a.out, rows * cols, op), mean: this.optional(mean, rows, `${op} mean`), rstd: this.out(a.rstd, rows, `${op} rstd`) });
+    const bd = this.optional(bias, cols, `${op} bias`);
+    const od = this.out(a.out, rows * cols, op);
+    const md = this.optional(mean, rows, `${op} mean`);
+    const rd = this.out(a.rstd, rows, `${op} rstd`);
+    // float32 blocks in the arena with a weight: the WebAssembly rows (bitwise the JavaScript ones).
+    const inArena = (st: Storage | null) => st === null || ((st as CpuStorage).dtype === 'float32' && (st as CpuStorage).ptr >= 0);
+    if (this.arena && simdElementwiseEnabled() && a.weight && cols > 0 && [a.x, a.weight, bias, a.out, mean, a.rstd].every(inArena)) {
+      this.norms ??= new WasmNorms(this.arena);
+      const ptr = (st: Storage | null) => (st === null ? 0 : (st as CpuStorage).ptr);
+      this.norms.normRows(ptr(a.x), ptr(a.weight), ptr(bias), rows, cols, a.eps, ptr(a.out), ptr(mean), ptr(a.rstd));
+      return;
+    }
+    normRows({ x, weight, bias: bd, rows, cols, eps: a.eps, out: od, mean: md, rstd: rd });
   }
 
   /** The layerNorm (`mean` given) and rmsNorm (`mean` and `dbias` null) backward overrides. */

@@ -270,6 +270,43 @@ export class FunctionBody {
   f32DemoteF64(): this {
     return this.op(0xb6);
   }
+  /** `f64.const`. */
+  f64Const(value: number): this {
+    const b = new Uint8Array(new Float64Array([value]).buffer);
+    return this.op(0x44, ...b);
+  }
+  /** `f64.sub`. */
+  f64Sub(): this {
+    return this.op(0xa1);
+  }
+  /** `f64.mul`. */
+  f64Mul(): this {
+    return this.op(0xa2);
+  }
+  /** `f64.div`. */
+  f64Div(): this {
+    return this.op(0xa3);
+  }
+  /** `f64.sqrt`. */
+  f64Sqrt(): this {
+    return this.op(0x9f);
+  }
+  /** `f64.convert_i32_s`. */
+  f64ConvertI32(): this {
+    return this.op(0xb7);
+  }
+  /** `f64x2.splat`. */
+  f64x2Splat(): this {
+    return this.simd(0x14);
+  }
+  /** `f64x2.extract_lane`. */
+  f64x2ExtractLane(lane: number): this {
+    return this.simd(0x21, lane);
+  }
+  /** `f64x2.sub`. */
+  f64x2Sub(): this {
+    return this.simd(0xf1);
+  }
   /** `i32.load` of 4 bytes at `addr + offset`. */
   i32Load(offset = 0): this {
     return this.op(0x28, ...this.memarg(2, offset));
