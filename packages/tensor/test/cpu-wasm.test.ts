@@ -6,6 +6,8 @@ import { FunctionBody, ModuleBuilder, ValType, sleb, uleb } from '../src/cpu/was
 import { GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_DENSE_TIGHT_MAX_K, GEMM_SHAPES, WasmGemm, wasmSimdSupported } from '../src/cpu/wasm/gemm.js';
 import { gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
+import { sumColumnsModuleBytes } from '../src/cpu/wasm/columns.js';
+import { normRowsModuleBytes } from '../src/cpu/wasm/norms.js';
 import { lcg } from './lcg.js';
 import { matmulReference } from './matmul-reference.js';
 
@@ -139,6 +141,15 @@ describe('wasm emitter', () => {
       const strided = gemmStridedModuleBytes(GEMM_SHAPES[1]!, shared);
       expect(WA.validate(strided)).toBe(true);
       expect(strided.length).toBeLessThan(4096);
+    }
+  });
+});
+
+describe('the row-kernel modules (column sums, norm rows)', () => {
+  it('validate and stay under the 4 KiB synchronous-compile limit of browsers', () => {
+    for (const bytes of [sumColumnsModuleBytes(), normRowsModuleBytes()]) {
+      expect(WA.validate(bytes)).toBe(true);
+      expect(bytes.length).toBeLessThan(4096);
     }
   });
 });
