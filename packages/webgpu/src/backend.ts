@@ -14,6 +14,7 @@ import { FUSED_STORAGE_BUFFERS, launchAttention, launchCrossEntropy, launchCross
 import { launchMatmul } from './kernels/matmul.js';
 import { isSoftwareAdapter } from './adapter-kind.js';
 import { launchRope } from './kernels/rope.js';
+import { launchSumColumns } from './kernels/columns.js';
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
 import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile, type MatmulConfig } from './kernels/matmul-wgsl.js';
 
@@ -104,6 +105,7 @@ export class WebGPUBackend implements Backend {
       crossEntropyBackward: (a) => (this.rt.check(), launchCrossEntropyBackward(ctx, a)),
       attention: (a) => (this.rt.check(), launchAttention(ctx, a)),
       rope: (a) => (this.rt.check(), launchRope(ctx, a)),
+      sumColumns: (a) => (this.rt.check(), launchSumColumns(ctx, a)),
     };
     const offered: BackendOverrides = {};
     const maxStorage = device.limits.maxStorageBuffersPerShaderStage;

@@ -46,6 +46,50 @@ describe('cross-entropy kernels', () => {
   });
 });
 
+describe('column sums (sumColumns: sums over leading dims, bias gradients)', () => {
+  for (const [rows, cols, offset] of [[1, 1, 0], [7, 5, 3], [513, 130, 0], [3, 1000, 7], [0, 4, 0]] as [number, number, number][]) {
+    it(`[${rows}, ${cols}] from offset ${offset} equals the CPU`, async () => {
+      const x = normals(offset + rows * cols + 2);
+      const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
+        const out = alloc(cols);
+        be.overrides!.sumColumns!({ x: up(x), offset, rows, cols, out });
+        return [out];
+      });
+      expectClose('sums', g[0]!, w[0]!, ACCUMULATE);
+    });
+  }
+
+  it('sums over leading dims through the front end, forward and backward, without a transposed copy', async () => {
+    const data = normals(6 * 40 * 33);
+    const grads: Float32Array[] = [];
+    const sums: Float32Array[] = [];
+    for (const be of [b.gpu, b.cpu] as Backend[]) {
+      const x = tensor(data, { shape: [6, 40, 33], backend: be, requiresGrad: true });
+      const before = be === b.gpu ? b.gpu.dispatches : 0;
+      const s = x.sum([0, 1]);
+      if (be === b.gpu) expect(b.gpu.dispatches - before, 'one dispatch').toBe(1);
+      const loss = tidy(() => s.mul(s).sum());
+      loss.backward();
+      sums.push(Float32Array.from(await s.data()));
+      grads.push(Float32Array.from(await x.grad!.data()));
+      for (const t of [x, s, loss]) t.dispose();
+    }
+    expectClose('sum', sums[0]!, sums[1]!, ACCUMULATE);
+    expectClose('grad', grads[0]!, grads[1]!, ACCUMULATE);
+  });
+
+  it('checks its geometry and dtype', () => {
+    const be = b.gpu;
+    const x = be.upload(new Float32Array(6), 'float32');
+    const out = be.allocate(3, 'float32');
+    expect(() => be.overrides.sumColumns!({ x, offset: 1, rows: 2, cols: 3, out })).toThrow('webgpu: sumColumns: rows 2 x cols 3 from offset 1 exceed the storage of 6 elements');
+    expect(() => be.overrides.sumColumns!({ x, offset: 0, rows: 1, cols: 6, out })).toThrow('webgpu: sumColumns: out has 3 elements, needs 6');
+    const xi = be.upload(new Int32Array(6), 'int32');
+    expect(() => be.overrides.sumColumns!({ x: xi, offset: 0, rows: 2, cols: 3, out })).toThrow('webgpu: sumColumns: expected float32 storages, got int32');
+    for (const st of [x, out, xi]) be.release(st);
+  });
+});
+
 describe('norm backward kernels', () => {
   // [300, 3]: column sums split into row chunks plus a finishing reduction.
   for (const [rows, cols] of [[3, 5], [7, 70], [2, 600], [300, 3]] as [number, number][]) {

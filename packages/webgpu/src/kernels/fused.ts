@@ -33,6 +33,7 @@ export const FUSED_STORAGE_BUFFERS = {
   crossEntropyBackward: 5,
   attention: 6,
   rope: 4,
+  sumColumns: 2,
 } as const;
 
 function shapeStr(s: readonly number[]): string {
