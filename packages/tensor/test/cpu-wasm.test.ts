@@ -7,7 +7,7 @@ import { GEMM_DENSE_ROW_MAJOR_MAX_N, GEMM_DENSE_TIGHT_MAX_K, GEMM_SHAPES, WasmGe
 import { gemmModuleBytes, gemmStridedModuleBytes, simdProbeBytes } from '../src/cpu/wasm/gemm-module.js';
 import { wasmApi } from '../src/cpu/wasm/wasm-api.js';
 import { sumColumnsModuleBytes } from '../src/cpu/wasm/columns.js';
-import { normRowsModuleBytes } from '../src/cpu/wasm/norms.js';
+import { normBackwardModuleBytes, normRowsModuleBytes } from '../src/cpu/wasm/norms.js';
 import { lcg } from './lcg.js';
 import { matmulReference } from './matmul-reference.js';
 
@@ -147,7 +147,7 @@ describe('wasm emitter', () => {
 
 describe('the row-kernel modules (column sums, norm rows)', () => {
   it('validate and stay under the 4 KiB synchronous-compile limit of browsers', () => {
-    for (const bytes of [sumColumnsModuleBytes(), normRowsModuleBytes()]) {
+    for (const bytes of [sumColumnsModuleBytes(), normRowsModuleBytes(), normBackwardModuleBytes()]) {
       expect(WA.validate(bytes)).toBe(true);
       expect(bytes.length).toBeLessThan(4096);
     }

@@ -4,7 +4,7 @@
  * float64 to rounding, forward and backward; plus their edge cases and errors.
  */
 import { HOST_ATTENTION_MAX_WORK, attentionFitsHost } from '../src/cpu/cpu-backend.js';
-import { attentionHost } from '../src/cpu/fused.js';
+import { attentionHost, normBackwardRows as normBackwardRowsJs } from '../src/cpu/fused.js';
 import { normRows as normRowsJs, sumColumns as sumColumnsJs } from '../src/cpu/reduce.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -291,6 +291,34 @@ describe('norm rows on float32 arena blocks (WebAssembly) against the JavaScript
         expect(be.readSync(rstd), `${what}: rstd`).toEqual(want.rstd);
         if (mean) expect(be.readSync(mean), `${what}: mean`).toEqual(want.mean);
         for (const st of [x, weight, bias, out, mean, rstd]) if (st) be.release(st);
+      }
+    }
+  });
+});
+
+describe('norm backward rows on float32 arena blocks (WebAssembly) against the JavaScript rows', () => {
+  it('LayerNorm with and without a bias gradient, RMSNorm: dx, dweight and dbias bit for bit', () => {
+    const be = new CpuBackend();
+    for (const cols of [1, 2, 3, 5, 8, 13, 64, 129]) {
+      for (const kind of ['layer', 'layer-no-dbias', 'rms'] as const) {
+        const rows = 1 + (cols % 7);
+        const f32 = (n: number, seed: number, scale = 1) => Float32Array.from({ length: n }, (_, i) => Math.fround((Math.sin(i * 1.3 + seed) * 3 + (seed % 3)) * scale));
+        const host = { x: f32(rows * cols, 1), mean: f32(rows, 4, 0.1), rstd: Float32Array.from(f32(rows, 5), (v) => Math.fround(0.5 + Math.abs(v))), w: f32(cols, 2), g: f32(rows * cols, 3) };
+        const up = (d: Float32Array) => be.upload(d, 'float32');
+        const [x, rstd, weight, grad] = [up(host.x), up(host.rstd), up(host.w), up(host.g)];
+        const mean = kind === 'rms' ? null : up(host.mean);
+        const dx = be.allocate(rows * cols, 'float32');
+        const dweight = be.allocate(cols, 'float32');
+        const dbias = kind === 'layer' ? be.allocate(cols, 'float32') : null;
+        if (kind === 'rms') be.overrides.rmsNormBackward!({ x, rstd, weight, grad, rows, cols, dx, dweight });
+        else be.overrides.layerNormBackward!({ x, mean: mean!, rstd, weight, grad, rows, cols, dx, dweight, dbias });
+        const want = { dx: new Float32Array(rows * cols), dw: new Float32Array(cols), db: new Float32Array(cols) };
+        normBackwardRowsJs({ x: host.x, mean: kind === 'rms' ? null : host.mean, rstd: host.rstd, weight: host.w, grad: host.g, rows, cols, dx: want.dx, dweight: want.dw, dbias: kind === 'layer' ? want.db : null });
+        const what = `${kind}, ${rows} x ${cols}`;
+        expect(be.readSync(dx), `${what}: dx`).toEqual(want.dx);
+        expect(be.readSync(dweight), `${what}: dweight`).toEqual(want.dw);
+        if (dbias) expect(be.readSync(dbias), `${what}: dbias`).toEqual(want.db);
+        for (const st of [x, rstd, weight, grad, mean, dx, dweight, dbias]) if (st) be.release(st);
       }
     }
   });

@@ -37,7 +37,7 @@ import { CpuStorage, arenaStorage, arrayFor, dtypeOfArray } from './storage.js';
 import { ARENA_MAX_BLOCK, sharedArena, type Arena } from './wasm/arena.js';
 import { WasmElementwise, simdElementwiseEnabled } from './wasm/expr-kernels.js';
 import { WasmColumns } from './wasm/columns.js';
-import { WasmNorms } from './wasm/norms.js';
+import { WasmNormBackward, WasmNorms } from './wasm/norms.js';
 import { copyRow } from './elementwise.js';
 
 const DTYPES: ReadonlySet<string> = new Set<DType>(['float32', 'float64', 'int32']);
@@ -79,6 +79,7 @@ export class CpuBackend implements Backend {
   private readonly simd: WasmElementwise | null = this.arena ? new WasmElementwise(this.arena) : null;
   private columns: WasmColumns | null = null;
   private norms: WasmNorms | null = null;
+  private normsBackward: WasmNormBackward | null = null;
 
   /** A new CPU backend (cheap; storages of different CpuBackends are all host memory). */
   constructor() {
@@ -444,7 +445,7 @@ export class CpuBackend implements Backend {
   /** The layerNorm (`mean` given) and rmsNorm (`mean` and `dbias` null) backward overrides. */
   private normBackward(op: string, a: RmsNormBackwardArgs, mean: Storage | null, dbias: Storage | null): void {
     const { rows, cols } = a;
-    normBackwardRows({
+    const h = {
       x: this.rows(a.x, 0, rows, cols, op),
       mean: this.optional(mean, rows, `${op} mean`),
       rstd: this.out(a.rstd, rows, `${op} rstd`),
@@ -455,7 +456,15 @@ export class CpuBackend implements Backend {
       dx: this.out(a.dx, rows * cols, `${op} dx`),
       dweight: this.optional(a.dweight, cols, `${op} dweight`),
       dbias: this.optional(dbias, cols, `${op} dbias`),
-    });
+    };
+    // float32 blocks in the arena with a weight and its gradient: the WebAssembly rows (bitwise the JavaScript ones).
+    const inArena = (st: Storage | null) => st === null || ((st as CpuStorage).dtype === 'float32' && (st as CpuStorage).ptr >= 0);
+    if (this.arena && simdElementwiseEnabled() && a.weight && a.dweight && cols > 0 && [a.x, mean, a.rstd, a.weight, a.grad, a.dx, a.dweight, dbias].every(inArena)) {
+      this.normsBackward ??= new WasmNormBackward(this.arena);
+      const ptr = (st: Storage | null) => (st === null ? 0 : (st as CpuStorage).ptr);
+      if (this.normsBackward.run(ptr(a.x), ptr(mean), ptr(a.rstd), ptr(a.weight), ptr(a.grad), rows, cols, ptr(a.dx), ptr(a.dweight), ptr(dbias))) return;
+    }
+    normBackwardRows(h);
   }
 
   /** `out` of a storage that may be absent. */
