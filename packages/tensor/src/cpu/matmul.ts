@@ -113,7 +113,7 @@ function gemmShapes(tile: GemmTileName): GemmShape[] {
 /**
  * The float32 micro-tile of the WASM GEMM (initially `'auto'`, or the `UNIHETERO_CPU_GEMM_TILE`
  * environment variable): `'4x16'`, `'4x8'` or `'2x16'` rows x columns per kernel call. `'auto'`
- * times the three once per process (about 20 ms, on the first large float32 matmul) and keeps the
+ * times the three once per process (about 40 ms, on the first large float32 matmul) and keeps the
  * fastest: which one wins depends on the CPU. Every tile sums in the same order, so results are
  * bitwise the same whichever is used.
  */

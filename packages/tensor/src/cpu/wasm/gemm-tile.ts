@@ -5,14 +5,14 @@
  * 2 x 16 are 10-20% faster than it on an Intel Xeon; docs/benchmarks.md). Every candidate sums each
  * output element over K in the same order, so the choice changes speed, never results (bitwise;
  * tested). `'auto'` times the candidates once per process on two small products (a packed and an
- * in-place one, about 20 ms) and keeps the fastest.
+ * in-place one, about 40 ms with compiling them) and keeps the fastest.
  */
 import type { GemmShape } from './gemm-module.js';
 
 /** A float32 micro-tile by name: rows x columns of C per kernel call. */
 export type GemmTileName = '4x16' | '4x8' | '2x16';
 
-/** The float32 tiles `'auto'` chooses from (each K-unrolled by 2), the first being the fallback. */
+/** The float32 tiles `'auto'` chooses from (each K-unrolled by 2). */
 export const GEMM_F32_TILES: Readonly<Record<GemmTileName, GemmShape>> = {
   '4x16': { elem: 'f32', mr: 4, nr: 16, ku: 2 },
   '4x8': { elem: 'f32', mr: 4, nr: 8, ku: 2 },
