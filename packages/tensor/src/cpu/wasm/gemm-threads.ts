@@ -1,8 +1,9 @@
 /**
- * Worker threads for the WebAssembly GEMM: each worker instantiates the GEMM module on the same
- * shared memory and runs a share of a macro-kernel call's row tiles while the calling thread runs
- * its own. Jobs and completions pass through a small shared `Int32Array` with `Atomics.wait` /
- * `Atomics.notify` (no messages per job), so a hand-off costs microseconds.
+ * Worker threads for the WebAssembly GEMM: each worker instantiates the GEMM modules on the same
+ * shared memory and runs a share of a macro-kernel call's row tiles (or of a batch's products)
+ * while the calling thread runs its own. Jobs and completions pass through a small shared
+ * `Int32Array` (no messages per job); both sides poll it for `GEMM_SPIN_MS` before blocking in
+ * `Atomics.wait` / `Atomics.notify`, so a hand-off during a training step costs microseconds.
  *
  * Available where the engine offers `SharedArrayBuffer`, `Atomics.wait` on the calling thread and
  * Node's `worker_threads` (looked up with `process.getBuiltinModule`, so bundles for browsers carry
