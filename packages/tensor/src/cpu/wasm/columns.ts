@@ -9,6 +9,7 @@
 import type { Arena } from './arena.js';
 import { ModuleBuilder, ValType } from './emitter.js';
 import { wasmApi, type WasmModule } from './wasm-api.js';
+import { emitZeroScratch, withArenaScratch } from './scratch.js';
 
 const { i32 } = ValType;
 
@@ -18,16 +19,9 @@ export function sumColumnsModuleBytes(): Uint8Array {
   mb.importMemory('env', 'memory', 1);
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32]);
   const [px, rows, cols, pacc, pout] = f.params();
-  const [i, end, r, end4, a, xr, c, pairBytes, rowBytes, accRow] = f.locals(i32, 10);
-  const zero = new Array<number>(16).fill(0);
-  // Zero the four accumulator rows (32 * cols bytes, a multiple of 16).
-  f.get(cols).i32Const(32).i32Mul().set(end);
-  f.i32Const(0).set(i);
-  f.block().loop();
-  f.get(i).get(end).i32GeU().brIf(1);
-  f.get(pacc).get(i).i32Add().v128Const(zero).v128Store(0);
-  f.get(i).i32Const(16).i32Add().set(i);
-  f.br(0).end().end();
+  const [r, end4, a, xr, c, pairBytes, rowBytes, accRow] = f.locals(i32, 8);
+  // Zero the four accumulator rows (32 * cols bytes).
+  emitZeroScratch(f, pacc, cols, 32);
   // Rows: accumulator r & 3 below the last multiple of 4, the first one after it.
   f.get(rows).i32Const(-4).i32And().set(end4);
   f.get(cols).i32Const(-2).i32And().i32Const(4).i32Mul().set(pairBytes);
@@ -113,14 +107,6 @@ export class WasmColumns {
    * element, `pout`); false (having done nothing) when the scratch cannot be allocated.
    */
   run(px: number, rows: number, cols: number, pout: number): boolean {
-    const bytes = Math.max(16, 32 * cols);
-    const pacc = this.arena.alloc(bytes);
-    if (pacc < 0) return false;
-    try {
-      this.fn(px, rows, cols, pacc, pout);
-    } finally {
-      this.arena.release(pacc, bytes);
-    }
-    return true;
+    return withArenaScratch(this.arena, Math.max(16, 32 * cols), (pacc) => this.fn(px, rows, cols, pacc, pout));
   }
 }

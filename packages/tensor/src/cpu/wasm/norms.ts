@@ -10,6 +10,7 @@
 import type { Arena } from './arena.js';
 import { ModuleBuilder, ValType } from './emitter.js';
 import { wasmApi, type WasmModule } from './wasm-api.js';
+import { emitZeroScratch, withArenaScratch } from './scratch.js';
 
 const { i32, f64, v128 } = ValType;
 
@@ -139,22 +140,15 @@ export function normBackwardModuleBytes(): Uint8Array {
   mb.importMemory('env', 'memory', 1);
   const { index, body: f } = mb.func([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [px, pmean, prstd, pw, pg, rows, cols, pdx, pdw, pdb, pacc] = f.params();
-  const [r, xr, gr, dxr, c, c2, endb, pairb, dbOff, i, end] = f.locals(i32, 11);
+  const [r, xr, gr, dxr, c, c2, endb, pairb, dbOff] = f.locals(i32, 9);
   const [mu, rs, a, b, xh, g, gh, colsF] = f.locals(f64, 8);
   const [muV, rsV, aV, bV, xhV, ghV] = f.locals(v128, 6);
-  const zero = new Array<number>(16).fill(0);
   f.get(cols).f64ConvertI32().set(colsF);
   f.get(cols).i32Const(4).i32Mul().set(endb);
   f.get(cols).i32Const(-2).i32And().i32Const(4).i32Mul().set(pairb);
   f.get(cols).i32Const(8).i32Mul().set(dbOff); // db scratch after dw
   // zero the scratch (16 * cols bytes)
-  f.get(cols).i32Const(16).i32Mul().set(end);
-  f.i32Const(0).set(i);
-  f.block().loop();
-  f.get(i).get(end).i32GeU().brIf(1);
-  f.get(pacc).get(i).i32Add().v128Const(zero).v128Store(0);
-  f.get(i).i32Const(16).i32Add().set(i);
-  f.br(0).end().end();
+  emitZeroScratch(f, pacc, cols, 16);
   f.get(px).set(xr);
   f.get(pg).set(gr);
   f.get(pdx).set(dxr);
@@ -261,14 +255,6 @@ export class WasmNormBackward {
 
   /** Run it (see `normBackwardModuleBytes`); false (having done nothing) when the scratch cannot be allocated. */
   run(px: number, pmean: number, prstd: number, pw: number, pg: number, rows: number, cols: number, pdx: number, pdw: number, pdb: number): boolean {
-    const bytes = Math.max(16, 16 * cols);
-    const pacc = this.arena.alloc(bytes);
-    if (pacc < 0) return false;
-    try {
-      this.fn(px, pmean, prstd, pw, pg, rows, cols, pdx, pdw, pdb, pacc);
-    } finally {
-      this.arena.release(pacc, bytes);
-    }
-    return true;
+    return withArenaScratch(this.arena, Math.max(16, 16 * cols), (pacc) => this.fn(px, pmean, prstd, pw, pg, rows, cols, pdx, pdw, pdb, pacc));
   }
 }
