@@ -10,11 +10,11 @@ import { GpuRuntime, ownStorage } from './runtime/runtime.js';
 import { WebGPUStorage } from './runtime/storage.js';
 import { launchElementwise } from './kernels/elementwise.js';
 import { launchLayerNorm, launchLogsumexp, launchReduce, launchRmsNorm, launchSoftmax } from './kernels/rows.js';
-import { FUSED_STORAGE_BUFFERS, launchAttention, launchCrossEntropy, launchCrossEntropyBackward, launchLayerNormBackward, launchRmsNormBackward } from './kernels/fused.js';
+import { FUSED_STORAGE_BUFFERS, launchAttention, launchCrossEntropy, launchCrossEntropyBackward, launchLayerNormBackward, launchRmsNormBackward, launchSumColumns } from './kernels/fused.js';
 import { launchMatmul } from './kernels/matmul.js';
 import { isSoftwareAdapter } from './adapter-kind.js';
 import { launchRope } from './kernels/rope.js';
-import { launchSumColumns } from './kernels/columns.js';
+
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
 import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile, type MatmulConfig } from './kernels/matmul-wgsl.js';
 

@@ -105,14 +105,16 @@ ${tree(wg, `      sv[lid] = sv[lid] + sv[lid + s];${centered ? '\n      sw[lid] 
   return entry(wg, true, body, decls.join('\n'));
 }
 
-/** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line), rows per chunk, chunks. */
-export const COLS = { rows: 0, cols: 1, rowStride: 2, chunkRows: 3, chunks: 4, words: 8 } as const;
+/** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line), rows per chunk, chunks, and the element offset of the block. */
+export const COLS = { rows: 0, cols: 1, rowStride: 2, chunkRows: 3, chunks: 4, offset: 5, words: 8 } as const;
 
 /**
- * dweight (`sum_rows g * xhat`) and / or dbias (`sum_rows g`) of layerNorm (`centered`) or rmsNorm:
+ * dweight (`sum_rows g * xhat`) and / or dbias (`sum_rows g`) of layerNorm (`centered`) or rmsNorm,
+ * and with only `wantB` any column sum (the `sumColumns` override, `g` the summed block):
  * invocation (column c, chunk z) sums rows `[z * chunkRows, (z + 1) * chunkRows)` in order and
  * writes `out[c * chunks + z]` (the final value when there is one chunk; else partial sums that a
- * row reduction finishes). Bindings: [x, [mean], rstd] (with dw), g, [dw], [db], params.
+ * row reduction finishes). The block starts `offset` elements into its buffers. Bindings:
+ * [x, [mean], rstd] (with dw), g, [dw], [db], params.
  */
 export function normBackwardParamsSource(wg: number, centered: boolean, wantW: boolean, wantB: boolean): string {
   let b = 0;
@@ -141,7 +143,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var sw = 0.0;
   var sb = 0.0;
   for (var r = r0; r < r1; r = r + 1u) {
-    let i = r * cols + c;
+    let i = P.v[1][${COLS.offset - 4}] + r * cols + c;
     let gg = g[i];
     ${wantW ? `sw = sw + gg * ${xh};` : ''}
     ${wantB ? 'sb = sb + gg;' : ''}

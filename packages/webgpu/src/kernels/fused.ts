@@ -1,8 +1,9 @@
 /**
  * Launchers of the fused training kernels (WGSL in `fused-wgsl.ts`): cross-entropy rows and their
- * gradient, layerNorm / rmsNorm backward, attention forward. Registered as overrides.
+ * gradient, layerNorm / rmsNorm backward (and, on its column kernel, `sumColumns`), attention
+ * forward. Registered as overrides.
  */
-import type { AttentionArgs, CrossEntropyArgs, CrossEntropyBackwardArgs, LayerNormBackwardArgs, RmsNormBackwardArgs, Storage, View } from '@unihetero/tensor';
+import type { AttentionArgs, CrossEntropyArgs, CrossEntropyBackwardArgs, LayerNormBackwardArgs, RmsNormBackwardArgs, Storage, SumColumnsArgs, View } from '@unihetero/tensor';
 import { separateInputs } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
 import { f32Bits, i32Bits, uniformWords } from '../runtime/runtime.js';
@@ -78,7 +79,6 @@ export function launchRmsNormBackward(ctx: LaunchContext, a: RmsNormBackwardArgs
 
 function normBackward(ctx: LaunchContext, a: NormBackward): void {
   const { op, rows, cols } = a;
-  const rt = ctx.rt;
   const [xs, ms, rs, ws, gs, dxs, dws, dbs] = fusedStorages(ctx, op, [a.x, a.mean, a.rstd, a.weight, a.grad, a.dx, a.dweight, a.dbias]);
   checkRows(op, xs!, 0, rows, cols);
   checkRows(`${op} grad`, gs!, 0, rows, cols);
@@ -99,27 +99,57 @@ function normBackward(ctx: LaunchContext, a: NormBackward): void {
   const dxBuffers = [bx!, ...stats, ...(bw ? [bw] : []), bg!, dxs!.buffer!];
   runRows(ctx, { name: dxName, key: dxName, source: (_g, wg) => normBackwardDxSource(wg, centered, ws !== null), rows, cols, buffers: dxBuffers, forceGroup: true });
   if (dws || dbs) {
-    // Columns in parallel; long column sums split into chunks of rows whose partial sums a row
-    // reduction finishes (deterministic order either way).
-    const wg = Math.min(64, rt.wg);
-    const chunkRows = rows <= 256 ? rows : 128;
-    const chunks = Math.min(Math.ceil(rows / chunkRows), rt.maxGroups);
-    const rowsPer = Math.ceil(rows / chunks);
-    const { grid, rowStride } = rt.grid1d(cols, wg);
-    const p = uniformWords(COLS, { rows, cols, rowStride, chunkRows: rowsPer, chunks });
-    const partial = (s: WebGPUStorage | null) => (s === null ? null : chunks === 1 ? s : ctx.temp(cols * chunks, 'float32'));
-    const pw = partial(dws);
-    const pb = partial(dbs);
     const name = `${base}_backward_params${dws ? '_dw' : ''}${dbs ? '_db' : ''}`;
-    const bufs = [...(dws ? [bx!, ...stats] : []), bg!, ...(pw ? [pw.buffer!] : []), ...(pb ? [pb.buffer!] : [])];
-    rt.dispatch({ kernel: { key: `${name}|${wg}`, name, source: () => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null) }, buffers: bufs, params: p, grid: [grid[0], grid[1], chunks] });
-    for (const [part, final] of [[pw, dws], [pb, dbs]] as const) {
-      if (part && final && part !== final) {
-        launchReduce(ctx, { op: 'sum', x: part, offset: 0, rows: cols, cols: chunks, out: final });
-        ctx.free(part);
-      }
-    }
+    columnSums(ctx, { name, source: (wg) => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null), inputs: [...(dws ? [bx!, ...stats] : []), bg!], outs: [dws, dbs], rows, cols, offset: 0 });
   }
+  done();
+}
+
+/**
+ * A column kernel (`normBackwardParamsSource`) over a `[rows, cols]` block: columns in parallel;
+ * long column sums split into chunks of rows whose partial sums a row reduction finishes
+ * (deterministic order either way). `outs` (null where absent) get one value per column.
+ */
+function columnSums(
+  ctx: LaunchContext,
+  { name, source, inputs, outs, rows, cols, offset }: { name: string; source: (wg: number) => string; inputs: GPUBuffer[]; outs: (WebGPUStorage | null)[]; rows: number; cols: number; offset: number },
+): void {
+  const rt = ctx.rt;
+  const wg = Math.min(64, rt.wg);
+  const chunkRows = rows <= 256 ? rows : 128;
+  const chunks = Math.min(Math.ceil(rows / chunkRows), rt.maxGroups);
+  const rowsPer = Math.ceil(rows / chunks);
+  const { grid, rowStride } = rt.grid1d(cols, wg);
+  const p = uniformWords(COLS, { rows, cols, rowStride, chunkRows: rowsPer, chunks, offset });
+  const parts = outs.map((s) => (s === null ? null : chunks === 1 ? s : ctx.temp(cols * chunks, 'float32')));
+  const bufs = [...inputs, ...parts.filter((s): s is WebGPUStorage => s !== null).map((s) => s.buffer!)];
+  rt.dispatch({ kernel: { key: `${name}|${wg}`, name, source: () => source(wg) }, buffers: bufs, params: p, grid: [grid[0], grid[1], chunks] });
+  parts.forEach((part, k) => {
+    const final = outs[k]!;
+    if (part && part !== final) {
+      launchReduce(ctx, { op: 'sum', x: part, offset: 0, rows: cols, cols: chunks, out: final });
+      ctx.free(part);
+    }
+  });
+}
+
+/** The `sumColumns` override: `out[c] = sum_r x[offset + r * cols + c]`, on the norm backward's column kernel (its bias sum). */
+export function launchSumColumns(ctx: LaunchContext, { x, offset, rows, cols, out }: SumColumnsArgs): void {
+  const op = 'sumColumns';
+  const [xs, os] = fusedStorages(ctx, op, [x, out]);
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0 && Number.isInteger(offset) && offset >= 0)) {
+    throw new Error(`webgpu: ${op}: invalid geometry: offset ${offset}, rows ${rows}, cols ${cols}`);
+  }
+  checkRows(op, xs!, offset, rows, cols);
+  needSize(op, 'out', os!, cols);
+  if (cols === 0) return;
+  if (rows === 0) {
+    // Sums of no rows: zeros (the row reduction of empty rows writes them).
+    launchReduce(ctx, { op: 'sum', x: xs!, offset, rows: cols, cols: 0, out: os! });
+    return;
+  }
+  const { buffers, done } = separateInputs(ctx, [xs], [os]);
+  columnSums(ctx, { name: 'sum_columns', source: (wg) => normBackwardParamsSource(wg, false, false, true), inputs: [buffers[0]!], outs: [os], rows, cols, offset });
   done();
 }
 
