@@ -246,6 +246,7 @@ describe('sumColumns (sums over leading dims without a transposed copy)', () => 
         const out = be.allocate(cols, 'float32');
         expect((x as unknown as { ptr: number }).ptr, 'x lives in the arena').toBeGreaterThanOrEqual(0);
         be.overrides.sumColumns!({ x, offset, rows, cols, out });
+        expect((be as unknown as { columns: unknown }).columns, 'the WebAssembly kernel ran').not.toBeNull();
         const want = new Float32Array(cols);
         sumColumnsJs(data, offset, rows, cols, want);
         expect(be.readSync(out), `${rows} x ${cols} from ${offset}`).toEqual(want);
@@ -284,6 +285,7 @@ describe('norm rows on float32 arena blocks (WebAssembly) against the JavaScript
         const rstd = be.allocate(rows, 'float32');
         if (kind === 'rms') be.overrides.rmsNorm!({ x, weight, rows, cols, eps: 1e-6, out, rstd });
         else be.overrides.layerNorm!({ x, weight, bias, rows, cols, eps: 1e-5, out, mean: mean!, rstd });
+        expect((be as unknown as { norms: unknown }).norms, 'the WebAssembly rows ran').not.toBeNull();
         const want = { out: new Float32Array(rows * cols), mean: new Float32Array(rows), rstd: new Float32Array(rows) };
         normRowsJs({ x: xs, weight: ws, bias: kind === 'layer' ? bs : null, rows, cols, eps: kind === 'rms' ? 1e-6 : 1e-5, out: want.out, mean: kind === 'rms' ? null : want.mean, rstd: want.rstd });
         const what = `${kind}, ${rows} x ${cols}`;
@@ -312,6 +314,7 @@ describe('norm backward rows on float32 arena blocks (WebAssembly) against the J
         const dbias = kind === 'layer' ? be.allocate(cols, 'float32') : null;
         if (kind === 'rms') be.overrides.rmsNormBackward!({ x, rstd, weight, grad, rows, cols, dx, dweight });
         else be.overrides.layerNormBackward!({ x, mean: mean!, rstd, weight, grad, rows, cols, dx, dweight, dbias });
+        expect((be as unknown as { normsBackward: unknown }).normsBackward, 'the WebAssembly rows ran').not.toBeNull();
         const want = { dx: new Float32Array(rows * cols), dw: new Float32Array(cols), db: new Float32Array(cols) };
         normBackwardRowsJs({ x: host.x, mean: kind === 'rms' ? null : host.mean, rstd: host.rstd, weight: host.w, grad: host.g, rows, cols, dx: want.dx, dweight: want.dw, dbias: kind === 'layer' ? want.db : null });
         const what = `${kind}, ${rows} x ${cols}`;
