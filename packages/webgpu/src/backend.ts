@@ -16,7 +16,7 @@ import { isSoftwareAdapter } from './adapter-kind.js';
 import { launchRope } from './kernels/rope.js';
 
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
-import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile, type MatmulConfig } from './kernels/matmul-wgsl.js';
+import { DEFAULT_MATMUL, LARGE_MATMUL, TALL_MATMUL, pickMatmulTileOf, type MatmulConfig } from './kernels/matmul-wgsl.js';
 
 export { WebGPUStorage } from './runtime/storage.js';
 export { bucketBytes } from './runtime/pool.js';
@@ -36,8 +36,9 @@ export interface WebGPUBackendOptions {
   scatterAdd?: ScatterAddMode;
   /**
    * Matmul tile configuration for every product. Default: 8x8 invocations of 8x8 blocks, K step
-   * 32, and on a software adapter (llvmpipe, SwiftShader) `TALL_MATMUL` (16x8 blocks) for products
-   * of 128 rows or more.
+   * 32, and on a software adapter (llvmpipe, SwiftShader) `LARGE_MATMUL` (16x16 blocks, where the
+   * device allows 32 KiB of workgroup memory) or `TALL_MATMUL` (16x8 blocks) for products they
+   * cover with at most an eighth more padding (`pickMatmulTileOf`).
    */
   matmul?: Partial<MatmulConfig>;
   /** Destroy the device in `destroy()` (default true; false for a device the caller owns). */
@@ -71,8 +72,8 @@ export class WebGPUBackend implements Backend {
   private readonly ctx: LaunchContext;
   private readonly scatterMode: ScatterAddMode;
   private readonly mmConfig: MatmulConfig;
-  /** Tiles for tall products (software adapters without an explicit `matmul` option), else null. */
-  private readonly mmTall: MatmulConfig | null;
+  /** Larger tiles to prefer where they pay, largest first (software adapters without an explicit `matmul` option), else none. */
+  private readonly mmTiles: MatmulConfig[];
   private readonly ownsDevice: boolean;
   private readonly live = new Set<WebGPUStorage>();
   private liveBytes = 0;
@@ -84,7 +85,8 @@ export class WebGPUBackend implements Backend {
     this.rt = new GpuRuntime(device, { maxCommandsPerSubmit: options.maxCommandsPerSubmit });
     this.scatterMode = options.scatterAdd ?? 'auto';
     this.mmConfig = { ...DEFAULT_MATMUL, ...options.matmul };
-    this.mmTall = options.matmul === undefined && isSoftwareAdapter(info) ? TALL_MATMUL : null;
+    const large = device.limits.maxComputeWorkgroupStorageSize >= 32768 ? [LARGE_MATMUL] : [];
+    this.mmTiles = options.matmul === undefined && isSoftwareAdapter(info) ? [...large, TALL_MATMUL] : [];
     this.ownsDevice = options.ownsDevice ?? true;
     this.maxElementwiseOperands = device.limits.maxStorageBuffersPerShaderStage;
     this.ctx = {
@@ -268,15 +270,15 @@ export class WebGPUBackend implements Backend {
     launchReduce(this.ctx, { op, x, offset, rows, cols, out });
   }
 
-  /** The tile configuration this backend uses for a product of `M` rows (see the `matmul` option). */
-  matmulTile(M: number): MatmulConfig {
-    return this.mmTall ? pickMatmulTile(M, this.mmConfig, this.mmTall) : this.mmConfig;
+  /** The tile configuration this backend uses for a product of `M` rows and `N` columns (see the `matmul` option; without `N`, rows decide). */
+  matmulTile(M: number, N?: number): MatmulConfig {
+    return pickMatmulTileOf(M, N, this.mmConfig, this.mmTiles);
   }
 
   /** Batched `out[b] = a[b] @ b[b]` for views `a [B, M, K]`, `b [B, K, N]`. */
   matmul(a: View, b: View, out: Storage): void {
     this.rt.check();
-    launchMatmul(this.ctx, { a, b, out, config: this.matmulTile(a.shape[1]!) });
+    launchMatmul(this.ctx, { a, b, out, config: this.matmulTile(a.shape[1]!, b.shape[2]!) });
   }
 
   /** `out[o, j, i] = x[o, index[o, j, i], i]`. */

@@ -138,12 +138,18 @@ describe('norm backward kernels', () => {
   }
 });
 
-/** [B, H, Hkv, Lq, Lk, D, Dv]: one query block and one key tile, partial blocks and tiles, GQA, a single key. */
+/**
+ * [B, H, Hkv, Lq, Lk, D, Dv]: one query block and one key tile, partial blocks and tiles, GQA, a
+ * single key; head sizes below, at and past multiples of 4 (the kernel holds four channels per
+ * vec4), up to a transformer's 64.
+ */
 const ATTENTION_SHAPES: [number, number, number, number, number, number, number][] = [
   [1, 1, 1, 3, 4, 2, 2],
   [2, 4, 2, 37, 45, 5, 3],
   [1, 3, 1, 70, 33, 4, 6],
   [1, 2, 2, 5, 1, 3, 3],
+  [1, 2, 1, 20, 45, 64, 64],
+  [2, 1, 1, 9, 35, 8, 13],
 ];
 
 describe('attention kernel', () => {

@@ -4,9 +4,9 @@ import { kernels } from '@unihetero/tensor';
  * (both kernels' layouts), batch broadcast (batch stride 0), offsets, and layouts that need a copy.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MATMUL, TALL_MATMUL, pickMatmulTile } from '../src/kernels/matmul-wgsl.js';
+import { DEFAULT_MATMUL, LARGE_MATMUL, TALL_MATMUL, pickMatmulTile, pickMatmulTileOf, type MatmulConfig } from '../src/kernels/matmul-wgsl.js';
 import { WebGPUBackend, isSoftwareAdapter, type WebGPUBackendOptions } from '../src/index.js';
-import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends, view } from './helpers.js';
+import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends, view, type Ctx } from './helpers.js';
 
 const b = useBackends();
 
@@ -108,37 +108,58 @@ describe('matmul int32', () => {
   });
 });
 
-describe('tall matmul tiles', () => {
-  it('a software adapter gets TALL_MATMUL for products of 128 rows or more; a hardware one, or an explicit matmul option, one tile for all', () => {
+describe('larger matmul tiles on software adapters', () => {
+  it('a software adapter gets LARGE_MATMUL or TALL_MATMUL where they cover the product with little padding; a hardware one, or an explicit matmul option, one tile for all', () => {
     const made = (description: string, options: WebGPUBackendOptions = {}) => new WebGPUBackend(b.gpu.device, { kind: 'webgpu', description }, { ...options, ownsDevice: false });
     const software = made('llvmpipe (LLVM 15.0.6, 256 bits)');
     const hardware = made('NVIDIA H100');
     const fixed = made('llvmpipe (LLVM 15.0.6, 256 bits)', { matmul: {} });
-    expect([64, 128, 1024].map((M) => software.matmulTile(M))).toEqual([DEFAULT_MATMUL, TALL_MATMUL, TALL_MATMUL]);
-    expect([64, 128, 1024].map((M) => hardware.matmulTile(M))).toEqual([DEFAULT_MATMUL, DEFAULT_MATMUL, DEFAULT_MATMUL]);
-    expect(fixed.matmulTile(1024)).toEqual(DEFAULT_MATMUL);
-    expect(b.gpu.matmulTile(128)).toEqual(isSoftwareAdapter(b.gpu.info) ? TALL_MATMUL : DEFAULT_MATMUL);
+    // LARGE_MATMUL needs 32 KiB of workgroup memory; llvmpipe offers it.
+    const large = b.gpu.device.limits.maxComputeWorkgroupStorageSize >= 32768 ? LARGE_MATMUL : TALL_MATMUL;
+    expect([64, 128, 1024].map((M) => software.matmulTile(M))).toEqual([DEFAULT_MATMUL, large, large]);
+    expect(software.matmulTile(1024, 256)).toEqual(large);
+    expect(software.matmulTile(1024, 64)).toEqual(TALL_MATMUL);
+    expect(software.matmulTile(64, 1024)).toEqual(DEFAULT_MATMUL);
+    expect([64, 128, 1024].map((M) => hardware.matmulTile(M, 1024))).toEqual([DEFAULT_MATMUL, DEFAULT_MATMUL, DEFAULT_MATMUL]);
+    expect(fixed.matmulTile(1024, 1024)).toEqual(DEFAULT_MATMUL);
+    expect(b.gpu.matmulTile(128, 128)).toEqual(isSoftwareAdapter(b.gpu.info) ? large : DEFAULT_MATMUL);
     for (const be of [software, hardware, fixed]) be.destroy();
   });
 
-  // The tall kernel itself on any adapter (the SIZES above reach it only on a software adapter).
-  for (const [M, K, N] of [[128, 32, 64], [250, 33, 70]] as const) {
-    for (const lb of ['n', 't'] as const) {
-      it(`TALL_MATMUL [${M}x${K}] @ [${K}x${N}] layouts n${lb}`, async () => {
-        const tall = new WebGPUBackend(b.gpu.device, b.gpu.info, { matmul: TALL_MATMUL, ownsDevice: false });
-        try {
-          const a = normals(M * K);
-          const bb = normals(K * N);
-          const [g, w] = await onBoth({ gpu: tall, cpu: b.cpu }, ({ be, up, alloc }) => {
-            const out = alloc(M * N);
-            be.matmul(view(up(a), [1, M, K]), view(up(bb), [1, K, N], strides(K, N, lb, false)), out);
-            return [out];
+  // The larger kernels themselves on any adapter (the SIZES above reach them only on a software
+  // adapter). Every tile adds the products over K in the same order, so the results are bitwise
+  // those of the default tiles.
+  const tiles: [string, MatmulConfig][] = [
+    ['TALL_MATMUL', TALL_MATMUL],
+    ['LARGE_MATMUL', LARGE_MATMUL],
+  ];
+  for (const [name, config] of tiles) {
+    for (const [M, K, N] of [[128, 32, 64], [250, 33, 70], [130, 70, 260]] as const) {
+      for (const la of ['n', 't'] as const) {
+        for (const lb of ['n', 't'] as const) {
+          it(`${name} [${M}x${K}] @ [${K}x${N}] layouts ${la}${lb}: the CPU's values, the default tiles' bits`, async () => {
+            if (config === LARGE_MATMUL && b.gpu.device.limits.maxComputeWorkgroupStorageSize < 32768) return;
+            const big = new WebGPUBackend(b.gpu.device, b.gpu.info, { matmul: config, ownsDevice: false });
+            const small = new WebGPUBackend(b.gpu.device, b.gpu.info, { matmul: DEFAULT_MATMUL, ownsDevice: false });
+            try {
+              const a = normals(M * K);
+              const bb = normals(K * N);
+              const run = ({ be, up, alloc }: Ctx) => {
+                const out = alloc(M * N);
+                be.matmul(view(up(a), [1, M, K], strides(M, K, la, false)), view(up(bb), [1, K, N], strides(K, N, lb, false)), out);
+                return [out];
+              };
+              const [g, w] = await onBoth({ gpu: big, cpu: b.cpu }, run);
+              expectClose(name, g[0]!, w[0]!, ACCUMULATE);
+              const [d] = await onBoth({ gpu: small, cpu: b.cpu }, run);
+              expect(g[0]).toEqual(d[0]);
+            } finally {
+              big.destroy();
+              small.destroy();
+            }
           });
-          expectClose('tall matmul', g[0]!, w[0]!, ACCUMULATE);
-        } finally {
-          tall.destroy();
         }
-      });
+      }
     }
   }
 });
@@ -147,5 +168,16 @@ describe('pickMatmulTile', () => {
   it('takes the tall tile when padding M to 128 rows wastes at most an eighth more than padding it to 64', () => {
     const rows = (M: number) => pickMatmulTile(M, DEFAULT_MATMUL, TALL_MATMUL).rm * pickMatmulTile(M, DEFAULT_MATMUL, TALL_MATMUL).wgY;
     expect([1, 64, 65, 100, 128, 129, 192, 250, 257, 1024, 1100].map(rows)).toEqual([64, 64, 128, 128, 128, 64, 64, 128, 64, 128, 128]);
+  });
+
+  it('pickMatmulTileOf takes the first candidate whose padded M x N area is at most an eighth more than the base tiles', () => {
+    const pick = (M: number, N?: number) => pickMatmulTileOf(M, N, DEFAULT_MATMUL, [LARGE_MATMUL, TALL_MATMUL]);
+    expect(pick(1024, 1024)).toBe(LARGE_MATMUL);
+    expect(pick(1024, 64)).toBe(TALL_MATMUL);
+    expect(pick(1024, 192)).toBe(TALL_MATMUL); // 256 columns against 192: a third more
+    expect(pick(64, 1024)).toBe(DEFAULT_MATMUL);
+    expect(pick(250, 250)).toBe(LARGE_MATMUL);
+    expect(pick(1024)).toBe(LARGE_MATMUL);
+    expect(pickMatmulTileOf(1024, 1024, DEFAULT_MATMUL, [])).toBe(DEFAULT_MATMUL);
   });
 });

@@ -179,22 +179,42 @@ export const ATTENTION_MAX_HEAD = 256;
 
 /**
  * Attention forward: one workgroup per (batch, head, block of `wg` query rows), one invocation per
- * query row holding its (pre-scaled) query and output accumulator; key / value tiles of `TK` rows
- * are loaded cooperatively into workgroup memory and folded in with an online softmax. Bindings:
- * q, k, v, [mask], out, lse, params.
+ * query row; key / value tiles of `TK` rows are loaded cooperatively into workgroup memory and
+ * folded in key by key with an online softmax (running max `m`, sum `l`, output accumulator).
+ * Bindings: q, k, v, [mask], out, lse, params.
+ *
+ * The query and the accumulator live in vec4 variables, one per four head channels (the last one
+ * zero-padded), never in indexed arrays, and the tiles are read as vec4: on Mesa's llvmpipe an
+ * indexed local array stays in memory and every workgroup-memory read is a loop over the SIMD
+ * lanes, so the earlier kernel (scalar arrays, a second pass over each tile's scores) spent its
+ * time there.
  */
 export function attentionSource(spec: AttentionSpec): string {
   const { D, Dv, TK, wg } = spec;
+  const nq = Math.ceil(D / 4);
+  const nv = Math.ceil(Dv / 4);
   let b = 0;
   const decls = [f32('q', b++), f32('k', b++), f32('v', b++)];
   if (spec.mask) decls.push(f32('mask', b++));
   decls.push(f32('out', b++, true), f32('lse', b++, true), uniform(b++));
   const pu4 = (w: number) => `pu(${w}u)`;
+  /** vec4 of channels 4c..4c+3 of a row of `buf` at `base` with channel stride `st`; channels past `width` are 0. */
+  const vec = (buf: string, base: string, st: string, c: string, cc: number | null, width: number): string => {
+    const parts = [0, 1, 2, 3].map((q) => {
+      const at = `${buf}[${base} + (${c} * 4u + ${q}u) * ${st}]`;
+      if (width % 4 === 0) return at;
+      if (cc !== null) return cc * 4 + q < width ? at : '0.0';
+      return `select(0.0, ${buf}[${base} + min(${c} * 4u + ${q}u, ${width - 1}u) * ${st}], ${c} * 4u + ${q}u < ${width}u)`;
+    });
+    return `vec4<f32>(${parts.join(', ')})`;
+  };
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const score = range(nq).map((c) => `dot(q${c}, kt[kr + ${c}u])`).join(' + ');
   const src = `${decls.join('\n')}
 struct Params { v: array<vec4<u32>, ${Math.ceil(ATT.words / 4)}> };
 fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }
-var<workgroup> kt: array<f32, ${TK * D}>;
-var<workgroup> vt: array<f32, ${TK * Dv}>;
+var<workgroup> kt: array<vec4<f32>, ${TK * nq}>;
+var<workgroup> vt: array<vec4<f32>, ${TK * nv}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lidv: vec3<u32>) {
   let grp = wid.x + wid.y * ${pu4(ATT.gridX)};
@@ -212,10 +232,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let valid = i < Lq;
   let ii = min(i, Lq - 1u);
   let scale = bitcast<f32>(${pu4(ATT.scale)});
-  var qr: array<f32, ${D}>;
   let qb = ${pu4(ATT.qOff)} + bi * ${pu4(ATT.qs)} + h * ${pu4(ATT.qs + 1)} + ii * ${pu4(ATT.qs + 2)};
   let qd = ${pu4(ATT.qs + 3)};
-  for (var d = 0u; d < ${D}u; d = d + 1u) { qr[d] = q[qb + d * qd] * scale; }
+${range(nq).map((c) => `  let q${c} = ${vec('q', 'qb', 'qd', `${c}u`, c, D)} * scale;`).join('\n')}
   let kb = ${pu4(ATT.kOff)} + bi * ${pu4(ATT.ks)} + kh * ${pu4(ATT.ks + 1)};
   let kj = ${pu4(ATT.ks + 2)};
   let kd = ${pu4(ATT.ks + 3)};
@@ -223,49 +242,42 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let vj = ${pu4(ATT.vs + 2)};
   let vd = ${pu4(ATT.vs + 3)};
   ${spec.mask ? `let mb = ${pu4(ATT.mOff)} + bi * ${pu4(ATT.ms)} + h * ${pu4(ATT.ms + 1)} + ii * ${pu4(ATT.ms + 2)};\n  let mj = ${pu4(ATT.ms + 3)};` : ''}
-  var acc: array<f32, ${Dv}>;
-  for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = 0.0; }
-  var sc: array<f32, ${TK}>;
+${range(nv).map((c) => `  var a${c} = vec4<f32>(0.0);`).join('\n')}
   var m = -inf_();
   var l = 0.0;
   for (var t0 = 0u; t0 < Lk; t0 = t0 + ${TK}u) {
     let n = min(${TK}u, Lk - t0);
     workgroupBarrier();
-    for (var e = lid; e < n * ${D}u; e = e + ${wg}u) {
-      let j = e / ${D}u;
-      kt[e] = k[kb + (t0 + j) * kj + (e - j * ${D}u) * kd];
+    for (var e = lid; e < n * ${nq}u; e = e + ${wg}u) {
+      let j = e / ${nq}u;
+      kt[e] = ${vec('k', 'kb + (t0 + j) * kj', 'kd', `(e - j * ${nq}u)`, null, D)};
     }
-    for (var e = lid; e < n * ${Dv}u; e = e + ${wg}u) {
-      let j = e / ${Dv}u;
-      vt[e] = v[vb + (t0 + j) * vj + (e - j * ${Dv}u) * vd];
+    for (var e = lid; e < n * ${nv}u; e = e + ${wg}u) {
+      let j = e / ${nv}u;
+      vt[e] = ${vec('v', 'vb + (t0 + j) * vj', 'vd', `(e - j * ${nv}u)`, null, Dv)};
     }
     workgroupBarrier();
-    var tm = -inf_();
     for (var j = 0u; j < n; j = j + 1u) {
-      var s = 0.0;
-      for (var d = 0u; d < ${D}u; d = d + 1u) { s = s + qr[d] * kt[j * ${D}u + d]; }
+      let kr = j * ${nq}u;
+      var s = ${score};
       ${spec.mask ? 's = s + mask[mb + (t0 + j) * mj];' : ''}
-      sc[j] = s;
-      tm = fmax_(tm, s);
-    }
-    let mn = fmax_(m, tm);
-    if (!(isinf_(mn) && mn < 0.0)) {
-      let corr = exp(m - mn);
-      l = l * corr;
-      for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = acc[d] * corr; }
-      for (var j = 0u; j < n; j = j + 1u) {
-        let p = exp(sc[j] - mn);
-        l = l + p;
-        for (var d = 0u; d < ${Dv}u; d = d + 1u) { acc[d] = acc[d] + p * vt[j * ${Dv}u + d]; }
+      // A key masked out (score -inf) changes nothing; the first key that is not sets m.
+      if (!(isinf_(s) && s < 0.0)) {
+        let mn = fmax_(m, s);
+        let corr = exp(m - mn);
+        let p = exp(s - mn);
+        l = l * corr + p;
+        let vr = j * ${nv}u;
+${range(nv).map((c) => `        a${c} = a${c} * corr + p * vt[vr + ${c}u];`).join('\n')}
+        m = mn;
       }
-      m = mn;
     }
   }
   if (valid) {
     let row = bh * Lq + i;
     let empty = l == 0.0;
     let inv = select(1.0 / l, 0.0, empty);
-    for (var d = 0u; d < ${Dv}u; d = d + 1u) { out[row * ${Dv}u + d] = acc[d] * inv; }
+${range(Dv).map((d) => `    out[row * ${Dv}u + ${d}u] = a${d >> 2}.${'xyzw'[d & 3]} * inv;`).join('\n')}
     lse[row] = select(m + log(l), -inf_(), empty);
   }
 }`;

@@ -217,7 +217,8 @@ export function launchAttention(ctx: LaunchContext, { q, k, v, mask, scale, out,
   const lim = rt.device.limits;
   if (D < 1 || Dv < 1 || Lk < 1 || D > ATTENTION_MAX_HEAD || Dv > ATTENTION_MAX_HEAD) return false;
   if ((mask ? 6 : 5) > lim.maxStorageBuffersPerShaderStage) return false;
-  const TK = Math.min(32, Math.floor(lim.maxComputeWorkgroupStorageSize / ((D + Dv) * 4)));
+  // Workgroup memory per key: its k and v rows as vec4s (each padded to a multiple of 4 channels).
+  const TK = Math.min(32, Math.floor(lim.maxComputeWorkgroupStorageSize / ((Math.ceil(D / 4) + Math.ceil(Dv / 4)) * 16)));
   if (TK < 1) return false;
   if (B * H * Lq === 0) return true;
   const wg = Math.min(rt.wg, Lq <= 16 ? 16 : Lq <= 32 ? 32 : 64);

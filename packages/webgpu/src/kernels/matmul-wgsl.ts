@@ -1,6 +1,7 @@
 /**
  * Batched matmul `C[b] = A[b] @ B[b]`, register-tiled: each invocation accumulates an RM x RN
- * block of C in vec4 registers; a workgroup computes a TM x TN tile, stepping K by TK through
+ * block of C in vec4 registers (one variable each, never an indexed array: Mesa's llvmpipe keeps
+ * an indexed local array in memory and gathers it lane by lane); a workgroup computes a TM x TN tile, stepping K by TK through
  * workgroup memory. Specialised on the memory layout of A and B:
  * - A 'n': A(m, k) = a[m * lda + k] (row-major), A 't': a[k * lda + m] (transposed);
  * - B 'n': B(k, n) = b[k * ldb + n], B 't': b[n * ldb + k].
@@ -38,12 +39,29 @@ export const DEFAULT_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 8, rn: 8, tk: 
 export const TALL_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 16, rn: 8, tk: 32 };
 
 /**
+ * Large tiles for software adapters: 8x8 invocations of 16x16 blocks -> 128x128 tiles (32 KiB of
+ * workgroup memory). On llvmpipe every workgroup-memory read is a loop over the SIMD lanes, so
+ * what counts is multiply-adds per read: 16x16 blocks do 8 per scalar read, 16x8 blocks 5.3. Measured
+ * on llvmpipe (2 cores): 1.2-1.4x the GFLOP/s of `TALL_MATMUL` (docs/benchmarks.md).
+ */
+export const LARGE_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 16, rn: 16, tk: 32 };
+
+/**
+ * The first of `candidates` (largest first) whose tiles cover an `M x N` product with at most an
+ * eighth more padding than `base`'s tiles, else `base`. With `N` omitted only rows count.
+ */
+export function pickMatmulTileOf(M: number, N: number | undefined, base: MatmulConfig, candidates: readonly MatmulConfig[]): MatmulConfig {
+  const padded = (c: MatmulConfig) => Math.ceil(M / (c.wgY * c.rm)) * c.wgY * c.rm * (N === undefined ? 1 : Math.ceil(N / (c.wgX * c.rn)) * c.wgX * c.rn);
+  const limit = padded(base) * 9;
+  return candidates.find((c) => padded(c) * 8 <= limit) ?? base;
+}
+
+/**
  * The tile for an `M`-row product when tall tiles are allowed: `tall` when padding M to its rows
  * wastes at most an eighth more than padding it to `base`'s rows, else `base`.
  */
 export function pickMatmulTile(M: number, base: MatmulConfig, tall: MatmulConfig): MatmulConfig {
-  const pad = (tile: number) => Math.ceil(M / tile) * tile;
-  return pad(tall.wgY * tall.rm) * 8 <= pad(base.wgY * base.rm) * 9 ? tall : base;
+  return pickMatmulTileOf(M, undefined, base, [tall]);
 }
 
 /** Layout/alignment specialisation of one matmul call. */
@@ -111,7 +129,7 @@ export function matmulSource(s: MatmulSpec, c: MatmulConfig): string {
     for (let r = 0; r < rm; r++) {
       lines.push(`        let a${r} = As[(ty * ${rm}u + ${r}u) * ${tk / 4}u + k4];`);
       for (let j = 0; j < cn; j++) {
-        lines.push(`        acc[${r * cn + j}] = acc[${r * cn + j}] + a${r}.x * b0_${j} + a${r}.y * b1_${j} + a${r}.z * b2_${j} + a${r}.w * b3_${j};`);
+        lines.push(`        acc${r * cn + j} = acc${r * cn + j} + a${r}.x * b0_${j} + a${r}.y * b1_${j} + a${r}.z * b2_${j} + a${r}.w * b3_${j};`);
       }
     }
     lines.push('      }');
@@ -124,7 +142,7 @@ export function matmulSource(s: MatmulSpec, c: MatmulConfig): string {
         const comp = 'xyzw'[rr]!;
         for (let j = 0; j < cn; j++) {
           const i = (r4 * 4 + rr) * cn + j;
-          lines.push(`        acc[${i}] = acc[${i}] + a${r4}.${comp} * b${j};`);
+          lines.push(`        acc${i} = acc${i} + a${r4}.${comp} * b${j};`);
         }
       }
     }
@@ -137,7 +155,7 @@ export function matmulSource(s: MatmulSpec, c: MatmulConfig): string {
     stores.push(`    if (m < M) {`);
     for (let j = 0; j < cn; j++) {
       for (let q = 0; q < 4; q++) {
-        stores.push(`      { let n = tileN + tx * ${rn}u + ${j * 4 + q}u; if (n < N) { C[cBase + m * N + n] = acc[${r * cn + j}].${'xyzw'[q]}; } }`);
+        stores.push(`      { let n = tileN + tx * ${rn}u + ${j * 4 + q}u; if (n < N) { C[cBase + m * N + n] = acc${r * cn + j}.${'xyzw'[q]}; } }`);
       }
     }
     stores.push('    }\n  }');
@@ -173,8 +191,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let tx = lidv.x;
   let ty = lidv.y;
   let lid = ty * ${wgX}u + tx;
-  var acc: array<${v4}, ${rm * cn}>;
-  for (var i = 0u; i < ${rm * cn}u; i = i + 1u) { acc[i] = ${v4}(${z}); }
+${Array.from({ length: rm * cn }, (_, i) => `  var acc${i} = ${v4}(${z});`).join('\n')}
   let fullMN = tileM + ${TM}u <= M && tileN + ${TN}u <= N;
   for (var k0 = 0u; k0 < K; k0 = k0 + ${tk}u) {
     let full = fullMN && k0 + ${tk}u <= K;
