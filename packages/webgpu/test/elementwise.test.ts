@@ -6,6 +6,7 @@ import { kernels } from '@unihetero/tensor';
  */
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp, UnaryParams } from '@unihetero/tensor';
+import { vec4Eligible } from '../src/kernels/elementwise-wgsl.js';
 import { ELEMENTWISE, EXACT, expectClose, ints, normals, onBoth, uniforms, useBackends, view, type Tol } from './helpers.js';
 
 const b = useBackends();
@@ -236,5 +237,104 @@ describe('where, copy, fill', () => {
     });
     expectClose('fill f32', g[0]!, w[0]!, EXACT);
     expectClose('fill i32', g[1]!, w[1]!, EXACT);
+  });
+});
+
+/** The same bits (NaNs included). */
+function sameBits(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+  expect(bits(got), what).toEqual(bits(want));
+}
+
+describe('four elements per invocation (vec4 bindings)', () => {
+  it('vec4Eligible: unit inner stride, inner extent and offsets / other strides multiples of 4; single scalars anywhere', () => {
+    const v = (shape: number[], strides: number[], offset = 0) => ({ shape, strides, offset });
+    expect(vec4Eligible([v([256], [1]), v([256], [1], 4)])).toBe(true);
+    expect(vec4Eligible([v([256], [1]), v([256], [1], 2)])).toBe(false);
+    expect(vec4Eligible([v([257], [1])])).toBe(false);
+    expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [256, 1], 8), v([8, 64], [0, 0], 3)])).toBe(true);
+    expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [1, 8])])).toBe(false);
+    expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [66, 1])])).toBe(false);
+    expect(vec4Eligible([v([], [])])).toBe(false);
+  });
+
+  // 256 elements take the vec4 kernel, 257 the scalar one: the first 256 results must be the same bits.
+  for (const c of unaryCases) {
+    it(`unary ${c.op}${c.params ? ` ${JSON.stringify(c.params)}` : ''}: the scalar kernel's bits`, async () => {
+      const data = c.data();
+      const [g] = await onBoth(b, ({ be, up, alloc }) => {
+        const dtype = INT_OUT.has(c.op) ? 'int32' : 'float32';
+        const x = up(data);
+        const o4 = alloc(256, dtype);
+        kernels.unary(be, c.op, view(x, [256]), o4, c.params);
+        const o1 = alloc(N, dtype);
+        kernels.unary(be, c.op, view(x, [N]), o1, c.params);
+        return [o4, o1];
+      });
+      sameBits(c.op, g[0]!, g[1]!.slice(0, 256));
+    });
+  }
+
+  it('binary float32 and int32 ops: the scalar kernel\'s bits and the CPU\'s values', async () => {
+    const x = normals(N, 3);
+    const y = Float32Array.from(uniforms(N, 0.2, 3), (v, i) => (i % 3 ? v : -v));
+    const xi = ints(N, -50, 50);
+    const yi = Int32Array.from(ints(N, -7, 8), (v) => (v === 0 ? 3 : v));
+    const ops: BinaryOp[] = ['add', 'mul', 'div', 'pow', 'maximum', 'lt', 'gelu_grad'];
+    const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
+      const outs = [];
+      for (const op of ops) {
+        const dtype = COMPARE.has(op) ? 'int32' : 'float32';
+        const o4 = alloc(256, dtype);
+        kernels.binary(be, op, view(up(x), [256]), view(up(y), [256]), o4);
+        const o1 = alloc(N, dtype);
+        kernels.binary(be, op, view(up(x), [N]), view(up(y), [N]), o1);
+        outs.push(o4, o1);
+      }
+      for (const op of ['add', 'div', 'maximum'] as BinaryOp[]) {
+        const o4 = alloc(256, 'int32');
+        kernels.binary(be, op, view(up(xi), [256]), view(up(yi), [256]), o4);
+        outs.push(o4);
+      }
+      return outs;
+    });
+    ops.forEach((op, k) => {
+      sameBits(op, g[2 * k]!, g[2 * k + 1]!.slice(0, 256));
+      expectClose(op, g[2 * k]!, w[2 * k]!, COMPARE.has(op) ? EXACT : ELEMENTWISE);
+    });
+    for (let k = 2 * ops.length; k < g.length; k++) expectClose(`int32 ${k}`, g[k]!, w[k]!, EXACT);
+  });
+
+  it('strided views with a contiguous last dimension (head transposes), broadcast rows, single scalars, offsets', async () => {
+    const x = normals(2 * 8 * 3 * 16 + 4, 5);
+    const r = normals(16, 6);
+    const s = normals(3, 7);
+    const [g, w] = await onBoth(b, ({ be, up, alloc }) => {
+      const xs = up(x);
+      // [2, 3, 8, 16] read from storage laid out [2, 8, 3, 16] at offset 4 (a transpose of dims 1 and 2).
+      const t = alloc(2 * 3 * 8 * 16);
+      kernels.copy(be, view(xs, [2, 3, 8, 16], [384, 16, 48, 1], 4), view(t, [2, 3, 8, 16]));
+      // The same transpose times a broadcast row, plus a single scalar (stride 0 everywhere, odd offset).
+      const m = alloc(2 * 3 * 8 * 16);
+      kernels.binary(be, 'mul', view(xs, [2, 3, 8, 16], [384, 16, 48, 1], 4), view(up(r), [2, 3, 8, 16], [0, 0, 0, 1]), m);
+      const a = alloc(2 * 3 * 8 * 16);
+      kernels.binary(be, 'add', view(m, [2, 3, 8, 16]), view(up(s), [2, 3, 8, 16], [0, 0, 0, 0], 1), a);
+      // Written into a strided destination window.
+      const d = alloc(2 * 3 * 8 * 32);
+      kernels.copy(be, view(t, [2, 3, 8, 16]), view(d, [2, 3, 8, 16], [768, 256, 32, 1], 16));
+      return [t, m, a, d];
+    });
+    g.forEach((r2, i) => expectClose(`strided vec4 ${i}`, r2, w[i]!, EXACT));
+  });
+
+  it('updates in place (the output is an input\'s storage)', async () => {
+    const x = normals(512, 8);
+    const y = normals(512, 9);
+    const [g, w] = await onBoth(b, ({ be, up }) => {
+      const xs = up(x);
+      kernels.binary(be, 'sub', view(xs, [512]), view(up(y), [512]), xs);
+      return [xs];
+    });
+    expectClose('in place', g[0]!, w[0]!, EXACT);
   });
 });

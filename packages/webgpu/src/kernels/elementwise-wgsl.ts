@@ -82,11 +82,28 @@ export interface EwSpec {
   access: Access[];
   /** Scalar nodes in uniform order: (index, dtype). */
   scalarSlots: { index: number; dtype: WType }[];
+  /** Rank of the coalesced views (the strided address decode is unrolled for it). */
+  rank: number;
+  /** Four consecutive elements per invocation through vec4 bindings (see `vec4Eligible`). */
+  vec4: boolean;
+}
+
+/**
+ * Whether a launch can run four elements per invocation with vec4 loads and stores: every
+ * operand that is not a single scalar has unit stride along the last coalesced dimension, whose
+ * extent is a multiple of 4, and 4-aligned offset and other strides. (Every storage buffer is a
+ * multiple of 256 bytes, so binding it as vec4s covers all its elements.)
+ */
+export function vec4Eligible(views: readonly FlatView[]): boolean {
+  const v0 = views[0];
+  if (!v0 || v0.shape.length === 0 || v0.shape[v0.shape.length - 1]! % 4 !== 0) return false;
+  return views.every((v) => accessOf(v) === 'scalar' || (v.offset % 4 === 0 && v.strides[v.strides.length - 1] === 1 && v.strides.every((st) => st % 4 === 0 || st === 1)));
 }
 
 /** Cache key of a spec (the program key plus layout). */
 export function ewKey(s: EwSpec): string {
-  return `ew|${s.program.key}|${s.bindings.map((b) => b.type + (b.writable ? 'w' : 'r')).join(',')}|${s.operandBinding.join(',')}|${s.access.map((a) => (a === 'flat' ? 'f' : a === 'scalar' ? 'c' : 's')).join('')}`;
+  const strided = s.access.includes('strided');
+  return `ew|${s.program.key}|${s.bindings.map((b) => b.type + (b.writable ? 'w' : 'r')).join(',')}|${s.operandBinding.join(',')}|${s.access.map((a) => (a === 'flat' ? 'f' : a === 'scalar' ? 'c' : 's')).join('')}|${strided ? s.rank : ''}${s.vec4 ? 'v4' : ''}`;
 }
 
 /** Scalar nodes of a program as uniform slots (one per distinct (index, dtype)). */
@@ -177,13 +194,20 @@ function nodeCode(e: Expr, a: string, b: string, c: string): string {
   }
 }
 
-/** WGSL source of an elementwise kernel with workgroup size `wg`. */
+/**
+ * WGSL source of an elementwise kernel with workgroup size `wg`. Strided operands decode the flat
+ * index once into coordinates (unrolled for the views' rank; every uniform read at a constant
+ * index). With `vec4`, invocation `g` evaluates the program for elements `4g .. 4g + 3`, one
+ * component at a time in the same order as the scalar kernel, so results are bitwise the same.
+ */
 export function ewSource(s: EwSpec, wg: number): string {
   const p = s.program;
   const nIn = p.inputs.length;
   const nOps = nIn + p.outputs.length;
   const L = ewLayout(nOps, s.scalarSlots.length);
-  const decls = s.bindings.map((b, j) => `@group(0) @binding(${j}) var<storage, ${b.writable ? 'read_write' : 'read'}> b${j}: array<${b.type}>;`);
+  const lanes = s.vec4 ? 4 : 1;
+  const vt = (t: WType) => (s.vec4 ? `vec4<${t}>` : t);
+  const decls = s.bindings.map((b, j) => `@group(0) @binding(${j}) var<storage, ${b.writable ? 'read_write' : 'read'}> b${j}: array<${vt(b.type)}>;`);
   const needsIdx = s.access.some((a) => a === 'strided');
   const addr = (k: number): string => {
     switch (s.access[k]) {
@@ -192,29 +216,61 @@ export function ewSource(s: EwSpec, wg: number): string {
       case 'scalar':
         return `pu(${L.offsets + k}u)`;
       default:
-        return `idx(${k}u, i)`;
+        return `a${k}`;
     }
   };
   const lines: string[] = [];
-  const name = new Map<number, string>();
-  for (const e of p.nodes) {
-    if (e.op === 'const') {
-      name.set(e.id, literal(e));
-      continue;
-    }
-    const v = `t${e.id}`;
-    if (e.op === 'input') lines.push(`  let ${v}: ${wt(e)} = b${s.operandBinding[e.index]}[${addr(e.index)}];`);
-    else if (e.op === 'scalar') {
-      const dt = wtype(e.dtype as DType);
-      const slot = s.scalarSlots.findIndex((x) => x.index === e.index && x.dtype === dt);
-      lines.push(`  let ${v}: ${dt} = bitcast<${dt}>(pu(${L.scalars + slot}u));`);
-    } else {
-      const [a, b, c] = e.args.map((x) => name.get(x.id)!);
-      lines.push(`  let ${v}: ${wt(e)} = ${expr.spelledOp(WGSL, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', c ?? '')};`);
-    }
-    name.set(e.id, v);
+  if (needsIdx) {
+    // Coordinates of flat index i, last dimension first; then each strided operand's address.
+    lines.push('  var rem = i;');
+    for (let d = s.rank - 1; d >= 1; d--) lines.push(`  let c${d} = rem % pu(${L.shape + d}u);`, `  rem = rem / pu(${L.shape + d}u);`);
+    lines.push('  let c0 = rem;');
+    s.access.forEach((a, k) => {
+      if (a !== 'strided') return;
+      const terms = Array.from({ length: s.rank }, (_, d) => `c${d} * pu(${L.strides + MAX_RANK * k + d}u)`);
+      lines.push(`  let a${k} = pu(${L.offsets + k}u) + ${terms.join(' + ')};`);
+    });
   }
-  p.outputs.forEach((o, k) => lines.push(`  b${s.operandBinding[nIn + k]}[${addr(nIn + k)}] = ${name.get(o.id)};`));
+  /** Element `c` of input / output operand `k`'s binding at its address. */
+  const load = (k: number): string => {
+    const b = `b${s.operandBinding[k]}`;
+    if (!s.vec4) return `${b}[${addr(k)}]`;
+    return s.access[k] === 'scalar' ? `${b}[${addr(k)} / 4u][${addr(k)} % 4u]` : `${b}[(${addr(k)}) / 4u]`;
+  };
+  // Inputs: one load each (a vec4 in vec4 mode, split into components below).
+  p.nodes.forEach((e) => {
+    if (e.op === 'input') lines.push(`  let in${e.id} = ${load(e.index)};`);
+  });
+  const comps = s.vec4 ? ['.x', '.y', '.z', '.w'] : [''];
+  const outNames: string[][] = p.outputs.map(() => []);
+  for (let c = 0; c < lanes; c++) {
+    const name = new Map<number, string>();
+    const sfx = s.vec4 ? `_${c}` : '';
+    for (const e of p.nodes) {
+      if (e.op === 'const') {
+        name.set(e.id, literal(e));
+        continue;
+      }
+      const v = `t${e.id}${sfx}`;
+      if (e.op === 'input') lines.push(`  let ${v}: ${wt(e)} = in${e.id}${s.access[e.index] === 'scalar' ? '' : comps[c]};`);
+      else if (e.op === 'scalar') {
+        const dt = wtype(e.dtype as DType);
+        const slot = s.scalarSlots.findIndex((x) => x.index === e.index && x.dtype === dt);
+        lines.push(`  let ${v}: ${dt} = bitcast<${dt}>(pu(${L.scalars + slot}u));`);
+      } else {
+        const [a, b, cc] = e.args.map((x) => name.get(x.id)!);
+        lines.push(`  let ${v}: ${wt(e)} = ${expr.spelledOp(WGSL, e.op, a!, b ?? '') ?? nodeCode(e, a!, b ?? '', cc ?? '')};`);
+      }
+      name.set(e.id, v);
+    }
+    p.outputs.forEach((o, k) => outNames[k]!.push(name.get(o.id)!));
+  }
+  p.outputs.forEach((o, k) => {
+    const b = `b${s.operandBinding[nIn + k]}`;
+    const at = addr(nIn + k);
+    if (s.vec4) lines.push(`  ${b}[(${at}) / 4u] = ${vt(wtype(o.dtype as DType))}(${outNames[k]!.join(', ')});`);
+    else lines.push(`  ${b}[${at}] = ${outNames[k]![0]};`);
+  });
   // A binding the expression never reads must still be used, or the pipeline layout drops it.
   const used = new Set<number>(s.operandBinding.slice(nIn));
   for (const e of p.nodes) if (e.op === 'input') used.add(s.operandBinding[e.index]!);
@@ -225,24 +281,9 @@ export function ewSource(s: EwSpec, wg: number): string {
 struct Params { v: array<vec4<u32>, ${L.words / 4}> };
 @group(0) @binding(${s.bindings.length}) var<uniform> P: Params;
 fn pu(i: u32) -> u32 { return P.v[i / 4u][i % 4u]; }
-${
-  needsIdx
-    ? `fn idx(v: u32, flat: u32) -> u32 {
-  var rem = flat;
-  var r = pu(${L.offsets}u + v);
-  let rank = i32(pu(${L.rank}u));
-  for (var d = rank - 1; d >= 0; d = d - 1) {
-    let s = pu(${L.shape}u + u32(d));
-    r = r + (rem % s) * pu(${L.strides}u + ${MAX_RANK}u * v + u32(d));
-    rem = rem / s;
-  }
-  return r;
-}`
-    : ''
-}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * pu(${L.rowStride}u);
+  let i = (gid.x + gid.y * pu(${L.rowStride}u)) * ${lanes}u;
   if (i >= pu(${L.n}u)) { return; }
 ${lines.join('\n')}
 }`;

@@ -3,7 +3,7 @@ import type { Program, View } from '@unihetero/tensor';
 import { sharedBindings } from '../runtime/bindings.js';
 import type { LaunchContext } from '../runtime/context.js';
 import { f32Bits, i32Bits } from '../runtime/runtime.js';
-import { MAX_RANK, accessOf, coalesce, ewKey, ewLayout, ewSource, scalarSlots, wtype, type EwSpec } from './elementwise-wgsl.js';
+import { MAX_RANK, accessOf, coalesce, ewKey, ewLayout, ewSource, scalarSlots, vec4Eligible, wtype, type EwSpec } from './elementwise-wgsl.js';
 
 /** What one elementwise launch needs. */
 export interface ElementwiseLaunch {
@@ -57,10 +57,12 @@ export function launchElementwise(ctx: LaunchContext, { program, inputs, outputs
     operandBinding: b.operandBinding,
     access: c.views.map(accessOf),
     scalarSlots: slots,
+    rank: c.shape.length,
+    vec4: vec4Eligible(c.views),
   };
   const L = ewLayout(all.length, slots.length);
   const wg = ctx.rt.wg;
-  const { grid, rowStride } = ctx.rt.grid1d(n, wg);
+  const { grid, rowStride } = ctx.rt.grid1d(spec.vec4 ? n / 4 : n, wg);
   const p = new Uint32Array(L.words);
   p[L.n] = n;
   p[L.rank] = c.shape.length;
