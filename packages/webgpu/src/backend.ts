@@ -17,6 +17,7 @@ import { launchRope } from './kernels/rope.js';
 
 import { launchGather, launchScatterAdd, type ScatterAddMode } from './kernels/indexing.js';
 import { DEFAULT_MATMUL, LARGE_MATMUL, TALL_MATMUL, pickMatmulTileOf, type MatmulConfig } from './kernels/matmul-wgsl.js';
+import { rowPerInvocation } from './kernels/rows-wgsl.js';
 
 export { WebGPUStorage } from './runtime/storage.js';
 export { bucketBytes } from './runtime/pool.js';
@@ -85,8 +86,9 @@ export class WebGPUBackend implements Backend {
     this.rt = new GpuRuntime(device, { maxCommandsPerSubmit: options.maxCommandsPerSubmit });
     this.scatterMode = options.scatterAdd ?? 'auto';
     this.mmConfig = { ...DEFAULT_MATMUL, ...options.matmul };
+    const software = isSoftwareAdapter(info);
     const large = device.limits.maxComputeWorkgroupStorageSize >= 32768 ? [LARGE_MATMUL] : [];
-    this.mmTiles = options.matmul === undefined && isSoftwareAdapter(info) ? [...large, TALL_MATMUL] : [];
+    this.mmTiles = options.matmul === undefined && software ? [...large, TALL_MATMUL] : [];
     this.ownsDevice = options.ownsDevice ?? true;
     this.maxElementwiseOperands = device.limits.maxStorageBuffersPerShaderStage;
     this.ctx = {
@@ -94,6 +96,7 @@ export class WebGPUBackend implements Backend {
       own: (s, op) => ownStorage(this, s, op),
       temp: (size, dtype) => this.allocate(size, dtype) as WebGPUStorage,
       free: (s) => this.release(s),
+      rowPerInvocation: (rows, cols) => rowPerInvocation(rows, cols, software),
     };
     const ctx = this.ctx;
     const all: Required<BackendOverrides> = {

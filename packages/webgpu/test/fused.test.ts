@@ -93,8 +93,9 @@ describe('column sums (sumColumns: sums over leading dims, bias gradients)', () 
 });
 
 describe('norm backward kernels', () => {
-  // [300, 3]: column sums split into row chunks plus a finishing reduction.
-  for (const [rows, cols] of [[3, 5], [7, 70], [2, 600], [300, 3]] as [number, number][]) {
+  // [300, 3]: column sums split into row chunks plus a finishing reduction; [130, 70]: dx with one
+  // invocation per row on a software adapter.
+  for (const [rows, cols] of [[3, 5], [7, 70], [2, 600], [300, 3], [130, 70]] as [number, number][]) {
     for (const [hasW, wantW, wantB] of [[true, true, true], [true, false, true], [false, false, true], [true, true, false], [false, false, false]]) {
       it(`layerNormBackward [${rows}, ${cols}] weight=${hasW} dweight=${wantW} dbias=${wantB}`, async () => {
         const x = Float32Array.from(normals(rows * cols, 2), (v) => v + 1);

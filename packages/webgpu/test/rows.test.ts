@@ -3,18 +3,21 @@ import { kernels } from '@unihetero/tensor';
  * Row kernel parity with the CPU reference backend: every ReduceOp on short rows (one invocation
  * per row) and long rows (workgroup tree reduction), softmax / log-softmax, layerNorm and rmsNorm.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { rowPerInvocation } from '../src/kernels/rows-wgsl.js';
 import type { AnyReduceOp as ReduceOp } from '@unihetero/tensor';
 import { ACCUMULATE, EXACT, expectClose, ints, normals, onBoth, useBackends } from './helpers.js';
 
 const b = useBackends();
 const OPS: ReduceOp[] = ['sum', 'prod', 'max', 'min', 'argmax', 'argmin', 'logsumexp'];
-// [rows, cols, offset]: short rows, one odd workgroup-sized row set, long rows (256-wide workgroups).
+// [rows, cols, offset]: short rows, one odd workgroup-sized row set, long rows (256-wide workgroups),
+// and 130 rows of 40 (one invocation per row on a software adapter such as the tests' llvmpipe).
 const SHAPES: [number, number, number][] = [
   [7, 1, 0],
   [5, 13, 3],
   [9, 100, 1],
   [3, 3000, 0],
+  [130, 40, 2],
 ];
 
 describe('reduce float32', () => {
@@ -82,8 +85,20 @@ describe('softmax', () => {
   });
 });
 
+describe('row kernel variants', () => {
+  it('one invocation per row for short rows, and on software adapters for 128 rows or more of up to 8192 columns', () => {
+    expect(rowPerInvocation(1000, 16, false)).toBe(true);
+    expect(rowPerInvocation(1000, 17, false)).toBe(false);
+    expect(rowPerInvocation(128, 256, true)).toBe(true);
+    expect(rowPerInvocation(127, 256, true)).toBe(false);
+    expect(rowPerInvocation(4096, 8192, true)).toBe(true);
+    expect(rowPerInvocation(4096, 8193, true)).toBe(false);
+    expect(rowPerInvocation(3, 16, true)).toBe(true);
+  });
+});
+
 describe('fused norms', () => {
-  for (const [rows, cols] of [[3, 5], [4, 300], [2, 2500]] as [number, number][]) {
+  for (const [rows, cols] of [[3, 5], [4, 300], [2, 2500], [130, 70]] as [number, number][]) {
     for (const [hasW, hasB] of [[true, true], [true, false], [false, true], [false, false]]) {
       it(`layerNorm [${rows}, ${cols}] weight=${hasW} bias=${hasB}`, async () => {
         const x = Float32Array.from(normals(rows * cols, 3), (v) => v + 2);

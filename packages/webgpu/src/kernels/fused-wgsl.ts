@@ -77,32 +77,41 @@ export function crossEntropyBackwardSource(wg: number): string {
 }
 
 /**
- * dx of layerNorm (`centered`) or rmsNorm, one workgroup per row. Bindings: x, [mean], rstd,
- * [w], g, dx, params.
+ * dx of layerNorm (`centered`) or rmsNorm: one workgroup per row (`group`, strided partial sums and
+ * a tree), else one invocation per row (sums in column order). Bindings: x, [mean], rstd, [w], g,
+ * dx, params.
  */
-export function normBackwardDxSource(wg: number, centered: boolean, hasWeight: boolean): string {
+export function normBackwardDxSource(wg: number, centered: boolean, hasWeight: boolean, group = true): string {
   let b = 0;
   const decls = [f32('x', b++)];
   if (centered) decls.push(f32('mean', b++));
   decls.push(f32('rstd', b++));
   if (hasWeight) decls.push(f32('w', b++));
-  decls.push(f32('g', b++), f32('dx', b++, true), uniform(b++), `var<workgroup> sv: array<f32, ${wg}>;`);
-  if (centered) decls.push(`var<workgroup> sw: array<f32, ${wg}>;`);
+  decls.push(f32('g', b++), f32('dx', b++, true), uniform(b++));
+  if (group) decls.push(`var<workgroup> sv: array<f32, ${wg}>;`);
+  if (group && centered) decls.push(`var<workgroup> sw: array<f32, ${wg}>;`);
   const xh = centered ? '(x[base + c] - mu) * rs' : 'x[base + c] * rs';
   const gh = hasWeight ? 'g[base + c] * w[c]' : 'g[base + c]';
+  const cols = group ? `for (var c = lid; c < cols; c = c + ${wg}u)` : 'for (var c = 0u; c < cols; c = c + 1u)';
+  const sums = group
+    ? `  ${centered ? 'sw[lid] = a;' : ''}
+  sv[lid] = bs;
+${tree(wg, `      sv[lid] = sv[lid] + sv[lid + s];${centered ? '\n      sw[lid] = sw[lid] + sw[lid + s];' : ''}`)}
+  let sa = ${centered ? 'sw[0]' : '0.0'};
+  let sb = sv[0];`
+    : `  let sa = a;
+  let sb = bs;`;
   const body = `  let rs = rstd[row];
   ${centered ? 'let mu = mean[row];' : ''}
   var a = 0.0;
   var bs = 0.0;
-  for (var c = lid; c < cols; c = c + ${wg}u) { let xh = ${xh}; let gh = ${gh}; a = a + gh; bs = bs + gh * xh; }
-  ${centered ? 'sw[lid] = a;' : ''}
-  sv[lid] = bs;
-${tree(wg, `      sv[lid] = sv[lid] + sv[lid + s];${centered ? '\n      sw[lid] = sw[lid] + sw[lid + s];' : ''}`)}
+  ${cols} { let xh = ${xh}; let gh = ${gh}; a = a + gh; bs = bs + gh * xh; }
+${sums}
   let n = f32(cols);
-  let mb = sv[0] / n;
-  ${centered ? 'let ma = sw[0] / n;' : 'let ma = 0.0;'}
-  for (var c = lid; c < cols; c = c + ${wg}u) { let xh = ${xh}; let gh = ${gh}; dx[base + c] = rs * (gh - ma - xh * mb); }`;
-  return entry(wg, true, body, decls.join('\n'));
+  let mb = sb / n;
+  ${centered ? 'let ma = sa / n;' : 'let ma = 0.0;'}
+  ${cols} { let xh = ${xh}; let gh = ${gh}; dx[base + c] = rs * (gh - ma - xh * mb); }`;
+  return entry(wg, group, body, decls.join('\n'));
 }
 
 /** Uniform words of the column kernels: rows, cols, rowStride (invocations per grid line), rows per chunk, chunks, and the element offset of the block. */

@@ -97,7 +97,7 @@ function normBackward(ctx: LaunchContext, a: NormBackward): void {
   const base = centered ? 'layer_norm' : 'rms_norm';
   const dxName = `${base}_backward_dx${ws ? '_w' : ''}`;
   const dxBuffers = [bx!, ...stats, ...(bw ? [bw] : []), bg!, dxs!.buffer!];
-  runRows(ctx, { name: dxName, key: dxName, source: (_g, wg) => normBackwardDxSource(wg, centered, ws !== null), rows, cols, buffers: dxBuffers, forceGroup: true });
+  runRows(ctx, { name: dxName, key: dxName, source: (g, wg) => normBackwardDxSource(wg, centered, ws !== null, g), rows, cols, buffers: dxBuffers });
   if (dws || dbs) {
     const name = `${base}_backward_params${dws ? '_dw' : ''}${dbs ? '_db' : ''}`;
     columnSums(ctx, { name, source: (wg) => normBackwardParamsSource(wg, centered, dws !== null, dbs !== null), inputs: [...(dws ? [bx!, ...stats] : []), bg!], outs: [dws, dbs], rows, cols, offset: 0 });

@@ -15,6 +15,18 @@ export const ROWS = { rows: 0, cols: 1, offset: 2, gridX: 3, eps: 4, words: 8 } 
 /** Rows at most this long use one invocation per row. */
 export const SHORT_ROW = 16;
 
+/**
+ * Whether a row kernel over `[rows, cols]` runs one invocation per row: rows of at most
+ * `SHORT_ROW` columns, and on a software adapter (llvmpipe) also rows of up to 8192 columns when
+ * there are at least 128 of them. llvmpipe runs a workgroup's invocations as coroutines on one
+ * thread and switches them at every barrier, so a workgroup per row spends more on its tree
+ * reduction than it gains; 128 rows still give every CPU thread workgroups (measured on the
+ * transformer bench: docs/benchmarks.md).
+ */
+export function rowPerInvocation(rows: number, cols: number, software: boolean): boolean {
+  return cols <= SHORT_ROW || (software && rows >= 128 && cols <= 8192);
+}
+
 /** Workgroup size for a row length (group variant). */
 export function rowWorkgroup(cols: number, maxWg: number): number {
   return Math.min(cols >= 2048 ? 256 : 64, maxWg);
@@ -195,8 +207,17 @@ ${tree(wg, '      sv[lid] = sv[lid] + sv[lid + s];')}
   for (var c = lid; c < cols; c = c + ${wg}u) { out[${obase} + c] = ${write}; }`, decl(`var<workgroup> sv: array<f32, ${wg}>;`));
 }
 
-/** Statements computing `mean` and `rstd` of the row (group variant) into locals. */
-function layerStats(wg: number): string {
+/** Statements computing `mean` and `rstd` of the row into locals (group variant: strided partial sums and a tree; else in order). */
+function layerStats(wg: number, group: boolean): string {
+  const eps = `bitcast<f32>(pu(${ROWS.eps}u))`;
+  if (!group) {
+    return `  var acc = 0.0;
+  for (var c = 0u; c < cols; c = c + 1u) { acc = acc + x[base + c]; }
+  let mean = acc / f32(cols);
+  var acc2 = 0.0;
+  for (var c = 0u; c < cols; c = c + 1u) { let d = x[base + c] - mean; acc2 = acc2 + d * d; }
+  let rstd = 1.0 / sqrt(acc2 / f32(cols) + ${eps});`;
+  }
   return `  var acc = 0.0;
   for (var c = lid; c < cols; c = c + ${wg}u) { acc = acc + x[base + c]; }
   sv[lid] = acc;
@@ -207,50 +228,59 @@ ${tree(wg, '      sv[lid] = sv[lid] + sv[lid + s];')}
   for (var c = lid; c < cols; c = c + ${wg}u) { let d = x[base + c] - mean; acc2 = acc2 + d * d; }
   sv[lid] = acc2;
 ${tree(wg, '      sv[lid] = sv[lid] + sv[lid + s];')}
-  let rstd = 1.0 / sqrt(sv[0] / f32(cols) + bitcast<f32>(pu(${ROWS.eps}u)));`;
+  let rstd = 1.0 / sqrt(sv[0] / f32(cols) + ${eps});`;
+}
+
+/** The columns a variant's invocation visits: all in order (one invocation per row) or from `lid` in steps of `wg`. */
+function colLoop(wg: number, group: boolean): string {
+  return group ? `for (var c = lid; c < cols; c = c + ${wg}u)` : 'for (var c = 0u; c < cols; c = c + 1u)';
 }
 
 /** WGSL of the layerNorm statistics kernel: writes mean and rstd per row. */
-export function layerNormStatsSource(wg: number): string {
-  return entry(wg, true, `${layerStats(wg)}
-  if (lid == 0u) { mean_out[row] = mean; rstd_out[row] = rstd; }`, `@group(0) @binding(0) var<storage, read> x: array<f32>;
+export function layerNormStatsSource(wg: number, group = true): string {
+  return entry(wg, group, `${layerStats(wg, group)}
+  ${group ? 'if (lid == 0u) ' : ''}{ mean_out[row] = mean; rstd_out[row] = rstd; }`, `@group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> mean_out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> rstd_out: array<f32>;
 @group(0) @binding(3) var<uniform> P: Params;
-var<workgroup> sv: array<f32, ${wg}>;`);
+${group ? `var<workgroup> sv: array<f32, ${wg}>;` : ''}`);
 }
 
 /** WGSL of the layerNorm apply kernel (recomputes the same statistics): `out = (x - mean) * rstd * w + b`. */
-export function layerNormApplySource(wg: number, hasWeight: boolean, hasBias: boolean): string {
+export function layerNormApplySource(wg: number, hasWeight: boolean, hasBias: boolean, group = true): string {
   let b = 1;
   const decls = ['@group(0) @binding(0) var<storage, read> x: array<f32>;'];
   if (hasWeight) decls.push(`@group(0) @binding(${b++}) var<storage, read> w: array<f32>;`);
   if (hasBias) decls.push(`@group(0) @binding(${b++}) var<storage, read> bias: array<f32>;`);
   decls.push(`@group(0) @binding(${b++}) var<storage, read_write> out: array<f32>;`);
   decls.push(`@group(0) @binding(${b++}) var<uniform> P: Params;`);
-  decls.push(`var<workgroup> sv: array<f32, ${wg}>;`);
+  if (group) decls.push(`var<workgroup> sv: array<f32, ${wg}>;`);
   let expr = '(x[base + c] - mean) * rstd';
   if (hasWeight) expr = `${expr} * w[c]`;
   if (hasBias) expr = `${expr} + bias[c]`;
-  return entry(wg, true, `${layerStats(wg)}
-  for (var c = lid; c < cols; c = c + ${wg}u) { out[row * cols + c] = ${expr}; }`, decls.join('\n'));
+  return entry(wg, group, `${layerStats(wg, group)}
+  ${colLoop(wg, group)} { out[row * cols + c] = ${expr}; }`, decls.join('\n'));
 }
 
 /** WGSL of the fused rmsNorm kernel: `out = x * rstd * w`, writes rstd per row. */
-export function rmsNormSource(wg: number, hasWeight: boolean): string {
+export function rmsNormSource(wg: number, hasWeight: boolean, group = true): string {
   let b = 1;
   const decls = ['@group(0) @binding(0) var<storage, read> x: array<f32>;'];
   if (hasWeight) decls.push(`@group(0) @binding(${b++}) var<storage, read> w: array<f32>;`);
   decls.push(`@group(0) @binding(${b++}) var<storage, read_write> out: array<f32>;`);
   decls.push(`@group(0) @binding(${b++}) var<storage, read_write> rstd_out: array<f32>;`);
   decls.push(`@group(0) @binding(${b++}) var<uniform> P: Params;`);
-  decls.push(`var<workgroup> sv: array<f32, ${wg}>;`);
+  if (group) decls.push(`var<workgroup> sv: array<f32, ${wg}>;`);
   const expr = hasWeight ? 'x[base + c] * rstd * w[c]' : 'x[base + c] * rstd';
-  return entry(wg, true, `  var acc = 0.0;
-  for (var c = lid; c < cols; c = c + ${wg}u) { let v = x[base + c]; acc = acc + v * v; }
-  sv[lid] = acc;
+  const sum = group
+    ? `  sv[lid] = acc;
 ${tree(wg, '      sv[lid] = sv[lid] + sv[lid + s];')}
-  let rstd = 1.0 / sqrt(sv[0] / f32(cols) + bitcast<f32>(pu(${ROWS.eps}u)));
-  if (lid == 0u) { rstd_out[row] = rstd; }
-  for (var c = lid; c < cols; c = c + ${wg}u) { out[row * cols + c] = ${expr}; }`, decls.join('\n'));
+  let ss = sv[0];`
+    : '  let ss = acc;';
+  return entry(wg, group, `  var acc = 0.0;
+  ${colLoop(wg, group)} { let v = x[base + c]; acc = acc + v * v; }
+${sum}
+  let rstd = 1.0 / sqrt(ss / f32(cols) + bitcast<f32>(pu(${ROWS.eps}u)));
+  ${group ? 'if (lid == 0u) ' : ''}{ rstd_out[row] = rstd; }
+  ${colLoop(wg, group)} { out[row * cols + c] = ${expr}; }`, decls.join('\n'));
 }

@@ -7,7 +7,6 @@ import type { WebGPUStorage } from '../runtime/storage.js';
 import { wtype } from './elementwise-wgsl.js';
 import {
   ROWS,
-  SHORT_ROW,
   layerNormApplySource,
   layerNormStatsSource,
   reduceSource,
@@ -43,7 +42,7 @@ export interface RowLaunch {
 export function runRows(ctx: LaunchContext, l: RowLaunch): void {
   if (l.rows === 0) return;
   const rt = ctx.rt;
-  const group = (l.forceGroup ?? false) || l.cols > SHORT_ROW;
+  const group = (l.forceGroup ?? false) || !ctx.rowPerInvocation(l.rows, l.cols);
   const params = (gridX: number) => {
     const p = uniformWords(ROWS, { rows: l.rows, cols: l.cols, offset: l.offset ?? 0, gridX, eps: f32Bits(l.eps ?? 0) });
     for (const [w, bits] of l.extra ?? []) p[w] = bits;
@@ -124,9 +123,9 @@ export function launchLayerNorm(ctx: LaunchContext, { x, weight, bias, rows, col
   const { buffers, done } = separateInputs(ctx, ins, outs);
   const inBufs = buffers.filter((b): b is GPUBuffer => b !== null);
   const stats = 'layer_norm_stats';
-  runRows(ctx, { name: stats, key: stats, source: (_g, wg) => layerNormStatsSource(wg), rows, cols, buffers: [inBufs[0]!, outs[1]!.buffer!, outs[2]!.buffer!], forceGroup: true, eps });
+  runRows(ctx, { name: stats, key: stats, source: (g, wg) => layerNormStatsSource(wg, g), rows, cols, buffers: [inBufs[0]!, outs[1]!.buffer!, outs[2]!.buffer!], eps });
   const name = `layer_norm${weight ? '_w' : ''}${bias ? '_b' : ''}`;
-  runRows(ctx, { name, key: name, source: (_g, wg) => layerNormApplySource(wg, weight !== null, bias !== null), rows, cols, buffers: [...inBufs, outs[0]!.buffer!], forceGroup: true, eps });
+  runRows(ctx, { name, key: name, source: (g, wg) => layerNormApplySource(wg, weight !== null, bias !== null, g), rows, cols, buffers: [...inBufs, outs[0]!.buffer!], eps });
   done();
 }
 
@@ -143,6 +142,6 @@ export function launchRmsNorm(ctx: LaunchContext, { x, weight, rows, cols, eps, 
   const { buffers, done } = separateInputs(ctx, [xs, weight ? ctx.own(weight, op) : null], outs);
   const name = `rms_norm${weight ? '_w' : ''}`;
   const inBufs = buffers.filter((b): b is GPUBuffer => b !== null);
-  runRows(ctx, { name, key: name, source: (_g, wg) => rmsNormSource(wg, weight !== null), rows, cols, buffers: [...inBufs, ...outs.map((s) => s.buffer!)], forceGroup: true, eps });
+  runRows(ctx, { name, key: name, source: (g, wg) => rmsNormSource(wg, weight !== null, g), rows, cols, buffers: [...inBufs, ...outs.map((s) => s.buffer!)], eps });
   done();
 }

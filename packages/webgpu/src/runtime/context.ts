@@ -13,4 +13,6 @@ export interface LaunchContext {
   temp(size: number, dtype: DType): WebGPUStorage;
   /** Release a temporary. */
   free(s: WebGPUStorage): void;
+  /** Whether a row kernel over `[rows, cols]` runs one invocation per row rather than one workgroup per row. */
+  rowPerInvocation(rows: number, cols: number): boolean;
 }
