@@ -6,7 +6,7 @@
  *
  *   EGL_PLATFORM=surfaceless node apps/bench/scripts/matmul-tiles.mjs [rounds] [configs-json]
  *
- * configs-json: a list of `MatmulConfig`s (default: the default tiles and `TALL_MATMUL`).
+ * configs-json: a list of `MatmulConfig`s (default: the default tiles, `TALL_MATMUL` and `LARGE_MATMUL`).
  */
 const { resolve } = await import('node:path');
 const base = resolve(new URL('../../..', import.meta.url).pathname);
@@ -15,7 +15,7 @@ const W = await import(`${base}/packages/webgpu/dist/index.js`);
 const X = await import(`${base}/packages/transformer/dist/index.js`);
 
 const rounds = Number(process.argv[2] ?? 3);
-const configs = process.argv[3] ? JSON.parse(process.argv[3]) : [W.DEFAULT_MATMUL, W.TALL_MATMUL];
+const configs = process.argv[3] ? JSON.parse(process.argv[3]) : [W.DEFAULT_MATMUL, W.TALL_MATMUL, W.LARGE_MATMUL];
 const shapes = [
   [1024, 704, 256],
   [1024, 256, 704],
