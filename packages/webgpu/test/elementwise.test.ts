@@ -255,6 +255,7 @@ describe('four elements per invocation (vec4 bindings)', () => {
     expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [256, 1], 8), v([8, 64], [0, 0], 3)])).toBe(true);
     expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [1, 8])])).toBe(false);
     expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [66, 1])])).toBe(false);
+    expect(vec4Eligible([v([8, 64], [64, 1]), v([8, 64], [1, 1])])).toBe(false); // overlapping rows one element apart
     expect(vec4Eligible([v([], [])])).toBe(false);
   });
 

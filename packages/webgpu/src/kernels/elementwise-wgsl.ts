@@ -97,7 +97,8 @@ export interface EwSpec {
 export function vec4Eligible(views: readonly FlatView[]): boolean {
   const v0 = views[0];
   if (!v0 || v0.shape.length === 0 || v0.shape[v0.shape.length - 1]! % 4 !== 0) return false;
-  return views.every((v) => accessOf(v) === 'scalar' || (v.offset % 4 === 0 && v.strides[v.strides.length - 1] === 1 && v.strides.every((st) => st % 4 === 0 || st === 1)));
+  const last = v0.shape.length - 1;
+  return views.every((v) => accessOf(v) === 'scalar' || (v.offset % 4 === 0 && v.strides[last] === 1 && v.strides.every((st, d) => d === last || st % 4 === 0)));
 }
 
 /** Cache key of a spec (the program key plus layout). */
@@ -231,7 +232,7 @@ export function ewSource(s: EwSpec, wg: number): string {
       lines.push(`  let a${k} = pu(${L.offsets + k}u) + ${terms.join(' + ')};`);
     });
   }
-  /** Element `c` of input / output operand `k`'s binding at its address. */
+  /** The load of input `k`: its element, or in vec4 mode the vec4 of its four (a single scalar operand: its one element). */
   const load = (k: number): string => {
     const b = `b${s.operandBinding[k]}`;
     if (!s.vec4) return `${b}[${addr(k)}]`;

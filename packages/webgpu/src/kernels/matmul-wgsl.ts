@@ -1,8 +1,8 @@
 /**
  * Batched matmul `C[b] = A[b] @ B[b]`, register-tiled: each invocation accumulates an RM x RN
  * block of C in vec4 registers (one variable each, never an indexed array: Mesa's llvmpipe keeps
- * an indexed local array in memory and gathers it lane by lane); a workgroup computes a TM x TN tile, stepping K by TK through
- * workgroup memory. Specialised on the memory layout of A and B:
+ * an indexed local array in memory and gathers it lane by lane); a workgroup computes a TM x TN
+ * tile, stepping K by TK through workgroup memory. Specialised on the memory layout of A and B:
  * - A 'n': A(m, k) = a[m * lda + k] (row-major), A 't': a[k * lda + m] (transposed);
  * - B 'n': B(k, n) = b[k * ldb + n], B 't': b[n * ldb + k].
  * Tiles at the matrix edges are bounds-checked (zero fill / masked stores); interior tiles load
@@ -41,8 +41,9 @@ export const TALL_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 16, rn: 8, tk: 32
 /**
  * Large tiles for software adapters: 8x8 invocations of 16x16 blocks -> 128x128 tiles (32 KiB of
  * workgroup memory). On llvmpipe every workgroup-memory read is a loop over the SIMD lanes, so
- * what counts is multiply-adds per read: 16x16 blocks do 8 per scalar read, 16x8 blocks 5.3. Measured
- * on llvmpipe (2 cores): 1.2-1.4x the GFLOP/s of `TALL_MATMUL` (docs/benchmarks.md).
+ * what counts is multiply-adds per read: 16x16 blocks do 8 per scalar read, 16x8 blocks 5.3.
+ * Measured on llvmpipe (2 cores) on the transformer bench's products: 1.0-1.3x the GFLOP/s of
+ * `TALL_MATMUL`, 1.3-1.7x the default tiles' (docs/benchmarks.md).
  */
 export const LARGE_MATMUL: MatmulConfig = { wgX: 8, wgY: 8, rm: 16, rn: 16, tk: 32 };
 
