@@ -323,7 +323,10 @@ describe('four elements per invocation (vec4 bindings)', () => {
       // Written into a strided destination window.
       const d = alloc(2 * 3 * 8 * 32);
       kernels.copy(be, view(t, [2, 3, 8, 16]), view(d, [2, 3, 8, 16], [768, 256, 32, 1], 16));
-      return [t, m, a, d];
+      // Overlapping rows one element apart (a sliding window): not vec4-aligned, so the scalar kernel.
+      const win = alloc(8 * 64);
+      kernels.copy(be, view(xs, [8, 64], [1, 1]), view(win, [8, 64]));
+      return [t, m, a, d, win];
     });
     g.forEach((r2, i) => expectClose(`strided vec4 ${i}`, r2, w[i]!, EXACT));
   });
