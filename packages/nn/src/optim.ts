@@ -282,6 +282,11 @@ function cachedProgram(key: string, make: () => Program): Program {
   return p;
 }
 
+/** `x * c` for `x` and a broadcast `c` of one dtype (clipGradNorm's in-place scaling). */
+function scaleProgram(dtype: DType): Program {
+  return cachedProgram(`scale|${dtype}`, () => expr.program([expr.binary('mul', expr.input(0, dtype), expr.input(1, dtype))], [dtype, dtype]));
+}
+
 const add = (a: Expr, b: Expr) => expr.binary('add', a, b);
 const sub = (a: Expr, b: Expr) => expr.binary('sub', a, b);
 const mul = (a: Expr, b: Expr) => expr.binary('mul', a, b);
@@ -467,7 +472,12 @@ export function clipGradNorm(params: Iterable<Tensor> | Module, maxNorm: number,
     });
     tidy(() => {
       const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(undefined, 1);
-      for (const g of grads) g.assign(g.mul(coef));
+      // In place, one pass per gradient (bitwise `g.mul(coef)`); a gradient of another dtype than the
+      // norm is multiplied with promotion and cast back.
+      for (const g of grads) {
+        if (g.dtype === coef.dtype) applyElementwise(scaleProgram(g.dtype), [g, coef], [g]);
+        else g.assign(g.mul(coef));
+      }
     });
     return total;
   });

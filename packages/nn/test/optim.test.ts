@@ -1,6 +1,6 @@
 /** Optimizers, clipping, schedules and EMA against hand-computed values. */
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, memory, tensor, tidy } from '@unihetero/tensor';
+import { Generator, Tensor, memory, noGrad, tensor, tidy } from '@unihetero/tensor';
 import {
   Adam,
   AdamW,
@@ -209,6 +209,24 @@ describe('clipGradNorm', () => {
     ninf.dispose();
     a.dispose();
     b.dispose();
+  });
+
+  it('scales in place with bitwise the values of g.mul(coef), float32 and float64, the norm before clipping returned', async () => {
+    const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.37) * (1 + (i % 5)));
+    for (const dtype of ['float32', 'float64'] as const) {
+      const ps = [tensor(values(37, 1), { dtype, requiresGrad: true }), tensor(values(12, 2), { dtype, requiresGrad: true }).reshape(3, 4)];
+      const grads = [tensor(values(37, 3), { dtype }), tensor(values(12, 4), { dtype, shape: [3, 4] })];
+      ps.forEach((p, i) => (p.grad = grads[i]!.clone()));
+      const norm = clipGradNorm(ps, 0.5);
+      const want = noGrad(() => {
+        const total = grads.map((g) => g.square().sum()).reduce((x, y) => x.add(y)).sqrt();
+        const coef = total.add(1e-6).reciprocal().mul(0.5).clamp(undefined, 1);
+        return { total, scaled: grads.map((g) => g.mul(coef)) };
+      });
+      expect(Array.from(norm.dataSync())).toEqual(Array.from(want.total.dataSync()));
+      ps.forEach((p, i) => expect(Array.from(p.grad!.dataSync())).toEqual(Array.from(want.scaled[i]!.dataSync())));
+      expect(norm.dtype).toBe(dtype);
+    }
   });
 });
 
