@@ -7,6 +7,7 @@
  */
 export { UsageError, isVerbose, systemError, describeError, formatError } from './errors.js';
 export { parseInteger, parseNumber } from './parse.js';
+export { formatDuration } from './duration.js';
 export { checked, runProgram, exitWhenDone, processReportIO, type ReportIO } from './cli.js';
 export {
   LOCK_FILE,

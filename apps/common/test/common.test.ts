@@ -11,6 +11,7 @@ import {
   acquireRunLock,
   checked,
   describeError,
+  formatDuration,
   formatError,
   interruptHandler,
   isStaleTempName,
@@ -179,5 +180,11 @@ describe('machine', () => {
   it('describes the machine in one line', () => {
     expect(machineLine()).toMatch(/^\d+ x .+, [\d.]+ GiB, .+, Node v\d+/);
     expect(machineLine({ cpuCount: 2, cpuModel: 'X', memoryGiB: 1, os: 'linux', node: 'v20', backend: 'cpu' })).toBe('2 x X, 1 GiB, linux, Node v20, backend cpu');
+  });
+});
+
+describe('formatDuration', () => {
+  it('rounds the seconds once, before splitting them: never 3m60s', () => {
+    expect([0, 4.4, 59.4, 59.6, 239.6, 65, 3599.4, 3599.6, 3660, 7170, -1, NaN].map(formatDuration)).toEqual(['0s', '4s', '59s', '1m00s', '4m00s', '1m05s', '59m59s', '1h00m', '1h01m', '2h00m', '?', '?']);
   });
 });

@@ -7,10 +7,4 @@ export type EvalIO = ReportIO;
 export const processIO: EvalIO = processReportIO;
 
 /** `1m05s`, `42s`, `1h02m`: a short duration for progress lines and reports. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+export { formatDuration } from '@unihetero/app-common';

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { SampleIO } from './io.js';
+import { formatDuration } from '@unihetero/app-common';
 
 /** The slice of cli-progress used here (the package ships no types). */
 interface CliBar {
@@ -24,11 +25,9 @@ export interface Progress {
   stop(): void;
 }
 
-/** Seconds as `1m05s` / `12s`. */
+/** Seconds as `1m05s` / `12s` (negative as 0s). */
 export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const r = Math.max(0, Math.round(s));
-  return r >= 60 ? `${Math.floor(r / 60)}m${String(r % 60).padStart(2, '0')}s` : `${r}s`;
+  return formatDuration(Math.max(0, s));
 }
 
 /** Start reporting `total` units of `label` (e.g. 'generate', 'images'). */
@@ -42,7 +41,7 @@ export function startProgress(io: SampleIO, label: string, unit: string, total: 
     const require = createRequire(import.meta.url);
     const cli = require('cli-progress') as CliProgress;
     const bar = new cli.SingleBar(
-      { stream, format: `${label} |{bar}| {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false, etaBuffer: 20 },
+      { stream, format: `${label} |{bar}| {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false, etaBuffer: 20, formatTime: (t: number) => formatDuration(t) },
       cli.Presets.shades_classic,
     );
     bar.start(total, 0, { rate: '0.00' });

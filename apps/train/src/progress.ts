@@ -4,6 +4,7 @@
  * seconds. `--quiet` replaces it with a silent one.
  */
 import { SingleBar } from 'cli-progress';
+import { formatDuration } from '@unihetero/app-common';
 import type { TextSink } from './io.js';
 
 /** What the commands report progress through. */
@@ -37,6 +38,7 @@ export function createProgress(stream: TextSink, options: { quiet?: boolean; not
         hideCursor: false,
         etaBuffer: 20,
         fps: 5,
+        formatTime: (t: number) => formatDuration(t),
       });
       bar.start(total, start, { rate: '-', loss: '-' });
     },
