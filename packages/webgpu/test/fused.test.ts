@@ -142,7 +142,7 @@ describe('norm backward kernels', () => {
 /**
  * [B, H, Hkv, Lq, Lk, D, Dv]: one query block and one key tile, partial blocks and tiles, GQA, a
  * single key; head sizes below, at and past multiples of 4 (the kernel holds four channels per
- * vec4), up to a transformer's 64.
+ * vec4), up to a transformer's 64 and the largest head the kernel takes (256).
  */
 const ATTENTION_SHAPES: [number, number, number, number, number, number, number][] = [
   [1, 1, 1, 3, 4, 2, 2],
@@ -151,6 +151,7 @@ const ATTENTION_SHAPES: [number, number, number, number, number, number, number]
   [1, 2, 2, 5, 1, 3, 3],
   [1, 2, 1, 20, 45, 64, 64],
   [2, 1, 1, 9, 35, 8, 13],
+  [1, 1, 1, 8, 40, 256, 250],
 ];
 
 describe('attention kernel', () => {
