@@ -270,11 +270,15 @@ ${range(nv).map((c) => `  var a${c} = vec4<f32>(0.0);`).join('\n')}
       let kr = j * ${nq}u;
       var s = ${score};
       ${spec.mask ? 's = s + mask[mb + (t0 + j) * mj];' : ''}
-      // A key masked out (score -inf) changes nothing; the first key that is not sets m.
+      // A key masked out (score -inf) changes nothing; the first key that is not sets m. One exp
+      // per key: a new maximum rescales the sums by exp(m - s) and weighs its key 1, any other key
+      // weighs exp(s - m) (exp(0) = 1 exactly, so this equals rescaling by exp(m - max(m, s))).
       if (!(isinf_(s) && s < 0.0)) {
-        let mn = fmax_(m, s);
-        let corr = exp(m - mn);
-        let p = exp(s - mn);
+        let up = s > m;
+        let e = exp(select(s - m, m - s, up));
+        let corr = select(1.0, e, up);
+        let p = select(e, 1.0, up);
+        let mn = select(m, s, up);
         l = l * corr + p;
         let vr = j * ${nv}u;
 ${range(nv).map((c) => `        a${c} = a${c} * corr + p * vt[vr + ${c}u];`).join('\n')}
