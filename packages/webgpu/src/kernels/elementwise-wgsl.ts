@@ -63,12 +63,15 @@ export function accessOf(v: FlatView): Access {
   return 'strided';
 }
 
-/** Uniform layout of an elementwise kernel with `operands` views and `scalars` scalar words (u32 words). */
-export function ewLayout(operands: number, scalars: number): { n: number; rank: number; rowStride: number; shape: number; offsets: number; strides: number; scalars: number; words: number } {
+/**
+ * Uniform layout of an elementwise kernel with `operands` views and `scalars` scalar words (u32
+ * words; word 1 is unused: the rank is compiled into the kernel).
+ */
+export function ewLayout(operands: number, scalars: number): { n: number; rowStride: number; shape: number; offsets: number; strides: number; scalars: number; words: number } {
   const offsets = 12;
   const strides = offsets + Math.ceil(operands / 4) * 4;
   const sc = strides + operands * MAX_RANK;
-  return { n: 0, rank: 1, rowStride: 2, shape: 4, offsets, strides, scalars: sc, words: Math.ceil((sc + scalars) / 4) * 4 };
+  return { n: 0, rowStride: 2, shape: 4, offsets, strides, scalars: sc, words: Math.ceil((sc + scalars) / 4) * 4 };
 }
 
 /** One generated kernel's specialisation: the program, its bindings and operand access. */

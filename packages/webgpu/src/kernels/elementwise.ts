@@ -65,7 +65,6 @@ export function launchElementwise(ctx: LaunchContext, { program, inputs, outputs
   const { grid, rowStride } = ctx.rt.grid1d(spec.vec4 ? n / 4 : n, wg);
   const p = new Uint32Array(L.words);
   p[L.n] = n;
-  p[L.rank] = c.shape.length;
   p[L.rowStride] = rowStride;
   c.shape.forEach((s, d) => (p[L.shape + d] = s));
   c.views.forEach((v, k) => {
